@@ -1,0 +1,1 @@
+"""ClientPulse: configuration, pipeline steps and reports, importable without Airflow."""

@@ -1,0 +1,42 @@
+"""Build the signals: config tables → SQL models → quality gate → analyst snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from clientpulse.config import AgencyConfig
+from clientpulse.pipeline.config_tables import load_config_tables
+from clientpulse.pipeline.runlog import run_step
+from transforms.runner import build
+from warehouse.db import open_writer
+from warehouse.quality import run_gate
+from warehouse.snapshot import publish_snapshot
+
+
+def model_variables(config: AgencyConfig) -> dict[str, object]:
+    """Configuration the SQL models read with `getvariable(...)`."""
+    at_risk = config.signals.at_risk
+    return {
+        "overdue_tasks_threshold": at_risk.overdue_tasks,
+        "contact_gap_cadence_multiple": at_risk.contact_gap_cadence_multiple,
+        "first_reply_compliance_below": at_risk.first_reply_compliance_below,
+    }
+
+
+def build_signals(config: AgencyConfig, as_of: datetime, run_id: str) -> dict[str, Any]:
+    """Rebuild every model as of `as_of`, gate the result, publish the snapshot."""
+    with open_writer(config.warehouse.path) as con:
+        with run_step(con, run_id, "build_signals") as stats:
+            load_config_tables(con, config)
+            stats["models"] = build(con, as_of, model_variables(config))
+            failures = [r for r in run_gate(con, run_id) if not r.success]
+            stats["quality_failures"] = [
+                f"{r.table}: {r.expectation} on {r.column}" for r in failures
+            ]
+            stats["at_risk_clients"] = con.execute(
+                "SELECT count(*) FROM marts.client_health WHERE at_risk"
+            ).fetchone()[0]
+        publish_snapshot(con, config.warehouse.path, config.warehouse.snapshot_path)
+        stats["snapshot"] = str(config.warehouse.snapshot_path)
+        return dict(stats)

@@ -1,0 +1,50 @@
+"""Write the agency config into `staging.cfg_*` so SQL models can join on it."""
+
+from __future__ import annotations
+
+import duckdb
+
+from clientpulse.config import AgencyConfig
+from warehouse.db import transaction
+from warehouse.load import replace_all
+
+
+def load_config_tables(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> None:
+    """Replace the reference tables with the config's current content (one transaction)."""
+    clients = []
+    for client in config.clients:
+        manager = config.manager(client.account_manager)
+        clients.append(
+            {
+                "client_id": client.id,
+                "client_name": client.name,
+                "account_manager_id": manager.id,
+                "account_manager_name": manager.name,
+                "account_manager_email": manager.email,
+                "crm_company_id": client.crm_company_id,
+                "language": client.language,
+                "tier": client.tier or config.sla_policies.default_tier,
+                "stage": client.stage,
+                "contact_cadence_days": client.contact_cadence_days,
+                "first_reply_target_minutes": config.first_reply_target_minutes(client),
+                "timezone": client.timezone or config.agency.timezone,
+            }
+        )
+    tables = {
+        "staging.cfg_clients": clients,
+        "staging.cfg_client_domains": [
+            {"domain": d, "client_id": c.id} for c in config.clients for d in c.email_domains
+        ],
+        "staging.cfg_client_addresses": [
+            {"address": a.lower(), "client_id": c.id}
+            for c in config.clients
+            for a in c.contact_addresses
+        ],
+        "staging.cfg_client_projects": [
+            {"project_gid": p, "client_id": c.id} for c in config.clients for p in c.asana_projects
+        ],
+        "staging.cfg_internal_domains": [{"domain": d} for d in config.agency.internal_domains],
+    }
+    with transaction(con):
+        for table, rows in tables.items():
+            replace_all(con, table, rows)

@@ -1,0 +1,1 @@
+"""Rendering deliveries from the marts: the leadership digest and client status emails."""

@@ -1,0 +1,1 @@
+"""Connectors: one module per external system. Pure Python, no Airflow imports."""

@@ -1,0 +1,27 @@
+"""Asana → warehouse raw layer, incremental per project. Updates the raw/asana asset."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from clientpulse.orchestration import ASSET_RAW_ASANA, WRITER_POOL, dag_settings, run_id
+
+
+@dag(schedule="15 * * * *", **dag_settings("ingest", "asana", doc_md=__doc__))
+def ingest_asana():
+    @task(pool=WRITER_POOL, outlets=[Asset(ASSET_RAW_ASANA)])
+    def sync_projects(**context) -> dict:
+        from clientpulse.config import load_config
+        from clientpulse.pipeline.ingest_asana import ingest_asana as sync
+        from clientpulse_connections import asana_client
+
+        config = load_config()
+        if not config.sources.enabled("asana"):
+            raise AirflowSkipException("Asana is switched off in the agency config")
+        return sync(config, asana_client(config), run_id(context))
+
+    sync_projects()
+
+
+ingest_asana()

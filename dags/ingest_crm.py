@@ -1,0 +1,27 @@
+"""HubSpot CRM → warehouse raw layer, incremental after the first run. Updates raw/crm."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from clientpulse.orchestration import ASSET_RAW_CRM, WRITER_POOL, dag_settings, run_id
+
+
+@dag(schedule="35 * * * *", **dag_settings("ingest", "crm", doc_md=__doc__))
+def ingest_crm():
+    @task(pool=WRITER_POOL, outlets=[Asset(ASSET_RAW_CRM)])
+    def sync_crm(**context) -> dict:
+        from clientpulse.config import load_config
+        from clientpulse.pipeline.ingest_crm import ingest_crm as sync
+        from clientpulse_connections import hubspot_client
+
+        config = load_config()
+        if not config.sources.enabled("crm"):
+            raise AirflowSkipException("The CRM is switched off in the agency config")
+        return sync(config, hubspot_client(config), run_id(context))
+
+    sync_crm()
+
+
+ingest_crm()

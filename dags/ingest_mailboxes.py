@@ -1,0 +1,26 @@
+"""Mailboxes (mbox files) → warehouse raw layer, headers only. Updates the raw/mailboxes asset."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from clientpulse.orchestration import ASSET_RAW_MAILBOXES, WRITER_POOL, dag_settings, run_id
+
+
+@dag(schedule="5 * * * *", **dag_settings("ingest", "email", doc_md=__doc__))
+def ingest_mailboxes():
+    @task(pool=WRITER_POOL, outlets=[Asset(ASSET_RAW_MAILBOXES)])
+    def import_mailboxes(**context) -> dict:
+        from clientpulse.config import load_config
+        from clientpulse.pipeline.ingest_mailboxes import ingest_mailboxes as import_all
+
+        config = load_config()
+        if not config.sources.enabled("mailboxes"):
+            raise AirflowSkipException("Mailboxes are switched off in the agency config")
+        return import_all(config, run_id(context))
+
+    import_mailboxes()
+
+
+ingest_mailboxes()

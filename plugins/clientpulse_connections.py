@@ -1,0 +1,66 @@
+"""Build connector clients from Airflow Connections (secrets never leave them).
+
+Connection conventions (JSON form in `AIRFLOW_CONN_<ID>` during development):
+- Asana:   conn_type http,  host = API base URL (https://app.asana.com/api/1.0), password = PAT
+- HubSpot: conn_type http,  host = API base URL (https://api.hubapi.com), password = app token
+- Slack:   conn_type slack, password = bot token, extra.base_url optional (default Slack's)
+- SMTP:    conn_type smtp,  host, port, login/password optional, extra.disable_tls for plain
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import BaseHook
+
+from clientpulse.config import AgencyConfig
+from clientpulse.pipeline.deliver import Senders
+from connectors.asana import AsanaClient
+from connectors.hubspot import HubSpotClient
+from connectors.slack import SlackPoster
+from connectors.smtp import SmtpSender
+
+SLACK_API = "https://slack.com/api/"
+
+
+def _required(conn, field: str):
+    value = getattr(conn, field)
+    if not value:
+        raise ValueError(f"Airflow connection {conn.conn_id!r} has no {field}")
+    return value
+
+
+def asana_client(config: AgencyConfig) -> AsanaClient:
+    source = config.sources.asana
+    conn = BaseHook.get_connection(source.connection_id)
+    return AsanaClient(
+        _required(conn, "host"),
+        _required(conn, "password"),
+        requests_per_minute=source.requests_per_minute,
+    )
+
+
+def hubspot_client(config: AgencyConfig) -> HubSpotClient:
+    conn = BaseHook.get_connection(config.sources.crm.connection_id)
+    return HubSpotClient(_required(conn, "host"), _required(conn, "password"))
+
+
+def slack_poster(config: AgencyConfig) -> SlackPoster:
+    conn = BaseHook.get_connection(config.delivery.slack.connection_id)
+    base_url = (conn.extra_dejson or {}).get("base_url") or SLACK_API
+    return SlackPoster(_required(conn, "password"), base_url=base_url)
+
+
+def smtp_sender(config: AgencyConfig) -> SmtpSender:
+    conn = BaseHook.get_connection(config.delivery.email.connection_id)
+    extra = conn.extra_dejson or {}
+    return SmtpSender(
+        _required(conn, "host"),
+        conn.port or 25,
+        username=conn.login or None,
+        password=conn.password or None,
+        starttls=not extra.get("disable_tls", False),
+    )
+
+
+def senders(config: AgencyConfig) -> Senders:
+    """Slack and SMTP senders for delivery, each built only if something needs it."""
+    return Senders(lambda: slack_poster(config), lambda: smtp_sender(config))

@@ -1,0 +1,1 @@
+"""SQL models (staging, marts) and the runner that builds them in dependency order."""

@@ -1,0 +1,14 @@
+-- CRM companies, typed, with the configured client they map to (if any).
+SELECT
+    o.id AS company_id,
+    o.payload -> 'properties' ->> 'name' AS company_name,
+    o.payload -> 'properties' ->> 'domain' AS domain,
+    o.payload -> 'properties' ->> 'lifecyclestage' AS lifecycle_stage,
+    o.payload -> 'properties' ->> 'hubspot_owner_id' AS owner_id,
+    CAST(o.payload ->> 'createdAt' AS TIMESTAMPTZ) AS created_at,
+    o.updated_at,
+    o.archived,
+    c.client_id
+FROM raw.crm_objects AS o
+LEFT JOIN staging.cfg_clients AS c ON c.crm_company_id = o.id
+WHERE o.object_type = 'companies'

@@ -1,0 +1,19 @@
+-- Calls, meetings, notes and logged emails from the CRM, with the client they concern.
+WITH engagements AS (
+    SELECT
+        o.id AS engagement_id,
+        o.object_type AS engagement_type,
+        CAST(o.payload -> 'properties' ->> 'hs_timestamp' AS TIMESTAMPTZ) AS occurred_at,
+        o.payload -> 'properties' ->> 'hubspot_owner_id' AS owner_id,
+        o.payload -> 'properties' ->> 'hs_meeting_location' AS meeting_location,
+        unnest(coalesce(
+            CAST(json_extract_string(o.payload, '$.associations.companies.results[*].id') AS VARCHAR[]),
+            []
+        )) AS company_id
+    FROM raw.crm_objects AS o
+    WHERE o.object_type IN ('calls', 'meetings', 'notes', 'emails') AND NOT o.archived
+)
+
+SELECT e.*, c.client_id
+FROM engagements AS e
+LEFT JOIN staging.cfg_clients AS c ON c.crm_company_id = e.company_id

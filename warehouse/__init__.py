@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: migrations, loading, cursors, quarantine, outbox and snapshot."""

@@ -1,0 +1,108 @@
+"""The outbox: each delivery is rendered once, keyed by (kind, channel, recipient, period).
+
+States: `pending` → `sending` → `sent` (or `failed`, retried next run). A delivery
+found in `sending` at the start of a run was interrupted mid-send: whether it left
+is unknown, so it is marked `unknown` for ops to check instead of being sent again —
+at most once beats twice for a message to a client.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class Delivery:
+    kind: str
+    channel: str  # 'slack' | 'email'
+    recipient: str
+    period: str
+    payload: dict[str, Any]
+    client_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}|{self.channel}|{self.recipient}|{self.period}"
+
+
+def enqueue(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> bool:
+    """Add a delivery unless one with the same key exists; return whether it was added."""
+    row = con.execute(
+        """INSERT INTO ops.outbox (delivery_key, kind, channel, recipient, period, client_id,
+                                   payload, status, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', now(), now())
+           ON CONFLICT (delivery_key) DO NOTHING
+           RETURNING delivery_key""",
+        [
+            delivery.key,
+            delivery.kind,
+            delivery.channel,
+            delivery.recipient,
+            delivery.period,
+            delivery.client_id,
+            json.dumps(delivery.payload, ensure_ascii=False),
+        ],
+    ).fetchone()
+    return row is not None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    key: str
+    kind: str
+    channel: str
+    recipient: str
+    period: str
+    payload: dict[str, Any]
+
+
+def claim_pending(con: duckdb.DuckDBPyConnection) -> list[OutboxItem]:
+    """Flag interrupted sends as `unknown`, then return what is ready to send."""
+    con.execute(
+        "UPDATE ops.outbox SET status = 'unknown', updated_at = now(), "
+        "last_error = 'interrupted while sending; check the recipient before re-sending' "
+        "WHERE status = 'sending'"
+    )
+    rows = con.execute(
+        "SELECT delivery_key, kind, channel, recipient, period, payload FROM ops.outbox "
+        "WHERE status IN ('pending', 'failed') ORDER BY created_at, delivery_key"
+    ).fetchall()
+    return [OutboxItem(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+
+
+def mark_sending(con: duckdb.DuckDBPyConnection, key: str) -> None:
+    con.execute(
+        "UPDATE ops.outbox SET status = 'sending', attempts = attempts + 1, updated_at = now() "
+        "WHERE delivery_key = ?",
+        [key],
+    )
+
+
+def mark_sent(
+    con: duckdb.DuckDBPyConnection, item: OutboxItem, provider_ref: str | None, dry_run: bool
+) -> None:
+    con.execute("BEGIN TRANSACTION")
+    con.execute(
+        "UPDATE ops.outbox SET status = 'sent', last_error = NULL, updated_at = now() "
+        "WHERE delivery_key = ?",
+        [item.key],
+    )
+    con.execute(
+        """INSERT INTO ops.sent_log (delivery_key, kind, channel, recipient, period, sent_at,
+                                     provider_ref, dry_run)
+           VALUES (?, ?, ?, ?, ?, now(), ?, ?)""",
+        [item.key, item.kind, item.channel, item.recipient, item.period, provider_ref, dry_run],
+    )
+    con.execute("COMMIT")
+
+
+def mark_failed(con: duckdb.DuckDBPyConnection, key: str, error: str) -> None:
+    con.execute(
+        "UPDATE ops.outbox SET status = 'failed', last_error = ?, updated_at = now() "
+        "WHERE delivery_key = ?",
+        [error[:1000], key],
+    )
