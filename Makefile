@@ -1,0 +1,51 @@
+# ClientPulse — the two commands for a fresh machine are `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+PYTHON     ?= python3
+VENV       := .venv
+PY         := $(VENV)/bin/python
+UV         := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+OUT        ?= out
+export GX_ANALYTICS_ENABLED := false
+export UV_PYTHON := 3.11
+
+.PHONY: help setup demo test bench run lint clean
+
+help:
+	@echo "make demo   set up, start the sandbox, run every DAG once through Airflow, print the outputs"
+	@echo "make test   set up and run the test suite"
+	@echo "make bench  run the benchmarks in benchmarks/"
+	@echo "make run    run the pipeline once through Airflow on \$$CLIENTPULSE_CONFIG (no sandbox)"
+	@echo "make lint   ruff"
+
+# uv from PyPI when it is not on the machine yet; then the venv from the committed lock.
+$(UV):
+	$(PYTHON) -m pip install --quiet --user "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --extra deploy
+	touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	$(PY) -m sandbox.demo --out $(OUT)/demo
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) -m benchmarks
+
+run: setup
+	$(PY) -m clientpulse.local_airflow --airflow-home $(OUT)/airflow
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(OUT)

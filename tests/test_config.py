@@ -1,0 +1,120 @@
+"""The agency config: the demo file validates; bad files fail naming file, key and problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clientpulse.config import (
+    CONFIG_ENV,
+    DEMO_CONFIG,
+    PROJECT_ROOT,
+    ConfigError,
+    config_path,
+    load_config,
+)
+
+
+@pytest.fixture
+def demo_raw() -> dict:
+    return yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+
+
+def write(tmp_path: Path, raw: dict) -> Path:
+    path = tmp_path / "agency.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_demo_config_is_valid_and_large_enough():
+    config = load_config(DEMO_CONFIG)
+    assert len(config.clients) >= 30
+    assert config.warehouse.path.is_absolute()
+    assert config.warehouse.path.is_relative_to(PROJECT_ROOT / "out" / "demo")
+
+
+def test_environment_variable_selects_the_file(tmp_path, demo_raw, monkeypatch):
+    demo_raw["agency"]["name"] = "Other Agency"
+    path = write(tmp_path, demo_raw)
+    monkeypatch.setenv(CONFIG_ENV, str(path))
+    assert config_path() == path.resolve()
+    assert load_config().agency.name == "Other Agency"
+    monkeypatch.delenv(CONFIG_ENV)
+    assert config_path() == DEMO_CONFIG.resolve()
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path, demo_raw):
+    demo_raw["warehouse"]["path"] = "data/w.duckdb"
+    config = load_config(write(tmp_path, demo_raw))
+    assert config.warehouse.path == (tmp_path / "data" / "w.duckdb").resolve()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda r: r["agency"].update(timezone="Mars/Olympus"),
+            "agency.timezone: unknown time zone",
+        ),
+        (lambda r: r["clients"][2].update(account_manager="nobody"), "is not an account manager"),
+        (lambda r: r["clients"][0].update(tier="platinum"), "is not a tier in sla_policies"),
+        (lambda r: r["agency"].update(colour="blue"), "agency.colour: unknown key"),
+        (lambda r: r["clients"][1].pop("name"), "clients[1]"),
+        (lambda r: r["clients"][3].update(language="de"), "clients[3]"),
+        (
+            lambda r: r["clients"][4].update(email_domains=r["clients"][5]["email_domains"]),
+            "appears more than once",
+        ),
+        (lambda r: r["sla_policies"].update(default_tier="gold"), "default_tier 'gold'"),
+    ],
+)
+def test_errors_name_the_file_the_key_and_the_problem(tmp_path, demo_raw, mutate, expected):
+    mutate(demo_raw)
+    path = write(tmp_path, demo_raw)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert str(path) in message
+    assert expected in message
+
+
+def test_client_errors_show_the_client_id(tmp_path, demo_raw):
+    demo_raw["clients"][3]["language"] = "de"
+    with pytest.raises(ConfigError, match=rf"clients\[3\] \({demo_raw['clients'][3]['id']}\)"):
+        load_config(write(tmp_path, demo_raw))
+
+
+def test_unreadable_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("agency: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+    bad.write_text("- just a list", encoding="utf-8")
+    with pytest.raises(ConfigError, match="top level must be a mapping"):
+        load_config(bad)
+
+
+def test_sources_can_be_switched_off(tmp_path, demo_raw):
+    demo_raw["sources"]["crm"]["enabled"] = False
+    del demo_raw["sources"]["asana"]
+    config = load_config(write(tmp_path, demo_raw))
+    assert not config.sources.enabled("crm")
+    assert not config.sources.enabled("asana")
+    assert config.sources.enabled("mailboxes")
+
+
+def test_first_reply_targets_follow_stage_and_tier():
+    config = load_config(DEMO_CONFIG)
+    prospect = next(c for c in config.clients if c.stage == "prospect")
+    customer = next(c for c in config.clients if c.stage == "customer")
+    assert config.first_reply_target_minutes(prospect) == (
+        config.sla_policies.prospect.first_reply_business_hours * 60
+    )
+    tier = customer.tier or config.sla_policies.default_tier
+    assert config.first_reply_target_minutes(customer) == (
+        config.sla_policies.tiers[tier].first_reply_business_hours * 60
+    )
