@@ -63,14 +63,12 @@ def _row(object_type: str, record: dict[str, Any], now: datetime) -> dict[str, A
 def _attach_associations(
     client: HubSpotClient, object_type: str, records: list[dict[str, Any]]
 ) -> None:
-    """Give search results the `associations` block that list results carry."""
+    """Give search results the `associations` id lists that list results carry."""
     ids = [str(r["id"]) for r in records]
     for to_type in ASSOCIATIONS[object_type]:
         linked = client.batch_associations(object_type, to_type, ids)
         for record in records:
-            record.setdefault("associations", {})[to_type] = {
-                "results": [{"id": to_id} for to_id in linked.get(str(record["id"]), [])]
-            }
+            record.setdefault("associations", {})[to_type] = linked.get(str(record["id"]), [])
 
 
 def ingest_crm(config: AgencyConfig, client: HubSpotClient, run_id: str) -> dict[str, Any]:

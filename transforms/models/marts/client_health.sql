@@ -41,7 +41,7 @@ reasons AS (
             CASE WHEN first_reply_compliance < getvariable('first_reply_compliance_below')
                 THEN 'first replies on time ' || CAST(round(first_reply_compliance * 100) AS INTEGER)
                     || '%' END
-        ], r -> r IS NOT NULL) AS risk_reasons
+        ], lambda r: r IS NOT NULL) AS risk_reasons
     FROM signals
 )
 

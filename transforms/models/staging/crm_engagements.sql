@@ -7,7 +7,7 @@ WITH engagements AS (
         o.payload -> 'properties' ->> 'hubspot_owner_id' AS owner_id,
         o.payload -> 'properties' ->> 'hs_meeting_location' AS meeting_location,
         unnest(coalesce(
-            CAST(json_extract_string(o.payload, '$.associations.companies.results[*].id') AS VARCHAR[]),
+            CAST(json_extract_string(o.payload, '$.associations.companies[*]') AS VARCHAR[]),
             []
         )) AS company_id
     FROM raw.crm_objects AS o

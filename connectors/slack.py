@@ -1,0 +1,124 @@
+"""Slack connector: post Block Kit messages through slack_sdk's WebClient.
+
+slack_sdk's retry handlers do the waiting: a 429 is retried after exactly the
+`Retry-After` Slack sent, a dropped connection is retried once. What still fails
+raises a `ConnectorError` naming the channel and Slack's error code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+from connectors.errors import ConnectorError
+
+SLACK_API_URL = "https://slack.com/api/"
+
+
+class SlackPostError(ConnectorError):
+    """Slack refused the message (`ok: false`); `error` is Slack's code, e.g. channel_not_found."""
+
+    def __init__(self, channel: str, error: str) -> None:
+        self.channel = channel
+        self.error = error
+        super().__init__(f"Slack chat.postMessage to {channel} failed: {error}")
+
+
+class SlackUnreachable(ConnectorError):
+    """No answer from Slack (connection refused, reset, timed out)."""
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    channel_id: str
+    ts: str
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape `&`, `<` and `>` as Slack documents, so external text cannot form links,
+    mentions or `<!channel>` pings; `&` first so existing entities stay literal."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class RetryAfterHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, waiting exactly `Retry-After` through an injectable sleep."""
+
+    def __init__(self, max_retry_count: int, sleep: Callable[[float], None]) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._sleep = sleep
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        self._sleep(_retry_after_seconds(response))
+        state.increment_current_attempt()
+
+
+def _retry_after_seconds(response: HttpResponse | None) -> float:
+    headers = response.headers if response is not None else {}
+    for name, values in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return max(0.0, float(values[0]))
+            except (ValueError, IndexError):
+                break
+    return 1.0
+
+
+class SlackPoster:
+    """Posts messages with a bot token; `base_url` points at Slack or a local fake."""
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = SLACK_API_URL,
+        *,
+        rate_limit_retries: int = 3,
+        connection_retries: int = 1,
+        timeout: int = 30,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = WebClient(
+            token=token,
+            base_url=base_url,
+            timeout=timeout,
+            retry_handlers=[
+                ConnectionErrorRetryHandler(max_retry_count=connection_retries),
+                RetryAfterHandler(rate_limit_retries, sleep),
+            ],
+        )
+
+    def post(
+        self, channel: str, text: str, blocks: Sequence[dict[str, Any]] | None = None
+    ) -> PostedMessage:
+        """Post to a channel (id, `name` or `#name`); `text` is the notification fallback."""
+        try:
+            response = self._client.chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=list(blocks) if blocks is not None else None,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+            raise SlackPostError(channel, error) from exc
+        except OSError as exc:  # URLError, timeouts, resets
+            reason = getattr(exc, "reason", exc)
+            raise SlackUnreachable(f"Slack chat.postMessage to {channel}: {reason}") from exc
+        return PostedMessage(channel_id=response["channel"], ts=response["ts"])

@@ -1,0 +1,140 @@
+"""The fake Slack answers with the response schemas of Slack's published Web API spec."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import requests
+
+from sandbox.fake_slack import create_app
+from sandbox.http_server import serving
+
+TOKEN = "xoxb-contract-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _normalise(node: Any) -> Any:
+    """Slack's generator writes "one of these" as `items: [...]` on non-array schemas;
+    JSON Schema would ignore it there, so turn it into the `anyOf` it means."""
+    if isinstance(node, list):
+        return [_normalise(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _normalise(value) for key, value in node.items()}
+    if isinstance(out.get("items"), list) and out.get("type") != "array":
+        out["anyOf"] = out.pop("items")
+    return out
+
+
+@pytest.fixture(scope="module")
+def spec(specs_dir: Path) -> dict[str, Any]:
+    return json.loads((specs_dir / "slack_web_openapi_v2.json").read_text(encoding="utf-8"))
+
+
+def response_validator(
+    spec: dict[str, Any], method: str, verb: str, status: str
+) -> jsonschema.Draft4Validator:
+    """Validator for one documented response, with `#/definitions/...` refs resolvable."""
+    schema = spec["paths"][f"/{method}"][verb]["responses"][status]["schema"]
+    root = {**_normalise(schema), "definitions": _normalise(spec["definitions"])}
+    return jsonschema.Draft4Validator(root)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    capture = tmp_path_factory.mktemp("slack") / "capture.jsonl"
+    with serving(create_app(TOKEN, capture)) as server:
+        yield f"{server.base_url}/api"
+
+
+def call(api: str, method: str, *, token: str | None = TOKEN, **kwargs: Any) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = requests.post(f"{api}/{method}", headers=headers, timeout=5, **kwargs)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_auth_test_success_and_errors_match_the_spec(spec: dict, api: str) -> None:
+    ok = call(api, "auth.test")
+    response_validator(spec, "auth.test", "get", "200").validate(ok)
+
+    errors = response_validator(spec, "auth.test", "get", "default")
+    for token, code in [("xoxb-wrong", "invalid_auth"), (None, "not_authed")]:
+        answer = call(api, "auth.test", token=token)
+        assert answer == {"ok": False, "error": code}
+        errors.validate(answer)
+
+
+def test_chat_post_message_success_matches_the_spec(spec: dict, api: str) -> None:
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Digest*"}}]
+    as_json = call(
+        api, "chat.postMessage", json={"channel": "#leadership", "text": "Digest", "blocks": blocks}
+    )
+    as_form = call(
+        api,
+        "chat.postMessage",
+        data={"channel": "leadership", "text": "Digest", "blocks": json.dumps(blocks)},
+    )
+
+    validator = response_validator(spec, "chat.postMessage", "post", "200")
+    for answer in (as_json, as_form):
+        validator.validate(answer)
+        assert answer["message"]["blocks"] == blocks
+
+
+def test_chat_post_message_error_matches_the_spec(spec: dict, api: str) -> None:
+    answer = call(api, "chat.postMessage", json={"channel": "#nowhere", "text": "hi"})
+    assert answer == {"ok": False, "error": "channel_not_found"}
+    response_validator(spec, "chat.postMessage", "post", "default").validate(answer)
+
+
+def test_conversations_list_pages_match_the_spec(spec: dict, api: str) -> None:
+    validator = response_validator(spec, "conversations.list", "get", "200")
+    first = call(api, "conversations.list", data={"limit": 2})
+    second = call(
+        api,
+        "conversations.list",
+        data={"limit": 2, "cursor": first["response_metadata"]["next_cursor"]},
+    )
+
+    for page in (first, second):
+        validator.validate(page)
+    names = [c["name"] for c in first["channels"] + second["channels"]]
+    assert names == ["leadership", "clientpulse-ops", "account-managers"]
+    assert second["response_metadata"]["next_cursor"] == ""
+
+
+def test_the_contract_check_rejects_drift(spec: dict, api: str) -> None:
+    """Each deliberately broken copy of a real answer must fail validation."""
+    posted = call(api, "chat.postMessage", json={"channel": "#leadership", "text": "drift"})
+    listed = call(api, "conversations.list")
+    post_ok = response_validator(spec, "chat.postMessage", "post", "200")
+    list_ok = response_validator(spec, "conversations.list", "get", "200")
+
+    def broken(answer: dict, change: Any) -> dict:
+        copied = copy.deepcopy(answer)
+        change(copied)
+        return copied
+
+    drifted_posts = [
+        broken(posted, lambda a: a.update(ts="1700000000")),  # ts without microseconds
+        broken(posted, lambda a: a.pop("message")),
+        broken(posted, lambda a: a.update(channel="leadership")),  # a name, not an id
+        broken(posted, lambda a: a["message"].update(app_id="A1")),  # not in the spec
+    ]
+    drifted_lists = [
+        broken(listed, lambda a: a["channels"][0].pop("is_private")),
+        broken(listed, lambda a: a["channels"][0].update(created="yesterday")),
+        broken(listed, lambda a: a.update(response_metadata={})),
+    ]
+    for answer in drifted_posts:
+        assert not post_ok.is_valid(answer)
+    for answer in drifted_lists:
+        assert not list_ok.is_valid(answer)
+    assert post_ok.is_valid(posted) and list_ok.is_valid(listed)
