@@ -2,172 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
 import pytest
 
-from clientpulse.config import load_config
-from clientpulse.pipeline.build_signals import model_variables
-from clientpulse.pipeline.config_tables import load_config_tables
-from transforms.runner import ModelError, build, discover
+from tests.factories import load_small_world, small_config
+from transforms.runner import ModelError, discover
 from warehouse.db import open_writer
-from warehouse.load import upsert
-
-FIXTURE = Path(__file__).parent / "fixtures" / "small_agency.yaml"
-AS_OF = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)  # Monday 09:00 in Kyiv
 
 
 @pytest.fixture
-def config(tmp_path):
-    shutil.copy(FIXTURE, tmp_path / "agency.yaml")
-    return load_config(tmp_path / "agency.yaml")
-
-
-def message(key, sender, to, at, *, cc=(), refs=(), irt=None, **flags):
-    row = {
-        "message_key": key,
-        "message_id": key,
-        "from_addr": sender,
-        "from_name": None,
-        "to_addrs": list(to),
-        "cc_addrs": list(cc),
-        "reply_to": None,
-        "subject": "s",
-        "sent_at": at,
-        "date_status": "ok",
-        "in_reply_to": irt,
-        "references": list(refs),
-        "auto_submitted": None,
-        "precedence": None,
-        "list_id": None,
-        "x_autoreply": False,
-        "return_path_null": False,
-        "is_bounce": False,
-        "gmail_labels": [],
-        "gmail_thread_id": None,
-        "problems": [],
-        "extracted_at": AS_OF,
-    }
-    row.update(flags)
-    return row
-
-
-def task(gid, project, *, due=None, completed=False, created=AS_OF - timedelta(days=30)):
-    payload = {
-        "gid": gid,
-        "name": f"Task {gid}",
-        "completed": completed,
-        "completed_at": None,
-        "created_at": created.isoformat(),
-        "modified_at": created.isoformat(),
-        "due_on": due,
-        "assignee": None,
-        "parent": None,
-        "memberships": [],
-    }
-    return {
-        "gid": gid,
-        "project_gid": project,
-        "modified_at": created,
-        "payload": json.dumps(payload),
-        "extracted_at": AS_OF,
-    }
-
-
-def engagement(eid, kind, company, at):
-    payload = {
-        "id": eid,
-        "properties": {"hs_timestamp": at.isoformat()},
-        "associations": {"companies": [company]},
-    }
-    return {
-        "object_type": kind,
-        "id": eid,
-        "updated_at": at,
-        "archived": False,
-        "payload": json.dumps(payload),
-        "extracted_at": AS_OF,
-    }
-
-
-H = timedelta(hours=1)
-D = timedelta(days=1)
-
-
-@pytest.fixture
-def built(config):
+def built(tmp_path):
+    config = small_config(tmp_path)
     with open_writer(config.warehouse.path) as con:
-        upsert(
-            con,
-            "raw.email_messages",
-            [
-                # acme: answered in 2 h (achieved)
-                message("a1", "ceo@acme.test", ["anna@agency.test"], AS_OF - 3 * D),
-                message(
-                    "a2",
-                    "anna@agency.test",
-                    ["ceo@acme.test"],
-                    AS_OF - 3 * D + 2 * H,
-                    refs=["a1"],
-                    irt="a1",
-                ),
-                # acme: the out-of-office "reply" does not count; the human one at +30 h breaches
-                message("a3", "boss.acme@gmail.com", ["anna@agency.test"], AS_OF - 6 * D),
-                message(
-                    "a4",
-                    "anna@agency.test",
-                    ["boss.acme@gmail.com"],
-                    AS_OF - 6 * D + H,
-                    refs=["a3"],
-                    irt="a3",
-                    auto_submitted="auto-replied",
-                ),
-                message(
-                    "a5",
-                    "anna@agency.test",
-                    ["boss.acme@gmail.com"],
-                    AS_OF - 6 * D + 30 * H,
-                    refs=["a3"],
-                    irt="a3",
-                ),
-                # a newsletter from the client's domain is not inbound
-                message(
-                    "a6", "news@acme.test", ["anna@agency.test"], AS_OF - D, list_id="<n.acme>"
-                ),
-                # internal-only thread: no client involved
-                message("i1", "anna@agency.test", ["bob@agency.test"], AS_OF - D),
-                # beta (prospect, 3 h target): unanswered for 5 h → breached; another 1 h → pending
-                message("b1", "director@beta.test", ["anna@agency.test"], AS_OF - 5 * H),
-                message("b2", "director@beta.test", ["anna@agency.test"], AS_OF - H),
-                # undated messages never reach staging
-                message("u1", "ceo@acme.test", ["anna@agency.test"], None, date_status="missing"),
-            ],
-            ["message_key"],
-        )
-        upsert(
-            con,
-            "raw.asana_tasks",
-            [
-                task("t1", "100", due="2026-11-10"),  # overdue 6 days
-                task("t2", "100", due="2026-11-15"),  # overdue 1 day
-                task("t3", "100", due="2026-11-16"),  # due today: not overdue
-                task("t4", "100", due="2026-11-01", completed=True),
-                task("t5", "200", due="2026-11-20"),
-                task("t6", "100", due="2026-11-01", created=AS_OF + D),  # created after as_of
-            ],
-            ["gid"],
-        )
-        upsert(
-            con,
-            "raw.crm_objects",
-            [engagement("e1", "meetings", "600", AS_OF - 40 * D)],
-            ["object_type", "id"],
-        )
-        load_config_tables(con, config)
-        build(con, AS_OF, model_variables(config))
+        load_small_world(con, config)
         yield con
 
 

@@ -1,0 +1,93 @@
+"""Digest and client email: escaping of external text, one client's data per email,
+and dry-run delivery that never sends the same period twice."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from clientpulse.pipeline.compose import (
+    QualityGateFailed,
+    compose_client_statuses,
+    compose_leadership_digest,
+)
+from clientpulse.pipeline.deliver import Senders, deliver
+from clientpulse.reports.client_status import compose_client_status
+from clientpulse.reports.leadership_digest import compose_digest
+from tests.factories import AS_OF, load_small_world, small_config, task
+from warehouse.db import open_writer
+from warehouse.load import upsert
+from warehouse.quality import run_gate
+
+HOSTILE_TASK = '<script>alert("x")</script> & <!channel>'
+
+
+@pytest.fixture
+def config(tmp_path):
+    config = small_config(tmp_path)
+    with open_writer(config.warehouse.path) as con:
+        hostile = task("t9", "100", due="2026-11-12")
+        hostile["payload"] = hostile["payload"].replace('"Task t9"', json.dumps(HOSTILE_TASK))
+        upsert(con, "raw.asana_tasks", [hostile], ["gid"])
+        load_small_world(con, config)
+    return config
+
+
+def test_digest_escapes_every_external_string(config):
+    with open_writer(config.warehouse.path) as con:
+        message = compose_digest(con, AS_OF, config.agency.timezone, "2026-W47")
+    dumped = json.dumps(message, ensure_ascii=False)
+    assert "<!channel>" not in dumped and "<Lead>" not in dumped
+    at_risk = next(b for b in message["blocks"] if "At-risk" in b.get("text", {}).get("text", ""))
+    text = at_risk["text"]["text"]
+    assert "*Acme &lt;!channel&gt;* (Anna &lt;Lead&gt;): 3 overdue tasks" in text
+    assert "*Бета Груп* (Anna &lt;Lead&gt;): first replies on time 0%" in text
+    assert message["blocks"][0]["text"]["text"] == "ClientPulse weekly digest · 2026-W47"
+
+
+def test_client_email_holds_only_that_clients_data_escaped(config):
+    with open_writer(config.warehouse.path) as con:
+        acme = compose_client_status(con, config, config.client("acme"), AS_OF, "2026-W47")
+        beta = compose_client_status(con, config, config.client("beta"), AS_OF, "2026-W47")
+    assert acme["to"] == ["ceo@acme.test"]
+    assert "Task t1" in acme["text"] and "Task t5" not in acme["text"]
+    assert "Task t1" not in beta["html"] and "Task t5" in beta["html"]
+    assert "Бета" not in acme["html"] + acme["text"]
+    assert HOSTILE_TASK not in acme["html"]
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;!channel&gt;" in acme["html"]
+    assert HOSTILE_TASK in acme["text"]  # plain text needs no escaping
+    assert beta["subject"].startswith("Бета Груп: статус за тиждень")
+    assert "Добрий день" in beta["text"]
+
+
+def test_digests_are_held_back_until_a_build_passes_its_gate(config):
+    with pytest.raises(QualityGateFailed, match="no gated build yet"):
+        compose_leadership_digest(config, AS_OF, "run-1")
+
+
+def test_dry_run_delivery_writes_files_once_per_period(config):
+    with open_writer(config.warehouse.path) as con:
+        assert all(r.success for r in run_gate(con, "build-1"))
+
+    def refuse():
+        raise AssertionError("dry-run must not build a real sender")
+
+    senders = Senders(refuse, refuse)
+    for attempt in range(2):
+        digest = compose_leadership_digest(config, AS_OF, f"run-{attempt}")
+        emails = compose_client_statuses(config, AS_OF, f"run-{attempt}")
+        sent = deliver(
+            config, senders, f"run-{attempt}", ["leadership_digest", "client_weekly_status"]
+        )
+        assert digest["enqueued"] == (1 if attempt == 0 else 0)
+        assert emails["enqueued"] == (2 if attempt == 0 else 0)
+        assert sent["sent"] == (3 if attempt == 0 else 0)
+    files = sorted(
+        p.relative_to(config.delivery.dry_run_dir) for p in config.delivery.dry_run_dir.rglob("*.*")
+    )
+    assert [str(p) for p in files] == [
+        "client_weekly_status/2026-W47/ceo_acme.test.eml",
+        "client_weekly_status/2026-W47/director_beta.test.eml",
+        "leadership_digest/2026-W47/leadership.json",
+    ]
