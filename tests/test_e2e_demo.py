@@ -1,0 +1,202 @@
+"""The demo chain end to end, through Airflow: sandbox → ingest → build → Slack and SMTP.
+
+Runs `python -m sandbox.demo` (what `make demo` runs) twice on a private copy of the
+demo config, and checks each stage against the simulator's own truth: every task,
+message and CRM record landed once; every client has signals and the churned ones are
+flagged; one digest reached the fake Slack and one status email per client reached the
+real SMTP server, holding only that client's data; the second run adds nothing and
+sends nothing. While the first run is going, another process reads the snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from clientpulse.config import DEMO_CONFIG, PROJECT_ROOT, load_config
+from connectors.slack import escape_mrkdwn
+from sandbox.simulator import simulate
+
+pytestmark = pytest.mark.e2e
+
+ROW_COUNTS = (
+    "raw.email_messages",
+    "raw.email_sightings",
+    "raw.asana_tasks",
+    "raw.asana_stories",
+    "raw.crm_objects",
+    "marts.client_health",
+    "marts.email_first_replies",
+    "ops.outbox",
+    "ops.sent_log",
+    "ops.quarantine",
+)
+CRM_TYPES = ("companies", "contacts", "deals", "calls", "meetings", "notes", "emails")
+
+
+def _query(snapshot: Path, sql: str):
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _run_demo(
+    config_path: Path, out: Path, *, read_snapshot: Path | None = None
+) -> tuple[str, list]:
+    """Run the demo; if asked, query the snapshot from this process while it runs."""
+    command = [
+        sys.executable,
+        "-m",
+        "sandbox.demo",
+        "--config",
+        str(config_path),
+        "--out",
+        str(out),
+    ]
+    log = out.parent / f"demo-{time.monotonic_ns()}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, stdout=sink, stderr=subprocess.STDOUT, text=True
+        )
+        reads_during_run = []
+        deadline = time.monotonic() + 900
+        while process.poll() is None and time.monotonic() < deadline:
+            if read_snapshot is not None and read_snapshot.exists():
+                # a failed read means the snapshot is being replaced at this instant
+                with contextlib.suppress(duckdb.Error):
+                    reads_during_run.append(
+                        _query(read_snapshot, "SELECT count(*) FROM marts.client_health")
+                    )
+            time.sleep(0.5)
+        process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    output = log.read_text(encoding="utf-8")
+    assert process.returncode == 0, output[-5000:]
+    return output, reads_during_run
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    (root / "config").mkdir()
+    config_path = root / "config" / "demo.yaml"
+    shutil.copy(DEMO_CONFIG, config_path)  # its relative paths now point under root/out
+    config = load_config(config_path)
+    out = root / "out" / "demo"
+    _, reads = _run_demo(config_path, out, read_snapshot=config.warehouse.snapshot_path)
+    first = {
+        t: _query(config.warehouse.snapshot_path, f"SELECT count(*) FROM {t}")[0][0]
+        for t in ROW_COUNTS
+    }
+    emails_first = sorted(p.name for p in (out / "email").glob("*.eml"))
+    slack_first = (out / "slack" / "messages.jsonl").read_text(encoding="utf-8").splitlines()
+    second_output, _ = _run_demo(config_path, out)
+    return {
+        "config": config,
+        "out": out,
+        "world": simulate(config, seed=7),
+        "reads_during_run": reads,
+        "first_counts": first,
+        "emails_first": emails_first,
+        "slack_first": slack_first,
+        "second_output": second_output,
+    }
+
+
+def test_snapshot_was_queried_by_another_process_during_the_run(demo):
+    assert demo["reads_during_run"], "the snapshot was never readable while the demo ran"
+
+
+def test_every_source_record_landed_exactly_once(demo):
+    config, world = demo["config"], demo["world"]
+    snapshot = config.warehouse.snapshot_path
+    tasks = _query(snapshot, "SELECT count(*), count(DISTINCT gid) FROM raw.asana_tasks")[0]
+    assert tasks == (len(world.asana["tasks"]), len(world.asana["tasks"]))
+    stories = sum(len(s) for s in world.asana["stories"].values())
+    assert _query(snapshot, "SELECT count(*) FROM raw.asana_stories")[0][0] == stories
+    crm = dict(_query(snapshot, "SELECT object_type, count(*) FROM raw.crm_objects GROUP BY 1"))
+    assert crm == {t: len(world.hubspot[t]) for t in CRM_TYPES if world.hubspot[t]}
+    messages = _query(snapshot, "SELECT count(*) FROM raw.email_messages")[0][0]
+    rejected = _query(
+        snapshot, "SELECT count(*) FROM ops.quarantine WHERE source = 'mbox' AND field <> 'Date'"
+    )[0][0]
+    assert messages + rejected == len(world.messages)
+    assert messages > 0.99 * len(world.messages)
+
+
+def test_signals_exist_for_every_client_and_flag_the_churned(demo):
+    config, world = demo["config"], demo["world"]
+    snapshot = config.warehouse.snapshot_path
+    health = {
+        r[0]: r[1:]
+        for r in _query(
+            snapshot,
+            "SELECT client_id, at_risk, conversations, open_tasks, days_since_last_contact "
+            "FROM marts.client_health",
+        )
+    }
+    assert set(health) == {c.id for c in config.clients}
+    churned = world.ground_truth["churned"]
+    assert churned, "the simulator should churn some clients"
+    for client_id in churned:
+        assert health[client_id][0], f"churned client {client_id} is not flagged at risk"
+    active = [c for c in health if c not in churned]
+    assert sum(health[c][1] > 0 for c in active) > 0.8 * len(active)  # mail reached the marts
+    assert sum(health[c][2] > 0 for c in active) > 0.8 * len(active)  # tasks reached the marts
+
+
+def test_one_digest_reached_slack_in_block_kit(demo):
+    assert len(demo["slack_first"]) == 1
+    posted = json.loads(demo["slack_first"][0])
+    assert posted["channel_name"].lstrip("#") == "leadership"
+    assert posted["blocks"][0]["type"] == "header"
+    assert "2026-W47" in posted["blocks"][0]["text"]["text"]
+    text = json.dumps(posted["blocks"], ensure_ascii=False)
+    config = demo["config"]
+    for client_id in demo["world"].ground_truth["churned"]:
+        name = escape_mrkdwn(config.client(client_id).name)
+        assert json.dumps(name, ensure_ascii=False)[1:-1] in text, f"{client_id} missing"
+
+
+def test_each_client_got_one_email_with_only_its_own_data(demo):
+    config, out = demo["config"], demo["out"]
+    with_recipients = [c for c in config.clients if c.report_recipients]
+    assert len(demo["emails_first"]) == len(with_recipients)
+    by_recipients = {}
+    for path in (out / "email").glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        by_recipients[tuple(sorted(a.strip() for a in message["To"].split(",")))] = message
+    for client in with_recipients:
+        message = by_recipients[tuple(sorted(client.report_recipients))]
+        assert client.name in message["Subject"]
+        body = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        others = [c for c in config.clients if c.id != client.id and c.name not in client.name]
+        for other in others:
+            assert other.name not in body and other.name not in html, (client.id, other.id)
+
+
+def test_second_run_adds_no_rows_and_sends_nothing(demo):
+    config, out = demo["config"], demo["out"]
+    second = {
+        t: _query(config.warehouse.snapshot_path, f"SELECT count(*) FROM {t}")[0][0]
+        for t in ROW_COUNTS
+    }
+    assert second == demo["first_counts"]
+    assert (out / "slack" / "messages.jsonl").read_text(encoding="utf-8").splitlines() == demo[
+        "slack_first"
+    ]
+    assert sorted(p.name for p in (out / "email").glob("*.eml")) == demo["emails_first"]
+    assert "0 this run" in demo["second_output"]
