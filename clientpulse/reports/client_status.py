@@ -71,15 +71,15 @@ def _sections(
     return [
         {
             "title": t["completed"],
-            "items": [Item(n, f"{at.astimezone(ZoneInfo(tz)):%Y-%m-%d}") for n, at in completed],
+            "entries": [Item(n, f"{at.astimezone(ZoneInfo(tz)):%Y-%m-%d}") for n, at in completed],
         },
         {
             "title": t["overdue"],
-            "items": [Item(n, t["days_late"].format(days=(today - d).days)) for n, d in overdue],
+            "entries": [Item(n, t["days_late"].format(days=(today - d).days)) for n, d in overdue],
         },
         {
             "title": t["due_next"],
-            "items": [Item(n, t["due"].format(date=f"{d:%Y-%m-%d}")) for n, d in due_next],
+            "entries": [Item(n, t["due"].format(date=f"{d:%Y-%m-%d}")) for n, d in due_next],
         },
     ]
 
