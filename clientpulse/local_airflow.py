@@ -53,6 +53,7 @@ class LocalAirflow:
             AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
             AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",
             GX_ANALYTICS_ENABLED="false",
+            CLIENTPULSE_TASK_RETRIES="0",  # one-off runs fail fast instead of waiting to retry
             PYTHONPATH=os.pathsep.join(
                 p for p in (str(PROJECT_ROOT / "plugins"), env.get("PYTHONPATH")) if p
             ),

@@ -5,6 +5,7 @@ error on every DAG, naming the file, key and problem."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,8 @@ OWNER = "clientpulse"
 WRITER_POOL = "duckdb_writer"  # one slot: DuckDB allows one writing process per file
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
-    "retries": 2,
+    # Local one-off runs (`make demo`, `make run`) set 0 to fail fast instead of waiting.
+    "retries": int(os.environ.get("CLIENTPULSE_TASK_RETRIES", "2")),
     "retry_delay": timedelta(minutes=2),
     "retry_exponential_backoff": True,
 }

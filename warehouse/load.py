@@ -8,6 +8,30 @@ import duckdb
 import pandas as pd
 
 
+def _typed_select(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str]) -> str:
+    """SELECT list casting each batch column to the table's type.
+
+    pandas infers nothing useful for a column that is all None in a batch, so the
+    table, not the batch, decides the types.
+    """
+    schema, name = table.split(".")
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()
+    )
+    unknown = [c for c in columns if c not in types]
+    if unknown:
+        raise ValueError(f"{table} has no column(s) {unknown}")
+    return ", ".join(f'CAST("{c}" AS {types[c]}) AS "{c}"' for c in columns)
+
+
+def _frame(rows: Sequence[dict] | pd.DataFrame) -> pd.DataFrame:
+    return rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+
+
 def upsert(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -20,27 +44,21 @@ def upsert(
     that repeats a record (overlapping cursors, restarted pagination) is harmless.
     Columns are matched by name; the table's primary key must equal `key`.
     """
-    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
-    if frame.empty:
+    batch = _frame(rows)
+    if batch.empty:
         return 0
-    frame = frame.drop_duplicates(subset=list(key), keep="last")
-    con.register("_upsert_batch", frame)
-    try:
-        con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM _upsert_batch")
-    finally:
-        con.unregister("_upsert_batch")
-    return len(frame)
+    batch = batch.drop_duplicates(subset=list(key), keep="last")
+    select = _typed_select(con, table, list(batch.columns))
+    con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT {select} FROM batch")
+    return len(batch)
 
 
 def replace_all(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict]) -> int:
     """Replace a small reference table's whole contents (call inside a transaction)."""
     con.execute(f"DELETE FROM {table}")
-    if not rows:
+    batch = _frame(rows)
+    if batch.empty:
         return 0
-    frame = pd.DataFrame(list(rows))
-    con.register("_replace_batch", frame)
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _replace_batch")
-    finally:
-        con.unregister("_replace_batch")
-    return len(frame)
+    select = _typed_select(con, table, list(batch.columns))
+    con.execute(f"INSERT INTO {table} BY NAME SELECT {select} FROM batch")
+    return len(batch)

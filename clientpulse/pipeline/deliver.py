@@ -70,7 +70,9 @@ def _send(config: AgencyConfig, senders: Senders, item: OutboxItem) -> str:
             item.payload["channel"], item.payload["text"], item.payload["blocks"]
         )
         return f"{posted.channel_id}:{posted.ts}"
-    senders.get("email").send(_email(config, item.payload))
+    refused = senders.get("email").send(_email(config, item.payload))
+    if refused:  # delivered to the others: recorded, never re-sent to them
+        return f"{item.payload['message_id']} refused: {', '.join(sorted(refused))}"
     return item.payload["message_id"]
 
 

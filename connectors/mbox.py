@@ -1,0 +1,275 @@
+"""Message records from mbox files (Google Takeout), reading headers only.
+
+The file is memory-mapped and scanned for `From ` separator lines and header-block
+ends with `find`; only header blocks are copied out and parsed, bodies are skipped
+without being decoded. Messages are split where `mailbox.mbox` splits them: at every
+line starting with `From ` (mboxrd quotes such body lines as `>From `). Pages already
+read are handed back to the kernel as the scan advances, so memory stays flat
+whatever the size of the file.
+
+Large files are parsed by a few worker processes, each taking byte ranges cut at
+message boundaries; results come back in file order.
+"""
+
+from __future__ import annotations
+
+import marshal
+import mmap
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from operator import attrgetter
+from pathlib import Path
+
+from connectors.errors import ConnectorError
+from connectors.mail_headers import (
+    RECORD_FIELDS,
+    MessageRecord,
+    Rejected,
+    header_end,
+    record_from_block,
+)
+
+SEPARATOR = b"\nFrom "
+# Real header blocks are a few KiB; one without an end this far in is not a message.
+MAX_HEADER_BYTES = 1 << 20
+# Mapped pages behind the scan are released in steps of this many bytes.
+RELEASE_STEP = 4 << 20
+# Below this size a worker pool costs more to start than it saves.
+PARALLEL_MIN_BYTES = 48 << 20
+CHUNK_BYTES = 4 << 20
+MAX_WORKERS = 4
+_PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+def iter_mbox(
+    path: str | os.PathLike[str], *, mailbox: str, workers: int | None = None
+) -> Iterator[MessageRecord | Rejected]:
+    """Yield one record (or `Rejected`) per message of the mbox at `path`, in file order.
+
+    `source_ref` is `<path>:<byte offset of the message's From line>`. `workers` is the
+    number of parsing processes; by default large files use one per core (up to
+    `MAX_WORKERS`) and small files are parsed in this process.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    if workers is None:
+        workers = default_workers(size)
+    if workers > 1:
+        yield from _iter_parallel(path, mailbox, workers)
+        return
+    with _mapped(path) as data:
+        if data is not None:
+            yield from _scan(data, str(path), mailbox, _first_message(data), len(data))
+
+
+def default_workers(size: int) -> int:
+    """Parsing processes `iter_mbox` uses for a file of `size` bytes (1: in-process)."""
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(MAX_WORKERS, cores or 1))
+
+
+@contextmanager
+def _mapped(path: Path) -> Iterator[mmap.mmap | None]:
+    """The file mapped read-only (None when empty: mmap refuses empty files)."""
+    with path.open("rb") as handle:
+        if not os.fstat(handle.fileno()).st_size:
+            yield None
+            return
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if hasattr(mmap, "MADV_SEQUENTIAL"):
+                data.madvise(mmap.MADV_SEQUENTIAL)
+            yield data
+
+
+def _first_message(data: mmap.mmap) -> int:
+    """Offset of the first From line; like `mailbox.mbox`, ignore anything before it."""
+    if data[:5] == b"From ":
+        return 0
+    found = data.find(SEPARATOR)
+    return len(data) if found == -1 else found + 1
+
+
+def _scan(
+    data: mmap.mmap, path: str, mailbox: str, start: int, stop: int
+) -> Iterator[MessageRecord | Rejected]:
+    """Items for the messages in [start, stop); `start` is at a From line."""
+    find = data.find
+    released = start
+    while start < stop:
+        following = find(SEPARATOR, start, stop)
+        end_of_message = stop if following == -1 else following + 1
+        source_ref = f"{path}:{start}"
+        line_end = find(b"\n", start, end_of_message)
+        if line_end == -1:
+            yield Rejected(source_ref, "headers", "no header fields before the body")
+        else:
+            end = header_end(data, line_end + 1, end_of_message)
+            if end - line_end > MAX_HEADER_BYTES:
+                reason = f"no end of the header block in its first {MAX_HEADER_BYTES} bytes"
+                yield Rejected(source_ref, "headers", reason)
+            else:
+                block = data[line_end + 1 : end]
+                yield record_from_block(
+                    block, mailbox=mailbox, source="mbox", source_ref=source_ref
+                )
+        start = end_of_message
+        if start - released >= RELEASE_STEP:
+            released = _release(data, released, start)
+    _release(data, released, stop)
+
+
+def _release(data: mmap.mmap, released: int, upto: int) -> int:
+    """Drop mapped pages in [released, upto) from this process; they stay in the page cache."""
+    first = released - released % mmap.PAGESIZE
+    upto -= upto % mmap.PAGESIZE
+    if hasattr(mmap, "MADV_DONTNEED") and upto > first:
+        data.madvise(mmap.MADV_DONTNEED, first, upto - first)
+    return upto
+
+
+# --- parallel parsing ---------------------------------------------------------------
+#
+# Workers are plain `python -m connectors.mbox` processes, so nothing of the caller's
+# `__main__` is re-imported and no threads are forked. Range i goes to worker
+# i % workers; the parent reads results strictly in range order, and pipe
+# back-pressure keeps each worker at most one range ahead.
+
+_LENGTH = struct.Struct("<Q")
+
+
+def _iter_parallel(path: Path, mailbox: str, workers: int) -> Iterator[MessageRecord | Rejected]:
+    """The items of `path`, parsed by `workers` processes, in file order."""
+    with _mapped(path) as data:
+        if data is None:
+            return
+        ranges = list(_ranges(data, CHUNK_BYTES))
+    workers = min(workers, len(ranges))
+    pool = [_Worker(path, mailbox, ranges[k::workers]) for k in range(workers)]
+    try:
+        for index in range(len(ranges)):
+            yield from _unpack(pool[index % workers].next_result())
+        for worker in pool:
+            worker.finish()
+    finally:
+        for worker in pool:
+            worker.close()
+
+
+def _ranges(data: mmap.mmap, step: int) -> Iterator[tuple[int, int]]:
+    """Consecutive [start, stop) ranges of about `step` bytes, each cut at a From line."""
+    start, size = _first_message(data), len(data)
+    while start < size:
+        following = data.find(SEPARATOR, start + step)
+        stop = size if following == -1 else following + 1
+        yield start, stop
+        start = stop
+
+
+class _Worker:
+    """One `python -m connectors.mbox` process parsing the ranges it was given, in order.
+
+    Its stderr goes to a temporary file (a pipe nobody reads could block it) and is
+    quoted when the worker fails.
+    """
+
+    def __init__(self, path: Path, mailbox: str, ranges: list[tuple[int, int]]) -> None:
+        self.path = path
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PROJECT_ROOT, env.get("PYTHONPATH")]))
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "connectors.mbox", str(path), mailbox],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            env=env,
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._results = self._process.stdout
+        # A worker that died at start is reported when its results are read.
+        with self._process.stdin, suppress(BrokenPipeError):
+            self._process.stdin.write(marshal.dumps(ranges))
+
+    def next_result(self) -> bytes:
+        header = self._results.read(_LENGTH.size)
+        size = _LENGTH.unpack(header)[0] if len(header) == _LENGTH.size else 0
+        packed = self._results.read(size) if size else b""
+        if len(packed) != size or not size:
+            self.finish()
+            raise ConnectorError(f"mbox worker for {self.path} stopped before sending all results")
+        return packed
+
+    def finish(self) -> None:
+        """Wait for the worker to exit; raise with its last error line if it failed."""
+        if self._process.wait() != 0:
+            self._errors.seek(0)
+            lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
+            last = lines[-1] if lines else "no error output"
+            raise ConnectorError(
+                f"mbox worker for {self.path} exited with {self._process.returncode}: {last}"
+            )
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        self._results.close()
+        self._errors.close()
+
+
+def _serve_ranges(path: str, mailbox: str) -> None:
+    """Worker side: parse the ranges read from stdin, write each result to stdout."""
+    ranges = marshal.loads(sys.stdin.buffer.read())  # noqa: S302 - from our parent
+    out = sys.stdout.buffer
+    with _mapped(Path(path)) as data:
+        for start, stop in ranges:
+            items = [] if data is None else _scan(data, path, mailbox, start, stop)
+            packed = marshal.dumps([_pack(item) for item in items])
+            out.write(_LENGTH.pack(len(packed)))
+            out.write(packed)
+            out.flush()
+
+
+# Records travel as tuples (marshal is several times faster than pickling dataclasses),
+# with `sent_at` as microseconds since the epoch; a 3-tuple is a Rejected.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_SENT_AT = RECORD_FIELDS.index("sent_at")
+_record_values = attrgetter(*RECORD_FIELDS)
+
+
+def _pack(item: MessageRecord | Rejected) -> tuple:
+    if isinstance(item, Rejected):
+        return (item.source_ref, item.field, item.reason)
+    values = _record_values(item)
+    sent_at = values[_SENT_AT]
+    if sent_at is None:
+        return values
+    return (*values[:_SENT_AT], (sent_at - _EPOCH) // _MICROSECOND, *values[_SENT_AT + 1 :])
+
+
+def _unpack(packed: bytes) -> Iterator[MessageRecord | Rejected]:
+    for values in marshal.loads(packed):  # noqa: S302 - from our own worker
+        if len(values) == 3:
+            yield Rejected(*values)
+            continue
+        micros = values[_SENT_AT]
+        if micros is not None:
+            values = (
+                *values[:_SENT_AT],
+                _EPOCH + timedelta(microseconds=micros),
+                *values[_SENT_AT + 1 :],
+            )
+        yield MessageRecord(*values)
+
+
+if __name__ == "__main__":
+    _serve_ranges(sys.argv[1], sys.argv[2])

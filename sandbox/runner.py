@@ -1,0 +1,448 @@
+"""Start and stop the demo sandbox: the simulated world behind local fake services.
+
+`start_sandbox` writes the world's mailbox (a Takeout mbox at the path the config names)
+and ground truth, then starts `python -m sandbox serve` as a detached process in its own
+session. That process rebuilds the same world from config and seed (the simulator is
+deterministic) and serves the fake Asana, HubSpot and Slack APIs and a real SMTP capture
+server on free loopback ports. It reports its ports over a pipe once listening; `start`
+then checks that each service answers, and writes `connections.env` (Airflow connection
+variables) and `sandbox.json`.
+
+One sandbox per out dir: starting again stops the running one first (the world may have
+changed with the seed or config), so `start` always leaves a fresh, matching sandbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import select
+import shlex
+import signal
+import smtplib
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import requests
+
+from clientpulse.config import PROJECT_ROOT, AgencyConfig, load_config
+
+from .mbox_writer import write_mbox
+from .simulator import DEMO_MONTHS, DEMO_SEED, World, simulate
+
+# Fixed demo credentials; they guard nothing but let clients exercise real auth.
+ASANA_TOKEN = "demo-asana-token"  # noqa: S105
+HUBSPOT_TOKEN = "demo-hubspot-token"  # noqa: S105
+SLACK_TOKEN = "xoxb-demo-slack-token"  # noqa: S105
+
+STARTUP_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+log = logging.getLogger(__name__)
+
+# Serve processes started by this Python process, so `stop_sandbox` can reap them.
+_CHILDREN: dict[int, subprocess.Popen] = {}
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not start; the message says where its log is."""
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    out_dir: Path
+    pid: int
+    asana_url: str
+    hubspot_url: str
+    slack_url: str
+    smtp_host: str
+    smtp_port: int
+    mbox_path: Path
+    env_file: Path
+    log_file: Path
+
+    def to_json(self) -> dict:
+        return {
+            key: str(value) if isinstance(value, Path) else value
+            for key, value in asdict(self).items()
+        }
+
+
+@dataclass(frozen=True)
+class _Paths:
+    root: Path
+
+    @property
+    def dir(self) -> Path:
+        return self.root / "sandbox"
+
+    @property
+    def pid(self) -> Path:
+        return self.dir / "sandbox.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.dir / "sandbox.log"
+
+    @property
+    def info(self) -> Path:
+        return self.dir / "sandbox.json"
+
+    @property
+    def env(self) -> Path:
+        return self.dir / "connections.env"
+
+    @property
+    def slack_capture(self) -> Path:
+        return self.root / "slack" / "messages.jsonl"
+
+    @property
+    def email_dir(self) -> Path:
+        return self.root / "email"
+
+
+# --- start ---------------------------------------------------------------------------
+
+
+def start_sandbox(
+    config_path: Path | str,
+    out_dir: Path | str,
+    seed: int = DEMO_SEED,
+    *,
+    months: int = DEMO_MONTHS,
+    timeout: float = STARTUP_TIMEOUT,
+) -> SandboxInfo:
+    """Build the world, start the fake services in the background, return where they are."""
+    config_path = Path(config_path).resolve()
+    paths = _Paths(Path(out_dir).resolve())
+    config = load_config(config_path)
+    mbox_path = _mbox_path(config)
+    stop_sandbox(paths.root)
+    paths.dir.mkdir(parents=True, exist_ok=True)
+    for stale in (paths.info, paths.env):
+        stale.unlink(missing_ok=True)
+    ready_read, ready_write = os.pipe()
+    command = [
+        sys.executable,
+        "-m",
+        "sandbox",
+        "serve",
+        "--config",
+        str(config_path),
+        "--out",
+        str(paths.root),
+        "--seed",
+        str(seed),
+        "--months",
+        str(months),
+        "--ready-fd",
+        str(ready_write),
+    ]
+    with paths.log.open("wb") as log_file:
+        child = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            command,
+            cwd=PROJECT_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            pass_fds=(ready_write,),
+            start_new_session=True,
+        )
+    os.close(ready_write)
+    _CHILDREN[child.pid] = child
+    _write_atomic(paths.pid, f"{child.pid}\n")
+    try:
+        # The serve process builds its own copy meanwhile; this one writes the files.
+        world = simulate(config, seed=seed, months=months)
+        _write_world_files(world, paths, mbox_path)
+        ports = _await_ready(ready_read, child, paths, timeout)
+        info = SandboxInfo(
+            out_dir=paths.root,
+            pid=child.pid,
+            asana_url=f"http://127.0.0.1:{ports['asana']}/api/1.0",
+            hubspot_url=f"http://127.0.0.1:{ports['hubspot']}",
+            slack_url=f"http://127.0.0.1:{ports['slack']}/api/",
+            smtp_host="127.0.0.1",
+            smtp_port=ports["smtp"],
+            mbox_path=mbox_path,
+            env_file=paths.env,
+            log_file=paths.log,
+        )
+        _check_health(info)
+    except BaseException:
+        stop_sandbox(paths.root)
+        raise
+    finally:
+        os.close(ready_read)
+    _write_atomic(paths.env, render_connections(config, info))
+    _write_atomic(paths.info, json.dumps(info.to_json(), indent=2) + "\n")
+    return info
+
+
+def _mbox_path(config: AgencyConfig) -> Path:
+    mailboxes = config.sources.mailboxes
+    if mailboxes is None or not mailboxes.mbox:
+        raise SandboxError(
+            f"{config.source_path}: sources.mailboxes.mbox names no mbox file "
+            "for the simulated mailbox"
+        )
+    return mailboxes.mbox[0].path
+
+
+def _write_world_files(world: World, paths: _Paths, mbox_path: Path) -> None:
+    write_mbox(world.messages, mbox_path)
+    _write_atomic(
+        paths.dir / "ground_truth.json",
+        json.dumps(world.ground_truth, indent=2, sort_keys=True) + "\n",
+    )
+    _write_atomic(paths.dir / "world_summary.json", json.dumps(world.summary(), indent=2) + "\n")
+
+
+def _await_ready(
+    ready_fd: int, child: subprocess.Popen, paths: _Paths, timeout: float
+) -> dict[str, int]:
+    """The ports line the serve process writes once every service listens."""
+    deadline = time.monotonic() + timeout
+    received = b""
+    while not received.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise SandboxError(f"sandbox did not start within {timeout:.0f} s; see {paths.log}")
+        readable, _, _ = select.select([ready_fd], [], [], remaining)
+        if not readable:
+            continue
+        chunk = os.read(ready_fd, 4096)
+        if not chunk:  # the pipe closed: the process is exiting before it was ready
+            try:
+                code = child.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                code = None
+            raise SandboxError(
+                f"sandbox process exited (code {code}) before it was ready; see {paths.log}"
+            )
+        received += chunk
+    return json.loads(received)
+
+
+def _check_health(info: SandboxInfo) -> None:
+    """Each fake answers an authenticated request; the SMTP server greets and says OK."""
+    checks = {
+        "Asana": lambda: requests.get(
+            f"{info.asana_url}/users/me", timeout=5, headers=_bearer(ASANA_TOKEN)
+        ),
+        "HubSpot": lambda: requests.get(
+            f"{info.hubspot_url}/crm/v3/owners",
+            timeout=5,
+            params={"limit": 1},
+            headers=_bearer(HUBSPOT_TOKEN),
+        ),
+        "Slack": lambda: requests.post(
+            f"{info.slack_url}auth.test", timeout=5, headers=_bearer(SLACK_TOKEN)
+        ),
+    }
+    for name, check in checks.items():
+        try:
+            response = check()
+        except requests.RequestException as exc:
+            raise SandboxError(
+                f"fake {name} is not answering ({exc}); see {info.log_file}"
+            ) from None
+        if response.status_code != 200 or (name == "Slack" and not response.json().get("ok")):
+            raise SandboxError(
+                f"fake {name} answered HTTP {response.status_code}; see {info.log_file}"
+            )
+    try:
+        with smtplib.SMTP(info.smtp_host, info.smtp_port, timeout=5) as smtp:
+            code, _ = smtp.noop()
+    except (OSError, smtplib.SMTPException) as exc:
+        raise SandboxError(f"SMTP capture is not answering ({exc}); see {info.log_file}") from None
+    if code != 250:
+        raise SandboxError(f"SMTP capture answered {code} to NOOP; see {info.log_file}")
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def render_connections(config: AgencyConfig, info: SandboxInfo) -> str:
+    """`export AIRFLOW_CONN_<ID>='<json>'` lines for the connections the config names."""
+    sources, delivery = config.sources, config.delivery
+    connections = {
+        sources.asana.connection_id if sources.asana else "clientpulse_asana": {
+            "conn_type": "http",
+            "host": info.asana_url,
+            "password": ASANA_TOKEN,
+        },
+        sources.crm.connection_id if sources.crm else "clientpulse_hubspot": {
+            "conn_type": "http",
+            "host": info.hubspot_url,
+            "password": HUBSPOT_TOKEN,
+        },
+        delivery.slack.connection_id: {
+            "conn_type": "slack",
+            "password": SLACK_TOKEN,
+            "extra": {"base_url": info.slack_url},
+        },
+        delivery.email.connection_id: {
+            "conn_type": "smtp",
+            "host": info.smtp_host,
+            "port": info.smtp_port,
+            "extra": {"disable_tls": True, "disable_ssl": True},
+        },
+    }
+    lines = [
+        "# Airflow connections for the ClientPulse sandbox (demo tokens, not secrets).",
+        f"# Use with: source {info.env_file}",
+    ]
+    lines += [
+        f"export AIRFLOW_CONN_{conn_id.upper()}={shlex.quote(json.dumps(value))}"
+        for conn_id, value in connections.items()
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)
+
+
+# --- stop / status -------------------------------------------------------------------
+
+
+def stop_sandbox(out_dir: Path | str, timeout: float = STOP_TIMEOUT) -> bool:
+    """Stop the sandbox serving `out_dir` (SIGTERM, then SIGKILL); True if one was running."""
+    paths = _Paths(Path(out_dir).resolve())
+    pid = running_pid(paths.root)
+    was_running = pid is not None
+    if pid is not None:
+        _signal_group(pid, signal.SIGTERM)
+        if not _wait_gone(pid, timeout):
+            log.warning("sandbox process %s ignored SIGTERM; killing it", pid)
+            _signal_group(pid, signal.SIGKILL)
+            _wait_gone(pid, timeout)
+    for leftover in (paths.pid, paths.info, paths.env):  # their ports are gone now
+        leftover.unlink(missing_ok=True)
+    return was_running
+
+
+def running_pid(out_dir: Path | str) -> int | None:
+    """The pid of this out dir's serve process, if it is alive (and really ours)."""
+    paths = _Paths(Path(out_dir).resolve())
+    try:
+        pid = int(paths.pid.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _alive(pid) and _is_serve_process(pid) else None
+
+
+def status(out_dir: Path | str) -> dict | None:
+    """What `sandbox.json` says, when the sandbox for `out_dir` is running."""
+    paths = _Paths(Path(out_dir).resolve())
+    pid = running_pid(paths.root)
+    if pid is None:
+        return None
+    try:
+        return json.loads(paths.info.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # running, but `start` has not written it yet
+        return {"pid": pid, "state": "starting"}
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    """The serve process leads its own session, so its group id is its pid."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, sig)
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        try:
+            child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        del _CHILDREN[pid]
+        return True
+    deadline = time.monotonic() + timeout
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        return child.poll() is None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _proc_field(pid, "stat").split(") ")[-1][:1] != "Z"
+
+
+def _is_serve_process(pid: int) -> bool:
+    """Guards against a stale pid file naming a pid the system has since reused."""
+    cmdline = _proc_field(pid, "cmdline")
+    return not cmdline or ("sandbox" in cmdline and "serve" in cmdline)
+
+
+def _proc_field(pid: int, name: str) -> str:
+    try:
+        return (
+            Path(f"/proc/{pid}/{name}").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        )
+    except OSError:
+        return ""
+
+
+# --- the serve process ---------------------------------------------------------------
+
+
+def serve(config_path: Path, out_dir: Path, seed: int, months: int, ready_fd: int | None) -> int:
+    """Run the fakes for the world of (config, seed) until SIGTERM or SIGINT."""
+    # Imported here: only this process needs the web stack, not `start`, `stop`, `status`.
+    from .fake_asana import create_app as asana_app
+    from .fake_hubspot import create_app as hubspot_app
+    from .fake_slack import create_app as slack_app
+    from .http_server import start_server
+    from .smtp_capture import SmtpCapture
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection
+    paths = _Paths(Path(out_dir).resolve())
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    world = simulate(load_config(config_path), seed=seed, months=months)
+    log.info("world built: %s", json.dumps(world.summary()["hubspot"]))
+    servers = {
+        "asana": start_server(asana_app(world.asana, ASANA_TOKEN)),
+        "hubspot": start_server(hubspot_app(world.hubspot, HUBSPOT_TOKEN)),
+        "slack": start_server(slack_app(SLACK_TOKEN, capture_path=paths.slack_capture)),
+    }
+    smtp = SmtpCapture(out_dir=paths.email_dir, port=0)
+    smtp.start()
+    try:
+        ports = {name: server.port for name, server in servers.items()} | {"smtp": smtp.port}
+        log.info("serving on 127.0.0.1: %s", ports)
+        if ready_fd is not None:
+            os.write(ready_fd, json.dumps(ports).encode() + b"\n")
+            os.close(ready_fd)
+        while not stopping.wait(1.0):
+            pass
+        log.info("stopping")
+    finally:
+        smtp.stop()
+        for server in servers.values():
+            server.stop()
+    return 0

@@ -1,0 +1,513 @@
+"""The mbox connector against a reference built only on the stdlib, plus focused cases.
+
+The reference splits files with `mailbox.mbox`, parses headers with
+`email.parser.BytesHeaderParser` and decodes them with `email.header` and
+`email.utils`. Where the stdlib raises (an unknown charset, broken base64) it has no
+value to compare, and the connector may decode leniently.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import mailbox
+import random
+from datetime import UTC, datetime
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
+from email.parser import BytesHeaderParser
+from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+
+from benchmarks.corpus import Corpus, encode_word, mutate, write_fuzzed_mbox, write_mbox
+from connectors import mbox
+from connectors.errors import ConnectorError
+from connectors.mail_headers import (
+    MessageRecord,
+    Rejected,
+    normalize,
+    parse_header_block,
+)
+from connectors.mbox import iter_mbox
+
+NO_VALUE = object()  # the stdlib raised: nothing to compare
+CORPUS_SIZE = 2500
+
+
+# -- the reference ------------------------------------------------------------------------
+
+
+def _raw_values(message, name: str) -> list[bytes]:
+    return [
+        value.encode("ascii", "surrogateescape")
+        for key, value in message.raw_items()
+        if key.lower() == name
+    ]
+
+
+def _unfolded(raw: bytes, charset: str = "utf-8") -> str:
+    return raw.replace(b"\r", b"").replace(b"\n", b"").decode(charset, "replace")
+
+
+def _stdlib_text(text: str):
+    if not text.isascii():
+        return text.strip()
+    try:
+        return str(make_header(decode_header(text))).strip()
+    except (LookupError, ValueError, HeaderParseError):
+        return NO_VALUE
+
+
+def _text(values: list[bytes]):
+    return _stdlib_text(_unfolded(values[0])) if values else None
+
+
+def _optional(values: list[bytes]):
+    value = _text(values)
+    return value or None if value is not NO_VALUE else NO_VALUE
+
+
+def _addresses(values: list[bytes]):
+    if not values:
+        return []
+    options = {"strict": False} if "strict" in getaddresses.__code__.co_varnames else {}
+    pairs = getaddresses([_unfolded(v) for v in values], **options)
+    out = []
+    for name, address in pairs:
+        if address:
+            decoded = _stdlib_text(name)
+            out.append((decoded if decoded is NO_VALUE else decoded or None, address.lower()))
+    return out
+
+
+def _ids(text: str) -> list[str]:
+    if "<" not in text:
+        return text.split() if len(text.split()) == 1 else []
+    ids = []
+    for piece in text.split("<")[1:]:
+        inner, closed, _ = piece.partition(">")
+        token = "".join(inner.split())
+        if closed and token and token not in ids:
+            ids.append(token)
+    return ids
+
+
+def _date(values: list[bytes]):
+    if not values:
+        return None, "missing"
+    try:
+        parsed = parsedate_to_datetime(_unfolded(values[0], "ascii").strip())
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC), "naive"
+        return parsed.astimezone(UTC), "ok"
+    except (ValueError, OverflowError):
+        return None, "unparseable"
+
+
+def _labels(values: list[bytes]):
+    text = _text(values)
+    if text is None or text is NO_VALUE:
+        return [] if text is None else NO_VALUE
+    try:
+        row = next(csv.reader([text], skipinitialspace=True), [])
+    except csv.Error:  # a NUL byte, a field over csv's size limit
+        return NO_VALUE
+    return [label.strip() for label in row if label.strip()]
+
+
+def _is_report(message) -> bool:
+    if message.get_content_type() != "multipart/report":
+        return False
+    report_type = message.get_param("report-type")
+    if isinstance(report_type, tuple):
+        report_type = collapse_rfc2231_value(report_type)
+    return str(report_type).strip().lower() == "delivery-status"
+
+
+def reference(message_bytes: bytes):
+    """The expected record fields (a dict) or ("rejected", field)."""
+    message = BytesHeaderParser().parsebytes(message_bytes)
+    if not list(message.raw_items()):
+        return ("rejected", "headers")
+    raw = {name: _raw_values(message, name) for name in _FIELDS_READ}
+    if not raw["from"]:
+        return ("rejected", "From")
+    senders = _addresses(raw["from"][:1])
+    if not senders:
+        return ("rejected", "From")
+    to = [address for _, address in _addresses(raw["to"])]
+    subject = _text(raw["subject"])
+    sent_at, date_status = _date(raw["date"])
+    ids = _ids(_unfolded(raw["message-id"][0])) if raw["message-id"] else []
+    problems = [] if date_status == "ok" else [f"date_{date_status}"]
+    if ids:
+        key = ids[0]
+        if len(raw["message-id"]) > 1:
+            problems.append("duplicate_message_id_header")
+    else:
+        problems.append("missing_message_id")
+        date_text = _unfolded(raw["date"][0], "ascii").strip() if raw["date"] else ""
+        key = NO_VALUE
+        if subject is not NO_VALUE:
+            material = "\n".join((senders[0][1], date_text, subject or "", ",".join(to)))
+            key = "sha1:" + hashlib.sha1(material.encode("utf-8", "replace")).hexdigest()
+    reply_to = _addresses(raw["reply-to"])
+    in_reply_to = _ids(_unfolded(raw["in-reply-to"][0])) if raw["in-reply-to"] else []
+    return_path = raw["return-path"]
+    return {
+        "message_key": key,
+        "message_id": ids[0] if ids else None,
+        "from_addr": senders[0][1],
+        "from_name": senders[0][0],
+        "to_addrs": to,
+        "cc_addrs": [address for _, address in _addresses(raw["cc"])],
+        "reply_to": reply_to[0][1] if reply_to else None,
+        "subject": subject,
+        "sent_at": sent_at,
+        "date_status": date_status,
+        "in_reply_to": in_reply_to[0] if in_reply_to else None,
+        "references": _ids(_unfolded(raw["references"][0])) if raw["references"] else [],
+        "auto_submitted": _optional(raw["auto-submitted"]),
+        "precedence": _optional(raw["precedence"]),
+        "list_id": _optional(raw["list-id"]),
+        "x_autoreply": bool(raw["x-autoreply"] or raw["x-autorespond"]),
+        "return_path_null": bool(return_path)
+        and "".join(_unfolded(return_path[0]).split()) == "<>",
+        "is_bounce": senders[0][1].partition("@")[0] in ("mailer-daemon", "postmaster")
+        or _is_report(message),
+        "gmail_labels": _labels(raw["x-gmail-labels"]),
+        "gmail_thread_id": _optional(raw["x-gm-thrid"]),
+        "problems": sorted(problems),
+    }
+
+
+_FIELDS_READ = [
+    *("from", "to", "cc", "reply-to", "subject", "date", "message-id", "in-reply-to"),
+    *("references", "auto-submitted", "precedence", "list-id", "x-autoreply"),
+    *("x-autorespond", "return-path", "x-gmail-labels", "x-gm-thrid"),
+]
+
+
+def reference_messages(path: Path) -> list[bytes]:
+    box = mailbox.mbox(path, create=False)
+    try:
+        return [box.get_bytes(key) for key in box.iterkeys()]
+    finally:
+        box.close()
+
+
+def as_comparable(item: MessageRecord | Rejected):
+    if isinstance(item, Rejected):
+        return ("rejected", item.field)
+    row = item.as_row()
+    row["problems"] = sorted(row["problems"])
+    return row
+
+
+def differences(ours, expected) -> dict[str, tuple]:
+    """Fields where the connector and the reference disagree (ignoring NO_VALUE)."""
+    if isinstance(expected, tuple) or isinstance(ours, tuple):
+        return {} if ours == expected else {"record": (ours, expected)}
+    return {
+        name: (ours[name], value)
+        for name, value in expected.items()
+        if value is not NO_VALUE and ours[name] != value
+    }
+
+
+def compare_file(path: Path) -> tuple[int, list]:
+    data = path.read_bytes()
+    ours = list(iter_mbox(path, mailbox="team@agency.example"))
+    messages = reference_messages(path)
+    assert len(ours) == len(messages), "one record or Rejected per message mailbox.mbox sees"
+    offsets = [int(item.source_ref.rpartition(":")[2]) for item in ours]
+    assert offsets == sorted(set(offsets))
+    assert all(data[offset : offset + 5] == b"From " for offset in offsets)
+    mismatches = []
+    for n, (item, message) in enumerate(zip(ours, messages, strict=True)):
+        diff = differences(as_comparable(item), reference(message))
+        if diff:
+            mismatches.append((n, item.source_ref, diff))
+    return len(ours), mismatches
+
+
+# -- differential tests -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("mbox")
+
+
+@pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])
+def test_generated_corpus_matches_stdlib_reference(corpus_dir: Path, crlf: bool) -> None:
+    path = write_mbox(corpus_dir / f"corpus-{crlf}.mbox", CORPUS_SIZE, seed=3, crlf=crlf)
+    count, mismatches = compare_file(path)
+    assert count == CORPUS_SIZE
+    assert mismatches == []
+
+
+def test_generated_corpus_covers_the_hard_cases(corpus_dir: Path) -> None:
+    records = list(
+        iter_mbox(write_mbox(corpus_dir / "cover.mbox", CORPUS_SIZE, seed=3), mailbox="m")
+    )
+    kept = [r for r in records if isinstance(r, MessageRecord)]
+    problems = {p for r in kept for p in r.problems}
+    assert problems == {
+        "missing_message_id",
+        "duplicate_message_id_header",
+        "date_missing",
+        "date_naive",
+        "date_unparseable",
+    }
+    assert any(isinstance(r, Rejected) for r in records)
+    subjects = " ".join(r.subject or "" for r in kept)
+    assert "Счёт за март" in subjects and "Отчёт по проекту за неделю" in subjects
+    assert any(r.is_bounce for r in kept) and any(r.x_autoreply for r in kept)
+    assert any(r.return_path_null for r in kept) and any(r.list_id for r in kept)
+    assert any(len(r.references) > 3 for r in kept)
+    assert any(len(r.to_addrs) > 3 for r in kept)
+
+
+def test_fuzzed_corpus_never_crashes_and_agrees_where_stdlib_has_a_value(
+    corpus_dir: Path,
+) -> None:
+    path = write_fuzzed_mbox(corpus_dir / "fuzzed.mbox", CORPUS_SIZE, seed=11)
+    count, mismatches = compare_file(path)
+    assert count >= CORPUS_SIZE
+    assert mismatches == []
+
+
+# -- focused cases --------------------------------------------------------------------------
+
+BASE_HEADERS = {
+    "From": "Ivan Petrov <Ivan@Client-One.ru>",
+    "To": "anna@agency.example",
+    "Subject": "Status",
+    "Date": "Mon, 05 Feb 2024 10:00:00 +0300",
+    "Message-ID": "<abc.1@client-one.ru>",
+}
+
+
+def entry(headers: dict[str, str] | list[tuple[str, str]], body: str = "Hello\n") -> bytes:
+    pairs = headers.items() if isinstance(headers, dict) else headers
+    head = "".join(f"{name}: {value}\n" for name, value in pairs)
+    return f"From 1@xxx Mon Feb 05 07:00:00 +0000 2024\n{head}\n{body}\n".encode()
+
+
+def one(tmp_path: Path, headers, body: str = "Hello\n") -> MessageRecord | Rejected:
+    path = tmp_path / "one.mbox"
+    path.write_bytes(entry(headers, body))
+    (item,) = iter_mbox(path, mailbox="anna@agency.example")
+    return item
+
+
+def with_headers(**changes: str | None) -> dict[str, str]:
+    headers = {**BASE_HEADERS, **{k.replace("_", "-"): v for k, v in changes.items()}}
+    return {k: v for k, v in headers.items() if v is not None}
+
+
+def test_a_plain_message(tmp_path: Path) -> None:
+    record = one(tmp_path, BASE_HEADERS)
+    assert isinstance(record, MessageRecord)
+    assert record.message_key == record.message_id == "abc.1@client-one.ru"
+    assert (record.from_addr, record.from_name) == ("ivan@client-one.ru", "Ivan Petrov")
+    assert record.sent_at == datetime(2024, 2, 5, 7, 0, tzinfo=UTC)
+    assert (record.date_status, record.problems) == ("ok", [])
+    assert (record.mailbox, record.source) == ("anna@agency.example", "mbox")
+    assert record.source_ref == f"{tmp_path / 'one.mbox'}:0"
+
+
+def test_missing_message_id_gets_a_stable_content_key(tmp_path: Path) -> None:
+    first = one(tmp_path, with_headers(Message_ID=None))
+    again = one(tmp_path, with_headers(Message_ID=None))
+    other = one(tmp_path, with_headers(Message_ID=None, Subject="Other"))
+    assert first.message_id is None and first.problems == ["missing_message_id"]
+    assert first.message_key.startswith("sha1:") and len(first.message_key) == 45
+    assert first.message_key == again.message_key != other.message_key
+
+
+def test_duplicate_message_id_header_keeps_the_first(tmp_path: Path) -> None:
+    headers = [*BASE_HEADERS.items(), ("Message-Id", "<second@x>")]
+    record = one(tmp_path, headers)
+    assert record.message_id == "abc.1@client-one.ru"
+    assert record.problems == ["duplicate_message_id_header"]
+
+
+@pytest.mark.parametrize(
+    ("date", "status", "sent_at"),
+    [
+        (None, "missing", None),
+        ("Mon, 05 Feb 2024 10:00:00", "naive", datetime(2024, 2, 5, 10, 0, tzinfo=UTC)),
+        ("Mon, 05 Feb 2024 10:00:00 -0000", "naive", datetime(2024, 2, 5, 10, 0, tzinfo=UTC)),
+        ("sometime last week", "unparseable", None),
+        ("Thu, 30 Feb 2024 10:00:00 +0000", "unparseable", None),
+        ("Mon, 5 Feb 24 10:00:00 GMT", "ok", datetime(2024, 2, 5, 10, 0, tzinfo=UTC)),
+        ("5 Feb 2024 10:00:00 -0500 (EST)", "ok", datetime(2024, 2, 5, 15, 0, tzinfo=UTC)),
+    ],
+)
+def test_date_status(tmp_path: Path, date, status, sent_at) -> None:
+    record = one(tmp_path, with_headers(Date=date))
+    assert (record.date_status, record.sent_at) == (status, sent_at)
+    assert record.problems == ([] if status == "ok" else [f"date_{status}"])
+
+
+def test_takeout_labels_and_thread_id(tmp_path: Path) -> None:
+    label = encode_word("Клиенты", "UTF-8", "Q")
+    record = one(
+        tmp_path,
+        with_headers(
+            X_Gmail_Labels=f'Inbox,{label},"Clients, key",Opened', X_GM_THRID="1789012345678901234"
+        ),
+    )
+    assert record.gmail_labels == ["Inbox", "Клиенты", "Clients, key", "Opened"]
+    assert record.gmail_thread_id == "1789012345678901234"
+
+
+def test_message_without_from_is_rejected_naming_the_field(tmp_path: Path) -> None:
+    rejected = one(tmp_path, with_headers(From=None))
+    assert rejected == Rejected(f"{tmp_path / 'one.mbox'}:0", "From", "no From header")
+    no_address = one(tmp_path, with_headers(From="undisclosed-recipients:;"))
+    assert isinstance(no_address, Rejected) and no_address.field == "From"
+
+
+def test_message_without_headers_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "bad.mbox"
+    path.write_bytes(b"From a\n\nbody only\nFrom b\nnot a header line\n")
+    assert [(r.field, r.source_ref) for r in iter_mbox(path, mailbox="m")] == [
+        ("headers", f"{path}:0"),
+        ("headers", f"{path}:18"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        (encode_word("Счёт за март", "UTF-8", "B"), "Счёт за март"),
+        (encode_word("Счёт за март", "utf-8", "Q"), "Счёт за март"),
+        (encode_word("Акт выполненных работ", "koi8-r", "B"), "Акт выполненных работ"),
+        (encode_word("Акт выполненных работ", "windows-1251", "Q"), "Акт выполненных работ"),
+        (
+            "Re: "
+            + encode_word("Отчёт по проекту ", "UTF-8", "B")
+            + "\n "
+            + encode_word("за неделю", "UTF-8", "B")
+            + " #12",
+            "Re: Отчёт по проекту за неделю #12",
+        ),
+        ("=?x-unknown?Q?caf=C3=A9?=", "café"),
+    ],
+)
+def test_subject_decoding(tmp_path: Path, subject: str, expected: str) -> None:
+    assert one(tmp_path, with_headers(Subject=subject)).subject == expected
+
+
+def test_recipients_names_and_reply_headers(tmp_path: Path) -> None:
+    name = encode_word("Мария Соколова", "koi8-r", "B")
+    record = one(
+        tmp_path,
+        with_headers(
+            From=f"{name} <Maria@Acme.example>",
+            To='"Smith, John" <John@Acme.example>,\n Anna <anna@agency.example>, b@c.example',
+            Cc="(team) support@agency.example",
+            Reply_To="Billing <billing@acme.example>",
+            In_Reply_To="<a@x> (sent earlier)",
+            References="<a@x>\n <b@x>\n\t<a@x>",
+        ),
+    )
+    assert (record.from_addr, record.from_name) == ("maria@acme.example", "Мария Соколова")
+    assert record.to_addrs == ["john@acme.example", "anna@agency.example", "b@c.example"]
+    assert record.cc_addrs == ["support@agency.example"]
+    assert record.reply_to == "billing@acme.example"
+    assert (record.in_reply_to, record.references) == ("a@x", ["a@x", "b@x"])
+
+
+def test_automation_and_bounce_flags(tmp_path: Path) -> None:
+    auto = one(
+        tmp_path,
+        with_headers(
+            Auto_Submitted="auto-replied", X_Autorespond="1", Precedence="bulk", Return_Path="< >"
+        ),
+    )
+    assert (auto.auto_submitted, auto.precedence) == ("auto-replied", "bulk")
+    assert auto.x_autoreply and auto.return_path_null and not auto.is_bounce
+    report = one(
+        tmp_path,
+        with_headers(Content_Type='multipart/report; report-type="delivery-status"; boundary=x'),
+    )
+    assert report.is_bounce
+    daemon = one(tmp_path, with_headers(From="MAILER-DAEMON@mx.example"))
+    assert daemon.is_bounce and not daemon.x_autoreply
+
+
+def test_no_body_text_in_any_record(corpus_dir: Path) -> None:
+    marker = "BODY-MARKER-7f3a"
+    corpus = Corpus(5)
+    path = corpus_dir / "bodies.mbox"
+    with path.open("wb") as out:
+        for n in range(200):
+            out.write(entry(with_headers(Message_ID=f"<{n}@x>"), f"{marker} {n}\nFrom: {marker}\n"))
+            out.write(corpus.message(n))
+    records = list(iter_mbox(path, mailbox="m"))
+    assert len(records) == 400
+    assert marker not in repr(records)
+    assert "Добрый день" not in repr(records)
+
+
+def test_from_lines_in_bodies_are_quoted_so_do_not_split(tmp_path: Path) -> None:
+    body = ">From the last call: we agreed.\n>>From here on\nFrom: not a header\n"
+    path = tmp_path / "quoted.mbox"
+    path.write_bytes(entry(BASE_HEADERS, body) + entry(with_headers(Message_ID="<2@x>")))
+    assert [r.message_id for r in iter_mbox(path, mailbox="m")] == ["abc.1@client-one.ru", "2@x"]
+
+
+def test_empty_file_and_leading_garbage(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.mbox"
+    empty.write_bytes(b"")
+    assert list(iter_mbox(empty, mailbox="m")) == []
+    garbage = tmp_path / "garbage.mbox"
+    garbage.write_bytes(b"not mbox\n" + entry(BASE_HEADERS))
+    assert [r.source_ref for r in iter_mbox(garbage, mailbox="m")] == [f"{garbage}:9"]
+
+
+def test_a_mutated_message_still_yields_one_item(tmp_path: Path) -> None:
+    rng = random.Random(1)
+    corpus = Corpus(2)
+    for n in range(50):
+        path = tmp_path / f"m{n}.mbox"
+        path.write_bytes(mutate(corpus.message(n), rng))
+        assert len(list(iter_mbox(path, mailbox="m"))) == len(reference_messages(path))
+
+
+def test_header_block_api_for_other_sources() -> None:
+    raw = b"Subject: a\r\n b\r\nFrom: x@y.example\r\n\r\nFrom: body@y.example\r\n"
+    assert parse_header_block(raw) == [(b"Subject", b"a\r\n b"), (b"From", b"x@y.example")]
+    record = normalize(
+        {"From": "x@y.example", "Message-ID": "<1@y>", "Subject": "=?utf-8?q?caf=C3=A9?="},
+        mailbox="inbox",
+        source="imap",
+        source_ref="INBOX:42",
+    )
+    assert (record.subject, record.source, record.date_status) == ("café", "imap", "missing")
+
+
+def test_worker_processes_yield_the_same_items_in_file_order(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_mbox(corpus_dir / "parallel.mbox", 600, seed=9)
+    monkeypatch.setattr(mbox, "CHUNK_BYTES", 64 << 10)  # ranges are cut in this process
+    in_process = list(iter_mbox(path, mailbox="m", workers=1))
+    parallel = list(iter_mbox(path, mailbox="m", workers=3))
+    assert path.stat().st_size > 10 * mbox.CHUNK_BYTES
+    assert parallel == in_process
+
+
+def test_a_failing_worker_is_an_error_not_a_hang(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_mbox(corpus_dir / "broken-worker.mbox", 50, seed=9)
+    monkeypatch.setattr(mbox.sys, "executable", "/bin/false")
+    with pytest.raises(ConnectorError, match=r"mbox worker for .* exited with 1"):
+        list(iter_mbox(path, mailbox="m", workers=2))
