@@ -195,7 +195,8 @@ class _Worker:
         assert self._process.stdin is not None and self._process.stdout is not None
         self._results = self._process.stdout
         # A worker that died at start is reported when its results are read.
-        with self._process.stdin, suppress(BrokenPipeError):
+        # suppress() outermost: closing stdin flushes, which is where a dead worker shows.
+        with suppress(BrokenPipeError), self._process.stdin:
             self._process.stdin.write(marshal.dumps(ranges))
 
     def next_result(self) -> bytes:

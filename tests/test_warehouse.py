@@ -166,3 +166,15 @@ def test_snapshot_is_readable_by_another_process_while_the_writer_holds_the_file
         [sys.executable, "-c", reader, str(snapshot)], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "2"
+
+
+def test_a_column_that_is_null_in_most_rows_keeps_its_values(db_path):
+    """pandas leaves such a column untyped; DuckDB must not guess NULL from a sample."""
+    from tests.factories import message
+
+    rows = [message(str(i), "a@x.test", ["b@y.test"], NOW) for i in range(5000)]
+    rows[-1]["reply_to"] = "someone@x.test"
+    with open_writer(db_path) as con:
+        assert upsert(con, "raw.email_messages", [], ["message_key"]) == 0
+        assert upsert(con, "raw.email_messages", rows, ["message_key"]) == 5000
+        assert con.execute("SELECT count(reply_to) FROM raw.email_messages").fetchone()[0] == 1

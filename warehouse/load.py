@@ -9,11 +9,8 @@ import pandas as pd
 
 
 def _typed_select(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str]) -> str:
-    """SELECT list casting each batch column to the table's type.
-
-    pandas infers nothing useful for a column that is all None in a batch, so the
-    table, not the batch, decides the types.
-    """
+    """SELECT list casting each batch column to the table's type: the table, not
+    pandas' inference from the batch, decides the types."""
     schema, name = table.split(".")
     types = dict(
         con.execute(
@@ -28,8 +25,12 @@ def _typed_select(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[
     return ", ".join(f'CAST("{c}" AS {types[c]}) AS "{c}"' for c in columns)
 
 
-def _frame(rows: Sequence[dict] | pd.DataFrame) -> pd.DataFrame:
-    return rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+def _frame(con: duckdb.DuckDBPyConnection, rows: Sequence[dict] | pd.DataFrame) -> pd.DataFrame:
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    # DuckDB infers an object column's type from a sample of rows; a column that is
+    # None in every sampled row would become NULL-typed. Let it look at every row.
+    con.execute(f"SET pandas_analyze_sample = {max(len(frame), 1)}")
+    return frame
 
 
 def upsert(
@@ -44,7 +45,7 @@ def upsert(
     that repeats a record (overlapping cursors, restarted pagination) is harmless.
     Columns are matched by name; the table's primary key must equal `key`.
     """
-    batch = _frame(rows)
+    batch = _frame(con, rows)
     if batch.empty:
         return 0
     batch = batch.drop_duplicates(subset=list(key), keep="last")
@@ -56,7 +57,7 @@ def upsert(
 def replace_all(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict]) -> int:
     """Replace a small reference table's whole contents (call inside a transaction)."""
     con.execute(f"DELETE FROM {table}")
-    batch = _frame(rows)
+    batch = _frame(con, rows)
     if batch.empty:
         return 0
     select = _typed_select(con, table, list(batch.columns))
