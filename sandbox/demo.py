@@ -60,7 +60,9 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
     text_path = capture.with_suffix(".txt")
     text_path.write_text(render_text(messages), encoding="utf-8")
     emails = sorted((out / "email").glob("*.eml"))
-    con = duckdb.connect(str(snapshot), read_only=True)
+    # The run is over, so the pipeline's own file is free to read; it also holds the
+    # sent log, which is written after the build that published the snapshot.
+    con = duckdb.connect(str(config.warehouse.path), read_only=True)
     try:
         counts = {
             table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

@@ -138,6 +138,7 @@ class FakeSlack:
 
     def __init__(self, capture_path: Path, channels: Sequence[str]) -> None:
         self.capture_path = capture_path
+        capture_path.parent.mkdir(parents=True, exist_ok=True)
         self.channels = [Channel(channel_id(name), name) for name in channels]
         self._last_ts = 0.0
         self._lock = threading.Lock()

@@ -14,6 +14,7 @@ from connectors.asana import TASK_FIELDS, AsanaClient
 from connectors.errors import ApiError, ConnectorError, RetriesExhausted
 from sandbox.fake_asana import AsanaFaults, AsanaState, asana_timestamp, create_app
 from sandbox.http_server import serving
+from tests.clock import FakeClock
 
 TOKEN = "0/1234567890abcdef-personal-access-token"
 WORKSPACE_GID = "1000"
@@ -119,21 +120,6 @@ def make_asana_data(n_tasks: int = 150) -> dict[str, Any]:
         "tasks": tasks,
         "stories": stories,
     }
-
-
-class FakeClock:
-    """Monotonic time that only moves when someone sleeps; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @contextmanager

@@ -97,7 +97,7 @@ def demo(tmp_path_factory):
     out = root / "out" / "demo"
     _, reads = _run_demo(config_path, out, read_snapshot=config.warehouse.snapshot_path)
     first = {
-        t: _query(config.warehouse.snapshot_path, f"SELECT count(*) FROM {t}")[0][0]
+        t: _query(config.warehouse.path, f"SELECT count(*) FROM {t}")[0][0]
         for t in ROW_COUNTS
     }
     emails_first = sorted(p.name for p in (out / "email").glob("*.eml"))
@@ -191,8 +191,7 @@ def test_each_client_got_one_email_with_only_its_own_data(demo):
 def test_second_run_adds_no_rows_and_sends_nothing(demo):
     config, out = demo["config"], demo["out"]
     second = {
-        t: _query(config.warehouse.snapshot_path, f"SELECT count(*) FROM {t}")[0][0]
-        for t in ROW_COUNTS
+        t: _query(config.warehouse.path, f"SELECT count(*) FROM {t}")[0][0] for t in ROW_COUNTS
     }
     assert second == demo["first_counts"]
     assert (out / "slack" / "messages.jsonl").read_text(encoding="utf-8").splitlines() == demo[

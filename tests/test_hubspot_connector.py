@@ -15,25 +15,12 @@ from connectors.errors import ApiError
 from connectors.hubspot import DailyLimitReached, HubSpotClient
 from sandbox.fake_hubspot import HubSpotFaults, HubSpotStore, create_app, iso_ms
 from sandbox.http_server import serving
+from tests.clock import FakeClock
 
 TOKEN = "pat-na1-test-secret-0000"
 OLD = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 SINCE = datetime(2025, 1, 1, tzinfo=UTC)
-
-
-class FakeClock:
-    """Shared by the fake's rate windows and the client's pacing; `sleep` only advances it."""
-
-    def __init__(self) -> None:
-        self.now = SINCE.timestamp() + 86_400 * 60
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+START = SINCE.timestamp() + 86_400 * 60  # the fake's rate windows need a real-looking epoch
 
 
 def record(object_type: str, record_id: int, modified: datetime, **properties: Any) -> dict:
@@ -77,7 +64,7 @@ def ids(pages: Iterator[list[dict]]) -> list[str]:
 
 
 def test_list_pages_returns_every_record_once_with_requested_properties() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     with fake_hubspot({"companies": companies(250)}) as (base_url, store):
         pages = list(client_for(base_url, clock).list_pages("companies", ["name", "domain"]))
         counts = store.request_counts
@@ -114,7 +101,7 @@ def test_associations_in_listing_and_batch_read_in_both_directions() -> None:
         },
     ]
     data = {"companies": companies(1500), "contacts": contacts}
-    clock = FakeClock()
+    clock = FakeClock(START)
     with fake_hubspot(data) as (base_url, store):
         client = client_for(base_url, clock)
         listed = [
@@ -155,13 +142,13 @@ def test_owners_are_listed() -> None:
         for i in range(3)
     ]
     with fake_hubspot({"owners": owners}) as (base_url, _):
-        listed = client_for(base_url, FakeClock()).owners()
+        listed = client_for(base_url, FakeClock(START)).owners()
     assert [o["email"] for o in listed] == [f"am{i}@agency.example" for i in range(3)]
 
 
 def test_search_returns_only_records_changed_since_in_change_order() -> None:
     deals = [record("deals", 500 + i, OLD, dealname=f"Deal {i}") for i in range(300)]
-    clock = FakeClock()
+    clock = FakeClock(START)
     with fake_hubspot({"deals": deals}) as (base_url, store):
         for offset, deal_id in enumerate(["650", "512", "799"]):
             store.update(
@@ -192,7 +179,7 @@ def test_search_window_past_10000_results_is_fully_retrieved() -> None:
     count = 10_500
     # Three contacts share each timestamp, so window boundaries fall inside ties.
     stamps = [SINCE + timedelta(seconds=1 + i // 3) for i in range(count)]
-    clock = FakeClock()
+    clock = FakeClock(START)
     with fake_hubspot({"contacts": _contacts_changed(count, stamps)}) as (base_url, store):
         client = client_for(base_url, clock)
         pages = list(client.search_modified_since("contacts", SINCE, ["email"]))
@@ -210,7 +197,7 @@ def test_search_window_past_10000_results_is_fully_retrieved() -> None:
 def test_search_walks_a_timestamp_shared_by_more_than_10000_records() -> None:
     count = 10_300
     stamps = [SINCE + timedelta(minutes=5)] * (count - 1) + [SINCE + timedelta(minutes=6)]
-    clock = FakeClock()
+    clock = FakeClock(START)
     with fake_hubspot({"contacts": _contacts_changed(count, stamps)}) as (base_url, _):
         client = client_for(base_url, clock)
         found = ids(client.search_modified_since("contacts", SINCE, ["email"]))
@@ -221,7 +208,7 @@ def test_search_walks_a_timestamp_shared_by_more_than_10000_records() -> None:
 
 
 def test_archived_listing_returns_only_archived_records() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     with fake_hubspot({"companies": companies(30)}) as (base_url, store):
         store.archive("companies", "1003", at=SINCE)
         store.archive("companies", "1017", at=SINCE)
@@ -237,7 +224,7 @@ def test_archived_listing_returns_only_archived_records() -> None:
 
 
 def test_burst_429_storm_is_waited_out_with_retry_after() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     faults = HubSpotFaults(burst_per_10s=4, clock=clock)
     with fake_hubspot({"companies": companies(1000)}, faults) as (base_url, store):
         # The client believes it has far more budget than the portal grants.
@@ -252,7 +239,7 @@ def test_burst_429_storm_is_waited_out_with_retry_after() -> None:
 
 
 def test_client_paces_itself_under_the_burst_limit() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     faults = HubSpotFaults(burst_per_10s=10, clock=clock)
     with fake_hubspot({"companies": companies(3000)}, faults) as (base_url, _):
         client = client_for(base_url, clock, burst_per_10s=10)
@@ -264,7 +251,7 @@ def test_client_paces_itself_under_the_burst_limit() -> None:
 
 
 def test_search_secondly_limit_is_retried() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     faults = HubSpotFaults(search_per_second=1, clock=clock)
     deals = [record("deals", 1 + i, SINCE + timedelta(hours=i)) for i in range(1000)]
     with fake_hubspot({"deals": deals}, faults) as (base_url, _):
@@ -276,7 +263,7 @@ def test_search_secondly_limit_is_retried() -> None:
 
 
 def test_transient_server_errors_are_retried() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     faults = HubSpotFaults(inject_statuses=[503, 502, 429], clock=clock)
     with fake_hubspot({"companies": companies(5)}, faults) as (base_url, _):
         client = client_for(base_url, clock)
@@ -287,7 +274,7 @@ def test_transient_server_errors_are_retried() -> None:
 
 
 def test_daily_limit_raises_daily_limit_reached_without_retrying() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     faults = HubSpotFaults(daily_limit=2, clock=clock)
     with fake_hubspot({"companies": companies(300)}, faults) as (base_url, store):
         client = client_for(base_url, clock)
@@ -303,7 +290,7 @@ def test_daily_limit_raises_daily_limit_reached_without_retrying() -> None:
 
 
 def test_search_index_lag_hides_the_latest_changes() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     faults = HubSpotFaults(search_index_lag_seconds=5, clock=clock)
     with fake_hubspot({"deals": [record("deals", 1, OLD)]}, faults) as (base_url, store):
         store.update("deals", "1", {"dealstage": "closedwon"})
@@ -317,7 +304,7 @@ def test_search_index_lag_hides_the_latest_changes() -> None:
 
 def test_bad_token_gives_a_clear_error_without_the_token() -> None:
     with fake_hubspot({"companies": companies(3)}) as (base_url, _):
-        client = HubSpotClient(base_url, "pat-na1-wrong-secret", sleep=FakeClock().sleep)
+        client = HubSpotClient(base_url, "pat-na1-wrong-secret", sleep=FakeClock(START).sleep)
         with pytest.raises(ApiError) as caught:
             list(client.list_pages("companies", ["name"]))
 
