@@ -27,7 +27,7 @@ from clientpulse.config import DEMO_CONFIG, PROJECT_ROOT, load_config
 from connectors.slack import escape_mrkdwn
 from sandbox.simulator import simulate
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 ROW_COUNTS = (
     "raw.email_messages",
@@ -97,8 +97,7 @@ def demo(tmp_path_factory):
     out = root / "out" / "demo"
     _, reads = _run_demo(config_path, out, read_snapshot=config.warehouse.snapshot_path)
     first = {
-        t: _query(config.warehouse.path, f"SELECT count(*) FROM {t}")[0][0]
-        for t in ROW_COUNTS
+        t: _query(config.warehouse.path, f"SELECT count(*) FROM {t}")[0][0] for t in ROW_COUNTS
     }
     emails_first = sorted(p.name for p in (out / "email").glob("*.eml"))
     slack_first = (out / "slack" / "messages.jsonl").read_text(encoding="utf-8").splitlines()

@@ -87,10 +87,11 @@ def test_overdue_tasks_on_the_clients_calendar(built):
 def test_last_contact_and_at_risk_reasons(built):
     got = rows(
         built,
-        "SELECT client_id, days_since_last_contact, at_risk, risk_reasons "
+        "SELECT client_id, days_since_last_contact, at_risk, risk_reasons, risk_severity "
         "FROM marts.client_health ORDER BY client_id",
     )
+    # acme: 2 overdue at threshold 2 → 1.0; compliance 0.5 against 0.8 → 2 - 0.625 = 1.375
     assert got == [
-        ("acme", 3, True, ["2 overdue tasks", "first replies on time 50%"]),
-        ("beta", 0, True, ["first replies on time 0%"]),
+        ("acme", 3, True, ["2 overdue tasks", "first replies on time 50%"], 2.38),
+        ("beta", 0, True, ["first replies on time 0%"], 2.0),
     ]

@@ -38,7 +38,7 @@ def _at_risk_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return con.execute(
         """SELECT client_name, account_manager_name, risk_reasons
            FROM marts.client_health WHERE at_risk
-           ORDER BY len(risk_reasons) DESC, open_overdue_tasks DESC, client_name"""
+           ORDER BY risk_severity DESC, client_name"""
     ).fetchall()
 
 

@@ -1,5 +1,7 @@
 -- One row per client: the first signal of each area side by side, and whether the client
 -- is at risk, with the reasons. Thresholds come from the agency config.
+-- risk_severity orders the at-risk list: each breached factor adds how far past its
+-- threshold it is (1 = just at it), so four months of silence outranks two late tasks.
 WITH signals AS (
     SELECT
         c.client_id,
@@ -45,5 +47,22 @@ reasons AS (
     FROM signals
 )
 
-SELECT *, len(risk_reasons) > 0 AS at_risk, getvariable('as_of') AS as_of
+SELECT
+    *,
+    len(risk_reasons) > 0 AS at_risk,
+    round(
+        CASE WHEN open_overdue_tasks >= getvariable('overdue_tasks_threshold')
+            THEN open_overdue_tasks / getvariable('overdue_tasks_threshold') ELSE 0 END
+        + CASE WHEN days_since_last_contact IS NULL THEN 1
+            WHEN days_since_last_contact
+                > contact_cadence_days * getvariable('contact_gap_cadence_multiple')
+            THEN days_since_last_contact
+                / (contact_cadence_days * getvariable('contact_gap_cadence_multiple'))
+            ELSE 0 END
+        + CASE WHEN first_reply_compliance < getvariable('first_reply_compliance_below')
+            THEN 2 - first_reply_compliance / getvariable('first_reply_compliance_below')
+            ELSE 0 END,
+        2
+    ) AS risk_severity,
+    getvariable('as_of') AS as_of
 FROM reasons
