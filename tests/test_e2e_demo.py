@@ -52,6 +52,12 @@ def _query(snapshot: Path, sql: str):
         con.close()
 
 
+def _slack_lines(out: Path) -> list[str]:
+    """The messages the fake Slack captured (none yet: no file)."""
+    capture = out / "slack" / "messages.jsonl"
+    return capture.read_text(encoding="utf-8").splitlines() if capture.exists() else []
+
+
 def _run_demo(
     config_path: Path, out: Path, *, read_snapshot: Path | None = None
 ) -> tuple[str, list]:
@@ -100,7 +106,7 @@ def demo(tmp_path_factory):
         t: _query(config.warehouse.path, f"SELECT count(*) FROM {t}")[0][0] for t in ROW_COUNTS
     }
     emails_first = sorted(p.name for p in (out / "email").glob("*.eml"))
-    slack_first = (out / "slack" / "messages.jsonl").read_text(encoding="utf-8").splitlines()
+    slack_first = _slack_lines(out)
     second_output, _ = _run_demo(config_path, out)
     return {
         "config": config,
@@ -193,8 +199,6 @@ def test_second_run_adds_no_rows_and_sends_nothing(demo):
         t: _query(config.warehouse.path, f"SELECT count(*) FROM {t}")[0][0] for t in ROW_COUNTS
     }
     assert second == demo["first_counts"]
-    assert (out / "slack" / "messages.jsonl").read_text(encoding="utf-8").splitlines() == demo[
-        "slack_first"
-    ]
+    assert _slack_lines(out) == demo["slack_first"]
     assert sorted(p.name for p in (out / "email").glob("*.eml")) == demo["emails_first"]
     assert "0 this run" in demo["second_output"]
