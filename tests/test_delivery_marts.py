@@ -25,6 +25,8 @@ import pytest
 
 from clientpulse.pipeline.build_signals import model_variables
 from clientpulse.pipeline.config_tables import load_config_tables
+from clientpulse.reports.client_status import LISTS, compose_client_status
+from clientpulse.reports.i18n import STRINGS
 from tests.factories import AS_OF, small_config
 from transforms.runner import build
 from warehouse.db import open_writer
@@ -212,3 +214,26 @@ def test_the_four_lists_of_the_weekly_status(con):
         "SELECT list, task_gid FROM marts.client_status_lists WHERE client_id = 'beta'"
     ).fetchall()
     assert beta == [("carry_over", "J")]
+
+
+def test_the_client_email_carries_the_four_lists(con, tmp_path_factory):
+    config = small_config(tmp_path_factory.mktemp("email"))
+    acme = compose_client_status(con, config, config.client("acme"), AS_OF, "2026-W47")
+    beta = compose_client_status(con, config, config.client("beta"), AS_OF, "2026-W47")
+
+    text = acme["text"]
+    sections = [STRINGS["en"][name] for name in LISTS]
+    assert [text.index(title) for title in sections] == sorted(text.index(t) for t in sections)
+    starts = [text.index(title) for title in sections]
+    carry, gone, not_started, new = (
+        text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)
+    )
+    assert "Task C (5 days late)" in carry and "Task G (due 2026-11-25)" in carry
+    assert "Task A (done 2026-11-12)" in gone and "Task F (cancelled: Client paused)" in gone
+    assert "Task E (Waiting for <client> assets)" in not_started
+    assert new.count("- ") == 1 and "Task G (Launch requires it)" in new
+    assert "Waiting for &lt;client&gt; assets" in acme["html"]
+    assert "<client>" not in acme["html"]
+    assert "Task J" not in text + acme["html"]
+    assert "Task J" in beta["text"] and "Task A" not in beta["text"] + beta["html"]
+    assert STRINGS["uk"]["carry_over"] in beta["text"]
