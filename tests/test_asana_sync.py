@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from clientpulse.config import AgencyConfig, load_config
+from clientpulse.pipeline.asana_sync import Batch
 from clientpulse.pipeline.ingest_asana import ingest_asana
 from connectors.asana import STORY_FIELDS, TASK_FIELDS, AsanaClient
 from sandbox.fake_asana import AsanaFaults, AsanaState, create_app, field_tree, project_fields
@@ -387,3 +388,10 @@ def test_an_expired_sync_token_stores_the_new_one_and_reconciles(world, tmp_path
     assert figures["reconciled"] == 1
     assert cursor(world.config, f"events:{SEO_GID}") != token
     assert_warehouse_equals_truth(world)
+
+
+def test_merged_batches_commit_as_if_one_after_the_other():
+    first = Batch(tasks=[({"gid": "1"}, "p", None)], deleted=["2"], stories={"1": []})
+    first.absorb(Batch(tasks=[({"gid": "2"}, "p", None)], deleted=["1"]))
+    assert [task["gid"] for task, _, _ in first.tasks] == ["2"]  # 1 was deleted after
+    assert first.deleted == ["1"] and first.stories == {}  # 2 was seen again after

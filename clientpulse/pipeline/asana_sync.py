@@ -40,6 +40,32 @@ class Known:
     num_subtasks: int
 
 
+class KnownTasks:
+    """The warehouse's live tasks by gid, indexed once per run by project: a
+    reconciliation asks which tasks it holds in a project, for every project."""
+
+    def __init__(self, tasks: Mapping[str, Known]) -> None:
+        self.tasks = tasks
+        self._listed: dict[str, set[str]] = {}
+        self._subtasks: dict[str, set[str]] = {}
+        for gid, known in tasks.items():
+            if known.parent_gid is None:
+                for project in known.projects:
+                    self._listed.setdefault(project, set()).add(gid)
+            elif known.project_gid is not None:
+                self._subtasks.setdefault(known.project_gid, set()).add(gid)
+
+    def get(self, gid: str) -> Known | None:
+        return self.tasks.get(gid)
+
+    def listed_in(self, project_gid: str) -> set[str]:
+        """Top-level tasks whose projects include this one."""
+        return self._listed.get(project_gid, set())
+
+    def subtasks_homed_in(self, project_gid: str) -> set[str]:
+        return self._subtasks.get(project_gid, set())
+
+
 @dataclass
 class Batch:
     """Records to commit together: tasks (with home project and parent), their stories
@@ -51,6 +77,16 @@ class Batch:
 
     def __bool__(self) -> bool:
         return bool(self.tasks or self.deleted)
+
+    def absorb(self, later: Batch) -> None:
+        """Take in a later batch, so both commit in one transaction with the same result
+        as one after the other (a later sighting beats an earlier tombstone, and back)."""
+        revived = {task["gid"] for task, _, _ in later.tasks}
+        buried = set(later.deleted)
+        self.tasks = [t for t in self.tasks if t[0]["gid"] not in buried] + later.tasks
+        self.deleted = [gid for gid in self.deleted if gid not in revived] + later.deleted
+        self.stories = {k: v for k, v in self.stories.items() if k not in buried}
+        self.stories.update(later.stories)
 
 
 @dataclass(frozen=True)
@@ -80,7 +116,7 @@ class ProjectSync:
         details: Executor,
         project_gid: str,
         tracked: Iterable[str],
-        known: Mapping[str, Known],
+        known: KnownTasks,
     ) -> None:
         self.client = client
         self.details = details
@@ -177,15 +213,11 @@ class ProjectSync:
         Then every parent's subtasks are walked again (a subtask's edits do not modify
         its parent), and subtasks held here that no walk found are looked up.
         """
-        held = {
-            gid
-            for gid, known in self.known.items()
-            if known.parent_gid is None and self.project_gid in known.projects
-        }
+        held = self.known.listed_in(self.project_gid)
         recounted = {  # a subtask added or removed changes the count, not modified_at
             gid
             for gid, count in listed.items()
-            if gid in held and gid not in self.seen and self.known[gid].num_subtasks != count
+            if gid in held and gid not in self.seen and self.known.tasks[gid].num_subtasks != count
         }
         strays = (held - listed.keys()) | (listed.keys() - held - self.seen)
         self.look_up(emit, sorted(strays | recounted))
@@ -203,12 +235,7 @@ class ProjectSync:
         self.seen.update(parents)
         if roots:
             emit(self.expand(roots))
-        held_subtasks = {
-            gid
-            for gid, known in self.known.items()
-            if known.parent_gid is not None and known.project_gid == self.project_gid
-        }
-        self.look_up(emit, sorted(held_subtasks - self.seen))
+        self.look_up(emit, sorted(self.known.subtasks_homed_in(self.project_gid) - self.seen))
 
     def look_up(self, emit: Callable[[Batch], None], gids: list[str]) -> None:
         """Fetch tasks one by one: gone → tombstone, found → stored where they live now."""

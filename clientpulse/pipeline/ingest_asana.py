@@ -28,7 +28,14 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig
-from clientpulse.pipeline.asana_sync import Batch, Known, ProjectDone, ProjectFailed, ProjectSync
+from clientpulse.pipeline.asana_sync import (
+    Batch,
+    Known,
+    KnownTasks,
+    ProjectDone,
+    ProjectFailed,
+    ProjectSync,
+)
 from clientpulse.pipeline.runlog import run_step
 from connectors.asana import AsanaClient
 from connectors.errors import ConnectorError
@@ -68,17 +75,19 @@ def _story_row(task_gid: str, story: dict[str, Any], now: datetime) -> dict[str,
     }
 
 
-def _known_tasks(con: duckdb.DuckDBPyConnection) -> dict[str, Known]:
+def _known_tasks(con: duckdb.DuckDBPyConnection) -> KnownTasks:
     rows = con.execute(
         """SELECT gid, payload ->> 'modified_at', project_gid, parent_gid,
                   CAST(json_extract_string(payload, '$.projects[*].gid') AS VARCHAR[]),
                   coalesce(CAST(payload ->> 'num_subtasks' AS INTEGER), 0)
            FROM raw.asana_tasks WHERE deleted_at IS NULL"""
     ).fetchall()
-    return {
-        gid: Known(modified, project, parent, tuple(projects or ()), subtasks)
-        for gid, modified, project, parent, projects, subtasks in rows
-    }
+    return KnownTasks(
+        {
+            gid: Known(modified, project, parent, tuple(projects or ()), subtasks)
+            for gid, modified, project, parent, projects, subtasks in rows
+        }
+    )
 
 
 def _commit_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> tuple[int, int]:
@@ -145,9 +154,29 @@ def _sync_projects(
             projects.submit(one, spec, details)
         finished = 0
         while finished < len(specs):
-            item = outbox.get()
-            deliver(item)
-            finished += isinstance(item, (ProjectDone, ProjectFailed))
+            items = _drain(outbox)
+            for item in items:
+                deliver(item)
+            finished += sum(isinstance(i, (ProjectDone, ProjectFailed)) for i in items)
+
+
+def _drain(outbox: queue.Queue[object], limit: int = 200) -> list[object]:
+    """What the workers have produced so far (waiting for at least one item), with
+    consecutive batches merged: one transaction commits many pages when the writer
+    falls behind, and a project's done still comes after all of its batches."""
+    items = [outbox.get()]
+    while len(items) < limit:
+        try:
+            items.append(outbox.get_nowait())
+        except queue.Empty:
+            break
+    merged: list[object] = []
+    for item in items:
+        if isinstance(item, Batch) and merged and isinstance(merged[-1], Batch):
+            merged[-1].absorb(item)
+        else:
+            merged.append(item)
+    return merged
 
 
 def ingest_asana(
