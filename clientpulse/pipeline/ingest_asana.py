@@ -22,6 +22,7 @@ import json
 import queue
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -130,12 +131,23 @@ def _reconcile_due(
     return last is None or datetime.fromisoformat(last) + every <= now
 
 
+@dataclass
+class Delivery:
+    """What the workers produced since the writer last looked: one merged batch (pages of
+    any projects, in order), then the projects that finished or failed meanwhile. Their
+    batches all came before, so committing the batch first keeps every cursor behind
+    the data it covers."""
+
+    batch: Batch
+    done: list[ProjectDone]
+    failed: list[ProjectFailed]
+
+
 def _sync_projects(
-    client: AsanaClient, specs: list[dict[str, Any]], deliver: Callable[[object], None]
+    client: AsanaClient, specs: list[dict[str, Any]], deliver: Callable[[Delivery], None]
 ) -> None:
-    """Run each project's sync in a worker pool and hand everything it produces to
-    `deliver` on this thread (the only one that writes): batches, then its
-    `ProjectDone` or `ProjectFailed`."""
+    """Run each project's sync in a worker pool and hand what they produce to `deliver`
+    on this thread, the only one that writes."""
     workers = max(1, min(client.max_concurrent, len(specs)))
     outbox: queue.Queue[object] = queue.Queue(maxsize=4 * workers)
 
@@ -154,29 +166,30 @@ def _sync_projects(
             projects.submit(one, spec, details)
         finished = 0
         while finished < len(specs):
-            items = _drain(outbox)
-            for item in items:
-                deliver(item)
-            finished += sum(isinstance(i, (ProjectDone, ProjectFailed)) for i in items)
+            delivery = _drain(outbox)
+            deliver(delivery)
+            finished += len(delivery.done) + len(delivery.failed)
 
 
-def _drain(outbox: queue.Queue[object], limit: int = 200) -> list[object]:
-    """What the workers have produced so far (waiting for at least one item), with
-    consecutive batches merged: one transaction commits many pages when the writer
-    falls behind, and a project's done still comes after all of its batches."""
-    items = [outbox.get()]
-    while len(items) < limit:
+def _drain(outbox: queue.Queue[object], limit: int = 500) -> Delivery:
+    """Everything queued so far (waiting for at least one item): when the writer falls
+    behind, one transaction commits many pages."""
+    delivery = Delivery(Batch(), [], [])
+    item = outbox.get()
+    for _ in range(limit):
+        if isinstance(item, Batch):
+            delivery.batch.absorb(item)
+        elif isinstance(item, ProjectDone):
+            delivery.done.append(item)
+        elif isinstance(item, ProjectFailed):
+            delivery.failed.append(item)
         try:
-            items.append(outbox.get_nowait())
+            item = outbox.get_nowait()
         except queue.Empty:
             break
-    merged: list[object] = []
-    for item in items:
-        if isinstance(item, Batch) and merged and isinstance(merged[-1], Batch):
-            merged[-1].absorb(item)
-        else:
-            merged.append(item)
-    return merged
+    else:
+        outbox.put(item)  # over the limit: left for the next round
+    return delivery
 
 
 def ingest_asana(
@@ -222,18 +235,18 @@ def ingest_asana(
         figures = {"tasks": 0, "stories": 0, "tombstones": 0, "lookups": 0, "reconciled": 0}
         failures: list[str] = []
 
-        def deliver(item: Any) -> None:
-            if isinstance(item, Batch) and item:
-                tasks, stories = _commit_batch(con, item, now)
+        def deliver(delivery: Delivery) -> None:
+            if delivery.batch:
+                tasks, stories = _commit_batch(con, delivery.batch, now)
                 figures["tasks"] += tasks
                 figures["stories"] += stories
-                figures["tombstones"] += len(item.deleted)
-            elif isinstance(item, ProjectDone):
-                _finish_project(con, item, now)
-                figures["lookups"] += item.api_lookups
-                figures["reconciled"] += item.reconciled
-            elif isinstance(item, ProjectFailed):
-                failures.append(f"project {item.project_gid}: {item.error}")
+                figures["tombstones"] += len(delivery.batch.deleted)
+            if delivery.done:
+                _finish_projects(con, delivery.done, now)
+            for done in delivery.done:
+                figures["lookups"] += done.api_lookups
+                figures["reconciled"] += done.reconciled
+            failures.extend(f"project {f.project_gid}: {f.error}" for f in delivery.failed)
 
         _sync_projects(client, specs, deliver)
         stats.update(
@@ -247,31 +260,37 @@ def ingest_asana(
         return dict(stats)
 
 
-def _finish_project(con: duckdb.DuckDBPyConnection, done: ProjectDone, now: datetime) -> None:
-    """Advance the project's marks: everything they cover is committed by now."""
-    project_gid = done.project_gid
+def _finish_projects(
+    con: duckdb.DuckDBPyConnection, finished: list[ProjectDone], now: datetime
+) -> None:
+    """Advance the projects' marks: everything they cover is committed by now."""
     with transaction(con):
-        if done.high_water is not None:
-            old = get_cursor(con, SOURCE, f"project:{project_gid}")
-            if old is None or done.high_water > datetime.fromisoformat(old):
-                set_cursor(con, SOURCE, f"project:{project_gid}", done.high_water.isoformat())
-        if done.sync_token is not None:
-            set_cursor(con, SOURCE, f"events:{project_gid}", done.sync_token)
-        if done.reconciled:
-            set_cursor(con, SOURCE, f"reconciled:{project_gid}", now.isoformat())
-        if done.sections is not None:
-            rows = [
-                {
-                    "gid": section["gid"],
-                    "project_gid": project_gid,
-                    "payload": json.dumps(section, ensure_ascii=False),
-                    "extracted_at": now,
-                }
-                for section in done.sections
-            ]
-            con.execute(
-                "DELETE FROM raw.asana_sections "
-                "WHERE project_gid = ? AND NOT list_contains(?, gid)",
-                [project_gid, [row["gid"] for row in rows]],
-            )
-            upsert(con, "raw.asana_sections", rows, ["gid"])
+        for done in finished:
+            _finish_project(con, done, now)
+
+
+def _finish_project(con: duckdb.DuckDBPyConnection, done: ProjectDone, now: datetime) -> None:
+    project_gid = done.project_gid
+    if done.high_water is not None:
+        old = get_cursor(con, SOURCE, f"project:{project_gid}")
+        if old is None or done.high_water > datetime.fromisoformat(old):
+            set_cursor(con, SOURCE, f"project:{project_gid}", done.high_water.isoformat())
+    if done.sync_token is not None:
+        set_cursor(con, SOURCE, f"events:{project_gid}", done.sync_token)
+    if done.reconciled:
+        set_cursor(con, SOURCE, f"reconciled:{project_gid}", now.isoformat())
+    if done.sections is not None:
+        rows = [
+            {
+                "gid": section["gid"],
+                "project_gid": project_gid,
+                "payload": json.dumps(section, ensure_ascii=False),
+                "extracted_at": now,
+            }
+            for section in done.sections
+        ]
+        con.execute(
+            "DELETE FROM raw.asana_sections WHERE project_gid = ? AND NOT list_contains(?, gid)",
+            [project_gid, [row["gid"] for row in rows]],
+        )
+        upsert(con, "raw.asana_sections", rows, ["gid"])
