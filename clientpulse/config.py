@@ -83,6 +83,14 @@ class AsanaSource(_Model):
     connection_id: str = "clientpulse_asana"
     workspace_gid: str
     requests_per_minute: float = Field(1500, gt=0)
+    # Asana allows at most 50 concurrent GET requests per token.
+    max_concurrent_requests: int = Field(50, ge=1, le=50)
+    # How often the gid-only listing looks for deleted and moved tasks (and re-walks
+    # subtasks, whose edits do not modify their parent).
+    reconcile_every_hours: float = Field(24, gt=0)
+    # Read each project's Events API stream between reconciliations: deletes and moves
+    # are then seen at once; an expired sync token forces a reconciliation.
+    use_events: bool = False
 
 
 class MboxFile(_Model):
@@ -162,6 +170,16 @@ class Signals(_Model):
     at_risk: AtRiskThresholds = AtRiskThresholds()
 
 
+class ClientStatusFields(_Model):
+    """Where the weekly client status finds its reasons, by Asana custom field or section
+    name (matched exactly; the first field with a value wins)."""
+
+    reason_fields: list[str] = ["Status reason", "Reason"]
+    justification_fields: list[str] = ["Why needed", "Justification"]
+    cancelled_sections: list[str] = ["Cancelled"]
+    not_started_sections: list[str] = ["Backlog", "On hold"]
+
+
 class AccountManager(_Model):
     id: Identifier
     name: str
@@ -196,6 +214,7 @@ class AgencyConfig(_Model):
     delivery: Delivery
     sla_policies: SlaPolicies
     signals: Signals = Signals()
+    client_status: ClientStatusFields = ClientStatusFields()
     account_managers: list[AccountManager] = Field(min_length=1)
     clients: list[Client] = Field(min_length=1)
     source_path: Path | None = None

@@ -3,7 +3,10 @@
 Every list call asks for `limit` pages and names its `opt_fields`, so Asana returns
 exactly the fields the warehouse loads. `task_pages` yields one list per API page,
 letting the caller commit page by page; an expired offset restarts the page run from
-the first page (the caller upserts by gid, so repeats are harmless).
+the first page (the caller upserts by gid, so repeats are harmless). `task_stubs` is
+the cheap gid-only listing that reconciliation compares with the warehouse, and
+`events` reads a resource's event stream with a sync token (a 412 hands back a fresh
+token, which the caller must follow with a reconciliation).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -60,8 +64,23 @@ STORY_FIELDS: tuple[str, ...] = (
 )
 PROJECT_FIELDS: tuple[str, ...] = ("name", "archived", "created_at", "modified_at", "workspace")
 NAME_FIELDS: tuple[str, ...] = ("name",)
+STUB_FIELDS: tuple[str, ...] = ("num_subtasks",)
+EVENT_FIELDS: tuple[str, ...] = ("action", "created_at", "parent", "resource", "type")
 
 Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EventBatch:
+    """What `/events` said: the events since the token, and the token to use next.
+
+    `expired` is True when Asana refused the token (412, or no token yet): the events
+    in between are lost, so the caller must reconcile before trusting `sync` again.
+    """
+
+    events: list[Record]
+    sync: str
+    expired: bool
 
 
 class AsanaClient:
@@ -84,6 +103,7 @@ class AsanaClient:
         clock: Callable[[], float] = time.monotonic,
         timeout: float = 30.0,
         max_offset_restarts: int = 3,
+        max_concurrent: int = 50,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
@@ -97,7 +117,9 @@ class AsanaClient:
             timeout=timeout,
             session=session or requests.Session(),
             sleep=sleep,
+            max_concurrent=max_concurrent,
         )
+        self.max_concurrent = max_concurrent
 
     @property
     def stats(self) -> ApiStats:
@@ -131,6 +153,45 @@ class AsanaClient:
         if modified_since is not None:
             params["modified_since"] = _timestamp(modified_since)
         return self._pages("/tasks", params, opt_fields)
+
+    def task_stubs(self, project_gid: str) -> Iterator[Record]:
+        """Every task in the project as gid and `num_subtasks` only: the cheapest full
+        listing, for reconciliation (which subtasks to walk comes free with it)."""
+        return self._items("/tasks", {"project": project_gid}, STUB_FIELDS)
+
+    def task(self, task_gid: str, *, opt_fields: Sequence[str] = TASK_FIELDS) -> Record | None:
+        """One task, or None when Asana no longer has it (deleted or trashed)."""
+        path = f"/tasks/{_gid(task_gid)}"
+        status, body = self._http.request(
+            "GET",
+            path,
+            params={"opt_fields": ",".join(opt_fields)},
+            error_detail=_error_detail,
+            passthrough_status=frozenset({404}),
+        )
+        return None if status == 404 else body["data"]
+
+    def events(self, resource_gid: str, sync: str | None) -> EventBatch:
+        """Events on a resource since `sync`, following `has_more` to the end."""
+        events: list[Record] = []
+        params = {"resource": resource_gid, "opt_fields": ",".join(EVENT_FIELDS)}
+        while True:
+            query = {**params, "sync": sync} if sync else params
+            status, body = self._http.request(
+                "GET",
+                "/events",
+                params=query,
+                error_detail=_error_detail,
+                passthrough_status=frozenset({412}),
+            )
+            if status == 412 or not sync:
+                if not isinstance(body, dict) or not body.get("sync"):
+                    raise ConnectorError(f"Asana GET /events: HTTP {status} without a sync token")
+                return EventBatch([], body["sync"], expired=True)
+            events.extend(body["data"])
+            sync = body["sync"]
+            if not body.get("has_more"):
+                return EventBatch(events, sync, expired=False)
 
     def subtasks(
         self, task_gid: str, *, opt_fields: Sequence[str] = TASK_FIELDS

@@ -35,6 +35,7 @@ def asana_client(config: AgencyConfig) -> AsanaClient:
         _required(conn, "host"),
         _required(conn, "password"),
         requests_per_minute=source.requests_per_minute,
+        max_concurrent=source.max_concurrent_requests,
     )
 
 

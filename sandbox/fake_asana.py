@@ -3,9 +3,12 @@
 It serves the read endpoints ClientPulse uses from in-memory data, in the response
 shapes of Asana's OpenAPI spec (checked by tests/test_fake_asana_contract.py): Bearer
 auth, `{"data": ...}` envelopes, `limit` / opaque `offset` pagination with
-`next_page`, `opt_fields`, `modified_since`, and Asana's `{"errors": [...]}` bodies.
-`AsanaFaults` switches on the failures a real sync meets: rate limits with
-`Retry-After`, 5xx, truncated bodies, expiring offsets and slow responses.
+`next_page`, `opt_fields`, `modified_since`, and Asana's `{"errors": [...]}` bodies,
+plus the Events API (`/events?resource=&sync=`: 100 events a call, `has_more`, and a
+412 carrying a fresh token when the token is missing or expired). `AsanaFaults`
+switches on the failures a real sync meets: rate limits with `Retry-After`, 5xx,
+truncated bodies, expiring offsets and sync tokens, slow responses, and a hook that
+sees every request (tests use it to kill a sync mid-page).
 """
 
 from __future__ import annotations
@@ -41,6 +44,12 @@ RATE_LIMITED_MESSAGE = (
 )
 SERVER_ERROR_PHRASE = "6 sad squid snuggle softly"
 MAX_PAGE_SIZE = 100
+EVENTS_PER_CALL = 100
+SYNC_EXPIRED_MESSAGE = (
+    "Sync token invalid or too old. If you are attempting to keep resources in sync, "
+    "you must fetch the full dataset for this query now and use the new sync token for "
+    "the next sync."
+)
 
 # What Asana returns for a resource when no opt_fields are given (its compact form).
 COMPACT_FIELDS = ("name",)
@@ -65,27 +74,36 @@ class AsanaError(Exception):
     """An error answer: HTTP status plus Asana's ErrorResponse body."""
 
     def __init__(
-        self, status: int, message: str, *, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
 
     def response(self) -> JSONResponse:
         error: JsonObject = {"message": self.message, "help": ERRORS_HELP}
         if self.status >= 500:
             error["phrase"] = SERVER_ERROR_PHRASE
-        return JSONResponse({"errors": [error]}, status_code=self.status, headers=self.headers)
+        body = {"errors": [error], **self.extra}
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
 @dataclass
 class AsanaFaults:
     """Failures to inject; all off by default. Tests may change fields between requests.
 
-    `fail_next_*`, `truncate_next` and `expire_next_offsets` count down as they fire.
-    `offset_max_uses` makes every offset expire after that many uses (0: at once).
-    `clock` drives the per-minute rate-limit window (inject a fake one in tests).
+    `fail_next_*`, `truncate_next`, `expire_next_offsets` and `expire_next_sync_tokens`
+    count down as they fire. `offset_max_uses` makes every offset expire after that
+    many uses (0: at once). `clock` drives the per-minute rate-limit window (inject a
+    fake one in tests). `on_request`, when set, is called with each request's route
+    path before it is answered.
     """
 
     rate_limit_per_minute: int | None = None
@@ -96,8 +114,10 @@ class AsanaFaults:
     truncate_next: int = 0
     expire_next_offsets: int = 0
     offset_max_uses: int | None = None
+    expire_next_sync_tokens: int = 0
     latency_seconds: float = 0.0
     clock: Callable[[], float] = time.monotonic
+    on_request: Callable[[str], None] | None = None
 
     def take(self, counter: str) -> bool:
         """Consume one pending injection of `counter`; True if one was pending."""
@@ -112,8 +132,13 @@ class AsanaState:
     """The fake's mutable world. Edits bump `modified_at` as Asana does.
 
     The first user is the owner of the token (`/users/me`). Subtasks are tasks whose
-    `parent` is set. Stored objects are replaced, never edited in place, so the
-    caller's dict (e.g. a simulator's ground truth) stays untouched.
+    `parent` is set; a parent's `num_subtasks` follows them, and, as the spec says, a
+    subtask's edits do not modify its parent. Moving a task between projects leaves
+    `modified_at` alone but counts for `modified_since` (an association changed).
+    Deleting a task deletes its subtasks. Project event streams record what happens
+    to the project's own tasks (added, changed, removed, deleted). Stored objects are
+    replaced, never edited in place, so the caller's dict (e.g. a simulator's ground
+    truth) stays untouched.
     """
 
     def __init__(self, data: Mapping[str, Any], *, now: Callable[[], datetime] = utc_now) -> None:
@@ -131,6 +156,12 @@ class AsanaState:
         self._tasks: dict[str, JsonObject] = {}
         # Ordered sets of task gids per project gid and per parent gid.
         self._indexes: dict[str, dict[str, dict[str, None]]] = {"project": {}, "parent": {}}
+        # When a task's associations (projects) last changed, for `modified_since`.
+        self._moved_at: dict[str, str] = {}
+        # Per project: its event stream, oldest first.
+        self.events: dict[str, list[JsonObject]] = {}
+        # Bumped by every edit: pagination offsets issued before an edit expire.
+        self.version = 0
         for task in data.get("tasks", []):
             self._put(task)
         self._others: dict[str, JsonObject] = {
@@ -162,7 +193,17 @@ class AsanaState:
             tasks = [self._tasks[gid] for gid in self._indexes["project"].get(project_gid, ())]
         if modified_since is None:
             return tasks
-        return [t for t in tasks if datetime.fromisoformat(t["modified_at"]) >= modified_since]
+        return [t for t in tasks if self._changed_at(t) >= modified_since]
+
+    def _changed_at(self, task: JsonObject) -> datetime:
+        moved = self._moved_at.get(task["gid"])
+        stamp = max(task["modified_at"], moved) if moved else task["modified_at"]
+        return datetime.fromisoformat(stamp)
+
+    def live_tasks(self) -> dict[str, JsonObject]:
+        """Every task that exists now, by gid (a copy, for tests comparing truths)."""
+        with self._lock:
+            return dict(self._tasks)
 
     def task(self, gid: str) -> JsonObject | None:
         return self._tasks.get(gid)
@@ -191,21 +232,43 @@ class AsanaState:
             if new["gid"] in self._tasks:
                 raise ValueError(f"task {new['gid']} already exists")
             self._put(new)
+            self._record(new, "added")
         return new
 
     def update_task(self, gid: str, **changes: Any) -> JsonObject:
         with self._lock:
+            new = self._replace(gid, {**changes, "modified_at": asana_timestamp(self._now())})
+            self._record(new, "changed")
+        return new
+
+    def move_task(self, gid: str, project_gid: str, section_gid: str | None = None) -> JsonObject:
+        """Move a task to another project (and section): its only project from now on."""
+        project = {"gid": project_gid, "resource_type": "project"}
+        membership: JsonObject = {"project": project}
+        if section_gid:
+            membership["section"] = {"gid": section_gid, "resource_type": "section"}
+        with self._lock:
             old = self._tasks[gid]
-            new = {**old, **changes, "modified_at": asana_timestamp(self._now())}
-            self._tasks[gid] = new
-            self._link(gid, _links(new) - _links(old))
-            self._unlink(gid, _links(old) - _links(new))
+            stamp = asana_timestamp(self._now())
+            self._moved_at[gid] = stamp
+            for left in old.get("projects") or ():
+                self._record(old, "removed", parent=left["gid"])
+            new = self._replace(gid, {"projects": [project], "memberships": [membership]})
+            self._record(new, "added", parent=project_gid)
         return new
 
     def delete_task(self, gid: str) -> None:
+        """Delete a task and, as Asana does, its subtasks."""
         with self._lock:
-            self._unlink(gid, _links(self._tasks.pop(gid)))
-            self._stories.pop(gid, None)
+            doomed = [gid]
+            for task_gid in doomed:
+                doomed.extend(self._indexes["parent"].get(task_gid, ()))
+            self.version += 1
+            for task_gid in reversed(doomed):
+                self._record(self._tasks[task_gid], "deleted")
+                self._unlink(task_gid, _links(self._tasks.pop(task_gid)))
+                self._stories.pop(task_gid, None)
+                self._indexes["parent"].pop(task_gid, None)
 
     def add_story(self, task_gid: str, story: Mapping[str, Any]) -> JsonObject:
         """Append a story; like Asana, a new story counts as modifying the task."""
@@ -215,17 +278,60 @@ class AsanaState:
         self.update_task(task_gid)
         return new
 
+    def sync_position(self, project_gid: str) -> int:
+        return len(self.events.get(project_gid, ()))
+
+    def events_since(self, project_gid: str, position: int) -> list[JsonObject]:
+        return self.events.get(project_gid, [])[position:]
+
+    def _replace(self, gid: str, changes: Mapping[str, Any]) -> JsonObject:
+        self.version += 1
+        old = self._tasks[gid]
+        new = {**old, **changes}
+        self._tasks[gid] = new
+        self._link(gid, _links(new) - _links(old))
+        self._unlink(gid, _links(old) - _links(new))
+        return new
+
+    def _record(self, task: JsonObject, action: str, *, parent: str | None = None) -> None:
+        """Append an event to the streams of the task's projects (or of `parent`)."""
+        projects = [parent] if parent else [p["gid"] for p in task.get("projects") or ()]
+        resource = {"gid": task["gid"], "resource_type": "task", "name": task.get("name", "")}
+        event: JsonObject = {
+            "user": self.users[0] if self.users else None,
+            "resource": resource,
+            "type": "task",
+            "action": action,
+            "created_at": asana_timestamp(self._now()),
+        }
+        if parent:  # the spec's schema has no null parent, so it is left out instead
+            event["parent"] = {"gid": parent, "resource_type": "project"}
+        for project_gid in projects:
+            self.events.setdefault(project_gid, []).append(event)
+
     def _put(self, task: JsonObject) -> None:
+        self.version += 1
         self._tasks[task["gid"]] = task
         self._link(task["gid"], _links(task))
 
     def _link(self, task_gid: str, links: set[tuple[str, str]]) -> None:
         for index, gid in links:
             self._indexes[index].setdefault(gid, {})[task_gid] = None
+            if index == "parent":
+                self._count_subtasks(gid)
 
     def _unlink(self, task_gid: str, links: set[tuple[str, str]]) -> None:
         for index, gid in links:
             self._indexes[index].get(gid, {}).pop(task_gid, None)
+            if index == "parent":
+                self._count_subtasks(gid)
+
+    def _count_subtasks(self, parent_gid: str) -> None:
+        """Keep `num_subtasks` true without touching the parent's `modified_at`."""
+        parent = self._tasks.get(parent_gid)
+        count = len(self._indexes["parent"].get(parent_gid, ()))
+        if parent is not None and parent.get("num_subtasks") != count:
+            self._tasks[parent_gid] = {**parent, "num_subtasks": count}
 
 
 def _links(task: Mapping[str, Any]) -> set[tuple[str, str]]:
@@ -286,30 +392,62 @@ def _project_value(value: Any, sub: FieldTree, find: Callable[[str], JsonObject 
 class _IssuedOffset:
     query: str
     position: int
+    version: int
     uses: int = 0
 
 
 @dataclass
 class _OffsetBook:
-    """Opaque offset tokens, each bound to the query that produced it."""
+    """Opaque offset tokens, each bound to the query and the data version that produced it.
+
+    As in Asana, an offset expires when the data changes under it (the positions it
+    stands for would skip or repeat records).
+    """
 
     faults: AsanaFaults
     issued: dict[str, _IssuedOffset] = field(default_factory=dict)
 
-    def issue(self, query: str, position: int) -> str:
+    def issue(self, query: str, position: int, version: int) -> str:
         payload = json.dumps({"offset_id": len(self.issued) + 1})
         token = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-        self.issued[token] = _IssuedOffset(query, position)
+        self.issued[token] = _IssuedOffset(query, position, version)
         return token
 
-    def redeem(self, token: str, query: str) -> int:
+    def redeem(self, token: str, query: str, version: int) -> int:
         entry = self.issued.get(token)
-        if entry is None or entry.query != query or self.faults.take("expire_next_offsets"):
+        if (
+            entry is None
+            or entry.query != query
+            or entry.version != version
+            or self.faults.take("expire_next_offsets")
+        ):
             raise AsanaError(400, EXPIRED_OFFSET_MESSAGE)
         entry.uses += 1
         if self.faults.offset_max_uses is not None and entry.uses > self.faults.offset_max_uses:
             raise AsanaError(400, EXPIRED_OFFSET_MESSAGE)
         return entry.position
+
+
+@dataclass
+class _SyncBook:
+    """Opaque sync tokens, each naming a resource and a position in its event stream."""
+
+    faults: AsanaFaults
+    issued: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def issue(self, resource: str, position: int) -> str:
+        token = secrets.token_hex(16)
+        self.issued[token] = (resource, position)
+        return token
+
+    def redeem(self, token: str | None, resource: str, position_now: int) -> int:
+        """The position `token` stands for; a 412 with a fresh token when it can't be used."""
+        known = self.issued.get(token or "")
+        expired = self.faults.take("expire_next_sync_tokens") if token else False
+        if known is None or known[0] != resource or expired:
+            fresh = self.issue(resource, position_now)
+            raise AsanaError(412, SYNC_EXPIRED_MESSAGE, extra={"sync": fresh})
+        return known[1]
 
 
 def _page_size(raw: str) -> int:
@@ -365,6 +503,7 @@ def create_app(
     state = source if isinstance(source, AsanaState) else AsanaState(source)
     faults = faults or AsanaFaults()
     offsets = _OffsetBook(faults)
+    syncs = _SyncBook(faults)
     window = _MinuteWindow(faults)
     calls: Counter[str] = Counter()
     expected_auth = f"Bearer {token}"
@@ -385,14 +524,15 @@ def create_app(
         limit = _page_size(params["limit"])
         path = request.url.path.removeprefix(API_PREFIX)
         query = json.dumps([path, _query_identity(params)])
-        start = offsets.redeem(params["offset"], query) if "offset" in params else 0
+        version = state.version
+        start = offsets.redeem(params["offset"], query, version) if "offset" in params else 0
         end = start + limit
         body: JsonObject = {
             "data": [project_fields(item, tree, state.find) for item in items[start:end]],
             "next_page": None,
         }
         if end < len(items):
-            offset = offsets.issue(query, end)
+            offset = offsets.issue(query, end, version)
             next_path = f"{path}?{urlencode({**params, 'offset': offset})}"
             base = str(request.base_url).rstrip("/") + API_PREFIX
             body["next_page"] = {"offset": offset, "path": next_path, "uri": base + next_path}
@@ -455,6 +595,26 @@ def create_app(
         stories = _known(state.stories(task_gid), "task", task_gid)
         return paginate(request, stories, COMPACT_STORY_FIELDS)
 
+    @api.get("/events")
+    async def get_events(request: Request) -> JSONResponse:
+        params = request.query_params
+        resource = params.get("resource")
+        if not resource:
+            raise AsanaError(400, "resource: Missing input")
+        if resource not in state.events and state.sections(resource) is None:
+            raise AsanaError(404, f"resource: Unknown object: {resource}")
+        start = syncs.redeem(params.get("sync"), resource, state.sync_position(resource))
+        pending = state.events_since(resource, start)
+        batch = pending[:EVENTS_PER_CALL]
+        tree = field_tree(_opt_fields(request) or ("action", "created_at", "resource", "type"))
+        return JSONResponse(
+            {
+                "data": [project_fields(event, tree, state.find) for event in batch],
+                "sync": syncs.issue(resource, start + len(batch)),
+                "has_more": len(pending) > len(batch),
+            }
+        )
+
     app.include_router(api)
 
     @app.exception_handler(AsanaError)
@@ -469,7 +629,10 @@ def create_app(
     @app.middleware("http")
     async def wire(request: Request, call_next: Callable[[Request], Any]) -> Response:
         """Count, delay, authenticate, rate-limit and inject faults around every request."""
-        calls[_route_path(app, request)] += 1
+        route = _route_path(app, request)
+        calls[route] += 1
+        if faults.on_request is not None:
+            faults.on_request(route)
         if faults.latency_seconds:
             await asyncio.sleep(faults.latency_seconds)
         supplied = request.headers.get("Authorization", "")

@@ -14,10 +14,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from .sim_cast import Cast, ClientProfile, Person
-from .sim_text import PITCH_PROJECT, PROJECT_KINDS, SUBTASKS, TASK_COMMENTS, TASKS, fill
+from .sim_text import (
+    CANCEL_REASONS,
+    JUSTIFICATIONS,
+    NOT_STARTED_REASONS,
+    PITCH_PROJECT,
+    PROJECT_KINDS,
+    SUBTASKS,
+    TASK_COMMENTS,
+    TASKS,
+    fill,
+)
 from .sim_time import DAY, WEEK, iso_z, poisson, weeks
 
-SECTIONS = ("Backlog", "In progress", "Waiting on client", "Done")
+SECTIONS = ("Backlog", "In progress", "Waiting on client", "Done", "Cancelled")
+# Custom fields the weekly client status reads its reasons from (config.client_status).
+REASON_FIELD, JUSTIFICATION_FIELD = "Status reason", "Why needed"
+CANCELLED_AFTER = timedelta(days=28)  # an unfinished task this far past due may be dropped
 PRIORITIES = (("High", "red"), ("Medium", "yellow-orange"), ("Low", "blue-green"))
 TASK_DURATIONS = (2, 3, 5, 7, 7, 10, 14, 21)
 HOUR = timedelta(hours=1)
@@ -53,6 +66,7 @@ class _Draft:
     parent: _Draft | None = None
     children: list[_Draft] = field(default_factory=list)
     gid: str = ""
+    language: str = "en"
 
 
 def _compact(gid: str, name: str, resource_type: str) -> dict:
@@ -162,6 +176,7 @@ class _AsanaBuilder:
             project=project,
             sections=sections,
             priority=rng.randrange(len(PRIORITIES)) if rng.random() < 0.6 else None,
+            language=language,
         )
         draft.events = self._life(rng, profile, draft, created, cutoff)
         children = []
@@ -344,11 +359,16 @@ class _AsanaBuilder:
             *(e.at for e in draft.events),
             *(c.created_at for c in draft.children),
         ]
-        memberships, projects = [], []
+        memberships, projects, custom_fields = [], [], []
         if draft.project is not None and draft.sections is not None:
-            section = draft.sections[self._section_name(draft, completed_at is not None)]
+            name, reason, why = self._status(draft, completed_at is not None, due)
             projects = [draft.project]
-            memberships = [{"project": draft.project, "section": section}]
+            memberships = [{"project": draft.project, "section": draft.sections[name]}]
+            custom_fields = [
+                self._priority(draft.priority),
+                self._text_field(10, REASON_FIELD, reason),
+                self._text_field(11, JUSTIFICATION_FIELD, why),
+            ]
         parent = draft.parent
         return {
             "gid": draft.gid,
@@ -370,11 +390,35 @@ class _AsanaBuilder:
             if parent is None
             else {**_compact(parent.gid, parent.name, "task"), "resource_subtype": "default_task"},
             "num_subtasks": len(draft.children),
-            "custom_fields": [] if draft.project is None else [self._priority(draft.priority)],
+            "custom_fields": custom_fields,
             "tags": [],
             "workspace": self.workspace,
             "permalink_url": f"https://app.asana.com/0/"
             f"{draft.project['gid'] if draft.project else 0}/{draft.gid}",
+        }
+
+    def _status(self, draft: _Draft, completed: bool, due: date | None) -> tuple[str, str, str]:
+        """Section, status reason and justification. Drawn from the task's own seed, so
+        the rest of the world does not change with them."""
+        rng = random.Random(f"{self.seed}/asana-status/{draft.gid}")
+        language = draft.language
+        section = self._section_name(draft, completed)
+        why = rng.choice(JUSTIFICATIONS[language]) if rng.random() < 0.7 else ""
+        long_overdue = due is not None and self._noon(due) + CANCELLED_AFTER < self.cast.as_of
+        if not completed and long_overdue and rng.random() < 0.5:
+            return "Cancelled", rng.choice(CANCEL_REASONS[language]), why
+        if section == "Backlog" and rng.random() < 0.7:
+            return section, rng.choice(NOT_STARTED_REASONS[language]), why
+        return section, "", why
+
+    def _text_field(self, offset: int, name: str, value: str) -> dict:
+        return {
+            **_compact(str(FIELD_GID_BASE + offset), name, "custom_field"),
+            "type": "text",
+            "resource_subtype": "text",
+            "enabled": True,
+            "text_value": value or None,
+            "display_value": value or None,
         }
 
     def _section_name(self, draft: _Draft, completed: bool) -> str:

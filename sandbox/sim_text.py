@@ -336,3 +336,47 @@ def fill(rng: random.Random, template: str, language: str, month: int, **extra: 
         number=str(rng.randint(1000, 9999)),
         **extra,
     )
+
+
+# Why a task waits in the backlog (the "Status reason" custom field).
+NOT_STARTED_REASONS = {
+    "en": [
+        "Waiting for the client's brand assets.",
+        "Starts after the current release.",
+        "On hold until the budget is approved.",
+    ],
+    "uk": [
+        "Чекаємо брендові матеріали від клієнта.",
+        "Почнемо після поточного релізу.",
+        "Призупинено до затвердження бюджету.",
+    ],
+    "ru": [
+        "Ждём брендовые материалы от клиента.",
+        "Начнём после текущего релиза.",
+        "Приостановлено до утверждения бюджета.",
+    ],
+}
+# Why a task was dropped (the "Status reason" custom field of a cancelled task).
+CANCEL_REASONS = {
+    "en": ["The client changed priorities.", "Replaced by a newer brief."],
+    "uk": ["Клієнт змінив пріоритети.", "Замінено новим брифом."],
+    "ru": ["Клиент сменил приоритеты.", "Заменено новым брифом."],
+}
+# Why a task is needed (the "Why needed" custom field).
+JUSTIFICATIONS = {
+    "en": [
+        "Needed for the campaign launch.",
+        "Requested by the client at the weekly call.",
+        "Fixes a problem found in the last report.",
+    ],
+    "uk": [
+        "Потрібно для запуску кампанії.",
+        "Клієнт попросив на щотижневому дзвінку.",
+        "Виправляє проблему з минулого звіту.",
+    ],
+    "ru": [
+        "Нужно для запуска кампании.",
+        "Клиент попросил на еженедельном созвоне.",
+        "Исправляет проблему из прошлого отчёта.",
+    ],
+}

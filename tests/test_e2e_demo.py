@@ -24,7 +24,10 @@ import duckdb
 import pytest
 
 from clientpulse.config import DEMO_CONFIG, PROJECT_ROOT, load_config
+from clientpulse.reports.client_status import LISTS
+from clientpulse.reports.i18n import STRINGS
 from connectors.slack import escape_mrkdwn
+from sandbox.sim_text import JUSTIFICATIONS, NOT_STARTED_REASONS
 from sandbox.simulator import simulate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
@@ -179,7 +182,7 @@ def test_each_client_got_one_email_with_only_its_own_data(demo):
     config, out = demo["config"], demo["out"]
     with_recipients = [c for c in config.clients if c.report_recipients]
     assert len(demo["emails_first"]) == len(with_recipients)
-    by_recipients = {}
+    by_recipients, bodies = {}, []
     for path in (out / "email").glob("*.eml"):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         by_recipients[tuple(sorted(a.strip() for a in message["To"].split(",")))] = message
@@ -191,6 +194,12 @@ def test_each_client_got_one_email_with_only_its_own_data(demo):
         others = [c for c in config.clients if c.id != client.id and c.name not in client.name]
         for other in others:
             assert other.name not in body and other.name not in html, (client.id, other.id)
+        titles = [STRINGS[client.language][name] for name in LISTS]
+        assert all(title in body and title in html for title in titles), client.id
+        bodies.append((client.language, body))
+    # the lists carry reasons and justifications from the tasks' own fields
+    for language, texts in (("en", JUSTIFICATIONS["en"]), ("uk", NOT_STARTED_REASONS["uk"])):
+        assert any(t in body for lang, body in bodies if lang == language for t in texts)
 
 
 def test_second_run_adds_no_rows_and_sends_nothing(demo):

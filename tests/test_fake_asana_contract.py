@@ -20,8 +20,8 @@ import yaml
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-from connectors.asana import PROJECT_FIELDS, STORY_FIELDS, TASK_FIELDS
-from sandbox.fake_asana import EXPIRED_OFFSET_MESSAGE, AsanaFaults, create_app
+from connectors.asana import EVENT_FIELDS, PROJECT_FIELDS, STORY_FIELDS, STUB_FIELDS, TASK_FIELDS
+from sandbox.fake_asana import EXPIRED_OFFSET_MESSAGE, AsanaFaults, AsanaState, create_app
 from sandbox.http_server import serving
 from tests.test_asana_connector import (
     SEO_GID,
@@ -182,6 +182,12 @@ LIST_CASES = [
         "TaskResponse",
     ),
     (
+        "/tasks",
+        "/tasks",
+        {"project": WEBSITE_GID, "opt_fields": ",".join(STUB_FIELDS)},
+        "TaskResponse",
+    ),
+    (
         "/tasks/5000/subtasks",
         "/tasks/{task_gid}/subtasks",
         {"opt_fields": ",".join(TASK_FIELDS)},
@@ -324,11 +330,53 @@ def test_a_drifted_fake_would_fail_the_contract(asana_spec, fake, drift):
         check_list(asana_spec, "/tasks", body, base, "TaskResponse")
 
 
+def test_events_answers_match_the_spec(asana_spec, fake):
+    """No token: 412 with a fresh one; with it: the events since, `sync`, `has_more`."""
+    base, _ = fake
+    params = {"resource": SEO_GID, "opt_fields": ",".join(EVENT_FIELDS)}
+    first = get(base, "/events", **params)
+    assert first.status_code == 412
+    check_error(asana_spec.response("/events", 412), first.json())
+    token = first.json()["sync"]
+    assert isinstance(token, str) and token
+
+    empty = get(base, "/events", sync=token, **params)
+    assert empty.status_code == 200
+    check(asana_spec.response("/events", 200), empty.json())
+    assert empty.json()["data"] == [] and empty.json()["has_more"] is False
+    assert get(base, "/events", sync="not-a-token", **params).status_code == 412
+
+
+def test_events_carry_changes_in_the_spec_shape(asana_spec):
+    state = AsanaState(make_asana_data(n_tasks=5))
+    with serving(create_app(state, TOKEN)) as server:
+        base = f"{server.base_url}/api/1.0"
+        params = {"resource": SEO_GID, "opt_fields": ",".join(EVENT_FIELDS)}
+        token = get(base, "/events", **params).json()["sync"]
+        state.update_task("6000", name="Renamed")
+        state.move_task("5001", SEO_GID)
+        state.delete_task("6001")
+        body = get(base, "/events", sync=token, **params).json()
+
+    check(asana_spec.response("/events", 200), body)
+    for event in body["data"]:
+        check(asana_spec.component("schemas", "EventResponse"), event)
+    check_fields_known(body["data"], asana_spec.opt_fields("/events"))
+    assert [(e["action"], e["resource"]["gid"]) for e in body["data"]] == [
+        ("changed", "6000"),
+        ("added", "5001"),
+        ("deleted", "6001"),
+    ]
+    assert body["data"][1]["parent"] == {"gid": SEO_GID, "resource_type": "project"}
+
+
 def test_the_connector_asks_only_for_fields_the_spec_knows(asana_spec):
     assert set(TASK_FIELDS) <= asana_spec.opt_fields("/tasks")
     assert set(TASK_FIELDS) <= asana_spec.opt_fields("/tasks/{task_gid}/subtasks")
     assert set(STORY_FIELDS) <= asana_spec.opt_fields("/tasks/{task_gid}/stories")
     assert set(PROJECT_FIELDS) <= asana_spec.opt_fields("/projects")
+    assert set(STUB_FIELDS) <= asana_spec.opt_fields("/tasks")
+    assert set(EVENT_FIELDS) <= asana_spec.opt_fields("/events")
 
 
 def test_without_limit_the_whole_list_comes_without_next_page(fake):

@@ -478,11 +478,22 @@ def test_asana_objects_have_the_api_shape(world: World, config: AgencyConfig) ->
     for project in asana["projects"]:
         assert project["archived"] == (project_client[project["gid"]] in churned)
     sections = {s["name"] for s in asana["sections"]}
-    assert sections == {"Backlog", "In progress", "Waiting on client", "Done"}
+    assert sections == {"Backlog", "In progress", "Waiting on client", "Done", "Cancelled"}
     task = next(t for t in asana["tasks"] if t["custom_fields"] and t["assignee"])
     assert task["resource_type"] == "task" and task["resource_subtype"] == "default_task"
     assert task["assignee"]["resource_type"] == "user" and task["due_at"] is None
+    assert [f["name"] for f in task["custom_fields"]] == ["Priority", "Status reason", "Why needed"]
     assert task["custom_fields"][0]["resource_subtype"] == "enum"
+    # the weekly status has reasons to quote: for backlog, cancelled and new tasks
+    top = [t for t in asana["tasks"] if t["projects"]]
+    section = {t["gid"]: t["memberships"][0]["section"]["name"] for t in top}
+    reason = {t["gid"]: t["custom_fields"][1]["display_value"] for t in top}
+    assert all(reason[g] for g in section if section[g] == "Cancelled")
+    backlog = [g for g in section if section[g] == "Backlog"]
+    assert 0.5 < sum(bool(reason[g]) for g in backlog) / len(backlog) < 0.9
+    assert not any(reason[g] for g in section if section[g] in ("Done", "In progress"))
+    why = [t["custom_fields"][2]["display_value"] for t in top]
+    assert 0.6 < sum(map(bool, why)) / len(why) < 0.8
     users = {u["gid"] for u in asana["users"]}
     assert all(s["created_by"]["gid"] in users for ss in asana["stories"].values() for s in ss)
 

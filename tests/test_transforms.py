@@ -25,7 +25,11 @@ def test_models_are_built_in_dependency_order():
     order = [m.table for m in discover()]
     assert order.index("staging.email_messages") < order.index("marts.email_first_replies")
     assert order.index("marts.email_first_replies") < order.index("marts.client_first_reply")
-    assert order[-1] == "marts.client_health"
+    for upstream in ("marts.client_first_reply", "marts.client_overdue_tasks"):
+        assert order.index(upstream) < order.index("marts.client_health")
+    assert order.index("staging.asana_due_periods") < order.index("marts.fct_task_slips")
+    assert order.index("marts.fct_task_slips") < order.index("marts.fct_task_delivery")
+    assert order.index("marts.fct_task_delivery") < order.index("marts.client_status_lists")
 
 
 def test_a_dependency_cycle_is_reported(tmp_path):

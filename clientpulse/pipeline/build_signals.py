@@ -17,10 +17,15 @@ from warehouse.snapshot import publish_snapshot
 def model_variables(config: AgencyConfig) -> dict[str, object]:
     """Configuration the SQL models read with `getvariable(...)`."""
     at_risk = config.signals.at_risk
+    status = config.client_status
     return {
         "overdue_tasks_threshold": at_risk.overdue_tasks,
         "contact_gap_cadence_multiple": at_risk.contact_gap_cadence_multiple,
         "first_reply_compliance_below": at_risk.first_reply_compliance_below,
+        "reason_fields": status.reason_fields,
+        "justification_fields": status.justification_fields,
+        "cancelled_sections": status.cancelled_sections,
+        "not_started_sections": status.not_started_sections,
     }
 
 

@@ -1,96 +1,296 @@
-"""Asana → raw: projects, tasks (with subtasks) and their stories, per configured project.
+"""Asana → raw: projects, sections, tasks (with subtasks) and their stories, per project.
 
 Incremental per project: tasks modified since the project's cursor (minus a safety
 overlap) are fetched page by page, each page committed with its subtasks and stories;
-the cursor advances only after every page is committed.
+the cursor (and the Events API sync token) advances only after every page of the
+project is committed, so a run killed anywhere re-reads, never skips. Projects are
+fetched concurrently (at most `max_concurrent_requests` requests in flight); only
+this thread writes to DuckDB.
+
+Deletes and moves: a periodic reconciliation (`reconcile_every_hours`) compares the
+gid-only listing of each project with the warehouse; tasks gone from Asana become
+tombstones (`raw.asana_tasks.deleted_at`), tasks that moved are stored under the
+project Asana names now. With `use_events`, deletes and moves are also seen between
+reconciliations, and an expired sync token (412) triggers one at once.
+
+Comment text is never stored: comment stories keep their metadata only.
 """
 
 from __future__ import annotations
 
 import json
+import queue
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import duckdb
+
 from clientpulse.config import AgencyConfig
+from clientpulse.pipeline.asana_sync import (
+    Batch,
+    Known,
+    KnownTasks,
+    ProjectDone,
+    ProjectFailed,
+    ProjectSync,
+)
 from clientpulse.pipeline.runlog import run_step
 from connectors.asana import AsanaClient
+from connectors.errors import ConnectorError
 from warehouse.cursors import get_cursor, set_cursor
 from warehouse.db import open_writer, transaction
 from warehouse.load import upsert
 
 SOURCE = "asana"
 SAFETY_OVERLAP = timedelta(minutes=5)
+COMMENT_SUBTYPES = frozenset({"comment_added", "comment_edited"})
 
 
-def _task_row(task: dict[str, Any], project_gid: str, now: datetime) -> dict[str, Any]:
+def _task_row(
+    task: dict[str, Any], project_gid: str | None, parent_gid: str | None, now: datetime
+) -> dict[str, Any]:
     return {
         "gid": task["gid"],
         "project_gid": project_gid,
+        "parent_gid": parent_gid,
         "modified_at": datetime.fromisoformat(task["modified_at"]),
         "payload": json.dumps(task, ensure_ascii=False),
+        "extracted_at": now,
+        "deleted_at": None,
+    }
+
+
+def _story_row(task_gid: str, story: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A story as stored: a comment keeps who and when, never what it said."""
+    if story.get("type") == "comment" or story.get("resource_subtype") in COMMENT_SUBTYPES:
+        story = {key: value for key, value in story.items() if key != "text"}
+    return {
+        "gid": story["gid"],
+        "task_gid": task_gid,
+        "created_at": datetime.fromisoformat(story["created_at"]),
+        "payload": json.dumps(story, ensure_ascii=False),
         "extracted_at": now,
     }
 
 
-def _story_rows(client: AsanaClient, task_gid: str, now: datetime) -> list[dict[str, Any]]:
-    return [
+def _known_tasks(con: duckdb.DuckDBPyConnection) -> KnownTasks:
+    rows = con.execute(
+        """SELECT gid, payload ->> 'modified_at', project_gid, parent_gid,
+                  CAST(json_extract_string(payload, '$.projects[*].gid') AS VARCHAR[]),
+                  coalesce(CAST(payload ->> 'num_subtasks' AS INTEGER), 0)
+           FROM raw.asana_tasks WHERE deleted_at IS NULL"""
+    ).fetchall()
+    return KnownTasks(
         {
-            "gid": story["gid"],
-            "task_gid": task_gid,
-            "created_at": datetime.fromisoformat(story["created_at"]),
-            "payload": json.dumps(story, ensure_ascii=False),
-            "extracted_at": now,
+            gid: Known(modified, project, parent, tuple(projects or ()), subtasks)
+            for gid, modified, project, parent, projects, subtasks in rows
         }
-        for story in client.stories(task_gid)
-    ]
+    )
 
 
-def _with_subtasks(client: AsanaClient, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The page's tasks plus their subtasks, walked where `num_subtasks > 0`."""
-    found: list[dict[str, Any]] = []
-    pending = list(tasks)
-    while pending:
-        task = pending.pop()
-        found.append(task)
-        if task.get("num_subtasks"):
-            pending.extend(client.subtasks(task["gid"]))
-    return found
+def _commit_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> tuple[int, int]:
+    """Upsert a batch's tasks, replace the story sets it carries, write its tombstones."""
+    rows = [_task_row(task, home, parent, now) for task, home, parent in batch.tasks]
+    stories = [_story_row(gid, s, now) for gid, found in batch.stories.items() for s in found]
+    with transaction(con):
+        tasks = upsert(con, "raw.asana_tasks", rows, ["gid"])
+        if batch.stories:
+            con.execute(
+                "DELETE FROM raw.asana_stories WHERE list_contains(?, task_gid) "
+                "AND NOT list_contains(?, gid)",
+                [list(batch.stories), [row["gid"] for row in stories]],
+            )
+        upsert(con, "raw.asana_stories", stories, ["gid"])
+        if batch.deleted:
+            _tombstone(con, batch.deleted, now)
+    return tasks, len(stories)
 
 
-def ingest_asana(config: AgencyConfig, client: AsanaClient, run_id: str) -> dict[str, Any]:
-    """Sync every configured project; return figures for the run log."""
-    projects = {gid: c.id for c in config.clients for gid in c.asana_projects}
+def _tombstone(con: duckdb.DuckDBPyConnection, gids: list[str], now: datetime) -> None:
+    """Mark tasks and all their subtasks deleted (Asana deletes a parent's subtasks)."""
+    con.execute(
+        """UPDATE raw.asana_tasks SET deleted_at = ?
+           WHERE deleted_at IS NULL AND gid IN (
+               WITH RECURSIVE doomed(gid) AS (
+                   SELECT unnest(?::VARCHAR[])
+                   UNION
+                   SELECT t.gid FROM raw.asana_tasks AS t JOIN doomed AS d ON t.parent_gid = d.gid
+               )
+               SELECT gid FROM doomed)""",
+        [now, gids],
+    )
+
+
+def _reconcile_due(
+    con: duckdb.DuckDBPyConnection, project_gid: str, now: datetime, every: timedelta
+) -> bool:
+    last = get_cursor(con, SOURCE, f"reconciled:{project_gid}")
+    return last is None or datetime.fromisoformat(last) + every <= now
+
+
+@dataclass
+class Delivery:
+    """What the workers produced since the writer last looked: one merged batch (pages of
+    any projects, in order), then the projects that finished or failed meanwhile. Their
+    batches all came before, so committing the batch first keeps every cursor behind
+    the data it covers."""
+
+    batch: Batch
+    done: list[ProjectDone]
+    failed: list[ProjectFailed]
+
+
+def _sync_projects(
+    client: AsanaClient, specs: list[dict[str, Any]], deliver: Callable[[Delivery], None]
+) -> None:
+    """Run each project's sync in a worker pool and hand what they produce to `deliver`
+    on this thread, the only one that writes."""
+    workers = max(1, min(client.max_concurrent, len(specs)))
+    outbox: queue.Queue[object] = queue.Queue(maxsize=4 * workers)
+
+    def one(spec: dict[str, Any], details: ThreadPoolExecutor) -> None:
+        try:
+            sync = ProjectSync(client, details, spec["project"], spec["tracked"], spec["known"])
+            outbox.put(sync.run(outbox.put, **spec["options"]))
+        except Exception as exc:  # handed to the writer, which reports it
+            outbox.put(ProjectFailed(spec["project"], exc))
+
+    with (
+        ThreadPoolExecutor(client.max_concurrent, thread_name_prefix="asana-detail") as details,
+        ThreadPoolExecutor(workers, thread_name_prefix="asana-project") as projects,
+    ):
+        for spec in specs:
+            projects.submit(one, spec, details)
+        finished = 0
+        while finished < len(specs):
+            delivery = _drain(outbox)
+            deliver(delivery)
+            finished += len(delivery.done) + len(delivery.failed)
+
+
+def _drain(outbox: queue.Queue[object], limit: int = 500) -> Delivery:
+    """Everything queued so far (waiting for at least one item): when the writer falls
+    behind, one transaction commits many pages."""
+    delivery = Delivery(Batch(), [], [])
+    item = outbox.get()
+    for _ in range(limit):
+        if isinstance(item, Batch):
+            delivery.batch.absorb(item)
+        elif isinstance(item, ProjectDone):
+            delivery.done.append(item)
+        elif isinstance(item, ProjectFailed):
+            delivery.failed.append(item)
+        try:
+            item = outbox.get_nowait()
+        except queue.Empty:
+            break
+    else:
+        outbox.put(item)  # over the limit: left for the next round
+    return delivery
+
+
+def ingest_asana(
+    config: AgencyConfig,
+    client: AsanaClient,
+    run_id: str,
+    *,
+    reconcile: bool | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Sync every configured project; return figures for the run log.
+
+    `reconcile` forces (True) or skips (False) the reconciliation; by default each
+    project is reconciled when its last one is `reconcile_every_hours` old.
+    """
+    source = config.sources.asana
+    tracked = [gid for c in config.clients for gid in c.asana_projects]
     with open_writer(config.warehouse.path) as con, run_step(con, run_id, "ingest_asana") as stats:
-        now = datetime.now(UTC)
-        workspace = config.sources.asana.workspace_gid
+        now = now or datetime.now(UTC)
         with transaction(con):
             projects_rows = [
                 {"gid": p["gid"], "payload": json.dumps(p, ensure_ascii=False), "extracted_at": now}
-                for p in client.projects(workspace)
+                for p in client.projects(source.workspace_gid)
             ]
             upsert(con, "raw.asana_projects", projects_rows, ["gid"])
-        tasks_loaded = stories_loaded = 0
-        for project_gid in sorted(projects):
+        known = _known_tasks(con)
+        every = timedelta(hours=source.reconcile_every_hours)
+        specs = []
+        for project_gid in sorted(tracked):
             cursor = get_cursor(con, SOURCE, f"project:{project_gid}")
-            since = datetime.fromisoformat(cursor) - SAFETY_OVERLAP if cursor else None
-            high_water = datetime.fromisoformat(cursor) if cursor else None
-            for page in client.task_pages(project_gid, modified_since=since):
-                tasks = _with_subtasks(client, page)
-                stories = [row for t in tasks for row in _story_rows(client, t["gid"], now)]
-                rows = [_task_row(t, project_gid, now) for t in tasks]
-                with transaction(con):
-                    tasks_loaded += upsert(con, "raw.asana_tasks", rows, ["gid"])
-                    stories_loaded += upsert(con, "raw.asana_stories", stories, ["gid"])
-                page_high = max(r["modified_at"] for r in rows) if rows else None
-                if page_high and (high_water is None or page_high > high_water):
-                    high_water = page_high
-            if high_water is not None:
-                with transaction(con):
-                    set_cursor(con, SOURCE, f"project:{project_gid}", high_water.isoformat())
+            due = (
+                reconcile if reconcile is not None else _reconcile_due(con, project_gid, now, every)
+            )
+            options = {
+                "since": datetime.fromisoformat(cursor) - SAFETY_OVERLAP if cursor else None,
+                "sync_token": get_cursor(con, SOURCE, f"events:{project_gid}"),
+                "use_events": source.use_events,
+                "reconcile": due,
+            }
+            specs.append(
+                {"project": project_gid, "tracked": tracked, "known": known, "options": options}
+            )
+        figures = {"tasks": 0, "stories": 0, "tombstones": 0, "lookups": 0, "reconciled": 0}
+        failures: list[str] = []
+
+        def deliver(delivery: Delivery) -> None:
+            if delivery.batch:
+                tasks, stories = _commit_batch(con, delivery.batch, now)
+                figures["tasks"] += tasks
+                figures["stories"] += stories
+                figures["tombstones"] += len(delivery.batch.deleted)
+            if delivery.done:
+                _finish_projects(con, delivery.done, now)
+            for done in delivery.done:
+                figures["lookups"] += done.api_lookups
+                figures["reconciled"] += done.reconciled
+            failures.extend(f"project {f.project_gid}: {f.error}" for f in delivery.failed)
+
+        _sync_projects(client, specs, deliver)
         stats.update(
-            projects=len(projects),
-            tasks=tasks_loaded,
-            stories=stories_loaded,
+            projects=len(tracked),
+            **figures,
             api_requests=client.stats.requests,
+            failed_projects=failures,
         )
+        if failures:
+            raise ConnectorError("Asana sync failed for " + "; ".join(failures))
         return dict(stats)
+
+
+def _finish_projects(
+    con: duckdb.DuckDBPyConnection, finished: list[ProjectDone], now: datetime
+) -> None:
+    """Advance the projects' marks: everything they cover is committed by now."""
+    with transaction(con):
+        for done in finished:
+            _finish_project(con, done, now)
+
+
+def _finish_project(con: duckdb.DuckDBPyConnection, done: ProjectDone, now: datetime) -> None:
+    project_gid = done.project_gid
+    if done.high_water is not None:
+        old = get_cursor(con, SOURCE, f"project:{project_gid}")
+        if old is None or done.high_water > datetime.fromisoformat(old):
+            set_cursor(con, SOURCE, f"project:{project_gid}", done.high_water.isoformat())
+    if done.sync_token is not None:
+        set_cursor(con, SOURCE, f"events:{project_gid}", done.sync_token)
+    if done.reconciled:
+        set_cursor(con, SOURCE, f"reconciled:{project_gid}", now.isoformat())
+    if done.sections is not None:
+        rows = [
+            {
+                "gid": section["gid"],
+                "project_gid": project_gid,
+                "payload": json.dumps(section, ensure_ascii=False),
+                "extracted_at": now,
+            }
+            for section in done.sections
+        ]
+        con.execute(
+            "DELETE FROM raw.asana_sections WHERE project_gid = ? AND NOT list_contains(?, gid)",
+            [project_gid, [row["gid"] for row in rows]],
+        )
+        upsert(con, "raw.asana_sections", rows, ["gid"])

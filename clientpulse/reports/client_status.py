@@ -1,7 +1,10 @@
 """The weekly client status email: one client's own tasks and reply times, in their language.
 
-Every query is filtered by the one client id, so a report can hold no other client's
-data. HTML is rendered with autoescaping (task names are external text).
+The tasks come as the four lists an account manager answers every week (DOMAIN §3):
+what carries over, what does not and why, what is not started and why, what is new and
+why it is needed (`marts.client_status_lists`). Every query is filtered by the one
+client id, so a report can hold no other client's data. HTML is rendered with
+autoescaping (task names and reasons are external text).
 """
 
 from __future__ import annotations
@@ -10,13 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from clientpulse.config import AgencyConfig, Client
-from clientpulse.periods import previous_week_bounds
 from clientpulse.reports.i18n import STRINGS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -35,53 +36,45 @@ class Item:
     note: str
 
 
-def _local_today(con: duckdb.DuckDBPyConnection, client_id: str) -> date:
-    return con.execute(
-        "SELECT CAST(timezone(timezone, getvariable('as_of')) AS DATE) "
-        "FROM staging.cfg_clients WHERE client_id = ?",
-        [client_id],
-    ).fetchone()[0]
+LISTS = ("carry_over", "not_carried_over", "not_started", "new")
+
+
+def _note(t: dict[str, str], list_name: str, row: tuple, today: date) -> str:
+    """The short note after a task: its date, or the reason it is (not) on the list."""
+    _, code, reason, due_on, completed_on = row
+    if list_name == "carry_over":
+        if code == "overdue":
+            return t["days_late"].format(days=(today - due_on).days)
+        return t["due"].format(date=f"{due_on:%Y-%m-%d}") if due_on else t["no_due"]
+    if list_name == "not_carried_over":
+        if code == "done":
+            return t["done_on"].format(date=f"{completed_on:%Y-%m-%d}")
+        return t["cancelled_because"].format(reason=reason) if reason else t["cancelled"]
+    return reason or t["no_reason"]
 
 
 def _sections(
-    con: duckdb.DuckDBPyConnection, client: Client, as_of: datetime, tz: str, t: dict[str, str]
+    con: duckdb.DuckDBPyConnection, client: Client, as_of: datetime, t: dict[str, str]
 ) -> list[dict[str, Any]]:
-    week_start, week_end = previous_week_bounds(as_of, tz)
+    """The four lists of DOMAIN §3 for this client only (marts.client_status_lists)."""
     con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ", [as_of])
-    today = _local_today(con, client.id)
-    completed = con.execute(
-        """SELECT task_name, completed_at FROM staging.asana_tasks
-           WHERE client_id = ? AND completed AND completed_at >= ? AND completed_at < ?
-           ORDER BY completed_at LIMIT ?""",
-        [client.id, week_start, week_end, MAX_ITEMS],
-    ).fetchall()
-    overdue = con.execute(
-        """SELECT task_name, due_on FROM staging.asana_tasks
-           WHERE client_id = ? AND NOT completed AND due_on < ? AND created_at <= ?
-           ORDER BY due_on LIMIT ?""",
-        [client.id, today, as_of, MAX_ITEMS],
-    ).fetchall()
-    due_next = con.execute(
-        """SELECT task_name, due_on FROM staging.asana_tasks
-           WHERE client_id = ? AND NOT completed AND due_on >= ? AND due_on < ? + 7
-             AND created_at <= ?
-           ORDER BY due_on LIMIT ?""",
-        [client.id, today, today, as_of, MAX_ITEMS],
-    ).fetchall()
-    return [
-        {
-            "title": t["completed"],
-            "entries": [Item(n, f"{at.astimezone(ZoneInfo(tz)):%Y-%m-%d}") for n, at in completed],
-        },
-        {
-            "title": t["overdue"],
-            "entries": [Item(n, t["days_late"].format(days=(today - d).days)) for n, d in overdue],
-        },
-        {
-            "title": t["due_next"],
-            "entries": [Item(n, t["due"].format(date=f"{d:%Y-%m-%d}")) for n, d in due_next],
-        },
-    ]
+    today = con.execute(
+        "SELECT CAST(timezone(timezone, getvariable('as_of')) AS DATE) "
+        "FROM staging.cfg_clients WHERE client_id = ?",
+        [client.id],
+    ).fetchone()[0]
+    sections = []
+    for list_name in LISTS:
+        rows = con.execute(
+            """SELECT task_name, reason_code, reason, due_on, completed_on
+               FROM marts.client_status_lists
+               WHERE client_id = ? AND list = ?
+               ORDER BY due_on NULLS LAST, task_name, task_gid LIMIT ?""",
+            [client.id, list_name, MAX_ITEMS],
+        ).fetchall()
+        entries = [Item(row[0], _note(t, list_name, row, today)) for row in rows]
+        sections.append({"title": t[list_name], "entries": entries})
+    return sections
 
 
 def compose_client_status(
@@ -93,7 +86,6 @@ def compose_client_status(
 ) -> dict[str, Any]:
     """Subject, recipients, text and HTML of one client's weekly status email."""
     t = STRINGS[client.language]
-    tz = client.timezone or config.agency.timezone
     median = con.execute(
         "SELECT median_first_reply_hours FROM marts.client_health WHERE client_id = ?", [client.id]
     ).fetchone()
@@ -109,7 +101,7 @@ def compose_client_status(
         "t": t,
         "agency": config.agency.name,
         "manager": config.manager(client.account_manager).name,
-        "sections": _sections(con, client, as_of, tz, t),
+        "sections": _sections(con, client, as_of, t),
         "replies": replies,
     }
     return {

@@ -1,4 +1,38 @@
--- One row per Asana task (subtasks included), typed, with the client its project belongs to.
+-- One row per live Asana task (subtasks included; tombstoned tasks left out), typed, with
+-- the client its home project belongs to, and the two texts the weekly client status
+-- quotes: `status_reason` and `justification`, each the value of the first custom field
+-- named in `client_status.reason_fields` / `justification_fields` that has one.
+WITH live AS (
+    SELECT * FROM raw.asana_tasks WHERE deleted_at IS NULL
+),
+
+field_values AS (
+    SELECT
+        l.gid,
+        cf ->> 'name' AS field_name,
+        cf ->> 'display_value' AS field_value
+    FROM live AS l,
+        unnest(CAST(coalesce(l.payload -> 'custom_fields', '[]') AS JSON[])) AS u (cf)
+    WHERE nullif(trim(cf ->> 'display_value'), '') IS NOT NULL
+),
+
+texts AS (
+    SELECT
+        gid,
+        arg_min(
+            field_value, list_position(getvariable('reason_fields')::VARCHAR[], field_name)
+        ) FILTER (
+            WHERE list_contains(getvariable('reason_fields')::VARCHAR[], field_name)
+        ) AS status_reason,
+        arg_min(
+            field_value, list_position(getvariable('justification_fields')::VARCHAR[], field_name)
+        ) FILTER (
+            WHERE list_contains(getvariable('justification_fields')::VARCHAR[], field_name)
+        ) AS justification
+    FROM field_values
+    GROUP BY gid
+)
+
 SELECT
     t.gid                                               AS task_gid,
     t.payload ->> 'name'                                AS task_name,
@@ -12,6 +46,9 @@ SELECT
     t.modified_at,
     t.payload -> 'parent' ->> 'gid'                     AS parent_gid,
     t.payload -> 'memberships' -> 0 -> 'section' ->> 'name' AS section_name,
-    t.payload ->> 'permalink_url'                       AS permalink_url
-FROM raw.asana_tasks AS t
+    t.payload ->> 'permalink_url'                       AS permalink_url,
+    x.status_reason,
+    x.justification
+FROM live AS t
 LEFT JOIN staging.cfg_client_projects AS p USING (project_gid)
+LEFT JOIN texts AS x USING (gid)

@@ -1,0 +1,62 @@
+-- The four lists of the weekly client status (DOMAIN §3) for the client's last full week
+-- (Monday to Monday on its calendar, before the week of as_of); top-level tasks only.
+-- * carry_over: open tasks that go on into the coming week (with their due date);
+-- * not_carried_over: done that week (reason `done`), or cancelled (a cancelled section)
+--   and last changed that week (reason `cancelled`, with the reason field if set);
+-- * not_started: tasks in a not-started section, with the reason field, else the
+--   section's name;
+-- * new: tasks created that week, with why they are needed (the justification field).
+WITH clients AS (
+    SELECT
+        client_id,
+        timezone,
+        CAST(date_trunc('week', CAST(timezone(timezone, getvariable('as_of')) AS DATE)) AS DATE)
+            AS week_end
+    FROM staging.cfg_clients
+),
+
+tasks AS (
+    SELECT
+        f.*,
+        c.week_end - 7 AS week_start,
+        c.week_end,
+        CAST(timezone(c.timezone, f.created_at) AS DATE) AS created_on,
+        CAST(timezone(c.timezone, f.completed_at) AS DATE) AS completed_on,
+        CAST(timezone(c.timezone, t.modified_at) AS DATE) AS modified_on
+    FROM marts.fct_task_delivery AS f
+    JOIN clients AS c USING (client_id)
+    JOIN staging.asana_tasks AS t USING (task_gid)
+    WHERE f.parent_gid IS NULL
+)
+
+SELECT client_id, 'carry_over' AS list, task_gid, task_name, status AS reason_code,
+    CAST(NULL AS VARCHAR) AS reason, current_due_on AS due_on, completed_on
+FROM tasks
+WHERE status IN ('open', 'overdue')
+
+UNION ALL
+
+SELECT client_id, 'not_carried_over', task_gid, task_name, 'done', status_reason,
+    current_due_on, completed_on
+FROM tasks
+WHERE status = 'done' AND completed_on >= week_start AND completed_on < week_end
+
+UNION ALL
+
+SELECT client_id, 'not_carried_over', task_gid, task_name, 'cancelled', status_reason,
+    current_due_on, completed_on
+FROM tasks
+WHERE status = 'cancelled' AND modified_on >= week_start AND modified_on < week_end
+
+UNION ALL
+
+SELECT client_id, 'not_started', task_gid, task_name, 'not_started',
+    coalesce(status_reason, section_name), current_due_on, completed_on
+FROM tasks
+WHERE status = 'not_started'
+
+UNION ALL
+
+SELECT client_id, 'new', task_gid, task_name, status, justification, current_due_on, completed_on
+FROM tasks
+WHERE created_on >= week_start AND created_on < week_end
