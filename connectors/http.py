@@ -52,10 +52,12 @@ class TokenBucket:
                     self.capacity, self._tokens + (now - self._updated) * self.rate_per_second
                 )
                 self._updated = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                # The tolerance and the floor keep float rounding (a clock at epoch
+                # seconds moves in steps of ~1e-7) from turning the wait into a spin.
+                if self._tokens >= 1.0 - 1e-6:
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     return
-                self._sleep((1.0 - self._tokens) / self.rate_per_second)
+                self._sleep(max((1.0 - self._tokens) / self.rate_per_second, 1e-3))
 
 
 @dataclass

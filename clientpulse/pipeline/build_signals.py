@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from clientpulse.config import AgencyConfig
+from clientpulse.config import AgencyConfig, CrmSource
 from clientpulse.pipeline.config_tables import load_config_tables
 from clientpulse.pipeline.runlog import run_step
 from transforms.runner import build
@@ -16,11 +16,29 @@ from warehouse.snapshot import publish_snapshot
 
 def model_variables(config: AgencyConfig) -> dict[str, object]:
     """Configuration the SQL models read with `getvariable(...)`."""
-    at_risk = config.signals.at_risk
+    signals = config.signals
+    at_risk, lifecycle, facts = signals.at_risk, signals.lifecycle, signals.relationship
+    segmentation = signals.segmentation
+    crm = config.sources.crm or CrmSource()
     return {
         "overdue_tasks_threshold": at_risk.overdue_tasks,
         "contact_gap_cadence_multiple": at_risk.contact_gap_cadence_multiple,
         "first_reply_compliance_below": at_risk.first_reply_compliance_below,
+        "agency_timezone": config.agency.timezone,
+        "won_stages": crm.won_stages,
+        "lost_stages": crm.lost_stages,
+        "budget_property": crm.budget_property or "",
+        "honeymoon_days": lifecycle.honeymoon_days,
+        "support_after_days": lifecycle.support_after_days,
+        "active_contact_days": facts.active_contact_days,
+        "on_site_location": facts.on_site_location,
+        "executive_title": facts.executive_title,
+        "manager_title": facts.manager_title,
+        "greeting_horizon_days": facts.greeting_horizon_days,
+        "attractiveness_high_at": segmentation.attractiveness.high_at,
+        "attractiveness_medium_at": segmentation.attractiveness.medium_at,
+        "relationship_high_at": segmentation.relationship.high_at,
+        "relationship_medium_at": segmentation.relationship.medium_at,
     }
 
 
