@@ -125,7 +125,8 @@ def test_initial_and_incremental_syncs_with_a_window_past_10000_and_archivals(tm
     assert second["contacts_archived"] == 25 and second["calls_archived"] == 9
     # 10,200 changes: 51 search pages and 11 association reads at the minimum
     assert second["api_requests"] == calls
-    assert calls <= 51 + 11 + 2 * 7 + 2 + 2 + 4 + 6  # + slack for the cap restart
+    assert calls <= 51 + 11 + 2 * 7 + 2 + 1 + 4 + 6  # + slack for the cap restart
+    assert store.request_counts["GET /crm/v3/owners"] == 2  # all active: one list a run
     assert datetime.fromisoformat(cursors(config)["contacts"]) == LATER + (10_199 // 4) * MS
 
 
@@ -134,8 +135,10 @@ def test_a_429_storm_during_the_incremental_sync_is_waited_out(tmp_path):
     clock = FakeClock(NOW.timestamp())
     faults = HubSpotFaults(clock=clock)
     data = synthetic_portal(30, NOW - timedelta(days=1))
+    data["owners"][0]["archived"] = True  # deactivated, still owning records
     with fake_portal(data, faults) as (base_url, store):
         sync(config, base_url, clock)
+        assert store.request_counts["GET /crm/v3/owners"] == 2  # active, then deactivated
         for deal in data["deals"]:
             store.update("deals", deal["id"], {"amount": "999"}, at=LATER)
         store.archive("meetings", data["meetings"][0]["id"], at=LATER)
@@ -152,8 +155,8 @@ def test_a_429_storm_during_the_incremental_sync_is_waited_out(tmp_path):
 def test_daily_limit_mid_listing_stops_cleanly_and_the_next_run_resumes(tmp_path):
     config = small_config(tmp_path)
     clock = FakeClock(NOW.timestamp())
-    # 2 owner lists, 4 company pages + 1 bin, then 3 of the 8 contact pages
-    faults = HubSpotFaults(daily_limit=2 + 4 + 1 + 3, clock=clock)
+    # 4 company pages + 1 bin, then 3 of the 8 contact pages (owners come last)
+    faults = HubSpotFaults(daily_limit=4 + 1 + 3, clock=clock)
     data = synthetic_portal(350, NOW - timedelta(days=1), contacts_per_company=2)
     with fake_portal(data, faults) as (base_url, store):
         first = sync(config, base_url, clock)
@@ -188,9 +191,9 @@ def test_daily_limit_mid_search_keeps_the_committed_cursor_and_resumes(tmp_path)
         sync(config, base_url, clock)
         for i, contact in enumerate(data["contacts"]):  # one change a second for 50 minutes
             store.update("contacts", contact["id"], {"jobtitle": "CEO"}, at=LATER + i * S)
-        # owners (2), companies search + bin (2), then contacts: five search pages and
-        # their association read make one committed batch; the quota ends in the next.
-        faults.daily_limit = sum(store.request_counts.values()) + 2 + 2 + 6 + 3
+        # companies search + bin (2), then contacts: five search pages and their
+        # association read make one committed batch; the quota ends in the next.
+        faults.daily_limit = sum(store.request_counts.values()) + 2 + 6 + 3
         first = sync(config, base_url, clock)
         assert "daily API request limit" in first["stopped"] and first["contacts"] == 1000
         assert datetime.fromisoformat(cursors(config)["contacts"]) == LATER + 999 * S

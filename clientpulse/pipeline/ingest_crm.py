@@ -133,9 +133,19 @@ class _HubSpotSync:
         return upsert(self.con, "raw.crm_objects", rows, KEY)
 
     def owners(self) -> None:
-        """Owners are few (one page of 500): both lists, every run."""
+        """Owners are few (one page of 500 a list): the active ones every run; the
+        deactivated ones only when a record names an owner the active list lacks."""
         active = self.client.owners()
-        deactivated = self.client.owners(archived=True)
+        referenced = {
+            owner_id
+            for (owner_id,) in self.con.execute(
+                "SELECT DISTINCT payload -> 'properties' ->> 'hubspot_owner_id' "
+                "FROM raw.crm_objects WHERE object_type <> 'owners'"
+            ).fetchall()
+            if owner_id
+        }
+        missing = referenced - {str(o["id"]) for o in active}
+        deactivated = self.client.owners(archived=True) if missing else []
         with transaction(self.con):
             self.stats["owners"] = self._load("owners", active + deactivated)
 
@@ -209,10 +219,10 @@ def ingest_crm(config: AgencyConfig, client: HubSpotClient, run_id: str) -> dict
         stats.update({t: 0 for t in properties} | {f"{t}_archived": 0 for t in properties})
         sync = _HubSpotSync(con, client, properties, stats)
         try:
-            sync.owners()
             for object_type in properties:
                 sync.live(object_type)
                 sync.archived(object_type)
+            sync.owners()  # last: this run's records name the owners to look for
         except DailyLimitReached as exc:
             log.warning("%s; what was fetched is committed and the next run resumes", exc)
             stats["stopped"] = str(exc)
