@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from clientpulse.pipeline.build_signals import model_variables
@@ -20,7 +21,7 @@ from tests.factories import AS_OF, crm, load_small_world, small_config, task
 from transforms.runner import build
 from warehouse.db import open_writer
 from warehouse.load import upsert
-from warehouse.quality import run_gate
+from warehouse.quality import run_gate, validate_frame
 
 HOSTILE_TASK = '<script>alert("x")</script> & <!channel>'
 
@@ -137,3 +138,16 @@ def test_dry_run_delivery_writes_files_once_per_period(config):
         "client_weekly_status/2026-W47/director_beta.test.eml",
         "leadership_digest/2026-W47/leadership.json",
     ]
+
+
+def test_segment_quality_gate_rejects_impossible_scores_and_strategies():
+    frame = pd.DataFrame(
+        {
+            "client_id": ["acme", "beta"],
+            "attractiveness_score": [120.0, 50.0],
+            "relationship_score": [10.0, None],
+            "strategy_key": ["strengthen", "befriend"],
+        }
+    )
+    results = validate_frame("marts.client_segment", frame, ["acme", "beta"])
+    assert {r.column for r in results if not r.success} == {"attractiveness_score", "strategy_key"}

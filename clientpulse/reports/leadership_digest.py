@@ -13,11 +13,10 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from connectors.slack import escape_mrkdwn
+from warehouse.quality import STRATEGY_KEYS
 
 MAX_AT_RISK_LISTED = 15
 SECTION_TEXT_LIMIT = 3000  # Slack's limit on a section block's text
-# DOMAIN §6, most to least invested in; clients without enough data come last.
-STRATEGY_ORDER = ("strengthen", "invest", "invest_loyal", "protect", "earn", "consider_ending")
 
 
 def _portfolio(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -80,7 +79,7 @@ def _segment_blocks(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             },
         },
     ]
-    for key in (*STRATEGY_ORDER, None):
+    for key in (*STRATEGY_KEYS, None):  # clients without enough data come last
         if key not in groups:
             continue
         label, entries = groups[key]
