@@ -16,7 +16,15 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 # libyaml's safe loader parses ~6x faster; DAG files load the config at parse time.
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -111,9 +119,25 @@ class MailboxSource(_Model):
 
 
 class CrmSource(_Model):
+    """HubSpot (over its API) or CSV exports from another CRM (`csv_dir`)."""
+
     enabled: bool = True
-    kind: Literal["hubspot"] = "hubspot"
+    kind: Literal["hubspot", "csv"] = "hubspot"
     connection_id: str = "clientpulse_hubspot"
+    csv_dir: Path | None = None
+    burst_per_10s: int = Field(100, ge=10)  # the HubSpot account tier's ten-second budget
+    won_stages: list[str] = Field(["closedwon"], min_length=1)
+    lost_stages: list[str] = ["closedlost"]
+    company_properties: list[str] = []  # custom company properties to fetch as well
+    budget_property: str | None = None  # company property: the client's yearly marketing budget
+
+    @model_validator(mode="after")
+    def _csv_dir_matches_kind(self) -> CrmSource:
+        if self.kind == "csv" and self.csv_dir is None:
+            raise ValueError("csv_dir: required when kind is 'csv'")
+        if self.kind != "csv" and self.csv_dir is not None:
+            raise ValueError(f"csv_dir: only used when kind is 'csv' (kind is {self.kind!r})")
+        return self
 
 
 class Sources(_Model):
@@ -166,8 +190,141 @@ class AtRiskThresholds(_Model):
     first_reply_compliance_below: float = Field(0.8, ge=0, le=1)
 
 
+class Lifecycle(_Model):
+    """DOMAIN §5: honeymoon after the first won deal, storm until a repeat order."""
+
+    honeymoon_days: int = Field(90, ge=1)  # days after the first won deal closed
+    support_after_days: int = Field(365, ge=1)  # days after the first won deal
+
+    @model_validator(mode="after")
+    def _honeymoon_first(self) -> Lifecycle:
+        if self.honeymoon_days >= self.support_after_days:
+            raise ValueError("honeymoon_days must be less than support_after_days")
+        return self
+
+
+def _check_pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    return value
+
+
+Pattern = Annotated[str, AfterValidator(_check_pattern)]
+
+
+class RelationshipFacts(_Model):
+    """How CRM activity reads as relationship depth (DOMAIN §4, §6)."""
+
+    active_contact_days: int = Field(90, ge=1)  # a contact with activity this recent is active
+    on_site_location: Pattern = r"(?i)on-site|onsite|client office|у клієнта|у клиента"
+    executive_title: Pattern = (
+        r"(?i)\b(ceo|cmo|coo|cfo|founder|owner|president|director|head of|chief|vp)\b"
+        r"|директор|керівник|руководитель|власник|владелец"
+    )
+    manager_title: Pattern = r"(?i)manager|lead|менеджер"
+    greeting_horizon_days: int = Field(14, ge=1)  # how far ahead dates worth a greeting show
+
+
+SegmentMetric = Literal[
+    "revenue_ttm",
+    "revenue_growth_yoy",
+    "average_deal_ttm",
+    "won_deals",
+    "tenure_months",
+    "active_contacts",
+    "senior_contacts",
+    "meetings_90d",
+    "on_site_months_90d",
+    "share_of_wallet",
+]
+InputName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class SegmentInput(_Model):
+    """One scored input: a computed `metric`, a CRM company `crm_property`, or neither
+    (then only per-client `segment_inputs` values in the config feed it). The value
+    scores 0 at `zero_at` and 100 at `full_at`, linearly and clipped; `zero_at` above
+    `full_at` scores lower-is-better inputs. A client's config value fills in where
+    the CRM has none."""
+
+    weight: float = Field(1.0, gt=0)
+    metric: SegmentMetric | None = None
+    crm_property: str | None = None
+    zero_at: float = 0.0
+    full_at: float
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SegmentInput:
+        if self.metric is not None and self.crm_property is not None:
+            raise ValueError("give metric or crm_property, not both")
+        if self.zero_at == self.full_at:
+            raise ValueError("zero_at and full_at must differ")
+        return self
+
+
+class SegmentAxis(_Model):
+    """One axis: its inputs' weighted score (0-100) falls in the top band at `high_at`
+    (high attractiveness / excellent relationship), the middle one at `medium_at`."""
+
+    high_at: float = Field(67.0, ge=0, le=100)
+    medium_at: float = Field(34.0, ge=0, le=100)
+    inputs: dict[InputName, SegmentInput]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SegmentAxis:
+        if self.medium_at >= self.high_at:
+            raise ValueError("medium_at must be below high_at")
+        return self
+
+
+DEFAULT_ATTRACTIVENESS = SegmentAxis(
+    inputs={
+        "revenue_ttm": SegmentInput(weight=2, metric="revenue_ttm", full_at=50_000),
+        "revenue_growth": SegmentInput(metric="revenue_growth_yoy", zero_at=-0.5, full_at=0.5),
+    }
+)
+DEFAULT_RELATIONSHIP = SegmentAxis(
+    inputs={
+        "active_contacts": SegmentInput(metric="active_contacts", full_at=4),
+        "senior_contacts": SegmentInput(metric="senior_contacts", full_at=2),
+        "repeat_orders": SegmentInput(metric="won_deals", zero_at=1, full_at=5),
+        "on_site_visits": SegmentInput(metric="on_site_months_90d", full_at=3),
+    }
+)
+
+
+class Segmentation(_Model):
+    """DOMAIN §6: attractiveness × relationship depth → one of six strategies."""
+
+    attractiveness: SegmentAxis = DEFAULT_ATTRACTIVENESS
+    relationship: SegmentAxis = DEFAULT_RELATIONSHIP
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Segmentation:
+        both = set(self.attractiveness.inputs) & set(self.relationship.inputs)
+        if both:
+            raise ValueError(f"input names used on both axes: {sorted(both)}")
+        return self
+
+    def all_inputs(self) -> dict[str, tuple[str, SegmentInput]]:
+        """Input name → (axis, input)."""
+        return {
+            **{n: ("attractiveness", i) for n, i in self.attractiveness.inputs.items()},
+            **{n: ("relationship", i) for n, i in self.relationship.inputs.items()},
+        }
+
+    def crm_properties(self) -> list[str]:
+        """Company properties the inputs read (the CRM sync must fetch them)."""
+        return [i.crm_property for _, i in self.all_inputs().values() if i.crm_property]
+
+
 class Signals(_Model):
     at_risk: AtRiskThresholds = AtRiskThresholds()
+    lifecycle: Lifecycle = Lifecycle()
+    relationship: RelationshipFacts = RelationshipFacts()
+    segmentation: Segmentation = Segmentation()
 
 
 class ClientStatusFields(_Model):
@@ -201,6 +358,9 @@ class Client(_Model):
     stage: Literal["prospect", "customer"] = "customer"
     contact_cadence_days: int = Field(7, ge=1)
     timezone: str | None = None
+    # The yearly marketing budget (share of wallet) where the CRM does not hold it.
+    annual_marketing_budget: float | None = Field(None, gt=0)
+    segment_inputs: dict[str, float] = {}  # segmentation input values the CRM does not hold
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -227,6 +387,7 @@ class AgencyConfig(_Model):
         _unique("clients[].email_domains", [d for c in self.clients for d in c.email_domains])
         _unique("clients[].asana_projects", [p for c in self.clients for p in c.asana_projects])
         internal = set(self.agency.internal_domains)
+        inputs = self.signals.segmentation.all_inputs()
         for index, client in enumerate(self.clients):
             where = f"clients[{index}] ({client.id})"
             if client.account_manager not in managers:
@@ -235,6 +396,12 @@ class AgencyConfig(_Model):
                 )
             if client.tier is not None and client.tier not in self.sla_policies.tiers:
                 raise ValueError(f"{where}.tier: {client.tier!r} is not a tier in sla_policies")
+            unknown = set(client.segment_inputs) - set(inputs)
+            if unknown:
+                raise ValueError(
+                    f"{where}.segment_inputs: {sorted(unknown)} not an input of "
+                    "signals.segmentation"
+                )
             clash = internal.intersection(client.email_domains)
             if clash:
                 raise ValueError(f"{where}.email_domains: {sorted(clash)} is an internal domain")
@@ -265,7 +432,7 @@ def _unique(key: str, values: list[str]) -> None:
         seen.add(value)
 
 
-_PATH_FIELDS = re.compile(r"(^|\.)(path|snapshot_path|dry_run_dir)$")
+_PATH_FIELDS = re.compile(r"(^|\.)(path|snapshot_path|dry_run_dir|csv_dir)$")
 
 
 def _resolve_paths(node: object, base: Path, key: str = "") -> object:

@@ -52,13 +52,12 @@ class TokenBucket:
                     self.capacity, self._tokens + (now - self._updated) * self.rate_per_second
                 )
                 self._updated = now
-                # Tolerate rounding: a wait of (1 - tokens) / rate can refill to just
-                # under one token, and a clock that moves only by those waits would
-                # then never get there.
-                if self._tokens >= 1.0 - 1e-9:
+                # The tolerance and the floor keep float rounding (a clock at epoch
+                # seconds moves in steps of ~1e-7) from turning the wait into a spin.
+                if self._tokens >= 1.0 - 1e-6:
                     self._tokens = max(0.0, self._tokens - 1.0)
                     return
-                self._sleep((1.0 - self._tokens) / self.rate_per_second)
+                self._sleep(max((1.0 - self._tokens) / self.rate_per_second, 1e-3))
 
 
 @dataclass
@@ -74,16 +73,11 @@ class RetryPolicy:
 
 @dataclass
 class ApiStats:
-    """Counts for benchmarks and run logs (safe to bump from several threads)."""
+    """Counts for benchmarks and run logs."""
 
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def bump(self, name: str) -> None:
-        with self._lock:
-            setattr(self, name, getattr(self, name) + 1)
 
 
 @dataclass
@@ -93,8 +87,6 @@ class JsonApiClient:
     `system` names the provider in errors and logs; the token is only ever put in
     the Authorization header. `fatal_response`, when set, sees every response first and
     may return an error to raise at once instead of retrying (e.g. a daily-quota 429).
-    `max_concurrent` caps the requests in flight at once when threads share the client
-    (Asana allows 50 concurrent GETs per token).
     """
 
     system: str
@@ -107,15 +99,9 @@ class JsonApiClient:
     sleep: Callable[[float], None] = time.sleep
     stats: ApiStats = field(default_factory=ApiStats)
     fatal_response: Callable[[requests.Response], ConnectorError | None] | None = None
-    max_concurrent: int | None = None
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
-        self._in_flight = threading.BoundedSemaphore(self.max_concurrent or 1_000_000)
-        if self.max_concurrent:
-            adapter = requests.adapters.HTTPAdapter(pool_maxsize=self.max_concurrent)
-            self.session.mount("http://", adapter)
-            self.session.mount("https://", adapter)
 
     def request(
         self,
@@ -137,19 +123,18 @@ class JsonApiClient:
         for attempt in range(1, self.retry.max_attempts + 1):
             if self.bucket is not None:
                 self.bucket.acquire()
-            self.stats.bump("requests")
+            self.stats.requests += 1
             wait: float | None = None
             reason = ""
             try:
-                with self._in_flight:
-                    response = self.session.request(
-                        method,
-                        url,
-                        params=params,
-                        json=json_body,
-                        headers=headers,
-                        timeout=self.timeout,
-                    )
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers=headers,
+                    timeout=self.timeout,
+                )
             except (requests.Timeout, requests.ConnectionError) as exc:
                 reason = type(exc).__name__
                 wait = self.retry.backoff(attempt)
@@ -157,7 +142,7 @@ class JsonApiClient:
                 if self.fatal_response is not None and (fatal := self.fatal_response(response)):
                     raise fatal
                 if response.status_code == 429:
-                    self.stats.bump("rate_limited")
+                    self.stats.rate_limited += 1
                     reason = "HTTP 429"
                     wait = _retry_after(response, self.retry)
                 elif response.status_code in RETRYABLE_STATUS:
@@ -174,7 +159,7 @@ class JsonApiClient:
                         wait = self.retry.backoff(attempt)
             if attempt == self.retry.max_attempts:
                 break
-            self.stats.bump("retries")
+            self.stats.retries += 1
             log.warning(
                 "%s %s %s: %s; retry %d in %.2fs", self.system, method, path, reason, attempt, wait
             )

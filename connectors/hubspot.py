@@ -67,6 +67,14 @@ def _daily_limit(response: requests.Response) -> ConnectorError | None:
     return DailyLimitReached(f"HubSpot {path}: daily API request limit reached; resume after reset")
 
 
+@dataclass(frozen=True)
+class ListedPage:
+    """One page of a listing and the cursor of the page after it (None on the last)."""
+
+    records: list[dict[str, Any]]
+    next_after: str | None
+
+
 @dataclass
 class _Watermark:
     """Where a modified-since scan stands: the last timestamp yielded and the ids yielded at it."""
@@ -170,6 +178,25 @@ class HubSpotClient:
 
         Associations come back flattened to id lists: `{"companies": ["12", ...]}`.
         """
+        for page in self.list_pages_from(
+            object_type, properties, None, associations=associations, archived=archived
+        ):
+            yield page.records
+
+    def list_pages_from(
+        self,
+        object_type: str,
+        properties: Sequence[str],
+        after: str | None,
+        *,
+        associations: Sequence[str] = (),
+        archived: bool = False,
+    ) -> Iterator[ListedPage]:
+        """Like `list_pages`, starting at a paging cursor a previous listing handed out.
+
+        Each page carries the cursor of the next one, so a listing stopped midway (the
+        daily quota) can be resumed where it stood instead of from the start.
+        """
         path = f"/crm/v3/objects/{object_type}"
         params: dict[str, Any] = {
             "limit": LIST_PAGE_SIZE,
@@ -178,12 +205,13 @@ class HubSpotClient:
         }
         if associations:
             params["associations"] = ",".join(associations)
-        for page in self._pages(path, params):
-            yield [_flatten_associations(record) for record in page]
+        for records, next_after in self._pages(path, params, after):
+            yield ListedPage([_flatten_associations(r) for r in records], next_after)
 
-    def owners(self) -> list[dict[str, Any]]:
-        """All active owners (the users records are assigned to)."""
-        return [o for page in self._pages("/crm/v3/owners", {"limit": 500}) for o in page]
+    def owners(self, *, archived: bool = False) -> list[dict[str, Any]]:
+        """All owners (the users records are assigned to); deactivated ones if `archived`."""
+        params = {"limit": 500, "archived": "true" if archived else "false"}
+        return [o for page, _ in self._pages("/crm/v3/owners", params) for o in page]
 
     def search_modified_since(
         self, object_type: str, since: datetime, properties: Sequence[str]
@@ -236,13 +264,15 @@ class HubSpotClient:
                 linked[str(result["from"]["id"])] = list(to_ids)
         return linked
 
-    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        after: str | None = None
+    def _pages(
+        self, path: str, params: dict[str, Any], after: str | None = None
+    ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+        """(results, cursor of the next page or None) for each page from `after` on."""
         while True:
             query = {**params, "after": after} if after else params
             _, body = self._api.request("GET", path, params=query, error_detail=_error_detail)
-            yield body.get("results", [])
-            after = body.get("paging", {}).get("next", {}).get("after")
+            after = body.get("paging", {}).get("next", {}).get("after") or None
+            yield body.get("results", []), after
             if not after:
                 return
 

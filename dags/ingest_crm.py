@@ -1,4 +1,5 @@
-"""HubSpot CRM → warehouse raw layer, incremental after the first run. Updates raw/crm."""
+"""CRM → warehouse raw layer: HubSpot (incremental after the first run) or a folder of CSV
+exports (`sources.crm.kind`). Updates raw/crm."""
 
 from __future__ import annotations
 
@@ -13,12 +14,17 @@ def ingest_crm():
     @task(pool=WRITER_POOL, outlets=[Asset(ASSET_RAW_CRM)])
     def sync_crm(**context) -> dict:
         from clientpulse.config import load_config
-        from clientpulse.pipeline.ingest_crm import ingest_crm as sync
-        from clientpulse_connections import hubspot_client
 
         config = load_config()
         if not config.sources.enabled("crm"):
             raise AirflowSkipException("The CRM is switched off in the agency config")
+        if config.sources.crm.kind == "csv":
+            from clientpulse.pipeline.ingest_crm_csv import ingest_crm_csv
+
+            return ingest_crm_csv(config, run_id(context))
+        from clientpulse.pipeline.ingest_crm import ingest_crm as sync
+        from clientpulse_connections import hubspot_client
+
         return sync(config, hubspot_client(config), run_id(context))
 
     sync_crm()

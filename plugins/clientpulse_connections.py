@@ -40,8 +40,11 @@ def asana_client(config: AgencyConfig) -> AsanaClient:
 
 
 def hubspot_client(config: AgencyConfig) -> HubSpotClient:
-    conn = BaseHook.get_connection(config.sources.crm.connection_id)
-    return HubSpotClient(_required(conn, "host"), _required(conn, "password"))
+    source = config.sources.crm
+    conn = BaseHook.get_connection(source.connection_id)
+    return HubSpotClient(
+        _required(conn, "host"), _required(conn, "password"), burst_per_10s=source.burst_per_10s
+    )
 
 
 def slack_poster(config: AgencyConfig) -> SlackPoster:

@@ -38,6 +38,12 @@ EXAMPLE_QUERIES = (
         "SELECT client_id, open_overdue_tasks, max_days_overdue FROM marts.client_overdue_tasks "
         "ORDER BY open_overdue_tasks DESC LIMIT 10",
     ),
+    (
+        "Segments and strategies (DOMAIN §6), with lifecycle stage",
+        "SELECT s.client_name, s.segment, s.strategy_key, s.attractiveness_score, "
+        "s.relationship_score, d.lifecycle_stage FROM marts.client_segment s "
+        "JOIN marts.dim_client d USING (client_id) ORDER BY s.strategy_key, s.client_name",
+    ),
 )
 
 

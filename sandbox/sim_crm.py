@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from .mail_render import Mail
 from .sim_cast import Cast, ClientProfile, Person
@@ -51,6 +51,7 @@ NOTE_TEXTS = (
     "Agreed on a new reporting format.",
 )
 LOGGED_EMAIL_SHARE = 0.25
+BUDGET_PROPERTY = "annual_marketing_budget"  # a custom company property, set for about half
 RECORD_KINDS = ("owners", "companies", "contacts", "deals", "calls", "meetings", "notes", "emails")
 
 
@@ -209,6 +210,10 @@ class _CrmBuilder:
             )
         last_touch = max([*log.stamps, *(d[2] for d in deals)])
         client = profile.client
+        # A separate stream, so these details leave the rest of the world unchanged.
+        extra = random.Random(f"{self.seed}/crm-extra/{client.id}")
+        budget = extra.randint(4, 30) * 10_000 if extra.random() < 0.5 else None
+        self._birthdays(extra, contact_ids)
         self.out["companies"].append(
             _record(
                 company_id,
@@ -221,6 +226,7 @@ class _CrmBuilder:
                     "createdate": iso_z(company_created),
                     "hs_lastmodifieddate": iso_z(last_touch),
                     "hs_object_id": company_id,
+                    BUDGET_PROPERTY: budget,
                 },
                 company_created,
                 last_touch,
@@ -228,6 +234,14 @@ class _CrmBuilder:
                 deals=deal_ids,
             )
         )
+
+    def _birthdays(self, rng: random.Random, contact_ids: dict[str, str]) -> None:
+        """Some contacts' dates of birth are known (a date worth a greeting, DOMAIN §4)."""
+        wanted = set(contact_ids.values())
+        for record in self.out["contacts"]:
+            if record["id"] in wanted and rng.random() < 0.4:
+                born = date(rng.randint(1965, 1995), rng.randint(1, 12), rng.randint(1, 28))
+                record["properties"]["date_of_birth"] = born.isoformat()
 
     def _contacts(
         self,

@@ -73,20 +73,30 @@ def task(gid, project, *, due=None, completed=False, created=AS_OF - timedelta(d
     }
 
 
-def engagement(eid, kind, company, at):
+def crm(kind, object_id, properties, *, companies=(), contacts=(), archived=False, at=AS_OF):
+    """A `raw.crm_objects` row in HubSpot's v3 shape."""
     payload = {
-        "id": eid,
-        "properties": {"hs_timestamp": at.isoformat()},
-        "associations": {"companies": [company]},
+        "id": object_id,
+        "properties": {k: str(v) for k, v in properties.items()},
+        "createdAt": at.isoformat(),
+        "updatedAt": at.isoformat(),
+        "archived": archived,
+        "associations": {"companies": list(companies), "contacts": list(contacts)},
     }
     return {
         "object_type": kind,
-        "id": eid,
+        "id": object_id,
         "updated_at": at,
-        "archived": False,
+        "archived": archived,
+        "archived_at": at if archived else None,
         "payload": json.dumps(payload),
         "extracted_at": AS_OF,
     }
+
+
+def engagement(eid, kind, company, at, *, contacts=(), **properties):
+    props = {"hs_timestamp": at.isoformat(), **properties}
+    return crm(kind, eid, props, companies=[company], contacts=contacts, at=at)
 
 
 H = timedelta(hours=1)

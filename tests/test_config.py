@@ -68,6 +68,28 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path, demo_raw):
             "appears more than once",
         ),
         (lambda r: r["sla_policies"].update(default_tier="gold"), "default_tier 'gold'"),
+        (
+            lambda r: r["clients"][0].update(segment_inputs={"charisma": 3}),
+            "segment_inputs: ['charisma'] not an input of signals.segmentation",
+        ),
+        (
+            lambda r: r["signals"]["relationship"].update(manager_title="(unclosed"),
+            "signals.relationship.manager_title: not a valid regular expression",
+        ),
+        (
+            lambda r: r["signals"]["segmentation"]["relationship"].update(medium_at=80),
+            "signals.segmentation.relationship: medium_at must be below high_at",
+        ),
+        (
+            lambda r: r["signals"]["segmentation"]["attractiveness"]["inputs"]["potential"].update(
+                metric="won_deals"
+            ),
+            "potential: give metric or crm_property, not both",
+        ),
+        (
+            lambda r: r["sources"]["crm"].update(csv_dir="exports"),
+            "sources.crm: csv_dir: only used when kind is 'csv'",
+        ),
     ],
 )
 def test_errors_name_the_file_the_key_and_the_problem(tmp_path, demo_raw, mutate, expected):

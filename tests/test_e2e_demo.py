@@ -44,7 +44,7 @@ ROW_COUNTS = (
     "ops.sent_log",
     "ops.quarantine",
 )
-CRM_TYPES = ("companies", "contacts", "deals", "calls", "meetings", "notes", "emails")
+CRM_TYPES = ("owners", "companies", "contacts", "deals", "calls", "meetings", "notes", "emails")
 
 
 def _query(snapshot: Path, sql: str):
@@ -176,6 +176,13 @@ def test_one_digest_reached_slack_in_block_kit(demo):
     for client_id in demo["world"].ground_truth["churned"]:
         name = escape_mrkdwn(config.client(client_id).name)
         assert json.dumps(name, ensure_ascii=False)[1:-1] in text, f"{client_id} missing"
+    # every client appears under its strategy, with its segment
+    sections = [b["text"]["text"] for b in posted["blocks"] if "text" in b]
+    heading = sections.index("*Segments and strategies* (attractiveness / relationship)")
+    listed = "\n".join(sections[heading + 1 :])
+    for client in config.clients:
+        assert escape_mrkdwn(client.name) + " (" in listed, f"{client.id} has no segment"
+    assert len(posted["blocks"]) <= 50
 
 
 def test_each_client_got_one_email_with_only_its_own_data(demo):

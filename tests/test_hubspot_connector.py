@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from connectors.errors import ApiError
+from connectors.http import TokenBucket
 from connectors.hubspot import DailyLimitReached, HubSpotClient
 from sandbox.fake_hubspot import HubSpotFaults, HubSpotStore, create_app, iso_ms
 from sandbox.http_server import serving
@@ -326,3 +327,15 @@ def test_fake_refuses_search_pages_past_10000_results_with_hubspots_error_body()
     body = response.json()
     assert body["status"] == "error" and body["category"] == "VALIDATION_ERROR"
     assert set(body) == {"status", "message", "correlationId", "category"}
+
+
+def test_token_bucket_on_an_epoch_clock_paces_without_spinning() -> None:
+    # At ~1.8e9 s a float clock moves in steps of ~2e-7 s: a wait for the last
+    # millionth of a token must not round to no time at all and spin forever.
+    start = 1_795_339_564.3333333
+    clock = FakeClock(start)
+    bucket = TokenBucket(540, 10, clock=clock, sleep=clock.sleep)
+    for _ in range(910):
+        bucket.acquire()
+    assert 99.5 <= clock.now - start <= 100.5  # 10 at once, then 9 per second
+    assert len(clock.sleeps) < 1000

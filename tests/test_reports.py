@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
+from clientpulse.pipeline.build_signals import model_variables
 from clientpulse.pipeline.compose import (
     QualityGateFailed,
     compose_client_statuses,
@@ -14,11 +16,12 @@ from clientpulse.pipeline.compose import (
 )
 from clientpulse.pipeline.deliver import Senders, deliver
 from clientpulse.reports.client_status import compose_client_status
-from clientpulse.reports.leadership_digest import compose_digest
-from tests.factories import AS_OF, load_small_world, small_config, task
+from clientpulse.reports.leadership_digest import compose_digest, fit_section
+from tests.factories import AS_OF, crm, load_small_world, small_config, task
+from transforms.runner import build
 from warehouse.db import open_writer
 from warehouse.load import upsert
-from warehouse.quality import run_gate
+from warehouse.quality import run_gate, validate_frame
 
 HOSTILE_TASK = '<script>alert("x")</script> & <!channel>'
 
@@ -44,6 +47,50 @@ def test_digest_escapes_every_external_string(config):
     assert "*Acme &lt;!channel&gt;* (Anna &lt;Lead&gt;): 3 overdue tasks" in text
     assert "*Бета Груп* (Anna &lt;Lead&gt;): first replies on time 0%" in text
     assert message["blocks"][0]["text"]["text"] == "ClientPulse weekly digest · 2026-W47"
+
+
+def test_digest_groups_clients_by_strategy_within_block_kit_limits(config):
+    with open_writer(config.warehouse.path) as con:
+        # acme's CRM company: its revenue and contacts give it a segment; beta has none
+        upsert(
+            con,
+            "raw.crm_objects",
+            [
+                crm("companies", "500", {"name": "Acme"}),
+                crm(
+                    "deals",
+                    "d1",
+                    {"amount": 60000, "dealstage": "closedwon", "closedate": "2026-10-01"},
+                    companies=["500"],
+                ),
+            ],
+            ["object_type", "id"],
+        )
+        build(con, AS_OF, model_variables(config))
+        message = compose_digest(con, AS_OF, config.agency.timezone, "2026-W47")
+    texts = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section" and "text" in b]
+    heading = texts.index("*Segments and strategies* (attractiveness / relationship)")
+    # acme: revenue 60,000 → 100 (growth: no data) → high; relationship: one won deal
+    # → repeat orders 0, no contacts, no visits → 0 → poor: invest actively
+    assert texts[heading + 1 :] == [
+        "*Invest actively: relationship quality can grow revenue a lot* · 1\n"
+        "Acme &lt;!channel&gt; (high / poor)",
+        "*Not enough data to segment* · 1\nБета Груп",
+    ]
+    assert len(message["blocks"]) <= 50
+    assert all(len(t) <= 3000 for t in texts)
+
+
+def test_fit_section_keeps_under_the_limit_and_counts_the_rest():
+    items = [f"Client {i:03d} (high / excellent)" for i in range(200)]
+    text = fit_section("*Strengthen the partnership* · 200", items)
+    assert len(text) <= 3000
+    shown = text.split("\n", 1)[1].split(" …and ")[0].split(", ")
+    assert shown == items[: len(shown)]
+    assert text.endswith(f" …and {200 - len(shown)} more")
+    assert fit_section("*h*", ["a", "b"]) == "*h*\na, b"
+    assert fit_section("*h*", ["aaaa", "bbbb", "cccc"], limit=20) == "*h*\naaaa …and 2 more"
+    assert fit_section("*h*", ["aaaa", "bbbb", "cccc"], limit=19) == "*h* …and 3 more"
 
 
 def test_client_email_holds_only_that_clients_data_escaped(config):
@@ -91,3 +138,16 @@ def test_dry_run_delivery_writes_files_once_per_period(config):
         "client_weekly_status/2026-W47/director_beta.test.eml",
         "leadership_digest/2026-W47/leadership.json",
     ]
+
+
+def test_segment_quality_gate_rejects_impossible_scores_and_strategies():
+    frame = pd.DataFrame(
+        {
+            "client_id": ["acme", "beta"],
+            "attractiveness_score": [120.0, 50.0],
+            "relationship_score": [10.0, None],
+            "strategy_key": ["strengthen", "befriend"],
+        }
+    )
+    results = validate_frame("marts.client_segment", frame, ["acme", "beta"])
+    assert {r.column for r in results if not r.success} == {"attractiveness_score", "strategy_key"}

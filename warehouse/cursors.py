@@ -22,3 +22,7 @@ def set_cursor(con: duckdb.DuckDBPyConnection, source: str, scope: str, value: s
         "VALUES (?, ?, ?, now())",
         [source, scope, value],
     )
+
+
+def delete_cursor(con: duckdb.DuckDBPyConnection, source: str, scope: str) -> None:
+    con.execute("DELETE FROM ops.cursors WHERE source = ? AND scope = ?", [source, scope])

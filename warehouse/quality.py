@@ -16,6 +16,8 @@ import pandas as pd
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 FIRST_REPLY_STATUSES = ["achieved", "breached", "pending", "no_reply_needed"]
+# DOMAIN §6 strategies (marts.client_segment), most to least invested in.
+STRATEGY_KEYS = ("strengthen", "invest", "invest_loyal", "protect", "earn", "consider_ending")
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,21 @@ def _health_suite(gx, client_ids: list[str]) -> list:
     ]
 
 
+def _segment_suite(gx, client_ids: list[str]) -> list:
+    e = gx.expectations
+    return [
+        e.ExpectColumnValuesToBeUnique(column="client_id"),
+        e.ExpectColumnValuesToBeInSet(column="client_id", value_set=client_ids),
+        e.ExpectColumnValuesToBeBetween(column="attractiveness_score", min_value=0, max_value=100),
+        e.ExpectColumnValuesToBeBetween(column="relationship_score", min_value=0, max_value=100),
+        e.ExpectColumnValuesToBeInSet(column="strategy_key", value_set=list(STRATEGY_KEYS)),
+    ]
+
+
 SUITES = {
     "marts.email_first_replies": _first_reply_suite,
     "marts.client_health": _health_suite,
+    "marts.client_segment": _segment_suite,
 }
 
 

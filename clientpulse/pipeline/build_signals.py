@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from clientpulse.config import AgencyConfig
+from clientpulse.config import AgencyConfig, CrmSource
 from clientpulse.pipeline.config_tables import load_config_tables
 from clientpulse.pipeline.runlog import run_step
 from transforms.runner import build
@@ -16,7 +16,10 @@ from warehouse.snapshot import publish_snapshot
 
 def model_variables(config: AgencyConfig) -> dict[str, object]:
     """Configuration the SQL models read with `getvariable(...)`."""
-    at_risk = config.signals.at_risk
+    signals = config.signals
+    at_risk, lifecycle, facts = signals.at_risk, signals.lifecycle, signals.relationship
+    segmentation = signals.segmentation
+    crm = config.sources.crm or CrmSource()
     status = config.client_status
     return {
         "overdue_tasks_threshold": at_risk.overdue_tasks,
@@ -26,6 +29,21 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
         "justification_fields": status.justification_fields,
         "cancelled_sections": status.cancelled_sections,
         "not_started_sections": status.not_started_sections,
+        "agency_timezone": config.agency.timezone,
+        "won_stages": crm.won_stages,
+        "lost_stages": crm.lost_stages,
+        "budget_property": crm.budget_property or "",
+        "honeymoon_days": lifecycle.honeymoon_days,
+        "support_after_days": lifecycle.support_after_days,
+        "active_contact_days": facts.active_contact_days,
+        "on_site_location": facts.on_site_location,
+        "executive_title": facts.executive_title,
+        "manager_title": facts.manager_title,
+        "greeting_horizon_days": facts.greeting_horizon_days,
+        "attractiveness_high_at": segmentation.attractiveness.high_at,
+        "attractiveness_medium_at": segmentation.attractiveness.medium_at,
+        "relationship_high_at": segmentation.relationship.high_at,
+        "relationship_medium_at": segmentation.relationship.medium_at,
     }
 
 

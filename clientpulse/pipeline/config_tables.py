@@ -28,8 +28,10 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> 
                 "contact_cadence_days": client.contact_cadence_days,
                 "first_reply_target_minutes": config.first_reply_target_minutes(client),
                 "timezone": client.timezone or config.agency.timezone,
+                "annual_marketing_budget": client.annual_marketing_budget,
             }
         )
+    inputs = config.signals.segmentation.all_inputs()
     tables = {
         "staging.cfg_clients": clients,
         "staging.cfg_client_domains": [
@@ -44,6 +46,23 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> 
             {"project_gid": p, "client_id": c.id} for c in config.clients for p in c.asana_projects
         ],
         "staging.cfg_internal_domains": [{"domain": d} for d in config.agency.internal_domains],
+        "staging.cfg_account_managers": [
+            {
+                "account_manager_id": m.id,
+                "account_manager_name": m.name,
+                "account_manager_email": m.email,
+            }
+            for m in config.account_managers
+        ],
+        "staging.cfg_segment_inputs": [
+            {"input_name": name, "axis": axis, **spec.model_dump()}
+            for name, (axis, spec) in inputs.items()
+        ],
+        "staging.cfg_client_segment_values": [
+            {"client_id": c.id, "input_name": name, "value": value}
+            for c in config.clients
+            for name, value in c.segment_inputs.items()
+        ],
     }
     with transaction(con):
         for table, rows in tables.items():

@@ -1,31 +1,55 @@
-"""HubSpot → raw: companies, contacts, deals and engagements with their associations.
+"""HubSpot → raw: owners, companies, contacts, deals and engagements with associations.
 
-The first run lists every object; later runs ask the search API for records modified
-since the cursor (minus a lookback for HubSpot's search-index lag) and read the
-associations of those records in batches. Records are upserted by (type, id), so the
-overlap costs nothing but a few calls.
+The first run lists every object, remembering the paging cursor after each committed
+page so a listing cut short (HubSpot's daily quota) resumes where it stood. Later runs
+ask the search API for records modified since the cursor, minus a lookback for the
+search index's lag, and read their associations in batches of up to 1,000. Each batch
+is committed together with the cursor that covers it. Every run also lists the recycle
+bin (`archived=true`): archived records become tombstones (`archived`, `archived_at`)
+that staging leaves out. Records are upserted by (type, id), so overlaps cost nothing
+but a few calls.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import duckdb
+
 from clientpulse.config import AgencyConfig
 from clientpulse.pipeline.runlog import run_step
-from connectors.hubspot import HubSpotClient
-from warehouse.cursors import get_cursor, set_cursor
+from connectors.hubspot import (
+    ASSOCIATION_BATCH_SIZE,
+    DailyLimitReached,
+    HubSpotClient,
+    modified_property,
+)
+from warehouse.cursors import delete_cursor, get_cursor, set_cursor
 from warehouse.db import open_writer, transaction
 from warehouse.load import upsert
 
+log = logging.getLogger(__name__)
+
 SOURCE = "hubspot"
 INDEX_LAG_LOOKBACK = timedelta(minutes=10)
+KEY = ["object_type", "id"]
 
 PROPERTIES: dict[str, list[str]] = {
     "companies": ["name", "domain", "lifecyclestage", "hubspot_owner_id", "industry"],
-    "contacts": ["email", "firstname", "lastname", "jobtitle", "hubspot_owner_id"],
-    "deals": ["dealname", "amount", "dealstage", "pipeline", "closedate", "hubspot_owner_id"],
+    "contacts": ["email", "firstname", "lastname", "jobtitle", "date_of_birth", "hubspot_owner_id"],
+    "deals": [
+        "dealname",
+        "amount",
+        "dealstage",
+        "pipeline",
+        "closedate",
+        "dealtype",
+        "hubspot_owner_id",
+    ],
     "calls": ["hs_timestamp", "hs_call_title", "hs_call_duration", "hubspot_owner_id"],
     "meetings": [
         "hs_timestamp",
@@ -48,55 +72,159 @@ ASSOCIATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _row(object_type: str, record: dict[str, Any], now: datetime) -> dict[str, Any]:
-    updated = record.get("updatedAt")
+def crm_properties(config: AgencyConfig) -> dict[str, list[str]]:
+    """The properties fetched per type: ours plus the custom company ones the config names."""
+    crm = config.sources.crm
+    extra = [*crm.company_properties] if crm else []
+    if crm and crm.budget_property:
+        extra.append(crm.budget_property)
+    extra += config.signals.segmentation.crm_properties()
+    companies = list(dict.fromkeys([*PROPERTIES["companies"], *extra]))
+    return {**PROPERTIES, "companies": companies}
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def crm_row(object_type: str, record: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A `raw.crm_objects` row for a record in HubSpot's v3 shape."""
     return {
         "object_type": object_type,
         "id": str(record["id"]),
-        "updated_at": datetime.fromisoformat(updated) if updated else None,
+        "updated_at": _timestamp(record.get("updatedAt")),
         "archived": bool(record.get("archived", False)),
+        "archived_at": _timestamp(record.get("archivedAt")),
         "payload": json.dumps(record, ensure_ascii=False),
         "extracted_at": now,
     }
 
 
-def _attach_associations(
-    client: HubSpotClient, object_type: str, records: list[dict[str, Any]]
-) -> None:
-    """Give search results the `associations` id lists that list results carry."""
-    ids = [str(r["id"]) for r in records]
-    for to_type in ASSOCIATIONS[object_type]:
-        linked = client.batch_associations(object_type, to_type, ids)
-        for record in records:
-            record.setdefault("associations", {})[to_type] = linked.get(str(record["id"]), [])
+def _batches(pages: Iterable[list[dict[str, Any]]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """Search pages regrouped into batches of `size` records (one association read each)."""
+    batch: list[dict[str, Any]] = []
+    for page in pages:
+        batch.extend(page)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _HubSpotSync:
+    """One run's work against one warehouse connection; fills `stats` as it goes."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        client: HubSpotClient,
+        properties: dict[str, list[str]],
+        stats: dict[str, Any],
+    ) -> None:
+        self.con = con
+        self.client = client
+        self.properties = properties
+        self.stats = stats
+        self.now = datetime.now(UTC)
+
+    def _load(self, object_type: str, records: list[dict[str, Any]]) -> int:
+        rows = [crm_row(object_type, r, self.now) for r in records]
+        return upsert(self.con, "raw.crm_objects", rows, KEY)
+
+    def owners(self) -> None:
+        """Owners are few (one page of 500 a list): the active ones every run; the
+        deactivated ones only when a record names an owner the active list lacks."""
+        active = self.client.owners()
+        referenced = {
+            owner_id
+            for (owner_id,) in self.con.execute(
+                "SELECT DISTINCT payload -> 'properties' ->> 'hubspot_owner_id' "
+                "FROM raw.crm_objects WHERE object_type <> 'owners'"
+            ).fetchall()
+            if owner_id
+        }
+        missing = referenced - {str(o["id"]) for o in active}
+        deactivated = self.client.owners(archived=True) if missing else []
+        with transaction(self.con):
+            self.stats["owners"] = self._load("owners", active + deactivated)
+
+    def live(self, object_type: str) -> None:
+        cursor = get_cursor(self.con, SOURCE, object_type)
+        if cursor is None:
+            self._first_listing(object_type)
+        else:
+            self._changed_since(object_type, datetime.fromisoformat(cursor))
+
+    def _first_listing(self, object_type: str) -> None:
+        """List everything; afterwards search from when the listing started."""
+        scope = f"{object_type}:listing"
+        saved = get_cursor(self.con, SOURCE, scope)
+        progress = json.loads(saved) if saved else {"after": None, "started_at": None}
+        progress["started_at"] = progress["started_at"] or self.now.isoformat()
+        pages = self.client.list_pages_from(
+            object_type,
+            self.properties[object_type],
+            progress["after"],
+            associations=ASSOCIATIONS[object_type],
+        )
+        for page in pages:
+            with transaction(self.con):
+                self.stats[object_type] += self._load(object_type, page.records)
+                if page.next_after is not None:
+                    progress["after"] = page.next_after
+                    set_cursor(self.con, SOURCE, scope, json.dumps(progress))
+                else:
+                    # Changes made while the listing ran are at or after its start.
+                    set_cursor(self.con, SOURCE, object_type, progress["started_at"])
+                    delete_cursor(self.con, SOURCE, scope)
+
+    def _changed_since(self, object_type: str, cursor: datetime) -> None:
+        since = cursor - INDEX_LAG_LOOKBACK
+        modified = modified_property(object_type)
+        pages = self.client.search_modified_since(object_type, since, self.properties[object_type])
+        for batch in _batches(pages, ASSOCIATION_BATCH_SIZE):
+            self._attach_associations(object_type, batch)
+            newest = max(datetime.fromisoformat(r["properties"][modified]) for r in batch)
+            with transaction(self.con):
+                self.stats[object_type] += self._load(object_type, batch)
+                if newest > cursor:
+                    cursor = newest
+                    set_cursor(self.con, SOURCE, object_type, cursor.isoformat())
+
+    def _attach_associations(self, object_type: str, records: list[dict[str, Any]]) -> None:
+        """Give search results the `associations` id lists that list results carry."""
+        ids = [str(r["id"]) for r in records]
+        for to_type in ASSOCIATIONS[object_type]:
+            linked = self.client.batch_associations(object_type, to_type, ids)
+            for record in records:
+                record.setdefault("associations", {})[to_type] = linked.get(str(record["id"]), [])
+
+    def archived(self, object_type: str) -> None:
+        """The recycle bin, whole: search never returns archived records."""
+        pages = self.client.list_pages(object_type, self.properties[object_type], archived=True)
+        for page in pages:
+            with transaction(self.con):
+                self.stats[f"{object_type}_archived"] += self._load(object_type, page)
 
 
 def ingest_crm(config: AgencyConfig, client: HubSpotClient, run_id: str) -> dict[str, Any]:
+    """Sync HubSpot into `raw.crm_objects`; stops cleanly when the daily quota is spent.
+
+    Everything committed before the quota ran out stays, with cursors that cover
+    exactly it, so the next run resumes instead of starting over.
+    """
+    properties = crm_properties(config)
     with open_writer(config.warehouse.path) as con, run_step(con, run_id, "ingest_crm") as stats:
-        now = datetime.now(UTC)
-        for object_type, properties in PROPERTIES.items():
-            cursor = get_cursor(con, SOURCE, object_type)
-            if cursor is None:
-                pages = client.list_pages(
-                    object_type, properties, associations=ASSOCIATIONS[object_type]
-                )
-            else:
-                since = datetime.fromisoformat(cursor) - INDEX_LAG_LOOKBACK
-                pages = client.search_modified_since(object_type, since, properties)
-            loaded = 0
-            high_water = datetime.fromisoformat(cursor) if cursor else None
-            for page in pages:
-                if cursor is not None:
-                    _attach_associations(client, object_type, page)
-                rows = [_row(object_type, r, now) for r in page]
-                with transaction(con):
-                    loaded += upsert(con, "raw.crm_objects", rows, ["object_type", "id"])
-                stamps = [r["updated_at"] for r in rows if r["updated_at"] is not None]
-                if stamps and (high_water is None or max(stamps) > high_water):
-                    high_water = max(stamps)
-            if high_water is not None:
-                with transaction(con):
-                    set_cursor(con, SOURCE, object_type, high_water.isoformat())
-            stats[object_type] = loaded
+        stats.update({t: 0 for t in properties} | {f"{t}_archived": 0 for t in properties})
+        sync = _HubSpotSync(con, client, properties, stats)
+        try:
+            for object_type in properties:
+                sync.live(object_type)
+                sync.archived(object_type)
+            sync.owners()  # last: this run's records name the owners to look for
+        except DailyLimitReached as exc:
+            log.warning("%s; what was fetched is committed and the next run resumes", exc)
+            stats["stopped"] = str(exc)
         stats["api_requests"] = client.stats.requests
         return dict(stats)

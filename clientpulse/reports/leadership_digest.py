@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from connectors.slack import escape_mrkdwn
+from warehouse.quality import STRATEGY_KEYS
 
 MAX_AT_RISK_LISTED = 15
+SECTION_TEXT_LIMIT = 3000  # Slack's limit on a section block's text
 
 
 def _portfolio(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -42,10 +44,55 @@ def _at_risk_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     ).fetchall()
 
 
+def fit_section(heading: str, items: list[str], limit: int = SECTION_TEXT_LIMIT) -> str:
+    """`heading` and the comma-separated items that fit in `limit` characters, then how
+    many were left out. Items must already be escaped."""
+    text = heading
+    for index, item in enumerate(items):
+        rest = len(items) - index - 1
+        tail = f" …and {rest} more" if rest else ""
+        candidate = text + ("\n" if index == 0 else ", ") + item
+        if len(candidate) + len(tail) > limit:
+            return text + f" …and {len(items) - index} more"
+        text = candidate
+    return text
+
+
+def _segment_blocks(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """One section per strategy, its clients with their segment (DOMAIN §6)."""
+    rows = con.execute(
+        "SELECT strategy_key, strategy, client_name, segment FROM marts.client_segment "
+        "ORDER BY client_name"
+    ).fetchall()
+    groups: dict[str | None, tuple[str, list[str]]] = {}
+    for key, strategy, name, segment in rows:
+        label = (strategy or "not enough data to segment").capitalize()
+        entry = escape_mrkdwn(name) + (f" ({escape_mrkdwn(segment)})" if segment else "")
+        groups.setdefault(key, (label, []))[1].append(entry)
+    blocks: list[dict[str, Any]] = [
+        {"type": "divider"},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "*Segments and strategies* (attractiveness / relationship)",
+            },
+        },
+    ]
+    for key in (*STRATEGY_KEYS, None):  # clients without enough data come last
+        if key not in groups:
+            continue
+        label, entries = groups[key]
+        text = fit_section(f"*{escape_mrkdwn(label)}* · {len(entries)}", entries)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    return blocks
+
+
 def compose_digest(
     con: duckdb.DuckDBPyConnection, as_of: datetime, timezone: str, period: str
 ) -> dict[str, Any]:
-    """Build the digest message (`text` fallback plus `blocks`) from `marts.client_health`."""
+    """Build the digest message (`text` fallback plus `blocks`) from `marts.client_health`
+    and `marts.client_segment`."""
     portfolio = _portfolio(con)
     compliance = (
         f"{portfolio['compliance']:.0%}" if portfolio["compliance"] is not None else "no data"
@@ -96,6 +143,7 @@ def compose_digest(
                 "text": {"type": "mrkdwn", "text": "*At-risk clients*\nNone this week."},
             }
         )
+    blocks.extend(_segment_blocks(con))
     blocks.append(
         {
             "type": "context",

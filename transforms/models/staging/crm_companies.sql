@@ -1,4 +1,5 @@
 -- CRM companies, typed, with the configured client they map to (if any).
+-- Archived companies (tombstones in raw) are left out.
 SELECT
     o.id AS company_id,
     o.payload -> 'properties' ->> 'name' AS company_name,
@@ -7,8 +8,8 @@ SELECT
     o.payload -> 'properties' ->> 'hubspot_owner_id' AS owner_id,
     CAST(o.payload ->> 'createdAt' AS TIMESTAMPTZ) AS created_at,
     o.updated_at,
-    o.archived,
+    o.payload -> 'properties' AS properties,
     c.client_id
 FROM raw.crm_objects AS o
 LEFT JOIN staging.cfg_clients AS c ON c.crm_company_id = o.id
-WHERE o.object_type = 'companies'
+WHERE o.object_type = 'companies' AND NOT o.archived

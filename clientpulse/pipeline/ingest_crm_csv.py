@@ -1,0 +1,68 @@
+"""CRM CSV exports → raw, in the same shape as HubSpot's records.
+
+The folder's files are read whole on every change and upserted by (type, id), so
+importing the same export again adds nothing; an unchanged folder (same file sizes,
+times and contents hash) is skipped. Bad rows go to `ops.quarantine` as
+`crm_csv` / `<file>:<row>` with the field and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from clientpulse.config import AgencyConfig
+from clientpulse.pipeline.ingest_crm import KEY, crm_row
+from clientpulse.pipeline.runlog import run_step
+from connectors.crm_csv import SPECS, read_crm_folder
+from warehouse.cursors import get_cursor, set_cursor
+from warehouse.db import open_writer, transaction
+from warehouse.load import upsert
+from warehouse.quarantine import QuarantinedRecord, quarantine
+
+SOURCE = "crm_csv"
+
+
+def _fingerprint(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for spec in SPECS:
+        path = folder / spec.file
+        if path.is_file():
+            digest.update(spec.file.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def ingest_crm_csv(config: AgencyConfig, run_id: str) -> dict[str, Any]:
+    """Import `sources.crm.csv_dir`; return counts per type and of quarantined rows."""
+    folder = config.sources.crm.csv_dir
+    if folder is None or not folder.is_dir():
+        raise FileNotFoundError(
+            f"{config.source_path}: sources.crm.csv_dir: {folder} is not a folder"
+        )
+    with open_writer(config.warehouse.path) as con, run_step(con, run_id, "ingest_crm") as stats:
+        fingerprint = _fingerprint(folder)
+        if get_cursor(con, SOURCE, "folder") == fingerprint:
+            stats["skipped"] = "unchanged since the last import"
+            return dict(stats)
+        known = {
+            i
+            for (i,) in con.execute(
+                "SELECT id FROM raw.crm_objects WHERE object_type = 'companies'"
+            ).fetchall()
+        }
+        imported = read_crm_folder(folder, config.agency.timezone, known)
+        now = datetime.now(UTC)
+        bad = [
+            QuarantinedRecord(SOURCE, f"{p.file}:{p.row}", p.field, p.reason, p.values)
+            for p in imported.problems
+        ]
+        with transaction(con):
+            for object_type, records in imported.records.items():
+                rows = [crm_row(object_type, r, now) for r in records]
+                stats[object_type] = upsert(con, "raw.crm_objects", rows, KEY)
+            stats["quarantined"] = quarantine(con, bad)
+            set_cursor(con, SOURCE, "folder", fingerprint)
+        return dict(stats)
