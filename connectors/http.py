@@ -73,11 +73,16 @@ class RetryPolicy:
 
 @dataclass
 class ApiStats:
-    """Counts for benchmarks and run logs."""
+    """Counts for benchmarks and run logs (safe to bump from several threads)."""
 
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def bump(self, name: str) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + 1)
 
 
 @dataclass
@@ -87,6 +92,8 @@ class JsonApiClient:
     `system` names the provider in errors and logs; the token is only ever put in
     the Authorization header. `fatal_response`, when set, sees every response first and
     may return an error to raise at once instead of retrying (e.g. a daily-quota 429).
+    `max_concurrent` caps the requests in flight at once when threads share the client
+    (Asana allows 50 concurrent GETs per token).
     """
 
     system: str
@@ -99,9 +106,15 @@ class JsonApiClient:
     sleep: Callable[[float], None] = time.sleep
     stats: ApiStats = field(default_factory=ApiStats)
     fatal_response: Callable[[requests.Response], ConnectorError | None] | None = None
+    max_concurrent: int | None = None
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
+        self._in_flight = threading.BoundedSemaphore(self.max_concurrent or 1_000_000)
+        if self.max_concurrent:
+            adapter = requests.adapters.HTTPAdapter(pool_maxsize=self.max_concurrent)
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
 
     def request(
         self,
@@ -123,18 +136,19 @@ class JsonApiClient:
         for attempt in range(1, self.retry.max_attempts + 1):
             if self.bucket is not None:
                 self.bucket.acquire()
-            self.stats.requests += 1
+            self.stats.bump("requests")
             wait: float | None = None
             reason = ""
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_body,
-                    headers=headers,
-                    timeout=self.timeout,
-                )
+                with self._in_flight:
+                    response = self.session.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json_body,
+                        headers=headers,
+                        timeout=self.timeout,
+                    )
             except (requests.Timeout, requests.ConnectionError) as exc:
                 reason = type(exc).__name__
                 wait = self.retry.backoff(attempt)
@@ -142,7 +156,7 @@ class JsonApiClient:
                 if self.fatal_response is not None and (fatal := self.fatal_response(response)):
                     raise fatal
                 if response.status_code == 429:
-                    self.stats.rate_limited += 1
+                    self.stats.bump("rate_limited")
                     reason = "HTTP 429"
                     wait = _retry_after(response, self.retry)
                 elif response.status_code in RETRYABLE_STATUS:
@@ -159,7 +173,7 @@ class JsonApiClient:
                         wait = self.retry.backoff(attempt)
             if attempt == self.retry.max_attempts:
                 break
-            self.stats.retries += 1
+            self.stats.bump("retries")
             log.warning(
                 "%s %s %s: %s; retry %d in %.2fs", self.system, method, path, reason, attempt, wait
             )
