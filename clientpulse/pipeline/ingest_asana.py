@@ -1,11 +1,12 @@
 """Asana → raw: projects, sections, tasks (with subtasks) and their stories, per project.
 
 Incremental per project: tasks modified since the project's cursor (minus a safety
-overlap) are fetched page by page, each page committed with its subtasks and stories;
-the cursor (and the Events API sync token) advances only after every page of the
-project is committed, so a run killed anywhere re-reads, never skips. Projects are
-fetched concurrently (at most `max_concurrent_requests` requests in flight); only
-this thread writes to DuckDB.
+overlap) are fetched page by page, and each page is committed with its subtasks and
+stories (pages that queue up while the writer is busy share one transaction). The
+cursor (and the Events API sync token) advances only after every page of the project
+is committed, so a run killed anywhere re-reads, never skips. Projects are fetched
+concurrently (at most `max_concurrent_requests` requests in flight); only this thread
+writes to DuckDB.
 
 Deletes and moves: a periodic reconciliation (`reconcile_every_hours`) compares the
 gid-only listing of each project with the warehouse; tasks gone from Asana become
