@@ -26,12 +26,14 @@ from pydantic import (
     model_validator,
 )
 
-# libyaml's safe loader parses ~6x faster; DAG files load the config at parse time.
+from clientpulse.paths import CONFIG_ENV as CONFIG_ENV
+from clientpulse.paths import DEMO_CONFIG as DEMO_CONFIG
+from clientpulse.paths import PROJECT_ROOT as PROJECT_ROOT
+from clientpulse.paths import config_path
+
+# libyaml's safe loader parses ~6x faster; every task loads the config.
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEMO_CONFIG = PROJECT_ROOT / "config" / "demo.yaml"
-CONFIG_ENV = "CLIENTPULSE_CONFIG"
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -444,11 +446,6 @@ def _resolve_paths(node: object, base: Path, key: str = "") -> object:
         path = Path(os.path.expanduser(node))
         return str(path if path.is_absolute() else (base / path).resolve())
     return node
-
-
-def config_path() -> Path:
-    """The file `CLIENTPULSE_CONFIG` names, else the bundled demo config."""
-    return Path(os.environ.get(CONFIG_ENV) or DEMO_CONFIG).resolve()
 
 
 def load_config(path: Path | str | None = None) -> AgencyConfig:

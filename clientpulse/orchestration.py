@@ -1,7 +1,7 @@
 """What every DAG shares: owner, retries, the writer pool, asset URIs, the agency time
 zone for schedules, and the run's 'as of' instant. Kept free of Airflow imports and
-heavy work: DAG files import it at parse time. An invalid config shows up as an import
-error on every DAG, naming the file, key and problem."""
+heavy work: DAG files import it at parse time, so it reads only the time zone from the
+config; every task validates the whole file and fails naming file, key and problem."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from clientpulse.config import load_config
+import yaml
+
+from clientpulse.paths import config_path
 
 OWNER = "clientpulse"
 WRITER_POOL = "duckdb_writer"  # one slot: DuckDB allows one writing process per file
@@ -22,7 +24,21 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
-AGENCY_TIMEZONE = load_config().agency.timezone
+
+
+def _agency_timezone() -> str:
+    """The agency time zone, read without validating the whole config: every DAG file
+    pays for its imports at parse time. Tasks load and validate the full config."""
+    path = config_path()
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
+        return raw["agency"]["timezone"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise RuntimeError(f"{path}: cannot read agency.timezone: {exc}") from exc
+
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+AGENCY_TIMEZONE = _agency_timezone()
 
 ASSET_RAW_ASANA = "clientpulse://warehouse/raw/asana"
 ASSET_RAW_MAILBOXES = "clientpulse://warehouse/raw/mailboxes"
