@@ -26,8 +26,9 @@ def main() -> int:
             check=False,
         )
         for line in result.stdout.splitlines():
-            (bench_lines if line.startswith("BENCH ") else []).append(line)
-            if not line.startswith("BENCH "):
+            if line.startswith("BENCH "):
+                bench_lines.append(line)
+            else:
                 print(line)
         if result.returncode != 0:
             failed.append(path.stem)

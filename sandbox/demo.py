@@ -7,7 +7,6 @@ the same sandbox data (no duplicate rows) and sends no digest twice for a period
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import duckdb
 
 from clientpulse.config import PROJECT_ROOT, AgencyConfig, load_config
 from clientpulse.local_airflow import LocalAirflow, run_pipeline
-from sandbox.runner import start_sandbox, stop_sandbox
+from sandbox.runner import read_connections, start_sandbox, stop_sandbox
 from sandbox.simulator import DEMO_AS_OF
 from sandbox.slack_render import load_capture, render_text
 
@@ -45,18 +44,6 @@ EXAMPLE_QUERIES = (
         "JOIN marts.dim_client d USING (client_id) ORDER BY s.strategy_key, s.client_name",
     ),
 )
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """Parse the sandbox's `export NAME='value'` lines."""
-    env = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        name, _, value = line.removeprefix("export ").partition("=")
-        env[name] = shlex.split(value)[0] if value else ""
-    return env
 
 
 def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
@@ -127,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Starting the sandbox (seed {args.seed}) …", flush=True)
     start_sandbox(args.config, out, args.seed)
     try:
-        connections = read_env_file(out / "sandbox" / "connections.env")
+        connections = read_connections(out)
         airflow = LocalAirflow(out / "airflow", args.config.resolve(), connections)
         print(f"Running the DAGs through Airflow as of {DEMO_AS_OF.isoformat()} …", flush=True)
         run_pipeline(airflow, DEMO_AS_OF)

@@ -306,6 +306,17 @@ def render_connections(config: AgencyConfig, info: SandboxInfo) -> str:
     return "\n".join(lines) + "\n"
 
 
+def read_connections(out_dir: Path | str) -> dict[str, str]:
+    """The `AIRFLOW_CONN_*` variables `render_connections` wrote for a running sandbox."""
+    env = {}
+    for line in _Paths(Path(out_dir)).env.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, value = line.removeprefix("export ").partition("=")
+            env[name] = shlex.split(value)[0] if value else ""
+    return env
+
+
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
