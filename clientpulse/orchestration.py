@@ -1,7 +1,8 @@
 """What every DAG shares: owner, retries, the writer pool, asset URIs, the agency time
-zone for schedules, and the run's 'as of' instant. Kept free of Airflow imports and
-heavy work: DAG files import it at parse time, so it reads only the time zone from the
-config; every task validates the whole file and fails naming file, key and problem."""
+zone for schedules, the ops alerts, and the run's 'as of' instant. Kept free of Airflow
+imports and heavy work: DAG files import it at parse time, so it reads only the time
+zone and the ops Slack channel from the config; every task validates the whole file and
+fails naming file, key and problem."""
 
 from __future__ import annotations
 
@@ -11,34 +12,46 @@ from typing import Any
 
 import yaml
 
+from clientpulse.ops_alerts import OpsChannel, TaskFailureAlert, digest_deadline
 from clientpulse.paths import config_path
 
 OWNER = "clientpulse"
 WRITER_POOL = "duckdb_writer"  # one slot: DuckDB allows one writing process per file
+START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _light_setting(*keys: str) -> Any:
+    """One config value, read without validating the whole config: every DAG file pays
+    for its imports at parse time. Tasks load and validate the full config."""
+    path = config_path()
+    try:
+        value = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
+        for key in keys:
+            value = value[key]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise RuntimeError(f"{path}: cannot read {'.'.join(keys)}: {exc}") from exc
+    return value
+
+
+AGENCY_TIMEZONE = _light_setting("agency", "timezone")
+OPS = OpsChannel(
+    connection_id=_light_setting("delivery", "slack").get("connection_id", "clientpulse_slack"),
+    channel=_light_setting("delivery", "slack", "ops_channel"),
+)
+# A digest not delivered this long after its run was queued alerts ops (Deadline Alert).
+DIGEST_DEADLINE = timedelta(
+    minutes=int(os.environ.get("CLIENTPULSE_DIGEST_DEADLINE_MINUTES", "120"))
+)
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
     # Local one-off runs (`make demo`, `make run`) set 0 to fail fast instead of waiting.
     "retries": int(os.environ.get("CLIENTPULSE_TASK_RETRIES", "2")),
-    "retry_delay": timedelta(minutes=2),
+    "retry_delay": timedelta(seconds=int(os.environ.get("CLIENTPULSE_RETRY_DELAY_SECONDS", "120"))),
     "retry_exponential_backoff": True,
+    "on_failure_callback": TaskFailureAlert(OPS),
 }
-
-START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _agency_timezone() -> str:
-    """The agency time zone, read without validating the whole config: every DAG file
-    pays for its imports at parse time. Tasks load and validate the full config."""
-    path = config_path()
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
-        return raw["agency"]["timezone"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-        raise RuntimeError(f"{path}: cannot read agency.timezone: {exc}") from exc
-
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-AGENCY_TIMEZONE = _agency_timezone()
 
 ASSET_RAW_ASANA = "clientpulse://warehouse/raw/asana"
 ASSET_RAW_MAILBOXES = "clientpulse://warehouse/raw/mailboxes"
@@ -56,9 +69,10 @@ def run_id(context: Any) -> str:
     return f"{context['dag'].dag_id}/{context['run_id']}"
 
 
-def dag_settings(*tags: str, doc_md: str | None = None) -> dict[str, Any]:
-    """Keyword arguments every ClientPulse DAG shares (plus its own tags and docs)."""
-    return {
+def dag_settings(*tags: str, doc_md: str | None = None, digest: bool = False) -> dict[str, Any]:
+    """Keyword arguments every ClientPulse DAG shares (plus its own tags and docs); a
+    digest DAG also gets a Deadline Alert to ops when it is not delivered in time."""
+    settings = {
         "start_date": START_DATE,
         "catchup": False,
         "max_active_runs": 1,
@@ -66,3 +80,6 @@ def dag_settings(*tags: str, doc_md: str | None = None) -> dict[str, Any]:
         "tags": ["clientpulse", *tags],
         "doc_md": doc_md,
     }
+    if digest:
+        settings["deadline"] = digest_deadline(OPS, DIGEST_DEADLINE)
+    return settings

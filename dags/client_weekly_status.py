@@ -12,7 +12,7 @@ from clientpulse.orchestration import AGENCY_TIMEZONE, WRITER_POOL, as_of, dag_s
 
 @dag(
     schedule=CronTriggerTimetable("0 10 * * 1", timezone=AGENCY_TIMEZONE),
-    **dag_settings("client", "email", doc_md=__doc__),
+    **dag_settings("client", "email", doc_md=__doc__, digest=True),
 )
 def client_weekly_status():
     @task(pool=WRITER_POOL)

@@ -12,7 +12,7 @@ from clientpulse.orchestration import AGENCY_TIMEZONE, WRITER_POOL, as_of, dag_s
 
 @dag(
     schedule=CronTriggerTimetable("0 8 * * 1", timezone=AGENCY_TIMEZONE),
-    **dag_settings("digest", "slack", doc_md=__doc__),
+    **dag_settings("digest", "slack", doc_md=__doc__, digest=True),
 )
 def leadership_digest():
     @task(pool=WRITER_POOL)
