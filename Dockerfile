@@ -1,4 +1,5 @@
-# ClientPulse image: Airflow 3 and the project, installed from the committed lock.
+# ClientPulse image: Airflow 3 and the project, installed from the committed lock (never
+# with pip requirements added at container start). docker-compose.yml runs every service from it.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,9 +9,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     AIRFLOW_HOME=/opt/airflow \
     GX_ANALYTICS_ENABLED=false
 
-RUN pip install --no-cache-dir "uv==0.13.9" \
+# curl for the healthchecks; the volume mount points exist so named volumes get
+# the airflow user's ownership on first use.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && pip install --no-cache-dir "uv==0.13.9" \
  && useradd --create-home --uid 50000 --gid 0 airflow \
- && mkdir -p /opt/airflow /opt/clientpulse /var/lib/clientpulse \
+ && mkdir -p /opt/airflow/logs /opt/airflow/auth /opt/clientpulse \
+             /var/lib/clientpulse/warehouse /var/lib/clientpulse/snapshot /var/lib/clientpulse/mail \
  && chown -R airflow:0 /opt/airflow /opt/clientpulse /var/lib/clientpulse
 
 WORKDIR /opt/clientpulse

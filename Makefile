@@ -12,11 +12,12 @@ OUT        ?= out
 export GX_ANALYTICS_ENABLED := false
 export UV_PYTHON := 3.11
 
-.PHONY: help setup demo test bench run lint clean
+.PHONY: help setup demo test smoke bench run lint clean
 
 help:
 	@echo "make demo   set up, start the sandbox, run every DAG once through Airflow, print the outputs"
 	@echo "make test   set up and run the test suite"
+	@echo "make smoke  the docker-compose topology started natively (PostgreSQL, Redis, Celery), driven over REST"
 	@echo "make bench  run the benchmarks in benchmarks/"
 	@echo "make run    run the pipeline once through Airflow on \$$CLIENTPULSE_CONFIG (no sandbox)"
 	@echo "make lint   ruff"
@@ -36,6 +37,9 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest
+
+smoke: setup
+	$(PY) -m clientpulse.smoke --out $(OUT)/smoke
 
 bench: setup
 	$(PY) -m benchmarks

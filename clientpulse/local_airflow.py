@@ -30,6 +30,15 @@ PIPELINE = (
 )
 
 
+# Metadata DB, the writer pool, serialized DAGs: what `make demo`, `make run`, `make smoke`
+# and docker-compose.yml's airflow-init each do before the first run.
+PREPARE_STEPS = (
+    ("db", "migrate"),
+    ("pools", "set", WRITER_POOL, "1", "One writer at a time on the DuckDB file"),
+    ("dags", "reserialize"),
+)
+
+
 class DagRunFailed(RuntimeError):
     pass
 
@@ -76,12 +85,7 @@ class LocalAirflow:
     def prepare(self) -> None:
         """Create or upgrade the metadata DB, the writer pool, and serialize the DAGs."""
         self.home.mkdir(parents=True, exist_ok=True)
-        steps = [
-            ("db", "migrate"),
-            ("pools", "set", WRITER_POOL, "1", "One writer at a time on the DuckDB file"),
-            ("dags", "reserialize"),
-        ]
-        for step in steps:
+        for step in PREPARE_STEPS:
             result = self.airflow(*step, log=self.home / "logs" / f"{'_'.join(step[:2])}.log")
             if result.returncode != 0:
                 raise DagRunFailed(f"`airflow {' '.join(step)}` failed:\n{result.stderr[-3000:]}")

@@ -90,3 +90,18 @@ def test_dag_import_does_no_heavy_work_or_network(dag_file):
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     heavy = [m for m in loaded if m.split(".")[0] in HEAVY_MODULES]
     assert heavy == [], f"{dag_file.name} imports {heavy} at parse time"
+
+
+def test_digests_carry_a_deadline_alert_and_every_task_the_failure_alert(dagbag):
+    for dag_id in ("leadership_digest", "client_weekly_status"):
+        deadline = dagbag.dags[dag_id].deadline
+        alerts = deadline if isinstance(deadline, list) else [deadline]
+        assert [a.callback.kwargs["channel"] for a in alerts] == ["#clientpulse-ops"]
+        assert [a.callback.path for a in alerts] == [
+            "clientpulse.ops_alerts.digest_deadline_missed"
+        ]
+    for dag in dagbag.dags.values():
+        for task in dag.tasks:
+            callbacks = task.on_failure_callback
+            callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+            assert any(type(c).__name__ == "TaskFailureAlert" for c in callbacks), task

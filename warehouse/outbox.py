@@ -4,15 +4,24 @@ States: `pending` → `sending` → `sent` (or `failed`, retried next run). A de
 found in `sending` at the start of a run was interrupted mid-send: whether it left
 is unknown, so it is marked `unknown` for ops to check instead of being sent again —
 at most once beats twice for a message to a client.
+
+To send one delivery again on purpose, `python -m warehouse.outbox resend` releases
+it: its sent-log row is kept in `ops.resend_log` and the outbox entry is cleared, so
+the next run of its DAG for that period renders and sends it afresh.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from warehouse.db import open_writer, transaction
 
 
 @dataclass(frozen=True)
@@ -106,3 +115,63 @@ def mark_failed(con: duckdb.DuckDBPyConnection, key: str, error: str) -> None:
         "WHERE delivery_key = ?",
         [error[:1000], key],
     )
+
+
+def release_for_resend(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    period: str,
+    reason: str,
+    recipient: str | None = None,
+) -> list[str]:
+    """Clear the outbox entries of (kind, period[, recipient]), keeping what was sent in
+    `ops.resend_log`; return their keys. Nothing matches: nothing changes."""
+    match = "kind = ? AND period = ?" + (" AND recipient = ?" if recipient else "")
+    params = [kind, period, *([recipient] if recipient else [])]
+    with transaction(con):
+        keys = [
+            r[0]
+            for r in con.execute(
+                f"SELECT delivery_key FROM ops.outbox WHERE {match} ORDER BY 1", params
+            ).fetchall()
+        ]
+        for key in keys:
+            con.execute(
+                """INSERT INTO ops.resend_log (delivery_key, requested_at, reason,
+                       previous_status, previous_sent_at, previous_provider_ref)
+                   SELECT o.delivery_key, now(), ?, o.status, s.sent_at, s.provider_ref
+                   FROM ops.outbox o LEFT JOIN ops.sent_log s USING (delivery_key)
+                   WHERE o.delivery_key = ?""",
+                [reason, key],
+            )
+            con.execute("DELETE FROM ops.sent_log WHERE delivery_key = ?", [key])
+            con.execute("DELETE FROM ops.outbox WHERE delivery_key = ?", [key])
+    return keys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m warehouse.outbox", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    resend = commands.add_parser("resend", help="release one delivery to be sent again")
+    resend.add_argument("--kind", required=True, help="leadership_digest | client_weekly_status")
+    resend.add_argument("--period", required=True, help="ISO week, e.g. 2026-W47")
+    resend.add_argument("--recipient", help="one channel or address; default: all of them")
+    resend.add_argument("--reason", required=True, help="kept in ops.resend_log")
+    resend.add_argument("--warehouse", type=Path, help="default: the configured warehouse")
+    args = parser.parse_args(argv)
+    if args.warehouse is None:
+        from clientpulse.config import load_config
+
+        args.warehouse = load_config().warehouse.path
+    with open_writer(args.warehouse) as con:
+        keys = release_for_resend(con, args.kind, args.period, args.reason, args.recipient)
+    if not keys:
+        print(f"nothing in the outbox for {args.kind} {args.period} {args.recipient or ''}")
+        return 1
+    print("released for re-send by the next run of its DAG for that period:")
+    print("\n".join(f"  {key}" for key in keys))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

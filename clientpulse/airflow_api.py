@@ -1,0 +1,93 @@
+"""A small client for Airflow 3's REST API v2, authenticated with a JWT from the
+api-server's `/auth/token` (SimpleAuthManager users; FAB or Keycloak answer the same)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+import requests
+
+TERMINAL_RUN_STATES = frozenset({"success", "failed"})
+
+
+class AirflowApiError(RuntimeError):
+    pass
+
+
+class AirflowApi:
+    def __init__(self, base_url: str, username: str, password: str, timeout: float = 30) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        response = self.session.post(
+            f"{self.base_url}/auth/token",
+            json={"username": username, "password": password},
+            timeout=timeout,
+        )
+        if response.status_code not in (200, 201):
+            raise AirflowApiError(f"/auth/token answered {response.status_code}: {response.text}")
+        self.session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.session.request(
+            method, f"{self.base_url}/api/v2{path}", timeout=self.timeout, **kwargs
+        )
+        if not response.ok:
+            raise AirflowApiError(
+                f"{method} {path} answered {response.status_code}: {response.text}"
+            )
+        return response.json() if response.content else None
+
+    def set_paused(self, dag_id: str, paused: bool) -> None:
+        self._call("PATCH", f"/dags/{dag_id}", json={"is_paused": paused})
+
+    def trigger(self, dag_id: str, run_id: str, logical_date: datetime) -> str:
+        body = {"dag_run_id": run_id, "logical_date": logical_date.isoformat()}
+        return self._call("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"]
+
+    def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
+
+    def tries(self, dag_id: str, run_id: str, task_id: str) -> list[dict[str, Any]]:
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/tries"
+        return self._call("GET", path)["task_instances"]
+
+    def wait(self, runs: dict[str, str], timeout: float, poll: float = 2.0) -> dict[str, str]:
+        """Wait until every (dag_id → run_id) is finished; raise if any failed or time ran out."""
+        deadline = time.monotonic() + timeout
+        while True:
+            states = {dag_id: self.run(dag_id, run_id)["state"] for dag_id, run_id in runs.items()}
+            if all(state in TERMINAL_RUN_STATES for state in states.values()):
+                failed = {d: s for d, s in states.items() if s != "success"}
+                if failed:
+                    raise AirflowApiError(f"runs failed: {failed}")
+                return states
+            if time.monotonic() > deadline:
+                raise AirflowApiError(f"runs not finished after {timeout:.0f} s: {states}")
+            time.sleep(poll)
+
+
+def wait_until_up(base_url: str, timeout: float, check: Any = None) -> dict[str, Any]:
+    """Poll the public health endpoint until the metadatabase, scheduler, triggerer and
+    dag processor report healthy; `check()` runs between polls (e.g. processes alive)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        if check is not None:
+            check()
+        try:
+            last = requests.get(f"{base_url}/api/v2/monitor/health", timeout=5).json()
+            if all((last.get(part) or {}).get("status") == "healthy" for part in _HEALTH_PARTS):
+                return last
+        except (requests.RequestException, ValueError) as exc:
+            last = exc
+        time.sleep(1)
+    raise AirflowApiError(f"Airflow not healthy after {timeout:.0f} s: {last}")
+
+
+_HEALTH_PARTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")

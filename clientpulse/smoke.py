@@ -1,0 +1,408 @@
+"""`make smoke`: the docker-compose topology, started natively and driven over REST.
+
+The machine's PostgreSQL is the metadata DB, its Redis the Celery broker; api-server,
+scheduler, dag-processor, triggerer and a Celery worker run as local processes with
+the settings of `deploy/airflow.env` (clientpulse.topology). The sandbox fakes stand
+in for Asana, HubSpot, Slack and SMTP. Through the REST API v2, with a JWT:
+
+1. clean run: the three ingest DAGs at once (they compete for the one-slot writer
+   pool), then build_signals, then both digest DAGs at once. Every task succeeds at
+   its first try, no task log mentions a DuckDB lock, and no two writer tasks overlap.
+2. rerun with a crash: the same stages for a later instant of the same week; the
+   Celery worker's process tree is SIGKILLed while a writer task runs and a new worker
+   is started. The task is retried and everything succeeds; the warehouse holds the
+   same rows and keys as after the clean run; Slack and SMTP received nothing new.
+
+Each digest run also misses a zero-minute Deadline Alert, so ops gets one alert per
+digest run. Everything is torn down at the end, also on failure; logs stay in out/smoke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import re
+import secrets
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg2
+import redis
+import yaml
+from cryptography.fernet import Fernet
+
+from clientpulse.airflow_api import AirflowApi, wait_until_up
+from clientpulse.config import AgencyConfig, load_config
+from clientpulse.local_airflow import PIPELINE, LocalAirflow
+from clientpulse.orchestration import WRITER_POOL
+from clientpulse.paths import DEMO_CONFIG, PROJECT_ROOT
+from clientpulse.topology import (
+    ADMIN_USER,
+    NATIVE_PORTS,
+    SECRET_SETTINGS,
+    SERVICES,
+    WORKER,
+    NativeHosts,
+    NativeServices,
+    airflow_bin,
+    free_port,
+    read_env_file,
+)
+from sandbox.runner import read_connections, start_sandbox, stop_sandbox
+from sandbox.simulator import DEMO_AS_OF
+
+# Smoke-only settings on top of deploy/airflow.env (the drift guard allows exactly these).
+SMOKE_TUNING = {
+    # The smoke triggers every run itself: cron ticks would make runs depend on the clock.
+    "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+    # A dead worker's task is noticed after this long without a heartbeat (default 300 s).
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+    "CLIENTPULSE_RETRY_DELAY_SECONDS": "5",
+    # Every digest run misses a zero-minute deadline: the Deadline Alert must reach ops.
+    "CLIENTPULSE_DIGEST_DEADLINE_MINUTES": "0",
+}
+STAGES = (
+    ("ingest_mailboxes", "ingest_asana", "ingest_crm"),
+    ("build_signals",),
+    ("leadership_digest", "client_weekly_status"),
+)
+DIGEST_DAGS = STAGES[-1]
+assert sorted(d for stage in STAGES for d in stage) == sorted(PIPELINE)
+KEYED_TABLES = {  # table → its natural key
+    "raw.email_messages": "message_key",
+    "raw.email_sightings": "mailbox, message_key",
+    "raw.asana_tasks": "gid",
+    "raw.asana_stories": "gid",
+    "raw.crm_objects": "object_type, id",
+    "marts.client_health": "client_id",
+    "ops.outbox": "delivery_key",
+    "ops.sent_log": "delivery_key",
+    "ops.quarantine": "source, record_ref, reason",
+}
+LOCK_ERROR = re.compile(r"Could not set lock on file|Conflicting lock", re.IGNORECASE)
+TIME_BUDGET = 18 * 60  # seconds; CI expects the whole smoke in well under 20 minutes
+KILL_AFTER_RUNNING = 3.0  # seconds a writer task has been running when the worker dies
+
+
+class SmokeFailed(AssertionError):
+    pass
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise SmokeFailed(message)
+
+
+@dataclass
+class Smoke:
+    out: Path
+    started: float = field(default_factory=time.monotonic)
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def remaining(self) -> float:
+        return max(30.0, TIME_BUDGET - (time.monotonic() - self.started))
+
+    def log(self, message: str) -> None:
+        print(f"[smoke {time.monotonic() - self.started:6.1f}s] {message}", flush=True)
+
+
+def write_config(out: Path) -> Path:
+    """The demo config with every path under `out`."""
+    raw = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    raw["warehouse"] = {
+        "path": "warehouse/clientpulse.duckdb",
+        "snapshot_path": "snapshot/clientpulse_snapshot.duckdb",
+    }
+    raw["sources"]["mailboxes"]["mbox"][0]["path"] = "mail/shared-inbox.mbox"
+    raw["delivery"]["dry_run_dir"] = "dry_run"
+    path = out / "agency.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def reset_backing_services(hosts: NativeHosts, *, create: bool) -> None:
+    """Drop (and recreate) the smoke's metadata DB; empty its Redis database."""
+    con = psycopg2.connect(f"postgresql://{hosts.postgres}/postgres")
+    con.autocommit = True
+    try:
+        with con.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{hosts.database}" WITH (FORCE)')
+            if create:
+                cur.execute(f'CREATE DATABASE "{hosts.database}"')
+    finally:
+        con.close()
+    redis.Redis.from_url(hosts.redis).flushdb()
+
+
+def native_environment(
+    hosts: NativeHosts, config: Path, connections: dict[str, str]
+) -> tuple[dict[str, str], dict[str, int]]:
+    """deploy/airflow.env + local hosts + fresh secrets + free ports + sandbox connections."""
+    ports = {name: free_port() for name in NATIVE_PORTS}
+    env = read_env_file()
+    env.update(hosts.settings(ports["AIRFLOW__API__PORT"], config))
+    env["AIRFLOW__CORE__FERNET_KEY"] = Fernet.generate_key().decode()
+    env["AIRFLOW__API_AUTH__JWT_SECRET"] = secrets.token_hex(32)
+    assert set(SECRET_SETTINGS) <= set(env)
+    env.update({name: str(port) for name, port in ports.items()})
+    env.update(connections)
+    env.update(SMOKE_TUNING)
+    return env, ports
+
+
+def run_stages(smoke: Smoke, api: AirflowApi, label: str, logical_date: datetime, on_stage=None):
+    """Each stage's DAGs unpaused, triggered together, awaited, paused again."""
+    runs: dict[str, str] = {}
+    for stage in STAGES:
+        for dag_id in stage:
+            api.set_paused(dag_id, False)
+        stage_runs = {d: api.trigger(d, f"smoke_{label}_{d}", logical_date) for d in stage}
+        smoke.log(f"{label}: triggered {', '.join(stage)}")
+        if on_stage is not None:
+            on_stage(stage, stage_runs)
+        api.wait(stage_runs, timeout=smoke.remaining)
+        for dag_id in stage:
+            api.set_paused(dag_id, True)
+        smoke.log(f"{label}: {', '.join(stage)} succeeded")
+        runs.update(stage_runs)
+    return runs
+
+
+def task_instances(api: AirflowApi, runs: dict[str, str]) -> list[dict[str, Any]]:
+    return [ti for dag_id, run_id in runs.items() for ti in api.task_instances(dag_id, run_id)]
+
+
+def writer_overlaps(tis: list[dict[str, Any]]) -> tuple[int, list[tuple[str, str]]]:
+    """How many writer-pool tasks there were, and each one that started before an
+    earlier-started one had ended."""
+    spans = sorted(
+        (
+            datetime.fromisoformat(ti["start_date"]),
+            datetime.fromisoformat(ti["end_date"]),
+            f"{ti['dag_id']}.{ti['task_id']}",
+        )
+        for ti in tis
+        if ti["pool"] == WRITER_POOL
+    )
+    overlaps, latest_end, latest = [], None, ""
+    for start, end, name in spans:
+        if latest_end is not None and start < latest_end:
+            overlaps.append((latest, name))
+        if latest_end is None or end > latest_end:
+            latest_end, latest = end, name
+    return len(spans), overlaps
+
+
+def lock_errors(logs: Path) -> list[str]:
+    return [
+        str(path)
+        for path in logs.rglob("*.log")
+        if LOCK_ERROR.search(path.read_text(encoding="utf-8", errors="replace"))
+    ]
+
+
+def warehouse_counts(config: AgencyConfig) -> dict[str, list[int]]:
+    """Rows and distinct natural keys per table (no writer runs between stages)."""
+    con = duckdb.connect(str(config.warehouse.path), read_only=True)
+    try:
+        return {
+            table: list(
+                con.execute(f"SELECT count(*), count(DISTINCT ({key})) FROM {table}").fetchone()
+            )
+            for table, key in KEYED_TABLES.items()
+        }
+    finally:
+        con.close()
+
+
+def deliveries(out: Path) -> dict[str, Any]:
+    capture = out / "slack" / "messages.jsonl"
+    lines = capture.read_text(encoding="utf-8").splitlines() if capture.exists() else []
+    messages = [json.loads(line) for line in lines]
+    by_channel: dict[str, list[str]] = {}
+    for message in messages:
+        by_channel.setdefault(message["channel_name"], []).append(message["text"])
+    return {"slack": by_channel, "emails": len(list((out / "email").glob("*.eml")))}
+
+
+def check_clean_run(smoke: Smoke, api: AirflowApi, runs: dict[str, str], logs: Path) -> None:
+    tis = task_instances(api, runs)
+    not_first_try = [
+        f"{t['dag_id']}.{t['task_id']}: {t['state']} try {t['try_number']}"
+        for t in tis
+        if t["state"] != "success" or t["try_number"] != 1
+    ]
+    check(not not_first_try, f"clean run: tasks not successful at the first try: {not_first_try}")
+    writers, overlaps = writer_overlaps(tis)
+    check(not overlaps, f"writer tasks overlapped: {overlaps}")
+    locked = lock_errors(logs)
+    check(not locked, f"DuckDB lock errors in task logs: {locked}")
+    smoke.report["concurrent"] = {
+        "runs": len(runs),
+        "task_instances": len(tis),
+        "writer_tasks": writers,
+        "overlapping_writer_pairs": len(overlaps),
+        "retries": 0,
+        "lock_errors_in_logs": 0,
+    }
+    smoke.log(f"clean run: {len(tis)} tasks, {writers} writer tasks, none overlapped or retried")
+
+
+class WorkerKiller:
+    """During the first stage, SIGKILL the worker tree once a writer task has run a while."""
+
+    def __init__(self, smoke: Smoke, api: AirflowApi, services: NativeServices) -> None:
+        self.smoke, self.api, self.services = smoke, api, services
+        self.killed: dict[str, Any] | None = None
+
+    def __call__(self, stage: tuple[str, ...], runs: dict[str, str]) -> None:
+        if self.killed is not None:
+            return
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            for ti in task_instances(self.api, runs):
+                if ti["state"] == "running" and ti["start_date"]:
+                    started = datetime.fromisoformat(ti["start_date"])
+                    if (
+                        datetime.now(started.tzinfo) - started
+                    ).total_seconds() >= KILL_AFTER_RUNNING:
+                        self._kill(ti, runs)
+                        return
+            time.sleep(0.5)
+        raise SmokeFailed("no writer task was seen running to kill the worker under")
+
+    def _kill(self, ti: dict[str, Any], runs: dict[str, str]) -> None:
+        pids = self.services.kill(WORKER)
+        self.killed = {
+            "dag_id": ti["dag_id"],
+            "task_id": ti["task_id"],
+            "run_id": runs[ti["dag_id"]],
+            "killed_pids": len(pids),
+        }
+        self.smoke.log(f"SIGKILLed the worker tree ({len(pids)} processes) during {ti['task_id']}")
+        time.sleep(2)
+        self.services.start(next(s for s in SERVICES if s.name == WORKER))
+        self.smoke.log("started a new worker")
+
+
+def check_killed_rerun(smoke: Smoke, api: AirflowApi, killer: WorkerKiller) -> None:
+    killed = killer.killed
+    check(killed is not None, "the worker was never killed")
+    tries = api.tries(killed["dag_id"], killed["run_id"], killed["task_id"])
+    states = [(t["try_number"], t["state"]) for t in tries]
+    check(len(tries) >= 2, f"the killed task was not retried: {states}")
+    check(tries[-1]["state"] == "success", f"the killed task did not recover: {states}")
+    killed["tries"] = states
+    smoke.report["killed_worker"] = killed
+    smoke.log(f"killed task {killed['task_id']}: tries {states}")
+
+
+def wait_for_deadline_alerts(smoke: Smoke, out: Path, run_ids: list[str], ops: str) -> list[str]:
+    """Every digest run missed its zero-minute deadline: ops must hear of each."""
+    deadline = time.monotonic() + 120
+    while True:
+        texts = deliveries(out)["slack"].get(ops.lstrip("#"), [])
+        missing = [r for r in run_ids if not any(r in t and "not delivered" in t for t in texts)]
+        if not missing or time.monotonic() > deadline:
+            check(not missing, f"no deadline alert in {ops} for {missing}; got {texts}")
+            return texts
+        time.sleep(2)
+
+
+def run_smoke(out: Path) -> dict[str, Any]:
+    smoke = Smoke(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    hosts = NativeHosts(out)
+    config_path = write_config(out)
+    config = load_config(config_path)
+    services: NativeServices | None = None
+    try:
+        reset_backing_services(hosts, create=True)
+        smoke.log("starting the sandbox fakes")
+        start_sandbox(config_path, out)
+        env, ports = native_environment(hosts, config_path, read_connections(out))
+        airflow = LocalAirflow(out / "airflow", config_path, env)
+        smoke.log("airflow db migrate, writer pool, serialize DAGs (what airflow-init does)")
+        airflow.prepare()
+        password = secrets.token_urlsafe(16)
+        hosts.passwords_file.write_text(json.dumps({ADMIN_USER: password}), encoding="utf-8")
+        services = NativeServices(airflow_bin(), airflow.env, out / "logs")
+        services.start_all()
+        base_url = f"http://127.0.0.1:{ports['AIRFLOW__API__PORT']}"
+        wait_until_up(base_url, timeout=240, check=services.check_alive)
+        smoke.log(f"all services healthy on {base_url}")
+        api = AirflowApi(base_url, ADMIN_USER, password)
+        task_logs = out / "airflow" / "logs"
+
+        clean = run_stages(smoke, api, "clean", DEMO_AS_OF)
+        check_clean_run(smoke, api, clean, task_logs)
+        counts_clean, sent_clean = warehouse_counts(config), deliveries(out)
+        leadership = config.delivery.slack.leadership_channel.lstrip("#")
+        check(
+            len(sent_clean["slack"].get(leadership, [])) == 1,
+            f"expected one leadership digest: {sent_clean['slack']}",
+        )
+        expected_emails = sum(1 for c in config.clients if c.report_recipients)
+        check(sent_clean["emails"] == expected_emails, f"emails: {sent_clean['emails']}")
+
+        killer = WorkerKiller(smoke, api, services)
+        rerun = run_stages(smoke, api, "rerun", DEMO_AS_OF + timedelta(minutes=1), killer)
+        check_killed_rerun(smoke, api, killer)
+        counts_rerun, sent_rerun = warehouse_counts(config), deliveries(out)
+        check(counts_rerun == counts_clean, f"rows changed: {counts_clean} → {counts_rerun}")
+        check(
+            all(rows == keys for rows, keys in counts_rerun.values()), f"duplicates: {counts_rerun}"
+        )
+        ops_channel = config.delivery.slack.ops_channel
+        digest_runs = [runs[d] for runs in (clean, rerun) for d in DIGEST_DAGS]
+        ops_texts = wait_for_deadline_alerts(smoke, out, digest_runs, ops_channel)
+        sent_final = deliveries(out)
+        for channel in {leadership} | set(sent_clean["slack"]):
+            if channel != ops_channel.lstrip("#"):
+                check(
+                    sent_final["slack"].get(channel) == sent_clean["slack"][channel],
+                    f"{channel}: sent again after the rerun",
+                )
+        check(sent_rerun["emails"] == sent_clean["emails"], "emails were sent again")
+        failures = [t for t in ops_texts if "task failed" in t]
+        check(not failures, f"unexpected task failure alerts: {failures}")
+        smoke.report.update(
+            warehouse_rows={t: c[0] for t, c in counts_rerun.items()},
+            slack_messages={c: len(t) for c, t in sent_final["slack"].items()},
+            emails=sent_final["emails"],
+            deadline_alerts=len([t for t in ops_texts if "not delivered" in t]),
+        )
+    finally:
+        smoke.log("tearing down")
+        if services is not None:
+            services.stop_all()
+        stop_sandbox(out)
+        with contextlib.suppress(Exception):
+            reset_backing_services(hosts, create=False)
+    smoke.report["duration_s"] = round(time.monotonic() - smoke.started, 1)
+    (out / "report.json").write_text(json.dumps(smoke.report, indent=2) + "\n", encoding="utf-8")
+    return smoke.report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "out" / "smoke")
+    args = parser.parse_args(argv)
+    report = run_smoke(args.out.resolve())
+    print(json.dumps(report, indent=2))
+    print(f"smoke passed in {report['duration_s']} s; logs in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

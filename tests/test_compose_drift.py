@@ -1,0 +1,181 @@
+"""Drift guard: docker-compose.yml must deploy what `make smoke` proves.
+
+The services, their commands and settings are described once in clientpulse.topology
+(the smoke runner starts exactly those); the compose file is parsed and compared with
+that description, and every file or folder it references must exist. The last tests
+break a copy of the compose file on purpose and show the guard notices.
+"""
+
+from __future__ import annotations
+
+import copy
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from clientpulse.local_airflow import PREPARE_STEPS
+from clientpulse.paths import PROJECT_ROOT
+from clientpulse.smoke import SMOKE_TUNING
+from clientpulse.topology import (
+    ADMIN_USER,
+    BACKING_SERVICES,
+    COMPOSE_FILE,
+    ENV_FILE,
+    HOST_SETTINGS,
+    INIT_SERVICE,
+    NATIVE_PORTS,
+    SECRET_SETTINGS,
+    SECRETS_EXAMPLE,
+    SERVICES,
+    read_env_file,
+)
+
+SHARED_ENV = "deploy/airflow.env"
+
+
+def load_compose(path: Path = COMPOSE_FILE) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def env_files(service: dict[str, Any]) -> list[str]:
+    return [entry if isinstance(entry, str) else entry["path"] for entry in service["env_file"]]
+
+
+def drift(compose: dict[str, Any], root: Path = PROJECT_ROOT) -> list[str]:
+    """Every way `compose` differs from the topology `make smoke` starts (empty: none)."""
+    problems = []
+    services = compose.get("services") or {}
+    airflow = {s.name: s for s in SERVICES}
+    expected = set(airflow) | {INIT_SERVICE, *BACKING_SERVICES}
+    if set(services) != expected:
+        problems.append(
+            f"services: missing {sorted(expected - set(services))}, "
+            f"not started by make smoke {sorted(set(services) - expected)}"
+        )
+    for name, service in airflow.items():
+        spec = services.get(name)
+        if spec is None:
+            continue
+        if tuple(spec.get("command") or ()) != service.command:
+            problems.append(f"{name}: command {spec.get('command')} != {list(service.command)}")
+        problems += _environment_drift(name, spec)
+    init = services.get(INIT_SERVICE)
+    if init is not None:
+        script = "\n".join(init.get("command") or [])
+        for step in PREPARE_STEPS:
+            if shlex.join(("airflow", *step)) not in script:
+                problems.append(f"{INIT_SERVICE}: does not run `airflow {' '.join(step)}`")
+        problems += _environment_drift(INIT_SERVICE, init, extra={"AIRFLOW_ADMIN_PASSWORD"})
+    problems += _missing_references(compose, root)
+    return problems
+
+
+def _environment_drift(name: str, spec: dict[str, Any], extra: set[str] = frozenset()) -> list[str]:
+    problems = []
+    if "env_file" not in spec or SHARED_ENV not in env_files(spec):
+        problems.append(f"{name}: does not read {SHARED_ENV}")
+    shared = read_env_file(ENV_FILE)
+    environment = spec.get("environment") or {}
+    expected = set(HOST_SETTINGS) | set(SECRET_SETTINGS) | extra
+    if set(environment) != expected:
+        problems.append(
+            f"{name}: environment has {sorted(set(environment) - expected)} beyond the host "
+            f"settings and secrets, lacks {sorted(expected - set(environment))}"
+        )
+    overridden = sorted(set(environment) & set(shared))
+    if overridden:
+        problems.append(f"{name}: environment overrides {SHARED_ENV} for {overridden}")
+    for setting, variable in SECRET_SETTINGS.items():
+        if variable not in str(environment.get(setting, "")):
+            problems.append(f"{name}: {setting} does not come from .env's {variable}")
+    return problems
+
+
+def _missing_references(compose: dict[str, Any], root: Path) -> list[str]:
+    problems = []
+    for name, service in (compose.get("services") or {}).items():
+        build = service.get("build")
+        if build is not None:
+            context = root / (build if isinstance(build, str) else build.get("context", "."))
+            dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile")
+            if not (context / (dockerfile or "Dockerfile")).is_file():
+                problems.append(f"{name}: no Dockerfile in {context}")
+        for entry in env_files(service) if "env_file" in service else []:
+            # .env holds the secrets and is never committed: its example must exist.
+            path = root / (".env.example" if entry == ".env" else entry)
+            if not path.is_file():
+                problems.append(f"{name}: env_file {entry} is missing")
+        for volume in service.get("volumes") or []:
+            source = volume.split(":")[0]
+            if source.startswith((".", "/")) and not (root / source).exists():
+                problems.append(f"{name}: mounted {source} does not exist")
+    return problems
+
+
+def test_compose_matches_what_make_smoke_starts():
+    assert drift(load_compose()) == []
+
+
+def test_the_image_has_the_dags_plugins_and_lock_it_is_built_from():
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "uv sync --frozen" in dockerfile and "_PIP_ADDITIONAL_REQUIREMENTS" not in dockerfile
+    for folder in ("dags", "plugins"):
+        assert f"/opt/clientpulse/{folder}" in dockerfile
+        assert any((PROJECT_ROOT / folder).glob("*.py")), f"{folder}/ has no Python files"
+
+
+def test_secrets_are_named_in_the_example_and_not_in_the_shared_settings():
+    example = read_env_file(SECRETS_EXAMPLE)
+    shared = read_env_file(ENV_FILE)
+    for setting, variable in SECRET_SETTINGS.items():
+        assert variable in example and example[variable] == "", f"{variable} in .env.example"
+        assert setting not in shared
+    assert "AIRFLOW_ADMIN_PASSWORD" in example
+    assert shared["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(":")[0] == ADMIN_USER
+
+
+def test_make_smoke_changes_only_declared_settings_of_the_shared_file():
+    shared = read_env_file(ENV_FILE)
+    native_only = set(HOST_SETTINGS) | set(SECRET_SETTINGS) | set(NATIVE_PORTS)
+    assert not native_only & set(shared), "host settings belong in docker-compose.yml"
+    # The smoke's tuning changes timing and scheduling only, never what runs or where.
+    topology = {"AIRFLOW__CORE__EXECUTOR", "AIRFLOW__CORE__AUTH_MANAGER"}
+    assert set(SMOKE_TUNING).isdisjoint(native_only | topology)
+
+
+@pytest.fixture
+def compose() -> dict[str, Any]:
+    return copy.deepcopy(load_compose())
+
+
+def test_a_removed_service_is_drift(compose, tmp_path):
+    del compose["services"]["airflow-triggerer"]
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(yaml.safe_dump(compose), encoding="utf-8")
+    problems = drift(load_compose(broken))
+    assert problems and "missing ['airflow-triggerer']" in problems[0]
+
+
+def test_a_changed_command_or_setting_is_drift(compose):
+    compose["services"]["airflow-worker"]["command"] = ["celery", "worker", "-q", "other"]
+    compose["services"]["airflow-scheduler"]["environment"] = {
+        **compose["services"]["airflow-scheduler"]["environment"],
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+    }
+    problems = drift(compose)
+    assert any(p.startswith("airflow-worker: command") for p in problems)
+    assert any(
+        "airflow-scheduler: environment has ['AIRFLOW__CORE__EXECUTOR']" in p for p in problems
+    )
+
+
+def test_a_missing_referenced_file_is_drift(compose, tmp_path):
+    for name in ("Dockerfile", ".env.example"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+    (tmp_path / "config").mkdir()
+    # deploy/airflow.env is absent from tmp_path
+    problems = _missing_references(compose, tmp_path)
+    assert problems and all("env_file deploy/airflow.env is missing" in p for p in problems)
