@@ -201,6 +201,30 @@ def writer_overlaps(tis: list[dict[str, Any]]) -> tuple[int, list[tuple[str, str
     return len(spans), overlaps
 
 
+def most_runs_at_once(spans: list[tuple[datetime, datetime]]) -> int:
+    """The most runs that were in progress at the same instant."""
+    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    most = current = 0
+    for _, step in events:
+        current += step
+        most = max(most, current)
+    return most
+
+
+def writer_seconds(tis: list[dict[str, Any]]) -> dict[str, float]:
+    """How long each writer task held the one slot (the floor of a pipeline run)."""
+    return {
+        f"{ti['dag_id']}.{ti['task_id']}": round(
+            (
+                datetime.fromisoformat(ti["end_date"]) - datetime.fromisoformat(ti["start_date"])
+            ).total_seconds(),
+            1,
+        )
+        for ti in tis
+        if ti["pool"] == WRITER_POOL
+    }
+
+
 def lock_errors(logs: Path) -> list[str]:
     return [
         str(path)
@@ -245,10 +269,16 @@ def check_clean_run(smoke: Smoke, api: AirflowApi, runs: dict[str, str], logs: P
     check(not overlaps, f"writer tasks overlapped: {overlaps}")
     locked = lock_errors(logs)
     check(not locked, f"DuckDB lock errors in task logs: {locked}")
+    run_spans = [
+        (datetime.fromisoformat(r["start_date"]), datetime.fromisoformat(r["end_date"]))
+        for r in (api.run(dag_id, run_id) for dag_id, run_id in runs.items())
+    ]
     smoke.report["concurrent"] = {
         "runs": len(runs),
+        "most_runs_in_progress_at_once": most_runs_at_once(run_spans),
         "task_instances": len(tis),
         "writer_tasks": writers,
+        "writer_seconds": writer_seconds(tis),
         "overlapping_writer_pairs": len(overlaps),
         "retries": 0,
         "lock_errors_in_logs": 0,
@@ -268,7 +298,10 @@ class WorkerKiller:
             return
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
-            for ti in task_instances(self.api, runs):
+            tis = task_instances(self.api, runs)
+            if tis and all(ti["state"] in ("success", "failed", "skipped") for ti in tis):
+                break  # finished before any task was seen running long enough
+            for ti in tis:
                 if ti["state"] == "running" and ti["start_date"]:
                     started = datetime.fromisoformat(ti["start_date"])
                     if (
