@@ -39,10 +39,10 @@ OPS = OpsChannel(
     connection_id=_light_setting("delivery", "slack").get("connection_id", "clientpulse_slack"),
     channel=_light_setting("delivery", "slack", "ops_channel"),
 )
-# A digest not delivered this long after its run was queued alerts ops (Deadline Alert).
-DIGEST_DEADLINE = timedelta(
-    minutes=int(os.environ.get("CLIENTPULSE_DIGEST_DEADLINE_MINUTES", "120"))
-)
+# A digest not delivered this long after its run was queued alerts ops (Deadline Alert);
+# "off" for one-off local runs, where no scheduler watches deadlines.
+_DEADLINE_MINUTES = os.environ.get("CLIENTPULSE_DIGEST_DEADLINE_MINUTES", "120")
+DIGEST_DEADLINE = None if _DEADLINE_MINUTES == "off" else timedelta(minutes=int(_DEADLINE_MINUTES))
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
@@ -80,6 +80,6 @@ def dag_settings(*tags: str, doc_md: str | None = None, digest: bool = False) ->
         "tags": ["clientpulse", *tags],
         "doc_md": doc_md,
     }
-    if digest:
+    if digest and DIGEST_DEADLINE is not None:
         settings["deadline"] = digest_deadline(OPS, DIGEST_DEADLINE)
     return settings
