@@ -27,6 +27,7 @@ import secrets
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,6 +68,11 @@ SMOKE_TUNING = {
     "CLIENTPULSE_RETRY_DELAY_SECONDS": "5",
     # Every digest run misses a zero-minute deadline: the Deadline Alert must reach ops.
     "CLIENTPULSE_DIGEST_DEADLINE_MINUTES": "0",
+}
+# A new secret in the topology needs a generator here, or the smoke stops at a KeyError.
+FRESH_SECRETS: dict[str, Callable[[], str]] = {
+    "AIRFLOW__CORE__FERNET_KEY": lambda: Fernet.generate_key().decode(),
+    "AIRFLOW__API_AUTH__JWT_SECRET": lambda: secrets.token_hex(32),
 }
 STAGES = (
     ("ingest_mailboxes", "ingest_asana", "ingest_crm"),
@@ -149,16 +155,20 @@ def native_environment(
     ports = {name: free_port() for name in NATIVE_PORTS}
     env = read_env_file()
     env.update(hosts.settings(ports["AIRFLOW__API__PORT"], config))
-    env["AIRFLOW__CORE__FERNET_KEY"] = Fernet.generate_key().decode()
-    env["AIRFLOW__API_AUTH__JWT_SECRET"] = secrets.token_hex(32)
-    assert set(SECRET_SETTINGS) <= set(env)
+    env.update({setting: FRESH_SECRETS[setting]() for setting in SECRET_SETTINGS})
     env.update({name: str(port) for name, port in ports.items()})
     env.update(connections)
     env.update(SMOKE_TUNING)
     return env, ports
 
 
-def run_stages(smoke: Smoke, api: AirflowApi, label: str, logical_date: datetime, on_stage=None):
+def run_stages(
+    smoke: Smoke,
+    api: AirflowApi,
+    label: str,
+    logical_date: datetime,
+    on_stage: Callable[[tuple[str, ...], dict[str, str]], None] | None = None,
+) -> dict[str, str]:
     """Each stage's DAGs unpaused, triggered together, awaited, paused again."""
     runs: dict[str, str] = {}
     for stage in STAGES:

@@ -18,7 +18,7 @@ import yaml
 
 from clientpulse.local_airflow import PREPARE_STEPS
 from clientpulse.paths import PROJECT_ROOT
-from clientpulse.smoke import SMOKE_TUNING
+from clientpulse.smoke import SMOKE_TUNING, native_environment
 from clientpulse.topology import (
     ADMIN_USER,
     BACKING_SERVICES,
@@ -30,6 +30,7 @@ from clientpulse.topology import (
     SECRET_SETTINGS,
     SECRETS_EXAMPLE,
     SERVICES,
+    NativeHosts,
     read_env_file,
 )
 
@@ -143,6 +144,19 @@ def test_make_smoke_changes_only_declared_settings_of_the_shared_file():
     # The smoke's tuning changes timing and scheduling only, never what runs or where.
     topology = {"AIRFLOW__CORE__EXECUTOR", "AIRFLOW__CORE__AUTH_MANAGER"}
     assert set(SMOKE_TUNING).isdisjoint(native_only | topology)
+
+
+def test_the_smoke_environment_is_the_shared_file_plus_declared_local_values(tmp_path):
+    shared = read_env_file(ENV_FILE)
+    connections = {"AIRFLOW_CONN_CLIENTPULSE_SLACK": "{}"}
+    env, ports = native_environment(NativeHosts(tmp_path), tmp_path / "a.yaml", connections)
+    declared = set(HOST_SETTINGS) | set(SECRET_SETTINGS) | set(NATIVE_PORTS) | set(connections)
+    assert set(env) == set(shared) | declared | set(SMOKE_TUNING)
+    changed = {key for key, value in shared.items() if env[key] != value}
+    assert changed <= set(SMOKE_TUNING)
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith(
+        f":{ports['AIRFLOW__API__PORT']}/execution/"
+    )
 
 
 @pytest.fixture
