@@ -64,7 +64,7 @@ SMOKE_TUNING = {
     # The smoke triggers every run itself: cron ticks would make runs depend on the clock.
     "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
     # A dead worker's task is noticed after this long without a heartbeat (default 300 s).
-    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
     "CLIENTPULSE_RETRY_DELAY_SECONDS": "5",
     # Every digest run misses a zero-minute deadline: the Deadline Alert must reach ops.
     "CLIENTPULSE_DIGEST_DEADLINE_MINUTES": "0",
