@@ -336,9 +336,15 @@ class WorkerKiller:
         self.smoke.log("started a new worker")
 
 
-def check_killed_rerun(smoke: Smoke, api: AirflowApi, killer: WorkerKiller) -> None:
+def check_killed_rerun(
+    smoke: Smoke, api: AirflowApi, killer: WorkerKiller, runs: dict[str, str], logs: Path
+) -> None:
     killed = killer.killed
     check(killed is not None, "the worker was never killed")
+    _, overlaps = writer_overlaps(task_instances(api, runs))
+    check(not overlaps, f"writer tasks overlapped after the restart: {overlaps}")
+    locked = lock_errors(logs)
+    check(not locked, f"DuckDB lock errors in task logs after the kill: {locked}")
     tries = api.tries(killed["dag_id"], killed["run_id"], killed["task_id"])
     states = [(t["try_number"], t["state"]) for t in tries]
     check(len(tries) >= 2, f"the killed task was not retried: {states}")
@@ -400,7 +406,7 @@ def run_smoke(out: Path) -> dict[str, Any]:
 
         killer = WorkerKiller(smoke, api, services)
         rerun = run_stages(smoke, api, "rerun", DEMO_AS_OF + timedelta(minutes=1), killer)
-        check_killed_rerun(smoke, api, killer)
+        check_killed_rerun(smoke, api, killer, rerun, task_logs)
         counts_rerun, sent_rerun = warehouse_counts(config), deliveries(out)
         check(counts_rerun == counts_clean, f"rows changed: {counts_clean} → {counts_rerun}")
         check(
