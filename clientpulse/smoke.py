@@ -68,6 +68,8 @@ SMOKE_TUNING = {
     "CLIENTPULSE_RETRY_DELAY_SECONDS": "5",
     # Every digest run misses a zero-minute deadline: the Deadline Alert must reach ops.
     "CLIENTPULSE_DIGEST_DEADLINE_MINUTES": "0",
+    # Airflow's default, as in the containers (one-off local runs turn it down to WARNING).
+    "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
 }
 # A new secret in the topology needs a generator here, or the smoke stops at a KeyError.
 FRESH_SECRETS: dict[str, Callable[[], str]] = {
@@ -94,7 +96,7 @@ KEYED_TABLES = {  # table → its natural key
 }
 LOCK_ERROR = re.compile(r"Could not set lock on file|Conflicting lock", re.IGNORECASE)
 TIME_BUDGET = 18 * 60  # seconds; CI expects the whole smoke in well under 20 minutes
-KILL_AFTER_RUNNING = 2.0  # seconds a writer task has been running when the worker dies
+KILL_AFTER_RUNNING = 2.0  # seconds a writer task has been seen running when the worker dies
 TERMINAL_TASK_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
 
 
@@ -304,6 +306,7 @@ class WorkerKiller:
     def __init__(self, smoke: Smoke, api: AirflowApi, services: NativeServices) -> None:
         self.smoke, self.api, self.services = smoke, api, services
         self.killed: dict[str, Any] | None = None
+        self.first_seen: dict[tuple[str, str], float] = {}  # when this process saw it running
 
     def __call__(self, stage: tuple[str, ...], runs: dict[str, str]) -> None:
         deadline = time.monotonic() + min(300.0, self.smoke.remaining)
@@ -311,10 +314,9 @@ class WorkerKiller:
             tis = task_instances(self.api, runs)
             if tis and all(ti["state"] in TERMINAL_TASK_STATES for ti in tis):
                 return  # the stage finished before a task had run long enough
-            running = [ti for ti in tis if ti["state"] == "running" and ti["start_date"]]
-            for ti in running:
-                started = datetime.fromisoformat(ti["start_date"])
-                if (datetime.now(started.tzinfo) - started).total_seconds() >= KILL_AFTER_RUNNING:
+            for ti in (ti for ti in tis if ti["state"] == "running"):
+                seen = self.first_seen.setdefault((ti["dag_id"], ti["task_id"]), time.monotonic())
+                if time.monotonic() - seen >= KILL_AFTER_RUNNING:
                     self._kill(ti, runs)
                     return
             time.sleep(0.3)
