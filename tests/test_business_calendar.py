@@ -8,17 +8,21 @@ from clientpulse.business_calendar import Calendar
 from clientpulse.config import BusinessHours
 
 
+def utc(month: int, day: int, hour: int) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
 def test_new_york_hours_follow_the_dst_change_and_skip_thanksgiving():
     calendar = Calendar("America/New_York", BusinessHours(), "US", frozenset({date(2026, 11, 4)}))
     got = calendar.open_intervals(date(2026, 10, 30), date(2026, 11, 4))
-    assert got == [
+    assert [(d.isoformat(), o, c) for d, o, c in got] == [
         # Fri 30 Oct, EDT (UTC-4): 09:00-18:00 local = 13:00-22:00 UTC
-        (date(2026, 10, 30), datetime(2026, 10, 30, 13, tzinfo=UTC), datetime(2026, 10, 30, 22, tzinfo=UTC)),
+        ("2026-10-30", utc(10, 30, 13), utc(10, 30, 22)),
         # DST ended Sun 1 Nov; Mon 2 Nov, EST (UTC-5) = 14:00-23:00 UTC
-        (date(2026, 11, 2), datetime(2026, 11, 2, 14, tzinfo=UTC), datetime(2026, 11, 2, 23, tzinfo=UTC)),
-        (date(2026, 11, 3), datetime(2026, 11, 3, 14, tzinfo=UTC), datetime(2026, 11, 3, 23, tzinfo=UTC)),
+        ("2026-11-02", utc(11, 2, 14), utc(11, 2, 23)),
+        ("2026-11-03", utc(11, 3, 14), utc(11, 3, 23)),
         # Wed 4 Nov is an agency day off
-    ]  # fmt: skip
+    ]
     thanksgiving = Calendar("America/New_York", BusinessHours(), "US", frozenset())
     days = [d for d, _, _ in thanksgiving.open_intervals(date(2026, 11, 25), date(2026, 11, 27))]
     assert days == [date(2026, 11, 25), date(2026, 11, 27)]  # Thu 26 Nov is Thanksgiving

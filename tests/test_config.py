@@ -156,7 +156,7 @@ def test_freemail_and_vendor_domains_are_checked(tmp_path):
     raw = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
     raw["agency"]["freemail_domains"] = ["post.example"]
     raw["agency"]["vendor_domains"] = ["northwind.test"]
-    with pytest.raises(ConfigError, match="vendor_domains.*northwind.test"):
+    with pytest.raises(ConfigError, match=r"vendor_domains.*northwind\.test"):
         load_config(write(tmp_path, raw))
     raw["agency"]["vendor_domains"] = ["printshop.test"]
     config = load_config(write(tmp_path, raw))
