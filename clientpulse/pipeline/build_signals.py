@@ -1,4 +1,5 @@
-"""Build the signals: config tables → SQL models → quality gate → analyst snapshot."""
+"""Build the signals: config tables and SLA inputs → SQL models → quality gate (a failure
+queues an ops alert) → analyst snapshot."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import duckdb
 from clientpulse.config import AgencyConfig, CrmSource
 from clientpulse.pipeline.config_tables import load_config_tables
 from clientpulse.pipeline.email_sla_inputs import load_email_sla_inputs
+from clientpulse.pipeline.quality_alert import enqueue_quality_alert
 from clientpulse.pipeline.runlog import run_step
 from transforms.runner import build
-from warehouse.db import open_writer
-from warehouse.quality import run_gate
+from warehouse.db import open_writer, transaction
+from warehouse.quality import describe_failure, run_gate
 from warehouse.snapshot import publish_snapshot
 
 
@@ -60,15 +62,21 @@ def build_models(con: duckdb.DuckDBPyConnection, config: AgencyConfig, as_of: da
     return stats
 
 
+def gate_and_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id: str) -> list[str]:
+    """Run the quality gate; if it fails, queue one Slack alert to ops for this run."""
+    failures = [describe_failure(r) for r in run_gate(con, run_id) if not r.success]
+    if failures:
+        with transaction(con):
+            enqueue_quality_alert(con, config, run_id, failures)
+    return failures
+
+
 def build_signals(config: AgencyConfig, as_of: datetime, run_id: str) -> dict[str, Any]:
     """Rebuild every model as of `as_of`, gate the result, publish the snapshot."""
     with open_writer(config.warehouse.path) as con:
         with run_step(con, run_id, "build_signals") as stats:
             stats.update(build_models(con, config, as_of))
-            failures = [r for r in run_gate(con, run_id) if not r.success]
-            stats["quality_failures"] = [
-                f"{r.table}: {r.expectation} on {r.column}" for r in failures
-            ]
+            stats["quality_failures"] = gate_and_alert(con, config, run_id)
             stats["at_risk_clients"] = con.execute(
                 "SELECT count(*) FROM marts.client_health WHERE at_risk"
             ).fetchone()[0]
