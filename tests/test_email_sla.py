@@ -100,6 +100,11 @@ MESSAGES = [
     reply("k1r", ANNA, [ACME], kyiv(11, 2, 11), "k1"),
     reply("k2", ACME, [ANNA], kyiv(11, 12, 10), "k1r", refs=["k1"]),
     reply("k2r", ANNA, [ACME], kyiv(11, 12, 10, 45), "k2", refs=["k1", "k1r"]),
+    # 14. A segment the agency opened (acme), Thu 26 Nov: Anna writes at 10:00, the client
+    #     answers at 11:00, Anna replies at 11:30: the client's wait is a next reply
+    message("q0", ANNA, [ACME], kyiv(11, 26, 10), subject="Invoice"),
+    reply("q1", ACME, [ANNA], kyiv(11, 26, 11), "q0", subject="Re: Invoice"),
+    reply("q1r", ANNA, [ACME], kyiv(11, 26, 11, 30), "q1", refs=["q0"], subject="Re: Invoice"),
     # 13. A freemail address known only as a CRM contact of acme's company: Fri 20 Nov
     #     10:00 → 10:20; a vendor and an unknown freemail sender are not clients
     message("j1", "jane.acme@gmail.com", [ANNA], kyiv(11, 20, 10)),
@@ -138,6 +143,8 @@ EXPECTED = [
     ("acme", "m1", "next_reply", "m2", "m4r", ANNA, 240.0, 240.0, 1440.0, "achieved"),
     # 5. Tue 10-18 = 480 + Wed 540 + Thu 09-12 = 180 → 1200; calendar 2 d 2 h = 3000
     ("acme", "n1", "first_reply", "n1", "n1r", ANNA, 1200.0, 3000.0, 1440.0, "achieved"),
+    # 14. 11:00 → 11:30 = 30
+    ("acme", "q0", "next_reply", "q1", "q1r", ANNA, 30.0, 30.0, 1440.0, "achieved"),
     # 3. 17:00 → 18:00 = 60 (clipped at closing); calendar 17:00 → 21:30 = 270
     ("acme", "o1", "first_reply", "o1", "o1r", ANNA, 60.0, 270.0, 1440.0, "achieved"),
     # 11. 14:00 → 15:00 = 60; after the subject change 16:00 → 17:00 = 60, same thread
@@ -243,7 +250,8 @@ def test_weekly_rollup_by_hand(built):
         # week of 23 Nov: cc1 180, s1 60, o1 60, f1 120 answered; s9 breached, unanswered
         # → median of (60, 60, 120, 180) = 90, P90 = 120 + 0.7 × 60 = 162
         ("acme", "2026-W48", "first_reply", 5, 4, 1, 0, 0, 0.8, 90.0, 162.0),
-        ("acme", "2026-W48", "next_reply", 1, 1, 0, 0, 0, 1.0, 60.0, 60.0),
+        # s2 60 and q1 30 → median 45, P90 30 + 0.9 × 30 = 57
+        ("acme", "2026-W48", "next_reply", 2, 2, 0, 0, 0, 1.0, 45.0, 57.0),
         # week of 30 Nov: t1 60; the thanks needs no reply and leaves compliance out
         ("acme", "2026-W49", "first_reply", 1, 1, 0, 0, 0, 1.0, 60.0, 60.0),
         ("acme", "2026-W49", "next_reply", 1, 0, 0, 0, 1, None, None, None),

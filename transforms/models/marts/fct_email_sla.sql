@@ -1,8 +1,10 @@
 -- One row per SLA measurement (the warehouse contract; see the README data dictionary).
 -- Per conversation (JWZ thread) and client, messages split into segments where nothing
 -- moved for `segment_gap_days`. Inbound messages between two agency replies form one
--- wait, measured from its oldest message that is not a closing one (thanks/ack): the
--- segment's first wait is `first_reply`, every later one `next_reply`. The wait ends at
+-- wait, measured from its oldest message that is not a closing one (thanks/ack). The
+-- wait that opens a segment is `first_reply`; every wait after an agency message in the
+-- segment is `next_reply` (so in a segment the agency opened, as in Zendesk's outbound
+-- tickets, the client's answers wait for a next reply, not a first one). The wait ends at
 -- the next human message from an agency address to that client (staging.email_messages
 -- direction 'outbound': auto-replies and internal-only mail never end it).
 -- Durations run to the reply, or to as_of while unanswered; business minutes are the
@@ -73,9 +75,7 @@ waits AS (
 replied AS (
     SELECT
         w.*,
-        CASE WHEN w.wait_no = min(w.wait_no) OVER (
-            PARTITION BY w.conversation_id, w.client_id, w.segment_no
-        ) THEN 'first_reply' ELSE 'next_reply' END AS metric,
+        CASE WHEN w.wait_no = 0 THEN 'first_reply' ELSE 'next_reply' END AS metric,
         r.ref AS reply_message_id,
         r.sent_at AS replied_at,
         r.from_addr AS responder,
