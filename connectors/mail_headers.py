@@ -529,7 +529,12 @@ _text = lru_cache(maxsize=16384)(header_text)
 
 @lru_cache(maxsize=16384)
 def _addresses(raw: RawValue) -> tuple[str, ...]:
-    return tuple(address for _, address in parse_addresses(unfold(raw)))
+    """Lower-cased addresses only: recipients' display names are never decoded."""
+    return _bare_addresses(unfold(raw))
+
+
+def _bare_addresses(text: str) -> tuple[str, ...]:
+    return tuple(address.lower() for _, address in _split_addresses(text) if address)
 
 
 @lru_cache(maxsize=4096)
@@ -562,7 +567,7 @@ def _address_list(values: list[RawValue] | None) -> list[str]:
         return []
     if len(values) == 1:
         return list(_addresses(values[0]))
-    return [address for _, address in parse_addresses(", ".join(map(unfold, values)))]
+    return list(_bare_addresses(", ".join(map(unfold, values))))
 
 
 def _fallback_key(from_addr: str, date_text: str, subject: str | None, to: list[str]) -> str:

@@ -33,7 +33,7 @@ from connectors.mail_headers import (
 from connectors.mbox import iter_mbox
 
 NO_VALUE = object()  # the stdlib raised: nothing to compare
-CORPUS_SIZE = 2500
+CORPUS_SIZE = 10_000
 
 
 # -- the reference ------------------------------------------------------------------------
