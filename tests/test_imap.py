@@ -264,6 +264,25 @@ def test_ingest_writes_one_record_per_message_across_folders_and_mailboxes(
     )
 
 
+def test_a_failed_run_keeps_what_it_committed_and_the_next_resumes(
+    dovecot: Dovecot, user: str, tmp_path: Path
+) -> None:
+    append(dovecot, user, "INBOX", *(message(n) for n in range(1, 6)))
+    box = {"connection_id": "c", "mailbox": user, "folders": ["INBOX", "Later"]}
+    config = imap_config(tmp_path, [{**box, "batch_size": 2}])
+    with pytest.raises(ConnectorError, match="EXAMINE Later"):
+        ingest_mailboxes(config, "run-1", lambda _: login(dovecot, user))
+    # INBOX's three batches were committed with their cursor before "Later" failed.
+    assert rows(config, "SELECT count(*) FROM raw.email_messages") == [(5,)]
+    (cursor,) = rows(config, f"SELECT value FROM ops.cursors WHERE scope = '{user}:INBOX'")[0]
+    assert json.loads(cursor)["last_uid"] == 5
+
+    append(dovecot, user, "Later", message(6))
+    stats = ingest_mailboxes(config, "run-2", lambda _: login(dovecot, user))
+    assert (stats["imap_fetches"], stats["messages"]) == (1, 1)
+    assert rows(config, "SELECT count(*) FROM raw.email_messages") == [(6,)]
+
+
 def test_ingest_needs_logins_when_imap_is_configured(tmp_path: Path) -> None:
     config = imap_config(tmp_path, [{"connection_id": "imap_x", "mailbox": "a@agency.test"}])
     with pytest.raises(ValueError, match="IMAP login"):
