@@ -20,7 +20,7 @@ import imaplib
 import json
 import re
 import ssl
-from base64 import b64decode
+from base64 import b64decode, b64encode
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -288,12 +288,26 @@ def decode_modified_utf7(text: str) -> str:
     return "".join(out)
 
 
+def encode_modified_utf7(text: str) -> str:
+    """A folder name as IMAP commands carry it (RFC 3501 §5.1.3)."""
+    out = []
+    for plain, other in re.findall(r"([ -~]+)|([^ -~]+)", text):
+        if plain:
+            out.append(plain.replace("&", "&-"))
+        else:
+            encoded = b64encode(other.encode("utf-16-be")).decode().rstrip("=")
+            out.append("&" + encoded.replace("/", ",") + "-")
+    return "".join(out)
+
+
 def _list_name(line: bytes) -> str:
     found = _LIST_NAME.search(line)
     if found is None:
         raise ConnectorError(f"unreadable LIST line {line!r}")
-    return _unquote(found[1]) if found[1] is not None else found[2].decode()
+    name = _unquote(found[1]) if found[1] is not None else found[2].decode()
+    return decode_modified_utf7(name)
 
 
 def _quoted(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = encode_modified_utf7(folder).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

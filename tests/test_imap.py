@@ -24,6 +24,7 @@ from connectors.imap import (
     ImapLogin,
     ImapMailboxReader,
     decode_modified_utf7,
+    encode_modified_utf7,
     fetch_records,
     uid_ranges,
 )
@@ -69,9 +70,11 @@ def message(n: int, **headers: str | None) -> bytes:
 
 
 def append(dovecot: Dovecot, user: str, folder: str, *messages: bytes) -> None:
+    """APPEND `messages` to `folder` (a Unicode name), creating it unless it is INBOX."""
+    folder = f'"{encode_modified_utf7(folder)}"'
     imap = dovecot.client(user)
     try:
-        if folder != "INBOX":
+        if folder != '"INBOX"':
             imap.create(folder)
         for raw in messages:
             received = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
@@ -184,6 +187,14 @@ def test_a_new_uidvalidity_reads_the_folder_again(dovecot: Dovecot, user: str) -
     assert batches[0].cursor.last_uid == 3
     assert reader.requested == [("Clients", "1:3")]
     assert len(batches[0].items) == 3
+
+
+def test_a_folder_with_a_non_ascii_name(dovecot: Dovecot, user: str) -> None:
+    append(dovecot, user, "Клиенты ACME", message(1))
+    items, _, requested = sync(dovecot, user, "Клиенты ACME", None)
+    assert [item.message_key for item in items] == ["m1@acme.test"]
+    assert requested == [("Клиенты ACME", "1")]
+    assert "/Клиенты ACME;UIDVALIDITY=" in items[0].source_ref
 
 
 def test_gmail_all_mail_needs_the_gmail_extension(dovecot: Dovecot, user: str) -> None:
@@ -316,3 +327,6 @@ def test_uid_sets_and_modified_utf7() -> None:
     assert uid_ranges([1, 2, 3, 7, 9, 10]) == "1:3,7,9:10"
     assert uid_ranges([4]) == "4"
     assert decode_modified_utf7("Sent &- Archive") == "Sent & Archive"
+    for name in ("Клиенты ACME & Co", "[Gmail]/Вся почта", "日本語", "plain"):
+        assert decode_modified_utf7(encode_modified_utf7(name)) == name
+    assert encode_modified_utf7("Клиенты") == "&BBoEOwQ4BDUEPQRCBEs-"
