@@ -85,6 +85,9 @@ READ_FIELDS = (
     *("x-autorespond", "return-path", "content-type", "x-gmail-labels", "x-gm-thrid"),
 )
 _READ_KEYS = {**{n: n for n in READ_FIELDS}, **{n.encode(): n for n in READ_FIELDS}}
+# The spellings mail mostly uses, so that most names are found without lower-casing.
+_READ_KEYS.update({"-".join(p.capitalize() for p in n.split("-")).encode(): n for n in READ_FIELDS})
+_READ_KEYS.update({b"Message-ID": "message-id", b"X-GM-THRID": "x-gm-thrid", b"List-ID": "list-id"})
 
 
 def _fields_pattern(name: bytes) -> re.Pattern[bytes]:
@@ -512,14 +515,17 @@ _BOUNCE_SENDERS = frozenset({"mailer-daemon", "postmaster"})
 def _collect(headers: HeaderFields) -> dict[str, list[RawValue]]:
     """Raw values of the fields a record reads, by lower-case name, in message order."""
     found: dict[str, list[RawValue]] = {}
-    for name, value in headers.items() if isinstance(headers, Mapping) else headers:
-        key = _READ_KEYS.get(name.lower())
+    pairs = headers if isinstance(headers, list) or not isinstance(headers, Mapping) else None
+    get = _READ_KEYS.get
+    for name, value in headers.items() if pairs is None else pairs:
+        key = get(name) or get(name.lower())
         if key is None:
             continue
-        if key in found:
-            found[key].append(value)
-        else:
+        values = found.get(key)
+        if values is None:
             found[key] = [value]
+        else:
+            values.append(value)
     return found
 
 
