@@ -122,9 +122,14 @@ class MboxFile(_Model):
 
 
 class ImapMailbox(_Model):
+    """One IMAP mailbox; host, port and login come from Airflow Connection `connection_id`."""
+
     connection_id: str
     mailbox: Email
-    folders: list[str] = ["INBOX"]
+    folders: list[str] = Field(["INBOX"], min_length=1)
+    # Gmail: read only the All Mail folder, labels from X-GM-LABELS (`folders` unused).
+    all_mail: bool = False
+    batch_size: int = Field(500, gt=0, le=10000)
 
 
 class MailboxSource(_Model):
