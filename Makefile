@@ -12,7 +12,7 @@ OUT        ?= out
 export GX_ANALYTICS_ENABLED := false
 export UV_PYTHON := 3.11
 
-.PHONY: help setup demo test smoke bench run lint clean
+.PHONY: help setup dovecot demo test smoke bench run lint clean
 
 help:
 	@echo "make demo   set up, start the sandbox, run every DAG once through Airflow, print the outputs"
@@ -35,7 +35,14 @@ setup: $(VENV)/.synced
 demo: setup
 	$(PY) -m sandbox.demo --out $(OUT)/demo
 
-test: setup
+# The IMAP tests run against a real Dovecot: installed from Debian packages when missing.
+dovecot:
+	@command -v dovecot >/dev/null || test -x /usr/sbin/dovecot || { \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends dovecot-imapd \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends dovecot-imapd; }; }
+
+test: setup dovecot
 	$(PY) -m pytest
 
 smoke: setup

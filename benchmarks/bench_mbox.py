@@ -1,18 +1,20 @@
 """mbox ingest benchmark: `connectors.mbox.iter_mbox` against Python's `mailbox` module.
 
-    python -m benchmarks.bench_mbox [--messages N] [--baseline-messages M] [--workers W]
+    python -m benchmarks.bench_mbox [--sizes N,N,N] [--baseline-messages M] [--workers W]
 
-Generates (once, cached under out/bench/) a Takeout-style mbox of N messages with
+Generates (once, cached under out/bench/) Takeout-style mboxes of each size with
 `benchmarks.corpus`, then runs each side in its own subprocess so that peak memory
 (`ru_maxrss`) is not polluted by the others:
 
-- ours: every message through `iter_mbox` (worker processes' peaks are added);
-- baseline: `mailbox.mbox` reading messages and the same header fields, over the first
-  M messages plus their share of indexing the file (it is an order of magnitude
-  slower; its rate is what counts);
-- read: reading the file in 1 MiB chunks, the memory floor of any reader.
+- ours: every message of each file through `iter_mbox`; peak RSS is the process
+  tree's (the parent's plus each worker's, taking the largest worker for all);
+- baseline: `mailbox.mbox` reading messages and the same header fields from the
+  smallest file, over its first M messages plus their share of indexing the file (it
+  is an order of magnitude slower; its rate is what counts);
+- read: reading the smallest file in 1 MiB chunks, the memory floor of any reader.
 
-The last two lines are the machine-readable results.
+The BENCH lines come last: the rate and ratio on the smallest file, the rate on the
+largest, and peak RSS per size against the smallest (flat memory: ratio near 1).
 """
 
 from __future__ import annotations
@@ -116,7 +118,7 @@ def run_side(side: str, path: Path, workers: int | None, limit: int) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument("--sizes", default="100000,300000,1000000")
     parser.add_argument("--baseline-messages", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=None, help="default: iter_mbox's choice")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
@@ -127,33 +129,50 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(measure(args.measure, args.path, args.workers, args.baseline_messages)))
         return
 
-    path = corpus_path(args.cache_dir, args.messages)
-    size_mb = path.stat().st_size / 2**20
-    print(f"corpus: {path} ({args.messages} messages, {size_mb:.0f} MiB)")
-    read = run_side("read", path, args.workers, args.baseline_messages)
-    baseline = run_side("mailbox", path, args.workers, args.baseline_messages)
-    ours = run_side("ours", path, args.workers, args.baseline_messages)
-    if ours["messages"] != args.messages:
-        raise SystemExit(f"iter_mbox yielded {ours['messages']} items for {args.messages}")
-    ours_rate = ours["messages"] / ours["seconds"]
-    baseline_rate = baseline["messages"] / baseline["seconds"]
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+    paths = {size: corpus_path(args.cache_dir, size) for size in sizes}
+    smallest = paths[sizes[0]]
+    read = run_side("read", smallest, args.workers, args.baseline_messages)
+    baseline = run_side("mailbox", smallest, args.workers, args.baseline_messages)
     print(f"read file:   {read['seconds']:.2f}s, peak {read['peak_rss_mb']:.1f} MB")
     print(
-        f"mailbox:     {baseline['messages']} messages in {baseline['seconds']:.2f}s, "
-        f"peak {baseline['peak_rss_mb']:.1f} MB"
+        f"mailbox:     first {baseline['messages']} of {sizes[0]} messages in "
+        f"{baseline['seconds']:.2f}s, peak {baseline['peak_rss_mb']:.1f} MB"
+    )
+    ours = {}
+    for size, path in paths.items():
+        ours[size] = run_side("ours", path, args.workers, args.baseline_messages)
+        if ours[size]["messages"] != size:
+            raise SystemExit(f"iter_mbox yielded {ours[size]['messages']} items for {size}")
+        print(
+            f"iter_mbox:   {size} messages ({path.stat().st_size / 2**20:.0f} MiB) in "
+            f"{ours[size]['seconds']:.2f}s, peak {ours[size]['peak_rss_mb']:.1f} MB "
+            f"(workers={args.workers or 'auto'})"
+        )
+    small, large = ours[sizes[0]], ours[sizes[-1]]
+    baseline_rate = baseline["messages"] / baseline["seconds"]
+    small_rate = small["messages"] / small["seconds"]
+    large_rate = large["messages"] / large["seconds"]
+    print(
+        f"BENCH mbox_ingest {small_rate:.0f} msgs/s baseline={baseline_rate:.0f} "
+        f"ratio={small_rate / baseline_rate:.2f} "
+        f"(file of {sizes[0]}; mailbox on its first {baseline['messages']})"
     )
     print(
-        f"iter_mbox:   {ours['messages']} messages in {ours['seconds']:.2f}s, "
-        f"peak {ours['peak_rss_mb']:.1f} MB (workers={args.workers or 'auto'})"
+        f"BENCH mbox_ingest_{sizes[-1]} {large_rate:.0f} msgs/s baseline={baseline_rate:.0f} "
+        f"ratio={large_rate / baseline_rate:.2f} (mailbox measured on the {sizes[0]} file)"
     )
+    floor = read["peak_rss_mb"]
     print(
-        f"BENCH mbox_ingest {ours_rate:.0f} msgs/s baseline={baseline_rate:.0f} "
-        f"ratio={ours_rate / baseline_rate:.2f}"
+        f"BENCH mbox_ingest_peak_rss_floor {small['peak_rss_mb']:.1f} MB baseline={floor:.1f} "
+        f"ratio={small['peak_rss_mb'] / floor:.2f} (ours on {sizes[0]} against reading the file)"
     )
-    print(
-        f"BENCH mbox_ingest_peak_rss {ours['peak_rss_mb']:.1f} MB "
-        f"baseline={read['peak_rss_mb']:.1f} ratio={ours['peak_rss_mb'] / read['peak_rss_mb']:.2f}"
-    )
+    for size in sizes[1:]:
+        peak = ours[size]["peak_rss_mb"]
+        print(
+            f"BENCH mbox_ingest_peak_rss_{size} {peak:.1f} MB baseline={small['peak_rss_mb']:.1f} "
+            f"ratio={peak / small['peak_rss_mb']:.2f} (against {sizes[0]} messages)"
+        )
 
 
 if __name__ == "__main__":

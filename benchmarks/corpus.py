@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -326,7 +327,7 @@ def mutate(entry: bytes, rng: random.Random) -> bytes:
     """Damage the header block of one mbox entry (its From line stays intact)."""
     first_line, _, rest = entry.partition(b"\n")
     head, blank, body = rest.partition(b"\n\n")
-    kind = rng.randrange(8)
+    kind = rng.randrange(14)
     if kind == 0:  # truncated in the middle of the headers
         head, blank, body = head[: rng.randrange(len(head) + 1)], b"", b""
     elif kind == 1:  # random bytes
@@ -360,12 +361,69 @@ def mutate(entry: bytes, rng: random.Random) -> bytes:
         )
     elif kind == 6:  # lone CRs as line ends
         head = head.replace(b"\n", b"\r", rng.randint(1, 3))
-    else:  # reordered lines (a continuation may come first)
+    elif kind == 7:  # reordered lines (a continuation may come first)
         lines = head.split(b"\n")
         rng.shuffle(lines)
         head = b"\n".join(lines)
+    elif kind == 8:  # an odd Date
+        head = _replace_field(head, b"Date", rng.choice(_ODD_DATES))
+    elif kind == 9:  # a header left out
+        head = _replace_field(head, rng.choice(_NAMES), None)
+    elif kind == 10:  # folded again at random spaces, with spaces or tabs
+        head = re.sub(rb" (?=\S)", lambda m: rng.choice((b" ", b" ", b"\n ", b"\n\t")), head)
+    elif kind == 11:  # From_ lines in the body, quoted (mboxrd) and not
+        body = b"From the start\n>From quoted\n>>From twice\n" + body
+    elif kind == 12:  # CRLF line ends throughout
+        first_line, head = first_line + b"\r", head.replace(b"\n", b"\r\n")
+        blank, body = blank.replace(b"\n", b"\r\n"), body.replace(b"\n", b"\r\n")
+    else:  # an encoded Subject or sender name, possibly split mid-character
+        text = rng.choice(("Привет, мир", "Счёт № 5 — оплачен", "Zoë's café"))
+        charset = rng.choice(("koi8-r", "windows-1251", "utf-8", "UTF-8", "iso-8859-5"))
+        data = text.encode(charset, "replace")
+        cut = rng.randrange(1, len(data))
+        words = [_raw_word(part, charset, rng.choice("BQ")) for part in (data[:cut], data[cut:])]
+        value = rng.choice((b" ", b"\n ", b"")).join(words)
+        if rng.random() < 0.5:
+            head = _replace_field(head, b"Subject", b"Re: " + value)
+        else:
+            head = _replace_field(head, b"From", value + b" <x@client.example>")
     out = first_line + b"\n" + head + blank + body
     return out if out.endswith(b"\n") else out + b"\n"
+
+
+_NAMES = (b"From", b"Date", b"Message-ID", b"To", b"Subject", b"References")
+_ODD_DATES = (
+    b"Mon, 5 Feb 2024 10:00:00",
+    b"05 Feb 24 10:00 +0300",
+    b"Mon, 31 Feb 2024 10:00:00 +0300",
+    b"2024-02-05T10:00:00Z",
+    b"Mon, 05 Feb 2024 10:00:00 EST",
+    b"Mon, 05 Feb 2024 25:61:00 +0300",
+    b"",
+    b"Mon, 05 Feb 2024 10:00:00 +2400",
+    b"   Tue,  6 Feb 2024 1:2:3 -0000 (comment)",
+    b"Tue, 06 Feb 2024 10:00:00 +0300\n (folded comment)",
+    b"Di, 06 Feb 2024 10:00:00 +0100",
+    b"Tue, 06 feb 2024 10:00:00 +0100",
+)
+
+
+def _replace_field(head: bytes, name: bytes, value: bytes | None) -> bytes:
+    """`head` with field `name` (and its continuation lines) set to `value` or removed."""
+    pattern = re.compile(rb"(?im)^" + re.escape(name) + rb":.*(?:\n[ \t].*)*(?:\n|\Z)")
+    line = b"" if value is None else name + b": " + value + b"\n"
+    replaced, count = pattern.subn(lambda _: line, head, count=1)
+    return replaced if count else head + b"\n" + line.rstrip(b"\n")
+
+
+def _raw_word(data: bytes, charset: str, encoding: str) -> bytes:
+    if encoding == "B":
+        payload = base64.b64encode(data)
+    else:
+        payload = b"".join(
+            bytes([c]) if 33 <= c < 127 and c not in b"=?_" else b"=%02X" % c for c in data
+        )
+    return b"=?" + charset.encode() + b"?" + encoding.encode() + b"?" + payload + b"?="
 
 
 def write_fuzzed_mbox(path: Path, count: int, *, seed: int = 11) -> Path:

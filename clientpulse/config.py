@@ -40,6 +40,17 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 Domain = Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z0-9-]+$")]
 Email = Annotated[str, Field(pattern=r"^[^@\s<>]+@[a-z0-9.-]+\.[a-z0-9-]+$")]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+# Public mail providers: an address there names a person, not a company, so it maps to
+# a client only as a known contact address. `agency.freemail_domains` adds to the list.
+FREEMAIL_DOMAINS: tuple[str, ...] = (
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+    "yahoo.com", "icloud.com", "me.com", "aol.com", "gmx.com", "gmx.de", "proton.me",
+    "protonmail.com", "zoho.com", "mail.ru", "inbox.ru", "list.ru", "bk.ru", "rambler.ru",
+    "yandex.ru", "yandex.ua", "yandex.com", "yandex.by", "yandex.kz", "ya.ru",
+    "ukr.net", "i.ua", "meta.ua", "email.ua", "bigmir.net",
+)  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -75,10 +86,12 @@ class BusinessHours(_Model):
 class Agency(_Model):
     name: str
     timezone: str
-    holiday_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    holiday_country: CountryCode  # public holidays from the `holidays` library
     business_hours: BusinessHours = BusinessHours()
     internal_domains: list[Domain] = Field(min_length=1)
-    days_off: list[date] = []
+    vendor_domains: list[Domain] = []  # suppliers: their mail is neither inbound nor a reply
+    freemail_domains: list[Domain] = []  # added to FREEMAIL_DOMAINS
+    days_off: list[date] = []  # agency days off (dates on each SLA calendar)
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -109,9 +122,14 @@ class MboxFile(_Model):
 
 
 class ImapMailbox(_Model):
+    """One IMAP mailbox; host, port and login come from Airflow Connection `connection_id`."""
+
     connection_id: str
     mailbox: Email
-    folders: list[str] = ["INBOX"]
+    folders: list[str] = Field(["INBOX"], min_length=1)
+    # Gmail: read only the All Mail folder, labels from X-GM-LABELS (`folders` unused).
+    all_mail: bool = False
+    batch_size: int = Field(500, gt=0, le=10000)
 
 
 class MailboxSource(_Model):
@@ -170,14 +188,45 @@ class Delivery(_Model):
     email: EmailDelivery
 
 
+def _check_pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    return value
+
+
+Pattern = Annotated[str, AfterValidator(_check_pattern)]
+
+
 class SlaTarget(_Model):
     first_reply_business_hours: float = Field(gt=0)
+    next_reply_business_hours: float | None = Field(None, gt=0)  # default: the first-reply one
+
+    def minutes(self) -> dict[str, float]:
+        """Target per metric, in business minutes."""
+        first = self.first_reply_business_hours
+        return {
+            "first_reply": first * 60,
+            "next_reply": (self.next_reply_business_hours or first) * 60,
+        }
+
+
+# A closing message needs no reply: its whole subject, after Re:/Fwd: prefixes, is thanks
+# or an acknowledgement (headers only, so the body cannot be read; see the README).
+CLOSING_SUBJECT = (
+    r"(?i)\s*(many |big )?(thanks|thank you|thx|ty|got it|received|noted|ok|okay|great|perfect)"
+    r"( you| so much| a lot)?[\s!.,)]*|\s*(спасибо|спасибі|дякую|благодарю|получили|отримали"
+    r"|принято|прийнято|ок)[\s!.,)]*"
+)
 
 
 class SlaPolicies(_Model):
     default_tier: Identifier
     tiers: dict[Identifier, SlaTarget] = Field(min_length=1)
-    prospect: SlaTarget
+    prospect: SlaTarget  # for clients whose lifecycle stage (marts.dim_client) is prospect
+    segment_gap_days: float = Field(7, gt=0)  # a conversation silent this long starts anew
+    closing_subject: Pattern = CLOSING_SUBJECT
 
     @model_validator(mode="after")
     def _default_tier_exists(self) -> SlaPolicies:
@@ -203,17 +252,6 @@ class Lifecycle(_Model):
         if self.honeymoon_days >= self.support_after_days:
             raise ValueError("honeymoon_days must be less than support_after_days")
         return self
-
-
-def _check_pattern(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from exc
-    return value
-
-
-Pattern = Annotated[str, AfterValidator(_check_pattern)]
 
 
 class RelationshipFacts(_Model):
@@ -360,6 +398,9 @@ class Client(_Model):
     stage: Literal["prospect", "customer"] = "customer"
     contact_cadence_days: int = Field(7, ge=1)
     timezone: str | None = None
+    business_hours: BusinessHours | None = None  # else the agency's
+    holiday_country: CountryCode | None = None  # else the agency's
+    sla: SlaTarget | None = None  # overrides the tier and prospect targets
     # The yearly marketing budget (share of wallet) where the CRM does not hold it.
     annual_marketing_budget: float | None = Field(None, gt=0)
     segment_inputs: dict[str, float] = {}  # segmentation input values the CRM does not hold
@@ -407,7 +448,25 @@ class AgencyConfig(_Model):
             clash = internal.intersection(client.email_domains)
             if clash:
                 raise ValueError(f"{where}.email_domains: {sorted(clash)} is an internal domain")
+            freemail = set(self.freemail_domains()).intersection(client.email_domains)
+            if freemail:
+                raise ValueError(
+                    f"{where}.email_domains: {sorted(freemail)} is a freemail domain; "
+                    "list the client's addresses there under contact_addresses"
+                )
+        vendor_clash = set(self.agency.vendor_domains) & (
+            internal | {d for c in self.clients for d in c.email_domains}
+        )
+        if vendor_clash:
+            raise ValueError(
+                f"agency.vendor_domains: {sorted(vendor_clash)} is also an internal or a "
+                "client domain"
+            )
         return self
+
+    def freemail_domains(self) -> list[str]:
+        """The built-in freemail providers plus `agency.freemail_domains`."""
+        return sorted(set(FREEMAIL_DOMAINS) | set(self.agency.freemail_domains))
 
     def client(self, client_id: str) -> Client:
         for client in self.clients:
@@ -418,12 +477,17 @@ class AgencyConfig(_Model):
     def manager(self, manager_id: str) -> AccountManager:
         return next(m for m in self.account_managers if m.id == manager_id)
 
-    def first_reply_target_minutes(self, client: Client) -> float:
-        """Target in business minutes: the prospect policy, else the client's tier."""
-        if client.stage == "prospect":
-            return self.sla_policies.prospect.first_reply_business_hours * 60
-        tier = client.tier or self.sla_policies.default_tier
-        return self.sla_policies.tiers[tier].first_reply_business_hours * 60
+    def sla_targets(self, client: Client) -> dict[str, tuple[float, float]]:
+        """Metric → (customer, prospect) target in business minutes. A client's own `sla`
+        overrides both; otherwise its tier (or the default tier) and the prospect policy.
+        Which one applies is decided from the lifecycle stage when the marts are built."""
+        policies = self.sla_policies
+        if client.sla is not None:
+            own = client.sla.minutes()
+            return {metric: (minutes, minutes) for metric, minutes in own.items()}
+        tier = policies.tiers[client.tier or policies.default_tier].minutes()
+        prospect = policies.prospect.minutes()
+        return {metric: (tier[metric], prospect[metric]) for metric in tier}
 
 
 def _unique(key: str, values: list[str]) -> None:

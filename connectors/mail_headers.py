@@ -85,6 +85,9 @@ READ_FIELDS = (
     *("x-autorespond", "return-path", "content-type", "x-gmail-labels", "x-gm-thrid"),
 )
 _READ_KEYS = {**{n: n for n in READ_FIELDS}, **{n.encode(): n for n in READ_FIELDS}}
+# The spellings mail mostly uses, so that most names are found without lower-casing.
+_READ_KEYS.update({"-".join(p.capitalize() for p in n.split("-")).encode(): n for n in READ_FIELDS})
+_READ_KEYS.update({b"Message-ID": "message-id", b"X-GM-THRID": "x-gm-thrid", b"List-ID": "list-id"})
 
 
 def _fields_pattern(name: bytes) -> re.Pattern[bytes]:
@@ -512,19 +515,51 @@ _BOUNCE_SENDERS = frozenset({"mailer-daemon", "postmaster"})
 def _collect(headers: HeaderFields) -> dict[str, list[RawValue]]:
     """Raw values of the fields a record reads, by lower-case name, in message order."""
     found: dict[str, list[RawValue]] = {}
-    for name, value in headers.items() if isinstance(headers, Mapping) else headers:
-        key = _READ_KEYS.get(name.lower())
+    pairs = headers if isinstance(headers, list) or not isinstance(headers, Mapping) else None
+    get = _READ_KEYS.get
+    for name, value in headers.items() if pairs is None else pairs:
+        key = get(name) or get(name.lower())
         if key is None:
             continue
-        if key in found:
-            found[key].append(value)
-        else:
+        values = found.get(key)
+        if values is None:
             found[key] = [value]
+        else:
+            values.append(value)
     return found
 
 
+# Caches by raw value: senders, subjects, labels and flags repeat across a mailbox.
+_text = lru_cache(maxsize=16384)(header_text)
+
+
+@lru_cache(maxsize=16384)
+def _addresses(raw: RawValue) -> tuple[str, ...]:
+    """Lower-cased addresses only: recipients' display names are never decoded."""
+    return _bare_addresses(unfold(raw))
+
+
+def _bare_addresses(text: str) -> tuple[str, ...]:
+    return tuple(address.lower() for _, address in _split_addresses(text) if address)
+
+
+@lru_cache(maxsize=4096)
+def _sender(raw: RawValue) -> tuple[tuple[str | None, str], ...]:
+    return parse_addresses(unfold(raw))
+
+
+@lru_cache(maxsize=4096)
+def _labels(raw: RawValue) -> tuple[str, ...]:
+    return tuple(gmail_labels(header_text(raw)))
+
+
+@lru_cache(maxsize=1024)
+def _delivery_report(raw: RawValue) -> bool:
+    return _is_delivery_report(unfold(raw))
+
+
 def _optional_text(values: list[RawValue] | None) -> str | None:
-    return (header_text(values[0]) or None) if values else None
+    return (_text(values[0]) or None) if values else None
 
 
 def _first_id(values: list[RawValue] | None) -> str | None:
@@ -536,8 +571,9 @@ def _address_list(values: list[RawValue] | None) -> list[str]:
     """Addresses of every field given (a message may repeat To or Cc)."""
     if not values:
         return []
-    text = unfold(values[0]) if len(values) == 1 else ", ".join(map(unfold, values))
-    return [address for _, address in parse_addresses(text)]
+    if len(values) == 1:
+        return list(_addresses(values[0]))
+    return list(_bare_addresses(", ".join(map(unfold, values))))
 
 
 def _fallback_key(from_addr: str, date_text: str, subject: str | None, to: list[str]) -> str:
@@ -559,7 +595,7 @@ def normalize(
     senders = found.get("from")
     if not senders:
         return Rejected(source_ref, "From", "no From header")
-    sender = parse_addresses(unfold(senders[0]))
+    sender = _sender(senders[0])
     if not sender:
         return Rejected(source_ref, "From", "From header has no address")
     from_name, from_addr = sender[0]
@@ -567,7 +603,7 @@ def normalize(
     problems: list[str] = []
     to_addrs = _address_list(found.get("to"))
     subjects = found.get("subject")
-    subject = header_text(subjects[0]) if subjects else None
+    subject = _text(subjects[0]) if subjects else None
     dates = found.get("date")
     # Bytes outside ASCII are never part of a date: keep them from reading as digits.
     date_text = unfold(dates[0], "ascii").strip() if dates else ""
@@ -615,8 +651,8 @@ def normalize(
         x_autoreply="x-autoreply" in found or "x-autorespond" in found,
         return_path_null=bool(return_path) and "".join(unfold(return_path[0]).split()) == "<>",
         is_bounce=from_addr.partition("@")[0] in _BOUNCE_SENDERS
-        or (bool(content_type) and _is_delivery_report(unfold(content_type[0]))),
-        gmail_labels=gmail_labels(header_text(labels[0])) if labels else [],
+        or (bool(content_type) and _delivery_report(content_type[0])),
+        gmail_labels=list(_labels(labels[0])) if labels else [],
         gmail_thread_id=_optional_text(found.get("x-gm-thrid")),
         problems=problems,
     )

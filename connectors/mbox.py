@@ -1,27 +1,28 @@
 """Message records from mbox files (Google Takeout), reading headers only.
 
-The file is memory-mapped and scanned for `From ` separator lines and header-block
-ends with `find`; only header blocks are copied out and parsed, bodies are skipped
-without being decoded. Messages are split where `mailbox.mbox` splits them: at every
-line starting with `From ` (mboxrd quotes such body lines as `>From `). Pages already
-read are handed back to the kernel as the scan advances, so memory stays flat
-whatever the size of the file.
+The file is read with `pread` in bounded chunks and scanned for `From ` separator
+lines and header-block ends with `find`; only header blocks are parsed, bodies are
+skipped without being decoded. Messages are split where `mailbox.mbox` splits them: at
+every line starting with `From ` (mboxrd quotes such body lines as `>From `). At most
+one chunk plus one header window is held at a time, so memory stays flat whatever the
+size of the file.
 
-Large files are parsed by a few worker processes, each taking byte ranges cut at
-message boundaries; results come back in file order.
+Large files are parsed by a few worker processes. The file is cut into byte ranges
+by arithmetic alone; a range's messages are those whose From line starts in it, and
+each worker reads its ranges from the file itself. Results come back in file order.
 """
 
 from __future__ import annotations
 
+import gc
 import marshal
-import mmap
 import os
 import struct
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
@@ -38,8 +39,10 @@ from connectors.mail_headers import (
 SEPARATOR = b"\nFrom "
 # Real header blocks are a few KiB; one without an end this far in is not a message.
 MAX_HEADER_BYTES = 1 << 20
-# Mapped pages behind the scan are released in steps of this many bytes.
-RELEASE_STEP = 4 << 20
+# Bytes read per `pread`; with the header window, the most this holds at once.
+READ_BYTES = 4 << 20
+# Bytes read per step when looking for the next From line from an arbitrary offset.
+PROBE_BYTES = 64 << 10
 # Below this size a worker pool costs more to start than it saves.
 PARALLEL_MIN_BYTES = 48 << 20
 CHUNK_BYTES = 4 << 20
@@ -61,11 +64,13 @@ def iter_mbox(
     if workers is None:
         workers = default_workers(size)
     if workers > 1:
-        yield from _iter_parallel(path, mailbox, workers)
+        yield from _iter_parallel(path, mailbox, workers, size)
         return
-    with _mapped(path) as data:
-        if data is not None:
-            yield from _scan(data, str(path), mailbox, _first_message(data), len(data))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        yield from _scan(fd, str(path), mailbox, 0, size)
+    finally:
+        os.close(fd)
 
 
 def default_workers(size: int) -> int:
@@ -76,63 +81,76 @@ def default_workers(size: int) -> int:
     return max(1, min(MAX_WORKERS, cores or 1))
 
 
-@contextmanager
-def _mapped(path: Path) -> Iterator[mmap.mmap | None]:
-    """The file mapped read-only (None when empty: mmap refuses empty files)."""
-    with path.open("rb") as handle:
-        if not os.fstat(handle.fileno()).st_size:
-            yield None
-            return
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if hasattr(mmap, "MADV_SEQUENTIAL"):
-                data.madvise(mmap.MADV_SEQUENTIAL)
-            yield data
+def _next_message(fd: int, offset: int, size: int) -> int:
+    """File offset of the first From line starting at or after `offset` (`size` if none).
 
-
-def _first_message(data: mmap.mmap) -> int:
-    """Offset of the first From line; like `mailbox.mbox`, ignore anything before it."""
-    if data[:5] == b"From ":
-        return 0
-    found = data.find(SEPARATOR)
-    return len(data) if found == -1 else found + 1
+    Like `mailbox.mbox`, anything before the file's first From line is ignored.
+    """
+    if offset == 0:
+        if os.pread(fd, 5, 0) == b"From ":
+            return 0
+        offset = 1
+    overlap = len(SEPARATOR) - 1
+    position = offset - 1  # the separator's "\n" may sit just before `offset`
+    while position < size:
+        chunk = os.pread(fd, PROBE_BYTES, position)
+        found = chunk.find(SEPARATOR)
+        if found != -1:
+            return position + found + 1
+        if len(chunk) <= overlap:
+            break
+        position += len(chunk) - overlap
+    return size
 
 
 def _scan(
-    data: mmap.mmap, path: str, mailbox: str, start: int, stop: int
+    fd: int, path: str, mailbox: str, start: int, stop: int
 ) -> Iterator[MessageRecord | Rejected]:
-    """Items for the messages in [start, stop); `start` is at a From line."""
-    find = data.find
-    released = start
-    while start < stop:
-        following = find(SEPARATOR, start, stop)
-        end_of_message = stop if following == -1 else following + 1
-        source_ref = f"{path}:{start}"
-        line_end = find(b"\n", start, end_of_message)
-        if line_end == -1:
-            yield Rejected(source_ref, "headers", "no header fields before the body")
-        else:
-            end = header_end(data, line_end + 1, end_of_message)
-            if end - line_end > MAX_HEADER_BYTES:
-                reason = f"no end of the header block in its first {MAX_HEADER_BYTES} bytes"
-                yield Rejected(source_ref, "headers", reason)
-            else:
-                block = data[line_end + 1 : end]
-                yield record_from_block(
-                    block, mailbox=mailbox, source="mbox", source_ref=source_ref
-                )
-        start = end_of_message
-        if start - released >= RELEASE_STEP:
-            released = _release(data, released, start)
-    _release(data, released, stop)
+    """Items for the messages whose From line starts in [start, stop) of the file.
+
+    The last one may run past `stop`; it is read to its end (or the file's). `buffer`
+    holds the file from `base`; a message is parsed once the buffer reaches the next
+    separator, or holds a whole header window (then its body is skipped unread).
+    """
+    size = os.fstat(fd).st_size
+    position = _next_message(fd, start, size)
+    window = 2 * MAX_HEADER_BYTES + 2
+    base, buffer = position, b""
+    while position < stop:
+        at = position - base
+        following = buffer.find(SEPARATOR, at)
+        complete = following != -1 or base + len(buffer) >= size
+        if not complete and len(buffer) - at < window:
+            buffer = buffer[at:] + os.pread(fd, max(READ_BYTES, window), base + len(buffer))
+            base = position
+            continue
+        end_of_message = len(buffer) if following == -1 else following + 1
+        yield _item(buffer, at, end_of_message, f"{path}:{position}", mailbox, complete)
+        if following != -1:
+            position = base + following + 1
+        elif complete:
+            break
+        else:  # a message longer than the window: find its end without keeping it
+            position = _next_message(fd, base + len(buffer) - len(SEPARATOR) + 1, size)
+            base, buffer = position, b""
 
 
-def _release(data: mmap.mmap, released: int, upto: int) -> int:
-    """Drop mapped pages in [released, upto) from this process; they stay in the page cache."""
-    first = released - released % mmap.PAGESIZE
-    upto -= upto % mmap.PAGESIZE
-    if hasattr(mmap, "MADV_DONTNEED") and upto > first:
-        data.madvise(mmap.MADV_DONTNEED, first, upto - first)
-    return upto
+def _item(
+    data: bytes, start: int, end_of_message: int, source_ref: str, mailbox: str, complete: bool
+) -> MessageRecord | Rejected:
+    """The message at `start` (a From line); `complete` says `end_of_message` is its end."""
+    line_end = data.find(b"\n", start, end_of_message)
+    if line_end == -1 or line_end - start > MAX_HEADER_BYTES:
+        if not complete or line_end != -1:
+            reason = f"From line longer than {MAX_HEADER_BYTES} bytes"
+            return Rejected(source_ref, "headers", reason)
+        return Rejected(source_ref, "headers", "no header fields before the body")
+    end = header_end(data, line_end + 1, end_of_message)
+    if end - line_end > MAX_HEADER_BYTES or (end == end_of_message and not complete):
+        reason = f"no end of the header block in its first {MAX_HEADER_BYTES} bytes"
+        return Rejected(source_ref, "headers", reason)
+    block = data[line_end + 1 : end]
+    return record_from_block(block, mailbox=mailbox, source="mbox", source_ref=source_ref)
 
 
 # --- parallel parsing ---------------------------------------------------------------
@@ -145,12 +163,11 @@ def _release(data: mmap.mmap, released: int, upto: int) -> int:
 _LENGTH = struct.Struct("<Q")
 
 
-def _iter_parallel(path: Path, mailbox: str, workers: int) -> Iterator[MessageRecord | Rejected]:
+def _iter_parallel(
+    path: Path, mailbox: str, workers: int, size: int
+) -> Iterator[MessageRecord | Rejected]:
     """The items of `path`, parsed by `workers` processes, in file order."""
-    with _mapped(path) as data:
-        if data is None:
-            return
-        ranges = list(_ranges(data, CHUNK_BYTES))
+    ranges = [(start, min(start + CHUNK_BYTES, size)) for start in range(0, size, CHUNK_BYTES)]
     workers = min(workers, len(ranges))
     pool = [_Worker(path, mailbox, ranges[k::workers]) for k in range(workers)]
     try:
@@ -161,16 +178,6 @@ def _iter_parallel(path: Path, mailbox: str, workers: int) -> Iterator[MessageRe
     finally:
         for worker in pool:
             worker.close()
-
-
-def _ranges(data: mmap.mmap, step: int) -> Iterator[tuple[int, int]]:
-    """Consecutive [start, stop) ranges of about `step` bytes, each cut at a From line."""
-    start, size = _first_message(data), len(data)
-    while start < size:
-        following = data.find(SEPARATOR, start + step)
-        stop = size if following == -1 else following + 1
-        yield start, stop
-        start = stop
 
 
 class _Worker:
@@ -229,14 +236,18 @@ class _Worker:
 def _serve_ranges(path: str, mailbox: str) -> None:
     """Worker side: parse the ranges read from stdin, write each result to stdout."""
     ranges = marshal.loads(sys.stdin.buffer.read())  # noqa: S302 - from our parent
+    # Records hold no reference cycles: the cyclic collector would only cost time here.
+    gc.disable()
     out = sys.stdout.buffer
-    with _mapped(Path(path)) as data:
+    fd = os.open(path, os.O_RDONLY)
+    try:
         for start, stop in ranges:
-            items = [] if data is None else _scan(data, path, mailbox, start, stop)
-            packed = marshal.dumps([_pack(item) for item in items])
+            packed = marshal.dumps([_pack(item) for item in _scan(fd, path, mailbox, start, stop)])
             out.write(_LENGTH.pack(len(packed)))
             out.write(packed)
             out.flush()
+    finally:
+        os.close(fd)
 
 
 # Records travel as tuples (marshal is several times faster than pickling dataclasses),

@@ -1,4 +1,4 @@
-"""Transforms, quality gate and analyst snapshot.
+"""Transforms, quality gate and analyst snapshot; a failed gate alerts the ops channel.
 
 Runs when any ingest DAG updates its asset, and daily at 06:00 agency time so
 time-based signals (overdue tasks, days since contact) move even on a quiet day.
@@ -35,7 +35,18 @@ def build_signals():
 
         return build_all(load_config(), as_of(context), run_id(context))
 
-    build()
+    @task(pool=WRITER_POOL)
+    def alert_ops(**context) -> dict:
+        """Post the quality-gate alert this run queued, if any (at most once)."""
+        from clientpulse.config import load_config
+        from clientpulse.pipeline.deliver import deliver
+        from clientpulse.pipeline.quality_alert import QUALITY_ALERT
+        from clientpulse_connections import senders
+
+        config = load_config()
+        return deliver(config, senders(config), run_id(context), [QUALITY_ALERT])
+
+    build() >> alert_ops()
 
 
 build_signals()

@@ -1,4 +1,4 @@
-"""Mailboxes (mbox files) → warehouse raw layer, headers only. Updates the raw/mailboxes asset."""
+"""Mailboxes (mbox files, IMAP folders) → raw layer, headers only. Updates raw/mailboxes."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ def ingest_mailboxes():
     def import_mailboxes(**context) -> dict:
         from clientpulse.config import load_config
         from clientpulse.pipeline.ingest_mailboxes import ingest_mailboxes as import_all
+        from clientpulse_connections import imap_login
 
         config = load_config()
         if not config.sources.enabled("mailboxes"):
             raise AirflowSkipException("Mailboxes are switched off in the agency config")
-        return import_all(config, run_id(context))
+        return import_all(config, run_id(context), imap_login)
 
     import_mailboxes()
 

@@ -5,16 +5,19 @@ Connection conventions (JSON form in `AIRFLOW_CONN_<ID>` during development):
 - HubSpot: conn_type http,  host = API base URL (https://api.hubapi.com), password = app token
 - Slack:   conn_type slack, password = bot token, extra.base_url optional (default Slack's)
 - SMTP:    conn_type smtp,  host, port, login/password optional, extra.disable_tls for plain
+- IMAP:    conn_type imap,  host, port (default 993, or 143 without TLS), login, password,
+           extra.use_ssl (default true); one Connection per mailbox
 """
 
 from __future__ import annotations
 
 from airflow.sdk import BaseHook
 
-from clientpulse.config import AgencyConfig
+from clientpulse.config import AgencyConfig, ImapMailbox
 from clientpulse.pipeline.deliver import Senders
 from connectors.asana import AsanaClient
 from connectors.hubspot import HubSpotClient
+from connectors.imap import ImapLogin
 from connectors.slack import SlackPoster
 from connectors.smtp import SmtpSender
 
@@ -62,6 +65,18 @@ def smtp_sender(config: AgencyConfig) -> SmtpSender:
         username=conn.login or None,
         password=conn.password or None,
         starttls=not extra.get("disable_tls", False),
+    )
+
+
+def imap_login(mailbox: ImapMailbox) -> ImapLogin:
+    conn = BaseHook.get_connection(mailbox.connection_id)
+    use_ssl = bool((conn.extra_dejson or {}).get("use_ssl", True))
+    return ImapLogin(
+        _required(conn, "host"),
+        conn.port or (993 if use_ssl else 143),
+        _required(conn, "login"),
+        _required(conn, "password"),
+        use_ssl=use_ssl,
     )
 
 

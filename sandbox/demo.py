@@ -27,10 +27,12 @@ EXAMPLE_QUERIES = (
         "WHERE at_risk ORDER BY client_name",
     ),
     (
-        "First-reply compliance per client (last 28 days)",
-        "SELECT client_id, conversations, achieved, breached, pending, "
-        "round(compliance * 100) AS pct_on_time, median_first_reply_hours "
-        "FROM marts.client_first_reply ORDER BY compliance NULLS LAST",
+        "Email SLA per client and metric, last four weeks (business minutes)",
+        "SELECT client_id, metric, sum(achieved) AS achieved, sum(breached) AS breached, "
+        "sum(pending) AS pending, round(100 * sum(achieved) / nullif(sum(achieved + breached), 0))"
+        " AS pct_on_time FROM marts.client_sla_weekly "
+        "WHERE week_start > (SELECT max(week_start) - 28 FROM marts.client_sla_weekly) "
+        "GROUP BY ALL ORDER BY pct_on_time NULLS LAST",
     ),
     (
         "Clients with the most overdue tasks",

@@ -8,9 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from clientpulse.config import AgencyConfig, load_config
-from clientpulse.pipeline.build_signals import model_variables
-from clientpulse.pipeline.config_tables import load_config_tables
-from transforms.runner import build
+from clientpulse.pipeline.build_signals import build_models
 from warehouse.load import upsert
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small_agency.yaml"
@@ -142,8 +140,10 @@ def load_small_world(con, config: AgencyConfig) -> None:
             message("a6", "news@acme.test", ["anna@agency.test"], AS_OF - D, list_id="<n.acme>"),
             # internal-only thread: no client involved
             message("i1", "anna@agency.test", ["bob@agency.test"], AS_OF - D),
-            # beta (prospect, 3 h target): unanswered for 5 h → breached; another 1 h → pending
-            message("b1", "director@beta.test", ["anna@agency.test"], AS_OF - 5 * H),
+            # beta (prospect, 3 h target), Kyiv hours 09-18 = 07-16 UTC:
+            # b1 Fri 07:00 UTC, unanswered: Fri 07-16 = 540 business minutes > 180 → breached;
+            # b2 at 06:00 UTC today, before opening: 0 business minutes → pending
+            message("b1", "director@beta.test", ["anna@agency.test"], AS_OF - 3 * D),
             message("b2", "director@beta.test", ["anna@agency.test"], AS_OF - H),
             # undated messages never reach staging
             message("u1", "ceo@acme.test", ["anna@agency.test"], None, date_status="missing"),
@@ -169,5 +169,4 @@ def load_small_world(con, config: AgencyConfig) -> None:
         [engagement("e1", "meetings", "600", AS_OF - 40 * D)],
         ["object_type", "id"],
     )
-    load_config_tables(con, config)
-    build(con, AS_OF, model_variables(config))
+    build_models(con, config, AS_OF)

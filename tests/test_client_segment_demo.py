@@ -15,14 +15,12 @@ from decimal import Decimal
 import pytest
 
 from clientpulse.config import DEMO_CONFIG, load_config
-from clientpulse.pipeline.build_signals import model_variables
-from clientpulse.pipeline.config_tables import load_config_tables
+from clientpulse.pipeline.build_signals import build_models
 from clientpulse.pipeline.ingest_crm import ingest_crm
 from connectors.hubspot import HubSpotClient
 from sandbox.fake_hubspot import create_app
 from sandbox.http_server import serving
 from sandbox.simulator import DEMO_AS_OF, simulate
-from transforms.runner import build
 from warehouse.db import open_writer
 
 TOKEN = "demo-segment-test"
@@ -38,8 +36,7 @@ def demo(tmp_path_factory):
     with serving(create_app(world.hubspot, TOKEN)) as server:
         ingest_crm(config, HubSpotClient(server.base_url, TOKEN), "segment-test")
     with open_writer(config.warehouse.path) as con:
-        load_config_tables(con, config)
-        build(con, DEMO_AS_OF, model_variables(config))
+        build_models(con, config, DEMO_AS_OF)
         yield con
 
 

@@ -129,14 +129,35 @@ def test_sources_can_be_switched_off(tmp_path, demo_raw):
     assert config.sources.enabled("mailboxes")
 
 
-def test_first_reply_targets_follow_stage_and_tier():
-    config = load_config(DEMO_CONFIG)
-    prospect = next(c for c in config.clients if c.stage == "prospect")
-    customer = next(c for c in config.clients if c.stage == "customer")
-    assert config.first_reply_target_minutes(prospect) == (
-        config.sla_policies.prospect.first_reply_business_hours * 60
-    )
-    tier = customer.tier or config.sla_policies.default_tier
-    assert config.first_reply_target_minutes(customer) == (
-        config.sla_policies.tiers[tier].first_reply_business_hours * 60
-    )
+def test_sla_targets_come_from_tier_prospect_policy_and_client_override(tmp_path):
+    raw = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    raw["sla_policies"]["tiers"]["premium"]["next_reply_business_hours"] = 4
+    premium = next(c for c in raw["clients"] if c.get("tier") == "premium")
+    standard = next(c for c in raw["clients"] if c.get("tier", "standard") == "standard")
+    standard["sla"] = {"first_reply_business_hours": 2}
+    config = load_config(write(tmp_path, raw))
+    # premium: 8 h first reply, 4 h next reply; prospect policy 3 h for both metrics
+    assert config.sla_targets(config.client(premium["id"])) == {
+        "first_reply": (480.0, 180.0),
+        "next_reply": (240.0, 180.0),
+    }
+    # a client's own target overrides tier and prospect alike; next reply defaults to first
+    assert config.sla_targets(config.client(standard["id"])) == {
+        "first_reply": (120.0, 120.0),
+        "next_reply": (120.0, 120.0),
+    }
+
+
+def test_freemail_and_vendor_domains_are_checked(tmp_path):
+    raw = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    raw["clients"][0]["email_domains"] = ["ukr.net"]
+    with pytest.raises(ConfigError, match=r"clients\[0\].*ukr.net.*freemail"):
+        load_config(write(tmp_path, raw))
+    raw = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    raw["agency"]["freemail_domains"] = ["post.example"]
+    raw["agency"]["vendor_domains"] = ["northwind.test"]
+    with pytest.raises(ConfigError, match=r"vendor_domains.*northwind\.test"):
+        load_config(write(tmp_path, raw))
+    raw["agency"]["vendor_domains"] = ["printshop.test"]
+    config = load_config(write(tmp_path, raw))
+    assert {"post.example", "gmail.com", "ukr.net"} <= set(config.freemail_domains())

@@ -10,11 +10,9 @@ import pytest
 import yaml
 
 from clientpulse.config import ConfigError, load_config
-from clientpulse.pipeline.build_signals import model_variables
-from clientpulse.pipeline.config_tables import load_config_tables
+from clientpulse.pipeline.build_signals import build_models
 from clientpulse.pipeline.ingest_crm_csv import ingest_crm_csv
 from tests.factories import AS_OF, FIXTURE
-from transforms.runner import build
 from warehouse.db import open_writer
 
 COMPANIES = """\ufeffcompany_id,name,domain,owner_email,annual_marketing_budget,created_at
@@ -115,8 +113,7 @@ def test_csv_records_read_through_the_same_staging_as_hubspot(tmp_path):
     config = csv_config(tmp_path)
     ingest_crm_csv(config, "run-1")
     with open_writer(config.warehouse.path) as con:
-        load_config_tables(con, config)
-        build(con, AS_OF, model_variables(config))
+        build_models(con, config, AS_OF)
         deals = con.execute(
             "SELECT deal_id, amount, close_date::VARCHAR, is_won, client_id "
             "FROM staging.crm_deals ORDER BY deal_id"

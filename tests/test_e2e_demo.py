@@ -39,7 +39,8 @@ ROW_COUNTS = (
     "raw.asana_stories",
     "raw.crm_objects",
     "marts.client_health",
-    "marts.email_first_replies",
+    "marts.fct_email_sla",
+    "marts.client_sla_weekly",
     "ops.outbox",
     "ops.sent_log",
     "ops.quarantine",
@@ -151,7 +152,8 @@ def test_signals_exist_for_every_client_and_flag_the_churned(demo):
         r[0]: r[1:]
         for r in _query(
             snapshot,
-            "SELECT client_id, at_risk, conversations, open_tasks, days_since_last_contact "
+            "SELECT client_id, at_risk, first_reply_measurements, open_tasks, "
+            "days_since_last_contact "
             "FROM marts.client_health",
         )
     }
@@ -160,6 +162,13 @@ def test_signals_exist_for_every_client_and_flag_the_churned(demo):
     assert churned, "the simulator should churn some clients"
     for client_id in churned:
         assert health[client_id][0], f"churned client {client_id} is not flagged at risk"
+    degraded = world.ground_truth["at_risk"]
+    for client_id in degraded:
+        assert health[client_id][0], f"degraded client {client_id} is not flagged at risk"
+    healthy = world.ground_truth["healthy"]
+    healthy_flagged = [c for c in healthy if health[c][0]]
+    # business-hours SLA: few healthy clients look at risk (calendar minutes flagged 17)
+    assert len(healthy_flagged) <= len(healthy) // 5, healthy_flagged
     active = [c for c in health if c not in churned]
     assert sum(health[c][1] > 0 for c in active) > 0.8 * len(active)  # mail reached the marts
     assert sum(health[c][2] > 0 for c in active) > 0.8 * len(active)  # tasks reached the marts
@@ -183,6 +192,70 @@ def test_one_digest_reached_slack_in_block_kit(demo):
     for client in config.clients:
         assert escape_mrkdwn(client.name) + " (" in listed, f"{client.id} has no segment"
     assert len(posted["blocks"]) <= 50
+
+
+LAST_WEEK = "2026-11-09"  # the full agency-local week before the demo's as-of
+
+
+def _sla_weekly(snapshot: Path) -> dict[tuple[str, str], tuple]:
+    """(client, metric) → last week's row of marts.client_sla_weekly."""
+    rows = _query(
+        snapshot,
+        "SELECT client_id, metric, achieved, breached, pending, median_business_minutes, "
+        f"p90_business_minutes FROM marts.client_sla_weekly WHERE week_start = '{LAST_WEEK}'",
+    )
+    return {(r[0], r[1]): r[2:] for r in rows}
+
+
+def test_digest_sla_figures_come_from_the_weekly_mart(demo):
+    weekly = _sla_weekly(demo["config"].warehouse.snapshot_path)
+    posted = json.loads(demo["slack_first"][0])
+    block = next(b["text"]["text"] for b in posted["blocks"] if "Email SLA" in str(b))
+    lines = block.splitlines()
+    assert lines[0].startswith("*Email SLA, 2026-W46*")
+    for metric, label in (("first_reply", "First replies"), ("next_reply", "Next replies")):
+        rows = [v for (_, m), v in weekly.items() if m == metric]
+        achieved, breached = sum(r[0] for r in rows), sum(r[1] for r in rows)
+        pending = sum(r[2] for r in rows)
+        assert achieved + breached > 0, metric
+        line = next(x for x in lines if x.startswith(f"• {label}:"))
+        share = f"{achieved / (achieved + breached):.0%}"
+        assert f"{share} on time ({achieved} of {achieved + breached})" in line, line
+        assert f"{breached} breached · {pending} pending" in line, line
+
+
+def test_each_client_email_shows_its_own_sla_figures_from_the_weekly_mart(demo):
+    config, out = demo["config"], demo["out"]
+    weekly = _sla_weekly(config.warehouse.snapshot_path)
+    bodies = {}
+    for path in (out / "email").glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        recipients = tuple(sorted(a.strip() for a in message["To"].split(",")))
+        bodies[recipients] = message.get_body(("plain",)).get_content()
+    checked = 0
+    for client in (c for c in config.clients if c.report_recipients):
+        body = bodies[tuple(sorted(client.report_recipients))]
+        t = STRINGS[client.language]
+        for metric in ("first_reply", "next_reply"):
+            row = weekly.get((client.id, metric))
+            if row is None:
+                assert t["sla_none"].format(label=t[metric]) in body, (client.id, metric)
+                continue
+            achieved, breached, pending, median, p90 = row
+            decided = achieved + breached
+            expected = t["sla_line"].format(
+                label=t[metric],
+                compliance=f"{achieved / decided:.0%}" if decided else "—",
+                achieved=achieved,
+                decided=decided,
+                median="—" if median is None else f"{median / 60:.1f}",
+                p90="—" if p90 is None else f"{p90 / 60:.1f}",
+                breached=breached,
+                pending=pending,
+            )
+            assert expected in body, (client.id, metric, expected)
+            checked += 1
+    assert checked > len(bodies)  # most clients had mail last week to measure
 
 
 def test_each_client_got_one_email_with_only_its_own_data(demo):

@@ -69,7 +69,7 @@ def test_mail_lands_and_switched_off_sources_stay_empty(mail_only_run):
             for t in ("raw.email_messages", "raw.asana_tasks", "raw.crm_objects")
         }
         health = con.execute(
-            "SELECT count(*), sum(conversations) FROM marts.client_health"
+            "SELECT count(*), sum(first_reply_measurements) FROM marts.client_health"
         ).fetchone()
         log = dict(con.execute("SELECT step, status FROM ops.runs").fetchall())
     finally:

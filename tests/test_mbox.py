@@ -33,7 +33,7 @@ from connectors.mail_headers import (
 from connectors.mbox import iter_mbox
 
 NO_VALUE = object()  # the stdlib raised: nothing to compare
-CORPUS_SIZE = 2500
+CORPUS_SIZE = 10_000
 
 
 # -- the reference ------------------------------------------------------------------------
@@ -502,6 +502,35 @@ def test_worker_processes_yield_the_same_items_in_file_order(
     parallel = list(iter_mbox(path, mailbox="m", workers=3))
     assert path.stat().st_size > 10 * mbox.CHUNK_BYTES
     assert parallel == in_process
+
+
+def test_reading_in_small_chunks_gives_the_same_items(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages straddling reads, bodies longer than the header window (skipped unread),
+    a header block that never ends and a From line without a message, in a file read
+    a few KiB at a time."""
+    path = corpus_dir / "chunks.mbox"
+    corpus = Corpus(4)
+    with path.open("wb") as out:
+        for n in range(300):
+            out.write(corpus.message(n))
+            if n % 50 == 7:
+                out.write(entry(with_headers(Message_ID=f"<big{n}@x>"), "long line\n" * 5000))
+        out.write(entry([*BASE_HEADERS.items(), *[("X-Filler", "y" * 70)] * 900]))
+        out.write(b"From 1@xxx Mon Feb 05 07:00:00 +0000 2024\n" + b"X-No-End: z\n" * 9000)
+        out.write(b"From 1@xxx Mon Feb 05 07:00:00 +0000 2024")
+    expected = list(iter_mbox(path, mailbox="m", workers=1))
+    assert len(expected) == len(reference_messages(path)) == 300 + 6 + 3
+    monkeypatch.setattr(mbox, "READ_BYTES", 3000)
+    monkeypatch.setattr(mbox, "PROBE_BYTES", 700)
+    monkeypatch.setattr(mbox, "MAX_HEADER_BYTES", 80_000)
+    small = list(iter_mbox(path, mailbox="m", workers=1))
+    assert small[:-2] == expected[:-2]
+    assert [(r.field, r.reason) for r in small[-2:]] == [
+        ("headers", "no end of the header block in its first 80000 bytes"),
+        ("headers", "no header fields before the body"),
+    ]
 
 
 def test_a_failing_worker_is_an_error_not_a_hang(

@@ -49,6 +49,28 @@ def test_digest_escapes_every_external_string(config):
     assert message["blocks"][0]["text"]["text"] == "ClientPulse weekly digest · 2026-W47"
 
 
+def test_sla_figures_in_digest_and_emails_are_last_weeks_marts(config):
+    # Week 2026-W46 (test_transforms): acme a1 120 and a3 900 business minutes, both on
+    # time → median 510 = 8.5 h, P90 822 = 13.7 h; beta b1 unanswered and breached.
+    with open_writer(config.warehouse.path) as con:
+        message = compose_digest(con, AS_OF, config.agency.timezone, "2026-W47")
+        acme = compose_client_status(con, config, config.client("acme"), AS_OF, "2026-W47")
+        beta = compose_client_status(con, config, config.client("beta"), AS_OF, "2026-W47")
+    sla = next(b for b in message["blocks"] if "Email SLA" in b.get("text", {}).get("text", ""))
+    assert sla["text"]["text"].splitlines() == [
+        "*Email SLA, 2026-W46* (business hours on each client's calendar)",
+        "• First replies: 67% on time (2 of 3) · median 8.5 h · P90 13.7 h"
+        " · 1 breached · 0 pending",
+        "• Next replies: — on time (0 of 0) · median — h · P90 — h · 0 breached · 0 pending",
+    ]
+    assert "Our replies to your emails in 2026-W46 (business hours)" in acme["text"]
+    line = "First replies: 100% on time (2 of 2); median 8.5 h, P90 13.7 h; 0 late, 0 awaiting"
+    assert line in acme["text"] and line in acme["html"]
+    assert "Follow-up replies: nothing to answer" in acme["text"]
+    assert "Перші відповіді: вчасно 0% (0 з 1); медіана — год" in beta["text"]
+    assert "із запізненням 1, чекають на відповідь 0" in beta["html"]
+
+
 def test_digest_groups_clients_by_strategy_within_block_kit_limits(config):
     with open_writer(config.warehouse.path) as con:
         # acme's CRM company: its revenue and contacts give it a segment; beta has none

@@ -23,9 +23,11 @@ def rows(con, sql):
 
 def test_models_are_built_in_dependency_order():
     order = [m.table for m in discover()]
-    assert order.index("staging.email_messages") < order.index("marts.email_first_replies")
-    assert order.index("marts.email_first_replies") < order.index("marts.client_first_reply")
-    for upstream in ("marts.client_first_reply", "marts.client_overdue_tasks"):
+    assert order.index("staging.client_mail_identities") < order.index("staging.email_messages")
+    assert order.index("staging.email_messages") < order.index("marts.fct_email_sla")
+    assert order.index("marts.dim_client") < order.index("marts.fct_email_sla")
+    assert order.index("marts.fct_email_sla") < order.index("marts.client_sla_weekly")
+    for upstream in ("marts.fct_email_sla", "marts.client_overdue_tasks"):
         assert order.index(upstream) < order.index("marts.client_health")
     assert order.index("staging.asana_due_periods") < order.index("marts.fct_task_slips")
     assert order.index("marts.fct_task_slips") < order.index("marts.fct_task_delivery")
@@ -57,26 +59,38 @@ def test_messages_are_classified(built):
 
 
 def test_first_replies_by_hand(built):
+    # Kyiv business hours Mon-Fri 09-18 = 07-16 UTC (UTC+2 in November); as_of Mon 07:00 UTC
     got = rows(
         built,
-        "SELECT client_id, inbound_message_key, reply_message_key, calendar_minutes, "
-        "target_minutes, status FROM marts.email_first_replies ORDER BY inbound_message_key",
+        "SELECT client_id, inbound_message_id, reply_message_id, business_minutes, "
+        "calendar_minutes, target_minutes, status FROM marts.fct_email_sla "
+        "ORDER BY inbound_message_id",
     )
     assert got == [
-        ("acme", "a1", "a2", 120, 1440.0, "achieved"),
-        ("acme", "a3", "a5", 1800, 1440.0, "breached"),
-        ("beta", "b1", None, 300, 180.0, "breached"),
-        ("beta", "b2", None, 60, 180.0, "pending"),
+        # Fri 07:00 → 09:00 UTC, all open
+        ("acme", "a1", "a2", 120.0, 120.0, 1440.0, "achieved"),
+        # the auto-reply a4 does not count; Tue 07:00 → Wed 13:00 UTC: 540 (Tue) + 360 (Wed)
+        ("acme", "a3", "a5", 900.0, 1800.0, 1440.0, "achieved"),
+        # prospect target 3 h; unanswered Fri 07:00 → as_of: 540 (Fri), weekend closed
+        ("beta", "b1", None, 540.0, 4320.0, 180.0, "breached"),
+        # 06:00 → 07:00 UTC is before opening: 0 business minutes, not yet due
+        ("beta", "b2", None, 0.0, 60.0, 180.0, "pending"),
     ]
 
 
-def test_client_first_reply_compliance(built):
+def test_client_sla_weekly_by_hand(built):
     got = rows(
         built,
-        "SELECT client_id, achieved, breached, pending, compliance, median_first_reply_hours "
-        "FROM marts.client_first_reply ORDER BY client_id",
+        "SELECT client_id, iso_week, metric, measurements, achieved, breached, pending, "
+        "compliance, median_business_minutes, p90_business_minutes "
+        "FROM marts.client_sla_weekly ORDER BY client_id, iso_week",
     )
-    assert got == [("acme", 1, 1, 0, 0.5, 16.0), ("beta", 0, 1, 1, 0.0, None)]
+    assert got == [
+        # median of 120 and 900 = 510; P90 = 120 + 0.9 * (900 - 120) = 822
+        ("acme", "2026-W46", "first_reply", 2, 2, 0, 0, 1.0, 510.0, 822.0),
+        ("beta", "2026-W46", "first_reply", 1, 0, 1, 0, 0.0, None, None),
+        ("beta", "2026-W47", "first_reply", 1, 0, 0, 1, None, None, None),
+    ]
 
 
 def test_overdue_tasks_on_the_clients_calendar(built):
@@ -94,8 +108,9 @@ def test_last_contact_and_at_risk_reasons(built):
         "SELECT client_id, days_since_last_contact, at_risk, risk_reasons, risk_severity "
         "FROM marts.client_health ORDER BY client_id",
     )
-    # acme: 2 overdue at threshold 2 → 1.0; compliance 0.5 against 0.8 → 2 - 0.625 = 1.375
+    # acme: 2 overdue at threshold 2 → 1.0; first replies all on time (business hours)
+    # beta: compliance 0 against 0.8 → 2 - 0 / 0.8 = 2.0
     assert got == [
-        ("acme", 3, True, ["2 overdue tasks", "first replies on time 50%"], 2.38),
+        ("acme", 3, True, ["2 overdue tasks"], 1.0),
         ("beta", 0, True, ["first replies on time 0%"], 2.0),
     ]

@@ -15,7 +15,8 @@ import pandas as pd
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-FIRST_REPLY_STATUSES = ["achieved", "breached", "pending", "no_reply_needed"]
+SLA_STATUSES = ["achieved", "breached", "pending", "no_reply_needed"]
+SLA_METRICS = ["first_reply", "next_reply"]
 # DOMAIN §6 strategies (marts.client_segment), most to least invested in.
 STRATEGY_KEYS = ("strengthen", "invest", "invest_loyal", "protect", "earn", "consider_ending")
 
@@ -29,14 +30,25 @@ class CheckResult:
     unexpected_count: int
 
 
-def _first_reply_suite(gx, client_ids: list[str]) -> list:
+def _email_sla_suite(gx, client_ids: list[str]) -> list:
     e = gx.expectations
     return [
         e.ExpectColumnValuesToNotBeNull(column="client_id"),
         e.ExpectColumnValuesToBeInSet(column="client_id", value_set=client_ids),
+        e.ExpectColumnValuesToBeBetween(column="business_minutes", min_value=0),
         e.ExpectColumnValuesToBeBetween(column="calendar_minutes", min_value=0),
-        e.ExpectColumnValuesToBeInSet(column="status", value_set=FIRST_REPLY_STATUSES),
-        e.ExpectCompoundColumnsToBeUnique(column_list=["client_id", "conversation_id"]),
+        e.ExpectColumnValuesToBeInSet(column="status", value_set=SLA_STATUSES),
+        e.ExpectColumnValuesToBeInSet(column="metric", value_set=SLA_METRICS),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["inbound_message_id", "metric"]),
+    ]
+
+
+def _sla_weekly_suite(gx, client_ids: list[str]) -> list:
+    e = gx.expectations
+    return [
+        e.ExpectColumnValuesToBeInSet(column="client_id", value_set=client_ids),
+        e.ExpectColumnValuesToBeBetween(column="compliance", min_value=0, max_value=1),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["client_id", "week_start", "metric"]),
     ]
 
 
@@ -64,7 +76,8 @@ def _segment_suite(gx, client_ids: list[str]) -> list:
 
 
 SUITES = {
-    "marts.email_first_replies": _first_reply_suite,
+    "marts.fct_email_sla": _email_sla_suite,
+    "marts.client_sla_weekly": _sla_weekly_suite,
     "marts.client_health": _health_suite,
     "marts.client_segment": _segment_suite,
 }
@@ -120,6 +133,14 @@ def run_gate(con: duckdb.DuckDBPyConnection, run_id: str) -> list[CheckResult]:
     return results
 
 
+def describe_failure(result: CheckResult) -> str:
+    """`table: expectation on column (n unexpected)`, as ops and the gate check read it."""
+    return (
+        f"{result.table}: {result.expectation} on {result.column} "
+        f"({result.unexpected_count} unexpected)"
+    )
+
+
 def last_gate_failures(con: duckdb.DuckDBPyConnection) -> list[str] | None:
     """Failed expectations of the latest gated build; None when no build was gated yet."""
     latest = con.execute(
@@ -128,8 +149,8 @@ def last_gate_failures(con: duckdb.DuckDBPyConnection) -> list[str] | None:
     if latest is None:
         return None
     rows = con.execute(
-        "SELECT table_name, expectation, column_name, unexpected_count FROM ops.quality_checks "
-        "WHERE run_id = ? AND NOT success ORDER BY table_name, expectation",
+        "SELECT table_name, expectation, column_name, success, unexpected_count "
+        "FROM ops.quality_checks WHERE run_id = ? AND NOT success ORDER BY table_name, expectation",
         [latest[0]],
     ).fetchall()
-    return [f"{t}: {e} on {c} ({n} unexpected)" for t, e, c, n in rows]
+    return [describe_failure(CheckResult(*row)) for row in rows]

@@ -1,16 +1,21 @@
-"""Build the signals: config tables → SQL models → quality gate → analyst snapshot."""
+"""Build the signals: config tables and SLA inputs → SQL models → quality gate (a failure
+queues an ops alert) → analyst snapshot."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+import duckdb
+
 from clientpulse.config import AgencyConfig, CrmSource
 from clientpulse.pipeline.config_tables import load_config_tables
+from clientpulse.pipeline.email_sla_inputs import load_email_sla_inputs
+from clientpulse.pipeline.quality_alert import enqueue_quality_alert
 from clientpulse.pipeline.runlog import run_step
 from transforms.runner import build
-from warehouse.db import open_writer
-from warehouse.quality import run_gate
+from warehouse.db import open_writer, transaction
+from warehouse.quality import describe_failure, run_gate
 from warehouse.snapshot import publish_snapshot
 
 
@@ -30,6 +35,8 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
         "cancelled_sections": status.cancelled_sections,
         "not_started_sections": status.not_started_sections,
         "agency_timezone": config.agency.timezone,
+        "segment_gap_days": config.sla_policies.segment_gap_days,
+        "closing_subject": config.sla_policies.closing_subject,
         "won_stages": crm.won_stages,
         "lost_stages": crm.lost_stages,
         "budget_property": crm.budget_property or "",
@@ -47,16 +54,29 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
     }
 
 
+def build_models(con: duckdb.DuckDBPyConnection, config: AgencyConfig, as_of: datetime) -> dict:
+    """Refresh the config tables and the Python-built SLA inputs, then run every model."""
+    load_config_tables(con, config)
+    stats: dict[str, Any] = dict(load_email_sla_inputs(con, config, as_of))
+    stats["models"] = build(con, as_of, model_variables(config))
+    return stats
+
+
+def gate_and_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id: str) -> list[str]:
+    """Run the quality gate; if it fails, queue one Slack alert to ops for this run."""
+    failures = [describe_failure(r) for r in run_gate(con, run_id) if not r.success]
+    if failures:
+        with transaction(con):
+            enqueue_quality_alert(con, config, run_id, failures)
+    return failures
+
+
 def build_signals(config: AgencyConfig, as_of: datetime, run_id: str) -> dict[str, Any]:
     """Rebuild every model as of `as_of`, gate the result, publish the snapshot."""
     with open_writer(config.warehouse.path) as con:
         with run_step(con, run_id, "build_signals") as stats:
-            load_config_tables(con, config)
-            stats["models"] = build(con, as_of, model_variables(config))
-            failures = [r for r in run_gate(con, run_id) if not r.success]
-            stats["quality_failures"] = [
-                f"{r.table}: {r.expectation} on {r.column}" for r in failures
-            ]
+            stats.update(build_models(con, config, as_of))
+            stats["quality_failures"] = gate_and_alert(con, config, run_id)
             stats["at_risk_clients"] = con.execute(
                 "SELECT count(*) FROM marts.client_health WHERE at_risk"
             ).fetchone()[0]

@@ -26,7 +26,6 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> 
                 "tier": client.tier or config.sla_policies.default_tier,
                 "stage": client.stage,
                 "contact_cadence_days": client.contact_cadence_days,
-                "first_reply_target_minutes": config.first_reply_target_minutes(client),
                 "timezone": client.timezone or config.agency.timezone,
                 "annual_marketing_budget": client.annual_marketing_budget,
             }
@@ -46,6 +45,18 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> 
             {"project_gid": p, "client_id": c.id} for c in config.clients for p in c.asana_projects
         ],
         "staging.cfg_internal_domains": [{"domain": d} for d in config.agency.internal_domains],
+        "staging.cfg_vendor_domains": [{"domain": d} for d in config.agency.vendor_domains],
+        "staging.cfg_freemail_domains": [{"domain": d} for d in config.freemail_domains()],
+        "staging.cfg_sla_targets": [
+            {
+                "client_id": c.id,
+                "metric": metric,
+                "customer_target_minutes": customer,
+                "prospect_target_minutes": prospect,
+            }
+            for c in config.clients
+            for metric, (customer, prospect) in config.sla_targets(c).items()
+        ],
         "staging.cfg_account_managers": [
             {
                 "account_manager_id": m.id,

@@ -1,5 +1,7 @@
 """The weekly client status email: one client's own tasks and reply times, in their language.
 
+Reply times are last week's email SLA figures (marts.client_sla_weekly), in business hours.
+
 The tasks come as the four lists an account manager answers every week (DOMAIN §3):
 what carries over, what does not and why, what is not started and why, what is new and
 why it is needed (`marts.client_status_lists`). Every query is filtered by the one
@@ -19,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from clientpulse.config import AgencyConfig, Client
 from clientpulse.reports.i18n import STRINGS
+from clientpulse.reports.sla_figures import SlaFigures, client_sla_week, hours, percent
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_ITEMS = 25
@@ -77,6 +80,21 @@ def _sections(
     return sections
 
 
+def _sla_line(t: dict[str, str], metric: str, figures: SlaFigures) -> str:
+    if not figures.measurements:
+        return t["sla_none"].format(label=t[metric])
+    return t["sla_line"].format(
+        label=t[metric],
+        compliance=percent(figures.compliance),
+        achieved=figures.achieved,
+        decided=figures.decided,
+        median=hours(figures.median_minutes),
+        p90=hours(figures.p90_minutes),
+        breached=figures.breached,
+        pending=figures.pending,
+    )
+
+
 def compose_client_status(
     con: duckdb.DuckDBPyConnection,
     config: AgencyConfig,
@@ -86,14 +104,7 @@ def compose_client_status(
 ) -> dict[str, Any]:
     """Subject, recipients, text and HTML of one client's weekly status email."""
     t = STRINGS[client.language]
-    median = con.execute(
-        "SELECT median_first_reply_hours FROM marts.client_health WHERE client_id = ?", [client.id]
-    ).fetchone()
-    replies = (
-        t["replies"].format(median=median[0])
-        if median and median[0] is not None
-        else t["no_replies"]
-    )
+    sla = client_sla_week(con, client.id, as_of, config.agency.timezone)
     subject = t["subject"].format(client=client.name, period=period)
     context = {
         "language": client.language,
@@ -102,7 +113,8 @@ def compose_client_status(
         "agency": config.agency.name,
         "manager": config.manager(client.account_manager).name,
         "sections": _sections(con, client, as_of, t),
-        "replies": replies,
+        "sla_heading": t["sla_heading"].format(week=sla.iso_week),
+        "sla_lines": [_sla_line(t, metric, figures) for metric, figures in sla.figures.items()],
     }
     return {
         "subject": subject,

@@ -19,8 +19,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "cancelled_because": "cancelled: {reason}",
         "no_reason": "reason not recorded yet",
         "nothing": "Nothing here this week.",
-        "replies": "Our first replies to your emails in the last 28 days: median {median} h.",
-        "no_replies": "You have not written to us in the last 28 days.",
+        "sla_heading": "Our replies to your emails in {week} (business hours)",
+        "first_reply": "First replies",
+        "next_reply": "Follow-up replies",
+        "sla_line": "{label}: {compliance} on time ({achieved} of {decided}); median {median} h, "
+        "P90 {p90} h; {breached} late, {pending} awaiting a reply",
+        "sla_none": "{label}: nothing to answer",
         "signature": "Your account manager, {manager}",
     },
     "uk": {
@@ -39,8 +43,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "cancelled_because": "скасовано: {reason}",
         "no_reason": "причину ще не вказано",
         "nothing": "Цього тижня нічого.",
-        "replies": "Наша перша відповідь на ваші листи за 28 днів: медіана {median} год.",
-        "no_replies": "За останні 28 днів ви нам не писали.",
+        "sla_heading": "Наші відповіді на ваші листи за {week} (робочі години)",
+        "first_reply": "Перші відповіді",
+        "next_reply": "Наступні відповіді",
+        "sla_line": "{label}: вчасно {compliance} ({achieved} з {decided}); медіана {median} год, "
+        "P90 {p90} год; із запізненням {breached}, чекають на відповідь {pending}",
+        "sla_none": "{label}: листів, що потребують відповіді, не було",
         "signature": "Ваш акаунт-менеджер, {manager}",
     },
     "ru": {
@@ -59,8 +67,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "cancelled_because": "отменено: {reason}",
         "no_reason": "причина ещё не указана",
         "nothing": "На этой неделе ничего.",
-        "replies": "Наш первый ответ на ваши письма за 28 дней: медиана {median} ч.",
-        "no_replies": "За последние 28 дней вы нам не писали.",
+        "sla_heading": "Наши ответы на ваши письма за {week} (рабочие часы)",
+        "first_reply": "Первые ответы",
+        "next_reply": "Последующие ответы",
+        "sla_line": "{label}: вовремя {compliance} ({achieved} из {decided}); медиана {median} ч, "
+        "P90 {p90} ч; с опозданием {breached}, ждут ответа {pending}",
+        "sla_none": "{label}: писем, требующих ответа, не было",
         "signature": "Ваш аккаунт-менеджер, {manager}",
     },
 }

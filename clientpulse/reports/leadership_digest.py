@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from clientpulse.reports.sla_figures import hours, percent, portfolio_sla_week
 from connectors.slack import escape_mrkdwn
 from warehouse.quality import STRATEGY_KEYS
 
@@ -34,6 +35,22 @@ def _portfolio(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "open_overdue_tasks": overdue or 0,
         "at_risk": at_risk,
     }
+
+
+SLA_LABELS = {"first_reply": "First replies", "next_reply": "Next replies"}
+
+
+def _sla_block(con: duckdb.DuckDBPyConnection, as_of: datetime, timezone: str) -> dict[str, Any]:
+    """Last week's email SLA over all clients (marts.client_sla_weekly), per metric."""
+    week = portfolio_sla_week(con, as_of, timezone)
+    lines = [
+        f"• {SLA_LABELS[metric]}: {percent(f.compliance)} on time ({f.achieved} of {f.decided})"
+        f" · median {hours(f.median_minutes)} h · P90 {hours(f.p90_minutes)} h"
+        f" · {f.breached} breached · {f.pending} pending"
+        for metric, f in week.figures.items()
+    ]
+    heading = f"*Email SLA, {week.iso_week}* (business hours on each client's calendar)"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([heading, *lines])}}
 
 
 def _at_risk_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -91,8 +108,8 @@ def _segment_blocks(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def compose_digest(
     con: duckdb.DuckDBPyConnection, as_of: datetime, timezone: str, period: str
 ) -> dict[str, Any]:
-    """Build the digest message (`text` fallback plus `blocks`) from `marts.client_health`
-    and `marts.client_segment`."""
+    """Build the digest message (`text` fallback plus `blocks`) from `marts.client_health`,
+    the email SLA marts and `marts.client_segment`."""
     portfolio = _portfolio(con)
     compliance = (
         f"{portfolio['compliance']:.0%}" if portfolio["compliance"] is not None else "no data"
@@ -119,6 +136,7 @@ def compose_digest(
                 {"type": "mrkdwn", "text": f"*At risk*\n{portfolio['at_risk']}"},
             ],
         },
+        _sla_block(con, as_of, timezone),
         {"type": "divider"},
     ]
     rows = _at_risk_rows(con)
@@ -151,7 +169,7 @@ def compose_digest(
                 {
                     "type": "mrkdwn",
                     "text": f"As of {local:%Y-%m-%d %H:%M} {escape_mrkdwn(timezone)} · "
-                    "first-reply clock: calendar hours",
+                    "SLA clocks: business hours",
                 }
             ],
         }

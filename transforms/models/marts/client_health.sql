@@ -1,8 +1,37 @@
 -- One row per client: the first signal of each area side by side, and whether the client
--- is at risk, with the reasons. Thresholds come from the agency config.
+-- is at risk, with the reasons. SLA figures (business hours) come from marts.fct_email_sla;
+-- first-reply compliance drives the at-risk flag, next-reply compliance is shown. Thresholds come from the agency config.
 -- risk_severity orders the at-risk list: each breached factor adds how far past its
 -- threshold it is (1 = just at it), so four months of silence outranks two late tasks.
-WITH signals AS (
+WITH sla AS (
+    -- first and next replies to waits that began in the 28 days before as_of
+    SELECT
+        c.client_id,
+        count(*) FILTER (WHERE metric = 'first_reply') AS first_reply_measurements,
+        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'achieved') AS achieved,
+        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'breached') AS breached,
+        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'pending') AS pending,
+        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'achieved')
+            / nullif(count(*) FILTER (
+                WHERE metric = 'first_reply' AND status IN ('achieved', 'breached')), 0)
+            AS first_reply_compliance,
+        count(*) FILTER (WHERE metric = 'next_reply' AND status = 'achieved')
+            / nullif(count(*) FILTER (
+                WHERE metric = 'next_reply' AND status IN ('achieved', 'breached')), 0)
+            AS next_reply_compliance,
+        round(median(business_minutes) FILTER (
+            WHERE metric = 'first_reply' AND replied_at IS NOT NULL
+                AND status <> 'no_reply_needed') / 60.0, 1) AS median_first_reply_hours,
+        round(quantile_cont(business_minutes, 0.9) FILTER (
+            WHERE metric = 'first_reply' AND replied_at IS NOT NULL
+                AND status <> 'no_reply_needed') / 60.0, 1) AS p90_first_reply_hours
+    FROM staging.cfg_clients AS c
+    LEFT JOIN marts.fct_email_sla AS f
+        ON f.client_id = c.client_id AND f.inbound_at > getvariable('as_of') - INTERVAL 28 DAY
+    GROUP BY c.client_id
+),
+
+signals AS (
     SELECT
         c.client_id,
         c.client_name,
@@ -10,11 +39,12 @@ WITH signals AS (
         c.account_manager_name,
         c.tier,
         c.stage,
-        f.conversations,
+        f.first_reply_measurements,
         f.achieved,
         f.breached,
         f.pending,
-        f.compliance AS first_reply_compliance,
+        f.first_reply_compliance,
+        f.next_reply_compliance,
         f.median_first_reply_hours,
         f.p90_first_reply_hours,
         o.open_tasks,
@@ -24,7 +54,7 @@ WITH signals AS (
         l.days_since_last_contact,
         l.contact_cadence_days
     FROM staging.cfg_clients AS c
-    JOIN marts.client_first_reply AS f USING (client_id)
+    JOIN sla AS f USING (client_id)
     JOIN marts.client_overdue_tasks AS o USING (client_id)
     JOIN marts.client_last_contact AS l USING (client_id)
 ),
