@@ -225,9 +225,9 @@ def test_the_client_email_carries_the_four_lists(con, tmp_path_factory):
     sections = [STRINGS["en"][name] for name in LISTS]
     assert [text.index(title) for title in sections] == sorted(text.index(t) for t in sections)
     starts = [text.index(title) for title in sections]
-    carry, gone, not_started, new = (
-        text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)
-    )
+    # The four lists come before the email SLA section, which closes the last one.
+    ends = [*starts[1:], text.index(STRINGS["en"]["sla_heading"].split("{")[0])]
+    carry, gone, not_started, new = (text[a:b] for a, b in zip(starts, ends, strict=True))
     assert "Task C (5 days late)" in carry and "Task G (due 2026-11-25)" in carry
     assert "Task A (done 2026-11-12)" in gone and "Task F (cancelled: Client paused)" in gone
     assert "Task E (Waiting for <client> assets)" in not_started
