@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -327,6 +328,10 @@ def _killed_sync(world: World, folder: Path, kill_at_tasks_request: int) -> tupl
         if route == "/tasks":
             seen["tasks"] += 1
             if seen["tasks"] == kill_at_tasks_request:
+                # Hold this page until the writer has committed the earlier ones: pages
+                # queue ahead of the writer, so without waiting a loaded machine can
+                # reach the kill before any commit.
+                _wait_for(lambda: _edited_tasks(world) > 0, timeout=30)
                 os.kill(process.pid, signal.SIGKILL)
 
     world.faults.on_request = kill_mid_page
@@ -334,11 +339,24 @@ def _killed_sync(world: World, folder: Path, kill_at_tasks_request: int) -> tupl
         returncode = process.wait(timeout=60)
     finally:
         world.faults.on_request = None
-    with duckdb.connect(str(world.config.warehouse.path), read_only=True) as con:
-        committed = con.execute(
-            "SELECT count(*) FROM raw.asana_tasks WHERE payload ->> 'name' LIKE 'Edited %'"
-        ).fetchone()[0]
-    return returncode, committed
+    return returncode, _edited_tasks(world)
+
+
+def _edited_tasks(world: World) -> int:
+    """Edited tasks committed so far, read while the writer may still hold the file."""
+    try:
+        with duckdb.connect(str(world.config.warehouse.path), read_only=True) as con:
+            return con.execute(
+                "SELECT count(*) FROM raw.asana_tasks WHERE payload ->> 'name' LIKE 'Edited %'"
+            ).fetchone()[0]
+    except duckdb.IOException:
+        return 0
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def test_incremental_sync_reads_only_what_changed(world):
