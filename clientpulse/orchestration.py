@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -21,23 +22,31 @@ START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _light_setting(*keys: str) -> Any:
+def _light_setting(raw: Any, path: Path, *keys: str) -> Any:
     """One config value, read without validating the whole config: every DAG file pays
     for its imports at parse time. Tasks load and validate the full config."""
-    path = config_path()
     try:
-        value = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
         for key in keys:
-            value = value[key]
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+            raw = raw[key]
+    except (KeyError, TypeError) as exc:
         raise RuntimeError(f"{path}: cannot read {'.'.join(keys)}: {exc}") from exc
-    return value
+    return raw
 
 
-AGENCY_TIMEZONE = _light_setting("agency", "timezone")
+def _read_raw_config(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuntimeError(f"{path}: cannot read the config: {exc}") from exc
+
+
+_CONFIG_PATH = config_path()
+_RAW_CONFIG = _read_raw_config(_CONFIG_PATH)  # parsed once per DAG file parse
+AGENCY_TIMEZONE = _light_setting(_RAW_CONFIG, _CONFIG_PATH, "agency", "timezone")
+_SLACK = _light_setting(_RAW_CONFIG, _CONFIG_PATH, "delivery", "slack")
 OPS = OpsChannel(
-    connection_id=_light_setting("delivery", "slack").get("connection_id", "clientpulse_slack"),
-    channel=_light_setting("delivery", "slack", "ops_channel"),
+    connection_id=_SLACK.get("connection_id", "clientpulse_slack"),
+    channel=_light_setting(_SLACK, _CONFIG_PATH, "ops_channel"),
 )
 # A digest not delivered this long after its run was queued alerts ops (Deadline Alert);
 # "off" for one-off local runs, where no scheduler watches deadlines.

@@ -80,12 +80,16 @@ def _file_identity(mbox: MboxFile) -> str:
     return json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
 
 
-def _import_file(con: duckdb.DuckDBPyConnection, mbox: MboxFile, rows: _Rows) -> None:
+def _import_file(
+    con: duckdb.DuckDBPyConnection, mbox: MboxFile, identity: str, rows: _Rows
+) -> None:
+    """Import the file; its cursor is the identity taken before reading, so a file that
+    grows meanwhile is read again next time rather than skipped."""
     for item in iter_mbox(mbox.path, mailbox=mbox.mailbox):
         rows.add((item,))
         if len(rows.messages) >= BATCH:
             rows.flush(con)
-    rows.flush(con, (f"{mbox.mailbox}:{mbox.path}", _file_identity(mbox)))
+    rows.flush(con, (f"{mbox.mailbox}:{mbox.path}", identity))
 
 
 def _sync_imap(
@@ -124,10 +128,11 @@ def ingest_mailboxes(
         for mbox in source.mbox:
             if not mbox.path.is_file():
                 raise FileNotFoundError(f"mbox file {mbox.path} (mailbox {mbox.mailbox}) not found")
-            if get_cursor(con, "mbox", f"{mbox.mailbox}:{mbox.path}") == _file_identity(mbox):
+            identity = _file_identity(mbox)
+            if get_cursor(con, "mbox", f"{mbox.mailbox}:{mbox.path}") == identity:
                 stats["skipped_unchanged"] += 1
                 continue
-            _import_file(con, mbox, mbox_rows)
+            _import_file(con, mbox, identity, mbox_rows)
             stats["files"] += 1
         imap_rows = _Rows("imap", now)
         if source.imap:
