@@ -27,7 +27,7 @@ $(UV):
 	$(PYTHON) -m pip install --quiet --user "uv==$(UV_VERSION)"
 
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --extra deploy
+	$(UV) sync --frozen --extra deploy --extra sandbox
 	touch $@
 
 setup: $(VENV)/.synced
@@ -46,13 +46,13 @@ test: setup dovecot
 	$(PY) -m pytest
 
 smoke: setup
-	$(PY) -m clientpulse.smoke --out $(OUT)/smoke
+	$(PY) -m tooling.smoke --out $(OUT)/smoke
 
 bench: setup
 	$(PY) -m benchmarks
 
 run: setup
-	$(PY) -m clientpulse.local_airflow --airflow-home $(OUT)/airflow
+	$(PY) -m tooling.local_airflow --airflow-home $(OUT)/airflow
 
 lint: setup
 	$(VENV)/bin/ruff check .

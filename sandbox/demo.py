@@ -13,10 +13,10 @@ from pathlib import Path
 import duckdb
 
 from clientpulse.config import PROJECT_ROOT, AgencyConfig, load_config
-from clientpulse.local_airflow import LocalAirflow, run_pipeline
 from sandbox.runner import read_connections, start_sandbox, stop_sandbox
 from sandbox.simulator import DEMO_AS_OF
 from sandbox.slack_render import load_capture, render_text
+from tooling.local_airflow import LocalAirflow, run_pipeline
 
 DEMO_CONFIG = PROJECT_ROOT / "config" / "demo.yaml"
 
@@ -36,7 +36,7 @@ EXAMPLE_QUERIES = (
     ),
     (
         "Clients with the most overdue tasks",
-        "SELECT client_id, open_overdue_tasks, max_days_overdue FROM marts.client_overdue_tasks "
+        "SELECT client_name, open_overdue_tasks, max_days_overdue FROM marts.client_health "
         "ORDER BY open_overdue_tasks DESC LIMIT 10",
     ),
     (

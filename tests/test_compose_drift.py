@@ -1,6 +1,6 @@
 """Drift guard: docker-compose.yml must deploy what `make smoke` proves.
 
-The services, their commands and settings are described once in clientpulse.topology
+The services, their commands and settings are described once in tooling.topology
 (the smoke runner starts exactly those); the compose file is parsed and compared with
 that description, and every file or folder it references must exist. The last tests
 break a copy of the compose file on purpose and show the guard notices.
@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-from clientpulse.local_airflow import PREPARE_STEPS
 from clientpulse.paths import PROJECT_ROOT
-from clientpulse.smoke import SMOKE_TUNING, native_environment
-from clientpulse.topology import (
+from tooling.local_airflow import PREPARE_STEPS
+from tooling.smoke import SMOKE_TUNING, native_environment
+from tooling.topology import (
     ADMIN_USER,
     BACKING_SERVICES,
     COMPOSE_FILE,

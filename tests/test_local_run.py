@@ -43,7 +43,7 @@ def mail_only_run(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "clientpulse.local_airflow",
+            "tooling.local_airflow",
             "--airflow-home",
             str(root / "airflow"),
             "--logical-date",

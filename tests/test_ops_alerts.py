@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from clientpulse.local_airflow import LocalAirflow
 from clientpulse.ops_alerts import OpsChannel, digest_deadline, digest_deadline_missed
 from clientpulse.paths import DEMO_CONFIG
 from sandbox.fake_slack import create_app
 from sandbox.http_server import serving
+from tooling.local_airflow import LocalAirflow
 
 TOKEN = "xoxb-test-token"
 HOSTILE = "<!channel> boom & <https://evil.test|click here>"

@@ -1,4 +1,4 @@
-"""`python -m warehouse.outbox resend`: one delivery released to be sent again, on purpose.
+"""`python -m tooling.resend resend`: one delivery released to be sent again, on purpose.
 
 The CLI runs as ops would run it, in a subprocess on a warehouse file; the outbox
 functions the delivery task uses then show the released delivery is enqueued and
@@ -32,7 +32,7 @@ def _send_all(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _resend(warehouse, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "warehouse.outbox", "resend", "--warehouse", str(warehouse), *args],
+        [sys.executable, "-m", "tooling.resend", "resend", "--warehouse", str(warehouse), *args],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

@@ -5,23 +5,20 @@ found in `sending` at the start of a run was interrupted mid-send: whether it le
 is unknown, so it is marked `unknown` for ops to check instead of being sent again —
 at most once beats twice for a message to a client.
 
-To send one delivery again on purpose, `python -m warehouse.outbox resend` releases
+To send one delivery again on purpose, `python -m tooling.resend` releases
 it: its sent-log row is kept in `ops.resend_log` and the outbox entry is cleared, so
 the next run of its DAG for that period renders and sends it afresh.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from warehouse.db import open_writer, transaction
+from warehouse.db import transaction
 
 
 @dataclass(frozen=True)
@@ -147,31 +144,3 @@ def release_for_resend(
             con.execute("DELETE FROM ops.sent_log WHERE delivery_key = ?", [key])
             con.execute("DELETE FROM ops.outbox WHERE delivery_key = ?", [key])
     return keys
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m warehouse.outbox", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    resend = commands.add_parser("resend", help="release one delivery to be sent again")
-    resend.add_argument("--kind", required=True, help="leadership_digest | client_weekly_status")
-    resend.add_argument("--period", required=True, help="ISO week, e.g. 2026-W47")
-    resend.add_argument("--recipient", help="one channel or address; default: all of them")
-    resend.add_argument("--reason", required=True, help="kept in ops.resend_log")
-    resend.add_argument("--warehouse", type=Path, help="default: the configured warehouse")
-    args = parser.parse_args(argv)
-    if args.warehouse is None:
-        from clientpulse.config import load_config
-
-        args.warehouse = load_config().warehouse.path
-    with open_writer(args.warehouse) as con:
-        keys = release_for_resend(con, args.kind, args.period, args.reason, args.recipient)
-    if not keys:
-        print(f"nothing in the outbox for {args.kind} {args.period} {args.recipient or ''}")
-        return 1
-    print("released for re-send by the next run of its DAG for that period:")
-    print("\n".join(f"  {key}" for key in keys))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

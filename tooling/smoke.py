@@ -2,7 +2,7 @@
 
 The machine's PostgreSQL is the metadata DB, its Redis the Celery broker; api-server,
 scheduler, dag-processor, triggerer and a Celery worker run as local processes with
-the settings of `deploy/airflow.env` (clientpulse.topology). The sandbox fakes stand
+the settings of `deploy/airflow.env` (tooling.topology). The sandbox fakes stand
 in for Asana, HubSpot, Slack and SMTP. Through the REST API v2, with a JWT:
 
 1. clean run: the three ingest DAGs at once (they compete for the one-slot writer
@@ -39,12 +39,14 @@ import redis
 import yaml
 from cryptography.fernet import Fernet
 
-from clientpulse.airflow_api import AirflowApi, wait_until_up
 from clientpulse.config import AgencyConfig, load_config
-from clientpulse.local_airflow import PIPELINE, LocalAirflow
 from clientpulse.orchestration import WRITER_POOL
 from clientpulse.paths import DEMO_CONFIG, PROJECT_ROOT
-from clientpulse.topology import (
+from sandbox.runner import read_connections, start_sandbox, stop_sandbox
+from sandbox.simulator import DEMO_AS_OF
+from tooling.airflow_api import AirflowApi, wait_until_up
+from tooling.local_airflow import PIPELINE, LocalAirflow
+from tooling.topology import (
     ADMIN_USER,
     NATIVE_PORTS,
     SECRET_SETTINGS,
@@ -56,8 +58,6 @@ from clientpulse.topology import (
     free_port,
     read_env_file,
 )
-from sandbox.runner import read_connections, start_sandbox, stop_sandbox
-from sandbox.simulator import DEMO_AS_OF
 
 # Smoke-only settings on top of deploy/airflow.env (the drift guard allows exactly these).
 SMOKE_TUNING = {
