@@ -14,7 +14,11 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    RetryHandler,
+)
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -80,11 +84,29 @@ def _retry_after_seconds(response: HttpResponse | None) -> float:
     return 1.0
 
 
-class SlackPoster:
-    """Posts messages with a bot token; `base_url` points at Slack or a local fake."""
+def retry_handlers(
+    rate_limit_retries: int = 3,
+    connection_retries: int = 1,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[RetryHandler]:
+    """A dropped connection retried `connection_retries` times, a 429 after exactly its
+    `Retry-After`, `rate_limit_retries` times."""
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=connection_retries),
+        RetryAfterHandler(rate_limit_retries, sleep),
+    ]
 
-    def __init__(
-        self,
+
+class SlackPoster:
+    """Posts messages through a slack_sdk `WebClient`: in Airflow the Slack provider's
+    `SlackHook` builds it from the connection (plugins/clientpulse_connections.py)."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    @classmethod
+    def with_token(
+        cls,
         token: str,
         base_url: str = SLACK_API_URL,
         *,
@@ -92,15 +114,11 @@ class SlackPoster:
         connection_retries: int = 1,
         timeout: int = 30,
         sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._client = WebClient(
-            token=token,
-            base_url=base_url,
-            timeout=timeout,
-            retry_handlers=[
-                ConnectionErrorRetryHandler(max_retry_count=connection_retries),
-                RetryAfterHandler(rate_limit_retries, sleep),
-            ],
+    ) -> SlackPoster:
+        """A poster outside Airflow (tests, tools); `base_url` is Slack or a local fake."""
+        handlers = retry_handlers(rate_limit_retries, connection_retries, sleep)
+        return cls(
+            WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
         )
 
     def post(

@@ -18,10 +18,8 @@ from clientpulse.pipeline.deliver import Senders
 from connectors.asana import AsanaClient
 from connectors.hubspot import HubSpotClient
 from connectors.imap import ImapLogin
-from connectors.slack import SlackPoster
+from connectors.slack import SlackPoster, retry_handlers
 from connectors.smtp import SmtpSender
-
-SLACK_API = "https://slack.com/api/"
 
 
 def _required(conn, field: str):
@@ -51,9 +49,14 @@ def hubspot_client(config: AgencyConfig) -> HubSpotClient:
 
 
 def slack_poster(config: AgencyConfig) -> SlackPoster:
-    conn = BaseHook.get_connection(config.delivery.slack.connection_id)
-    base_url = (conn.extra_dejson or {}).get("base_url") or SLACK_API
-    return SlackPoster(_required(conn, "password"), base_url=base_url)
+    """The Slack provider's `SlackHook` reads the connection (token, `extra.base_url`),
+    as the ops alerts' `SlackNotifier` does; our retry handlers ride along."""
+    from airflow.providers.slack.hooks.slack import SlackHook
+
+    hook = SlackHook(
+        slack_conn_id=config.delivery.slack.connection_id, retry_handlers=retry_handlers()
+    )
+    return SlackPoster(hook.client)
 
 
 def smtp_sender(config: AgencyConfig) -> SmtpSender:

@@ -69,7 +69,7 @@ def test_failing_gate_holds_digests_and_tells_ops_once(tmp_path):
         compose_leadership_digest(config, AS_OF, "digest-1")
 
     with serving(create_app(TOKEN, capture, channels=("ops", "leadership"))) as server:
-        senders = Senders(lambda: SlackPoster(TOKEN, f"{server.base_url}/api/"), _refuse)
+        senders = Senders(lambda: SlackPoster.with_token(TOKEN, f"{server.base_url}/api/"), _refuse)
         assert deliver(config, senders, "alert-1", [QUALITY_ALERT])["sent"] == 1
         # the same build run again: its alert is already sent, nothing new is posted
         with open_writer(config.warehouse.path) as con:

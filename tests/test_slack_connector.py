@@ -63,7 +63,7 @@ def slack_url(capture: Path, faults: SlackFaults) -> Iterator[str]:
 
 
 def test_post_is_captured_with_its_blocks(slack_url: str, capture: Path) -> None:
-    posted = SlackPoster(TOKEN, slack_url).post(
+    posted = SlackPoster.with_token(TOKEN, slack_url).post(
         "#leadership", "Weekly client digest", DIGEST_BLOCKS
     )
 
@@ -77,7 +77,7 @@ def test_post_is_captured_with_its_blocks(slack_url: str, capture: Path) -> None
 
 
 def test_channels_are_found_by_name_or_id(slack_url: str, capture: Path) -> None:
-    poster = SlackPoster(TOKEN, slack_url)
+    poster = SlackPoster.with_token(TOKEN, slack_url)
     by_name = poster.post("account-managers", "by name")
     by_id = poster.post(channel_id("clientpulse-ops"), "by id")
 
@@ -92,7 +92,7 @@ def test_channels_are_found_by_name_or_id(slack_url: str, capture: Path) -> None
 
 def test_unknown_channel_raises_a_clear_error(slack_url: str, capture: Path) -> None:
     with pytest.raises(SlackPostError) as caught:
-        SlackPoster(TOKEN, slack_url).post("#no-such-channel", "hello")
+        SlackPoster.with_token(TOKEN, slack_url).post("#no-such-channel", "hello")
 
     assert caught.value.error == "channel_not_found"
     assert "#no-such-channel" in str(caught.value) and "channel_not_found" in str(caught.value)
@@ -101,7 +101,7 @@ def test_unknown_channel_raises_a_clear_error(slack_url: str, capture: Path) -> 
 
 def test_bad_token_raises_invalid_auth_without_the_token(slack_url: str) -> None:
     with pytest.raises(SlackPostError) as caught:
-        SlackPoster("xoxb-wrong-secret", slack_url).post("#leadership", "hello")
+        SlackPoster.with_token("xoxb-wrong-secret", slack_url).post("#leadership", "hello")
 
     assert caught.value.error == "invalid_auth"
     assert "secret" not in str(caught.value)
@@ -118,7 +118,7 @@ def test_bad_token_raises_invalid_auth_without_the_token(slack_url: str) -> None
 )
 def test_invalid_blocks_are_refused(slack_url: str, capture: Path, blocks: list) -> None:
     with pytest.raises(SlackPostError) as caught:
-        SlackPoster(TOKEN, slack_url).post("#leadership", "digest", blocks)
+        SlackPoster.with_token(TOKEN, slack_url).post("#leadership", "digest", blocks)
 
     assert caught.value.error == "invalid_blocks"
     assert load_capture(capture) == []
@@ -130,7 +130,7 @@ def test_rate_limited_post_is_retried_after_retry_after(
     faults.ratelimited_requests, faults.retry_after_seconds = 2, 7
     sleep = RecordingSleep()
 
-    SlackPoster(TOKEN, slack_url, sleep=sleep).post("#leadership", "after the storm")
+    SlackPoster.with_token(TOKEN, slack_url, sleep=sleep).post("#leadership", "after the storm")
 
     assert sleep.calls == [7.0, 7.0]
     assert [m["text"] for m in load_capture(capture)] == ["after the storm"]
@@ -143,7 +143,9 @@ def test_rate_limit_outlasting_retries_raises_ratelimited(
     sleep = RecordingSleep()
 
     with pytest.raises(SlackPostError) as caught:
-        SlackPoster(TOKEN, slack_url, rate_limit_retries=2, sleep=sleep).post("#leadership", "x")
+        SlackPoster.with_token(TOKEN, slack_url, rate_limit_retries=2, sleep=sleep).post(
+            "#leadership", "x"
+        )
 
     assert caught.value.error == "ratelimited"
     assert len(sleep.calls) == 2
@@ -152,7 +154,9 @@ def test_rate_limit_outlasting_retries_raises_ratelimited(
 def test_unreachable_slack_raises_slack_unreachable() -> None:
     url = f"http://127.0.0.1:{free_port()}/api/"
     with pytest.raises(SlackUnreachable, match="#leadership"):
-        SlackPoster(TOKEN, url, connection_retries=0).post("#leadership", "anyone there?")
+        SlackPoster.with_token(TOKEN, url, connection_retries=0).post(
+            "#leadership", "anyone there?"
+        )
 
 
 def test_escape_mrkdwn_neutralises_mentions_and_links() -> None:
@@ -169,7 +173,9 @@ def test_escaped_task_name_is_posted_literally_and_rendered_readably(
         "type": "section",
         "text": {"type": "mrkdwn", "text": f"*Overdue:* {escape_mrkdwn(task)}"},
     }
-    SlackPoster(TOKEN, slack_url).post("#account-managers", escape_mrkdwn(task), [section])
+    SlackPoster.with_token(TOKEN, slack_url).post(
+        "#account-managers", escape_mrkdwn(task), [section]
+    )
 
     [line] = load_capture(capture)
     assert "<!channel>" not in line["blocks"][0]["text"]["text"]
@@ -177,8 +183,12 @@ def test_escaped_task_name_is_posted_literally_and_rendered_readably(
 
 
 def test_render_text_shows_each_block_kind(slack_url: str, capture: Path) -> None:
-    SlackPoster(TOKEN, slack_url).post("#leadership", "Weekly client digest", DIGEST_BLOCKS)
-    SlackPoster(TOKEN, slack_url).post("#clientpulse-ops", "DAG crm failed &amp; retried")
+    SlackPoster.with_token(TOKEN, slack_url).post(
+        "#leadership", "Weekly client digest", DIGEST_BLOCKS
+    )
+    SlackPoster.with_token(TOKEN, slack_url).post(
+        "#clientpulse-ops", "DAG crm failed &amp; retried"
+    )
 
     lines = render_text(load_capture(capture)).splitlines()
 
