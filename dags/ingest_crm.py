@@ -3,13 +3,22 @@ exports (`sources.crm.kind`). Updates raw/crm."""
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from clientpulse.orchestration import ASSET_RAW_CRM, WRITER_POOL, dag_settings, run_id
+from clientpulse.orchestration import (
+    AGENCY_TIMEZONE,
+    ASSET_RAW_CRM,
+    WRITER_POOL,
+    dag_settings,
+    run_id,
+)
 
 
-@dag(schedule="35 * * * *", **dag_settings("ingest", "crm", doc_md=__doc__))
+@dag(
+    schedule=CronTriggerTimetable("35 * * * *", timezone=AGENCY_TIMEZONE),
+    **dag_settings("ingest", "crm", doc_md=__doc__),
+)
 def ingest_crm():
     @task(pool=WRITER_POOL, outlets=[Asset(ASSET_RAW_CRM)])
     def sync_crm(**context) -> dict:

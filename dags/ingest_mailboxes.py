@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from clientpulse.orchestration import ASSET_RAW_MAILBOXES, WRITER_POOL, dag_settings, run_id
+from clientpulse.orchestration import (
+    AGENCY_TIMEZONE,
+    ASSET_RAW_MAILBOXES,
+    WRITER_POOL,
+    dag_settings,
+    run_id,
+)
 
 
-@dag(schedule="5 * * * *", **dag_settings("ingest", "email", doc_md=__doc__))
+@dag(
+    schedule=CronTriggerTimetable("5 * * * *", timezone=AGENCY_TIMEZONE),
+    **dag_settings("ingest", "email", doc_md=__doc__),
+)
 def ingest_mailboxes():
     @task(pool=WRITER_POOL, outlets=[Asset(ASSET_RAW_MAILBOXES)])
     def import_mailboxes(**context) -> dict:

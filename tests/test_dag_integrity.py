@@ -50,6 +50,15 @@ def test_owner_retries_tags_and_writer_pool(dagbag):
             assert task.pool == WRITER_POOL, f"{dag_id}.{task.task_id} writes outside the pool"
 
 
+def test_every_schedule_runs_on_the_agency_clock(dagbag):
+    from clientpulse.orchestration import AGENCY_TIMEZONE
+
+    for dag_id in EXPECTED_DAGS:
+        timetable = dagbag.dags[dag_id].timetable
+        timetable = getattr(timetable, "timetable", timetable)  # asset-or-time: its clock
+        assert str(timetable.timezone) == AGENCY_TIMEZONE, dag_id
+
+
 def test_ingest_dags_feed_the_build_through_assets(dagbag):
     outlets = {
         dag_id: {a.uri for t in dagbag.dags[dag_id].tasks for a in t.outlets}
