@@ -239,6 +239,7 @@ class AtRiskThresholds(_Model):
     overdue_tasks: int = Field(3, ge=1)
     contact_gap_cadence_multiple: float = Field(2.0, gt=0)
     first_reply_compliance_below: float = Field(0.8, ge=0, le=1)
+    window_days: int = Field(28, ge=1)  # the window of client_health's reply figures
 
 
 class Lifecycle(_Model):

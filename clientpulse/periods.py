@@ -1,8 +1,9 @@
-"""Reporting periods and the 'as of' instant of a run."""
+"""Reporting periods: which week a report is for, on the agency's calendar."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -12,11 +13,18 @@ def iso_week(as_of: datetime, timezone: str) -> str:
     return f"{year}-W{week:02d}"
 
 
-def previous_week_bounds(as_of: datetime, timezone: str) -> tuple[datetime, datetime]:
-    """Start and end (UTC) of the full agency-local week before the one `as_of` is in."""
-    local = as_of.astimezone(ZoneInfo(timezone))
-    this_monday = (local - timedelta(days=local.weekday())).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    start = this_monday - timedelta(days=7)
-    return start.astimezone(ZoneInfo("UTC")), this_monday.astimezone(ZoneInfo("UTC"))
+@dataclass(frozen=True)
+class ReportWeek:
+    """The full agency-local week a report looks back on: its Monday (the `week_start`
+    key of the weekly marts) and its ISO label."""
+
+    start: date
+    label: str
+
+
+def report_week(as_of: datetime, timezone: str) -> ReportWeek:
+    """The full agency-local week before the one `as_of` is in."""
+    local = as_of.astimezone(ZoneInfo(timezone)).date()
+    start = local - timedelta(days=local.weekday() + 7)
+    year, week, _ = start.isocalendar()
+    return ReportWeek(start, f"{year}-W{week:02d}")

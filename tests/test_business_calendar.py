@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from clientpulse.business_calendar import Calendar
-from clientpulse.config import BusinessHours
+from transforms.business_calendar import Calendar
+
+WORKWEEK = frozenset(range(5))
 
 
 def utc(month: int, day: int, hour: int) -> datetime:
@@ -13,7 +14,9 @@ def utc(month: int, day: int, hour: int) -> datetime:
 
 
 def test_new_york_hours_follow_the_dst_change_and_skip_thanksgiving():
-    calendar = Calendar("America/New_York", BusinessHours(), "US", frozenset({date(2026, 11, 4)}))
+    calendar = Calendar(
+        "America/New_York", WORKWEEK, time(9), time(18), "US", frozenset({date(2026, 11, 4)})
+    )
     got = calendar.open_intervals(date(2026, 10, 30), date(2026, 11, 4))
     assert [(d.isoformat(), o, c) for d, o, c in got] == [
         # Fri 30 Oct, EDT (UTC-4): 09:00-18:00 local = 13:00-22:00 UTC
@@ -23,14 +26,14 @@ def test_new_york_hours_follow_the_dst_change_and_skip_thanksgiving():
         ("2026-11-03", utc(11, 3, 14), utc(11, 3, 23)),
         # Wed 4 Nov is an agency day off
     ]
-    thanksgiving = Calendar("America/New_York", BusinessHours(), "US", frozenset())
+    thanksgiving = Calendar("America/New_York", WORKWEEK, time(9), time(18), "US", frozenset())
     days = [d for d, _, _ in thanksgiving.open_intervals(date(2026, 11, 25), date(2026, 11, 27))]
     assert days == [date(2026, 11, 25), date(2026, 11, 27)]  # Thu 26 Nov is Thanksgiving
 
 
 def test_weekly_hours_are_the_calendars_own():
-    hours = BusinessHours(days=["sun", "mon"], start=time(10), end=time(12, 30))
-    calendar = Calendar("Asia/Dubai", hours, "AE", frozenset())
+    sunday_monday = frozenset({6, 0})
+    calendar = Calendar("Asia/Dubai", sunday_monday, time(10), time(12, 30), "AE", frozenset())
     got = calendar.open_intervals(date(2026, 2, 1), date(2026, 2, 3))  # Sun, Mon, Tue
     assert [(d.isoformat(), o.hour, c.hour, c.minute) for d, o, c in got] == [
         ("2026-02-01", 6, 8, 30),  # UTC+4

@@ -15,7 +15,7 @@ import yaml
 
 from clientpulse.config import load_config
 from clientpulse.pipeline.build_signals import model_variables
-from clientpulse.pipeline.config_tables import load_config_tables
+from clientpulse.pipeline.config_seeds import config_seeds
 from tests.factories import AS_OF, FIXTURE, crm, engagement
 from transforms.runner import build
 from warehouse.db import open_writer
@@ -81,10 +81,9 @@ def warehouse(tmp_path):
     config = load_config(tmp_path / "agency.yaml")
     with open_writer(config.warehouse.path) as con:
         upsert(con, "raw.crm_objects", ROWS, ["object_type", "id"])
-        load_config_tables(con, config)
 
         def build_as_of(as_of: datetime):
-            build(con, as_of, model_variables(config))
+            build(con, as_of, model_variables(config), config_seeds(config))
             return con
 
         yield build_as_of

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from clientpulse.pipeline.build_signals import model_variables
-from clientpulse.pipeline.config_tables import load_config_tables
+from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.reports.client_status import LISTS, compose_client_status
 from clientpulse.reports.i18n import STRINGS
 from tests.factories import AS_OF, small_config
@@ -140,8 +140,7 @@ def con(tmp_path_factory):
     with open_writer(config.warehouse.path) as con:
         upsert(con, "raw.asana_tasks", TASKS, ["gid"])
         upsert(con, "raw.asana_stories", STORIES, ["gid"])
-        load_config_tables(con, config)
-        build(con, AS_OF, model_variables(config))
+        build(con, AS_OF, model_variables(config), config_seeds(config))
         yield con
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -14,14 +15,16 @@ from clientpulse.pipeline.compose import (
     compose_client_statuses,
     compose_leadership_digest,
 )
+from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.deliver import Senders, deliver
 from clientpulse.reports.client_status import compose_client_status
 from clientpulse.reports.leadership_digest import compose_digest, fit_section
 from tests.factories import AS_OF, crm, load_small_world, small_config, task
+from transforms.catalog import catalog, checks
 from transforms.runner import build
 from warehouse.db import open_writer
 from warehouse.load import upsert
-from warehouse.quality import run_gate, validate_frame
+from warehouse.quality import run_gate, validate_checks
 
 HOSTILE_TASK = '<script>alert("x")</script> & <!channel>'
 
@@ -88,7 +91,7 @@ def test_digest_groups_clients_by_strategy_within_block_kit_limits(config):
             ],
             ["object_type", "id"],
         )
-        build(con, AS_OF, model_variables(config))
+        build(con, AS_OF, model_variables(config), config_seeds(config))
         message = compose_digest(con, AS_OF, config.agency.timezone, "2026-W47")
     texts = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section" and "text" in b]
     heading = texts.index("*Segments and strategies* (attractiveness / relationship)")
@@ -137,7 +140,7 @@ def test_digests_are_held_back_until_a_build_passes_its_gate(config):
 
 def test_dry_run_delivery_writes_files_once_per_period(config):
     with open_writer(config.warehouse.path) as con:
-        assert all(r.success for r in run_gate(con, "build-1"))
+        assert all(r.success for r in run_gate(con, "build-1", checks(catalog())))
 
     def refuse():
         raise AssertionError("dry-run must not build a real sender")
@@ -162,7 +165,7 @@ def test_dry_run_delivery_writes_files_once_per_period(config):
     ]
 
 
-def test_segment_quality_gate_rejects_impossible_scores_and_strategies():
+def test_segment_quality_gate_rejects_impossible_scores_and_strategies(tmp_path):
     frame = pd.DataFrame(
         {
             "client_id": ["acme", "beta"],
@@ -171,5 +174,11 @@ def test_segment_quality_gate_rejects_impossible_scores_and_strategies():
             "strategy_key": ["strengthen", "befriend"],
         }
     )
-    results = validate_frame("marts.client_segment", frame, ["acme", "beta"])
+    con = duckdb.connect(str(tmp_path / "gate.duckdb"))
+    con.execute("CREATE SCHEMA marts; CREATE SCHEMA staging")
+    con.register("segment_rows", frame)
+    con.execute("CREATE TABLE marts.client_segment AS SELECT * FROM segment_rows")
+    con.execute("CREATE TABLE staging.cfg_clients AS SELECT unnest(['acme', 'beta']) AS client_id")
+    declared = [c for c in checks(catalog()) if c.table == "marts.client_segment"]
+    results = validate_checks(con, declared)
     assert {r.column for r in results if not r.success} == {"attractiveness_score", "strategy_key"}

@@ -27,9 +27,9 @@ def test_models_are_built_in_dependency_order():
     assert order.index("staging.email_messages") < order.index("marts.fct_email_sla")
     assert order.index("marts.dim_client") < order.index("marts.fct_email_sla")
     assert order.index("marts.fct_email_sla") < order.index("marts.client_sla_weekly")
-    for upstream in ("marts.fct_email_sla", "marts.client_overdue_tasks"):
+    for upstream in ("marts.fct_email_sla", "intermediate.client_overdue_tasks"):
         assert order.index(upstream) < order.index("marts.client_health")
-    assert order.index("staging.asana_due_periods") < order.index("marts.fct_task_slips")
+    assert order.index("intermediate.asana_due_periods") < order.index("marts.fct_task_slips")
     assert order.index("marts.fct_task_slips") < order.index("marts.fct_task_delivery")
     assert order.index("marts.fct_task_delivery") < order.index("marts.client_status_lists")
 
@@ -97,7 +97,7 @@ def test_overdue_tasks_on_the_clients_calendar(built):
     got = rows(
         built,
         "SELECT client_id, open_tasks, open_overdue_tasks, max_days_overdue "
-        "FROM marts.client_overdue_tasks ORDER BY client_id",
+        "FROM intermediate.client_overdue_tasks ORDER BY client_id",
     )
     assert got == [("acme", 3, 2, 6), ("beta", 1, 0, 0)]
 

@@ -1,27 +1,36 @@
-"""Build the SQL models: `models/<schema>/<name>.sql` becomes table `<schema>.<name>`.
+"""Build the models: every table in `staging`, `intermediate` and `marts` is one.
 
-Dependencies are read from the SQL itself (references to `staging.x` / `marts.y`
-that are models), so adding a model needs no registry. The whole build runs in
-one transaction: readers of the writer's file never see half a build, and a
-failed model leaves the previous build in place.
+A model is one of three kinds, all in `models/<layer>/`:
+* SQL: `<name>.sql` becomes table `<layer>.<name>`; its dependencies are read from the
+  SQL itself (references to other models), so adding one needs no registry;
+* Python: `<name>.py` with `DEPENDS_ON` (the tables it reads) and
+  `compute(con, as_of)` returning its rows (threads, calendars: clearer in Python);
+* seed: rows handed in by the caller (the agency config as tables), declared with
+  `materialized: seed` in the layer's `_models.yml`.
+Python models and seeds create their table from the column types declared in the
+catalog. The whole build runs in one transaction: readers of the writer's file never
+see half a build, and a failed model leaves the previous build in place. The
+catalog's descriptions are written into DuckDB as table and column comments.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
+from types import ModuleType
 
 import duckdb
 
+from transforms.catalog import LAYERS, MODELS_DIR, ModelDoc, load_catalog
 from warehouse.db import transaction
+from warehouse.load import replace_all
 
-MODELS_DIR = Path(__file__).resolve().parent / "models"
-BUILT_SCHEMAS = ("staging", "marts")
-_REFERENCE = re.compile(r"\b(staging|marts)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+_REFERENCE = re.compile(r"\b(staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*")
 
 
@@ -33,8 +42,9 @@ class ModelError(RuntimeError):
 class Model:
     schema: str
     name: str
-    path: Path
-    sql: str
+    path: Path | None
+    kind: str  # sql | python | seed
+    sql: str = ""
     depends_on: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -42,17 +52,39 @@ class Model:
         return f"{self.schema}.{self.name}"
 
 
+def _load_module(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"clientpulse_model_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ModelError(f"{path}: cannot be imported as a Python model")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, "compute", None)):
+        raise ModelError(f"{path}: a Python model defines compute(con, as_of)")
+    return module
+
+
 def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
     """All models, in an order where each comes after the models it reads."""
-    found: dict[str, tuple[Path, str]] = {}
-    for schema in BUILT_SCHEMAS:
-        for path in sorted((models_dir / schema).glob("*.sql")):
-            found[f"{schema}.{path.stem}"] = (path, path.read_text(encoding="utf-8"))
+    docs = load_catalog(models_dir)
+    found: dict[str, Model] = {
+        table: Model(doc.layer, doc.name, None, "seed")
+        for table, doc in docs.items()
+        if doc.materialized == "seed"
+    }
+    for layer in LAYERS:
+        for path in sorted((models_dir / layer).glob("*.sql")):
+            sql = path.read_text(encoding="utf-8")
+            found[f"{layer}.{path.stem}"] = Model(layer, path.stem, path, "sql", sql)
+        for path in sorted((models_dir / layer).glob("[!_]*.py")):
+            deps = frozenset(getattr(_load_module(path), "DEPENDS_ON", ()))
+            found[f"{layer}.{path.stem}"] = Model(layer, path.stem, path, "python", "", deps)
     models = {}
-    for table, (path, sql) in found.items():
-        refs = {f"{s.lower()}.{n.lower()}" for s, n in _REFERENCE.findall(_COMMENT.sub("", sql))}
-        schema, name = table.split(".")
-        models[table] = Model(schema, name, path, sql, frozenset(refs & found.keys() - {table}))
+    for table, model in found.items():
+        refs = {
+            f"{s.lower()}.{n.lower()}" for s, n in _REFERENCE.findall(_COMMENT.sub("", model.sql))
+        }
+        deps = (refs | model.depends_on) & found.keys() - {table}
+        models[table] = Model(model.schema, model.name, model.path, model.kind, model.sql, deps)
     try:
         order = TopologicalSorter({t: m.depends_on for t, m in models.items()}).static_order()
         return [models[t] for t in order]
@@ -60,31 +92,98 @@ def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
         raise ModelError(f"models depend on each other in a cycle: {exc.args[1]}") from exc
 
 
+def _materialize(con: duckdb.DuckDBPyConnection, doc: ModelDoc, rows: Sequence) -> None:
+    """Create a seed's or Python model's table from its declared columns, then fill it."""
+    columns = ", ".join(f'"{name}" {kind}' for name, kind in doc.declared_types())
+    con.execute(f"CREATE OR REPLACE TABLE {doc.table} ({columns})")
+    replace_all(con, doc.table, rows)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def describe(con: duckdb.DuckDBPyConnection, docs: Mapping[str, ModelDoc]) -> None:
+    """Write the catalog's descriptions as DuckDB comments, so any SQL client shows them."""
+    existing = {
+        (f"{s}.{t}", c)
+        for s, t, c in con.execute(
+            "SELECT schema_name, table_name, column_name FROM duckdb_columns()"
+        ).fetchall()
+    }
+    for doc in docs.values():
+        con.execute(f"COMMENT ON TABLE {doc.table} IS {_quote(doc.description)}")
+        for column in doc.columns:
+            if (doc.table, column.name) not in existing:
+                raise ModelError(
+                    f"{doc.source}: {doc.table} documents column {column.name!r}, "
+                    "which the model does not produce"
+                )
+            if column.description:
+                con.execute(
+                    f'COMMENT ON COLUMN {doc.table}."{column.name}" IS {_quote(column.description)}'
+                )
+
+
+def _set_variables(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, variables: Mapping[str, object]
+) -> None:
+    con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ", [as_of])
+    for name, value in variables.items():
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            raise ValueError(f"invalid variable name {name!r}")
+        con.execute(f"SET VARIABLE {name} = ?", [value])
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    docs: Mapping[str, ModelDoc],
+    seeds: Mapping[str, Sequence[dict]],
+    as_of: datetime,
+) -> None:
+    if model.kind == "sql":
+        body = model.sql.strip().rstrip(";")
+        con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{body}")
+        return
+    if model.table not in docs:
+        raise ModelError(f"{model.path}: a Python model needs its columns in _models.yml")
+    if model.kind == "seed":
+        if model.table not in seeds:
+            raise ModelError(f"seed {model.table} was not given any rows")
+        rows = seeds[model.table]
+    else:
+        rows = _load_module(model.path).compute(con, as_of)  # type: ignore[arg-type]
+    _materialize(con, docs[model.table], rows)
+
+
 def build(
     con: duckdb.DuckDBPyConnection,
     as_of: datetime,
     variables: Mapping[str, object] | None = None,
+    seeds: Mapping[str, Sequence[dict]] | None = None,
     models_dir: Path = MODELS_DIR,
 ) -> list[str]:
-    """(Re)build every model as of `as_of`.
+    """(Re)build every model as of `as_of`; `seeds` gives each seed table's rows.
 
-    SQL reads `getvariable('as_of')` and any of `variables` (thresholds, the agency
-    time zone) the same way, so models hold no configuration of their own.
+    SQL reads `getvariable('as_of')` and any of `variables` (thresholds, windows, the
+    agency time zone) the same way, so models hold no configuration of their own.
     """
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
-    built = []
-    con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ", [as_of])
-    for name, value in (variables or {}).items():
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-            raise ValueError(f"invalid variable name {name!r}")
-        con.execute(f"SET VARIABLE {name} = ?", [value])
+    docs = load_catalog(models_dir)
+    models = discover(models_dir)
+    seeds = seeds or {}
+    unknown = set(seeds) - {m.table for m in models if m.kind == "seed"}
+    if unknown:
+        raise ModelError(f"rows given for tables that are not seeds: {sorted(unknown)}")
+    _set_variables(con, as_of, variables or {})
     with transaction(con):
-        for model in discover(models_dir):
-            body = model.sql.strip().rstrip(";")
+        for model in models:
             try:
-                con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{body}")
-            except duckdb.Error as exc:
-                raise ModelError(f"{model.path}: model {model.table} failed: {exc}") from exc
-            built.append(model.table)
-    return built
+                _run(con, model, docs, seeds, as_of)
+            except (duckdb.Error, ValueError, KeyError) as exc:
+                where = model.path or model.table
+                raise ModelError(f"{where}: model {model.table} failed: {exc}") from exc
+        describe(con, docs)
+    return [m.table for m in models]

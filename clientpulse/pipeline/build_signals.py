@@ -1,5 +1,5 @@
-"""Build the signals: config tables and SLA inputs → SQL models → quality gate (a failure
-queues an ops alert) → analyst snapshot."""
+"""Build the signals: every model (config seeds, Python and SQL models) → quality gate
+(the catalog's checks; a failure queues an ops alert) → analyst snapshot."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig, CrmSource
-from clientpulse.pipeline.config_tables import load_config_tables
-from clientpulse.pipeline.email_sla_inputs import load_email_sla_inputs
+from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.quality_alert import enqueue_quality_alert
 from clientpulse.pipeline.runlog import run_step
+from transforms.catalog import catalog, checks
 from transforms.runner import build
 from warehouse.db import open_writer, transaction
 from warehouse.quality import describe_failure, run_gate
@@ -30,6 +30,7 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
         "overdue_tasks_threshold": at_risk.overdue_tasks,
         "contact_gap_cadence_multiple": at_risk.contact_gap_cadence_multiple,
         "first_reply_compliance_below": at_risk.first_reply_compliance_below,
+        "health_window_days": at_risk.window_days,
         "reason_fields": status.reason_fields,
         "justification_fields": status.justification_fields,
         "cancelled_sections": status.cancelled_sections,
@@ -55,16 +56,14 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
 
 
 def build_models(con: duckdb.DuckDBPyConnection, config: AgencyConfig, as_of: datetime) -> dict:
-    """Refresh the config tables and the Python-built SLA inputs, then run every model."""
-    load_config_tables(con, config)
-    stats: dict[str, Any] = dict(load_email_sla_inputs(con, config, as_of))
-    stats["models"] = build(con, as_of, model_variables(config))
-    return stats
+    """Run every model as of `as_of`, the config's seeds first."""
+    return {"models": build(con, as_of, model_variables(config), config_seeds(config))}
 
 
 def gate_and_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id: str) -> list[str]:
     """Run the quality gate; if it fails, queue one Slack alert to ops for this run."""
-    failures = [describe_failure(r) for r in run_gate(con, run_id) if not r.success]
+    results = run_gate(con, run_id, checks(catalog()))
+    failures = [describe_failure(r) for r in results if not r.success]
     if failures:
         with transaction(con):
             enqueue_quality_alert(con, config, run_id, failures)

@@ -12,7 +12,7 @@ autoescaping (task names and reasons are external text).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from clientpulse.config import AgencyConfig, Client
+from clientpulse.periods import report_week
 from clientpulse.reports.i18n import STRINGS
 from clientpulse.reports.sla_figures import SlaFigures, client_sla_week, hours, percent
 
@@ -42,12 +43,12 @@ class Item:
 LISTS = ("carry_over", "not_carried_over", "not_started", "new")
 
 
-def _note(t: dict[str, str], list_name: str, row: tuple, today: date) -> str:
+def _note(t: dict[str, str], list_name: str, row: tuple) -> str:
     """The short note after a task: its date, or the reason it is (not) on the list."""
-    _, code, reason, due_on, completed_on = row
+    _, code, reason, due_on, completed_on, days_overdue = row
     if list_name == "carry_over":
         if code == "overdue":
-            return t["days_late"].format(days=(today - due_on).days)
+            return t["days_late"].format(days=days_overdue)
         return t["due"].format(date=f"{due_on:%Y-%m-%d}") if due_on else t["no_due"]
     if list_name == "not_carried_over":
         if code == "done":
@@ -57,25 +58,19 @@ def _note(t: dict[str, str], list_name: str, row: tuple, today: date) -> str:
 
 
 def _sections(
-    con: duckdb.DuckDBPyConnection, client: Client, as_of: datetime, t: dict[str, str]
+    con: duckdb.DuckDBPyConnection, client: Client, t: dict[str, str]
 ) -> list[dict[str, Any]]:
     """The four lists of DOMAIN §3 for this client only (marts.client_status_lists)."""
-    con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ", [as_of])
-    today = con.execute(
-        "SELECT CAST(timezone(timezone, getvariable('as_of')) AS DATE) "
-        "FROM staging.cfg_clients WHERE client_id = ?",
-        [client.id],
-    ).fetchone()[0]
     sections = []
     for list_name in LISTS:
         rows = con.execute(
-            """SELECT task_name, reason_code, reason, due_on, completed_on
+            """SELECT task_name, reason_code, reason, due_on, completed_on, days_overdue
                FROM marts.client_status_lists
                WHERE client_id = ? AND list = ?
                ORDER BY due_on NULLS LAST, task_name, task_gid LIMIT ?""",
             [client.id, list_name, MAX_ITEMS],
         ).fetchall()
-        entries = [Item(row[0], _note(t, list_name, row, today)) for row in rows]
+        entries = [Item(row[0], _note(t, list_name, row)) for row in rows]
         sections.append({"title": t[list_name], "entries": entries})
     return sections
 
@@ -104,7 +99,7 @@ def compose_client_status(
 ) -> dict[str, Any]:
     """Subject, recipients, text and HTML of one client's weekly status email."""
     t = STRINGS[client.language]
-    sla = client_sla_week(con, client.id, as_of, config.agency.timezone)
+    sla = client_sla_week(con, client.id, report_week(as_of, config.agency.timezone))
     subject = t["subject"].format(client=client.name, period=period)
     context = {
         "language": client.language,
@@ -112,7 +107,7 @@ def compose_client_status(
         "t": t,
         "agency": config.agency.name,
         "manager": config.manager(client.account_manager).name,
-        "sections": _sections(con, client, as_of, t),
+        "sections": _sections(con, client, t),
         "sla_heading": t["sla_heading"].format(week=sla.iso_week),
         "sla_lines": [_sla_line(t, metric, figures) for metric, figures in sla.figures.items()],
     }

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from clientpulse.reports.sla_figures import hours, percent, portfolio_sla_week
+from clientpulse.periods import ReportWeek, report_week
+from clientpulse.reports.sla_figures import SlaWeek, hours, percent, portfolio_sla_week
 from connectors.slack import escape_mrkdwn
-from warehouse.quality import STRATEGY_KEYS
+from transforms.catalog import accepted_values
 
 MAX_AT_RISK_LISTED = 15
 SECTION_TEXT_LIMIT = 3000  # Slack's limit on a section block's text
@@ -22,27 +23,16 @@ SECTION_TEXT_LIMIT = 3000  # Slack's limit on a section block's text
 
 def _portfolio(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     row = con.execute(
-        """SELECT count(*), sum(achieved), sum(achieved + breached), sum(pending),
-                  sum(open_overdue_tasks), count(*) FILTER (WHERE at_risk)
-           FROM marts.client_health"""
+        "SELECT clients, at_risk_clients, open_overdue_tasks FROM marts.portfolio_health"
     ).fetchone()
-    clients, achieved, decided, pending, overdue, at_risk = row
-    return {
-        "clients": clients,
-        "compliance": (achieved / decided) if decided else None,
-        "decided": decided or 0,
-        "pending": pending or 0,
-        "open_overdue_tasks": overdue or 0,
-        "at_risk": at_risk,
-    }
+    return dict(zip(("clients", "at_risk", "open_overdue_tasks"), row, strict=True))
 
 
 SLA_LABELS = {"first_reply": "First replies", "next_reply": "Next replies"}
 
 
-def _sla_block(con: duckdb.DuckDBPyConnection, as_of: datetime, timezone: str) -> dict[str, Any]:
-    """Last week's email SLA over all clients (marts.client_sla_weekly), per metric."""
-    week = portfolio_sla_week(con, as_of, timezone)
+def _sla_block(week: SlaWeek) -> dict[str, Any]:
+    """Last week's email SLA over all clients (marts.portfolio_sla_weekly), per metric."""
     lines = [
         f"• {SLA_LABELS[metric]}: {percent(f.compliance)} on time ({f.achieved} of {f.decided})"
         f" · median {hours(f.median_minutes)} h · P90 {hours(f.p90_minutes)} h"
@@ -96,7 +86,8 @@ def _segment_blocks(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             },
         },
     ]
-    for key in (*STRATEGY_KEYS, None):  # clients without enough data come last
+    strategies = accepted_values("marts.client_segment", "strategy_key")
+    for key in (*strategies, None):  # clients without enough data come last
         if key not in groups:
             continue
         label, entries = groups[key]
@@ -108,12 +99,13 @@ def _segment_blocks(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def compose_digest(
     con: duckdb.DuckDBPyConnection, as_of: datetime, timezone: str, period: str
 ) -> dict[str, Any]:
-    """Build the digest message (`text` fallback plus `blocks`) from `marts.client_health`,
-    the email SLA marts and `marts.client_segment`."""
+    """Build the digest message (`text` fallback plus `blocks`) from the portfolio marts,
+    `marts.client_health` and `marts.client_segment`."""
     portfolio = _portfolio(con)
-    compliance = (
-        f"{portfolio['compliance']:.0%}" if portfolio["compliance"] is not None else "no data"
-    )
+    week: ReportWeek = report_week(as_of, timezone)
+    sla = portfolio_sla_week(con, week)
+    first_reply = sla.figures["first_reply"].compliance
+    compliance = percent(first_reply) if first_reply is not None else "no data"
     local = as_of.astimezone(ZoneInfo(timezone))
     blocks: list[dict[str, Any]] = [
         {
@@ -126,17 +118,12 @@ def compose_digest(
                 {"type": "mrkdwn", "text": f"*Clients*\n{portfolio['clients']}"},
                 {
                     "type": "mrkdwn",
-                    "text": f"*First replies on time (28 days)*\n{compliance} "
-                    f"of {portfolio['decided']}",
-                },
-                {
-                    "type": "mrkdwn",
                     "text": f"*Open overdue tasks*\n{portfolio['open_overdue_tasks']}",
                 },
                 {"type": "mrkdwn", "text": f"*At risk*\n{portfolio['at_risk']}"},
             ],
         },
-        _sla_block(con, as_of, timezone),
+        _sla_block(sla),
         {"type": "divider"},
     ]
     rows = _at_risk_rows(con)
@@ -176,6 +163,6 @@ def compose_digest(
     )
     text = (
         f"ClientPulse weekly digest {period}: {portfolio['at_risk']} of {portfolio['clients']} "
-        f"clients at risk; first replies on time {compliance}."
+        f"clients at risk; first replies on time in {week.label}: {compliance}."
     )
     return {"text": text, "blocks": blocks}

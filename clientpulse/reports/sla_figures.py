@@ -1,18 +1,23 @@
-"""Email SLA figures for the reports, read from marts.client_sla_weekly (and, for the
-portfolio's median and P90, which do not add up across clients, marts.fct_email_sla)
-for the full agency-local week before the report's."""
+"""Last week's email SLA figures for the reports, selected from the weekly marts:
+marts.client_sla_weekly for one client, marts.portfolio_sla_weekly for all of them.
+
+Every figure is a column of those marts; this module picks the row of the full
+agency-local week before the report's and formats it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import duckdb
 
-from clientpulse.periods import previous_week_bounds
+from clientpulse.periods import ReportWeek
 
 METRICS = ("first_reply", "next_reply")
+_FIGURES = (
+    "measurements, achieved, breached, pending, no_reply_needed, decided, compliance, "
+    "median_business_minutes, p90_business_minutes"
+)
 
 
 @dataclass(frozen=True)
@@ -22,17 +27,10 @@ class SlaFigures:
     breached: int = 0
     pending: int = 0
     no_reply_needed: int = 0
+    decided: int = 0
+    compliance: float | None = None  # achieved / decided; None when nothing was decided
     median_minutes: float | None = None
     p90_minutes: float | None = None
-
-    @property
-    def decided(self) -> int:
-        return self.achieved + self.breached
-
-    @property
-    def compliance(self) -> float | None:
-        """achieved / (achieved + breached), None when nothing was decided."""
-        return self.achieved / self.decided if self.decided else None
 
 
 @dataclass(frozen=True)
@@ -41,63 +39,29 @@ class SlaWeek:
     figures: dict[str, SlaFigures]
 
 
-def _week(as_of: datetime, timezone: str) -> tuple[datetime, datetime, date, str]:
-    start, end = previous_week_bounds(as_of, timezone)
-    local = start.astimezone(ZoneInfo(timezone)).date()
-    year, week, _ = local.isocalendar()
-    return start, end, local, f"{year}-W{week:02d}"
-
-
-def client_sla_week(
-    con: duckdb.DuckDBPyConnection, client_id: str, as_of: datetime, timezone: str
+def _select(
+    con: duckdb.DuckDBPyConnection, week: ReportWeek, table: str, where: str, args: list
 ) -> SlaWeek:
-    """One client's rows of marts.client_sla_weekly for last week."""
-    _, _, week_start, label = _week(as_of, timezone)
     rows = con.execute(
-        """SELECT metric, measurements, achieved, breached, pending, no_reply_needed,
-                  median_business_minutes, p90_business_minutes
-           FROM marts.client_sla_weekly WHERE client_id = ? AND week_start = ?""",
-        [client_id, week_start],
+        f"SELECT metric, {_FIGURES} FROM {table} WHERE week_start = ? {where}",
+        [week.start, *args],
     ).fetchall()
     found = {row[0]: SlaFigures(*row[1:]) for row in rows}
-    return SlaWeek(label, {m: found.get(m, SlaFigures()) for m in METRICS})
+    return SlaWeek(week.label, {m: found.get(m, SlaFigures()) for m in METRICS})
 
 
-def portfolio_sla_week(con: duckdb.DuckDBPyConnection, as_of: datetime, timezone: str) -> SlaWeek:
-    """All clients last week: counts summed from marts.client_sla_weekly, median and P90
-    over the same week's answered measurements in marts.fct_email_sla."""
-    start, end, week_start, label = _week(as_of, timezone)
-    counts = {
-        row[0]: row[1:]
-        for row in con.execute(
-            """SELECT metric, sum(measurements), sum(achieved), sum(breached), sum(pending),
-                      sum(no_reply_needed)
-               FROM marts.client_sla_weekly WHERE week_start = ? GROUP BY metric""",
-            [week_start],
-        ).fetchall()
-    }
-    spread = {
-        row[0]: row[1:]
-        for row in con.execute(
-            """SELECT metric, median(business_minutes), quantile_cont(business_minutes, 0.9)
-               FROM marts.fct_email_sla
-               WHERE inbound_at >= ? AND inbound_at < ? AND replied_at IS NOT NULL
-                   AND status <> 'no_reply_needed'
-               GROUP BY metric""",
-            [start, end],
-        ).fetchall()
-    }
-    figures = {
-        m: SlaFigures(*(int(n) for n in counts[m]), *spread.get(m, (None, None)))
-        if m in counts
-        else SlaFigures()
-        for m in METRICS
-    }
-    return SlaWeek(label, figures)
+def client_sla_week(con: duckdb.DuckDBPyConnection, client_id: str, week: ReportWeek) -> SlaWeek:
+    """One client's figures for `week` (marts.client_sla_weekly)."""
+    return _select(con, week, "marts.client_sla_weekly", "AND client_id = ?", [client_id])
+
+
+def portfolio_sla_week(con: duckdb.DuckDBPyConnection, week: ReportWeek) -> SlaWeek:
+    """All clients' figures for `week` (marts.portfolio_sla_weekly)."""
+    return _select(con, week, "marts.portfolio_sla_weekly", "", [])
 
 
 def hours(minutes: float | None) -> str:
-    """Business minutes as hours with one decimal, or a dash."""
+    """Business minutes shown as hours with one decimal, or a dash."""
     return "—" if minutes is None else f"{minutes / 60:.1f}"
 
 

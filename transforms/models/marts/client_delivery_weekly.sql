@@ -47,7 +47,7 @@ open_at_cut AS (
         ON t.client_id = w.client_id
         AND t.created_at < w.cut
         AND (t.completed_at IS NULL OR t.completed_at >= w.cut)
-    LEFT JOIN staging.asana_due_periods AS p
+    LEFT JOIN intermediate.asana_due_periods AS p
         ON p.task_gid = t.task_gid AND p.valid_from < w.cut AND w.cut <= p.valid_to
 ),
 

@@ -1,16 +1,21 @@
 -- One row per client: the first signal of each area side by side, and whether the client
--- is at risk, with the reasons. SLA figures (business hours) come from marts.fct_email_sla;
--- first-reply compliance drives the at-risk flag, next-reply compliance is shown. Thresholds come from the agency config.
+-- is at risk, with the reasons. Reply figures (business hours, from marts.fct_email_sla)
+-- cover the waits that began in the `health_window_days` before as_of; first-reply
+-- compliance drives the at-risk flag, next-reply compliance is shown. Thresholds and the
+-- window come from the agency config (signals.at_risk).
 -- risk_severity orders the at-risk list: each breached factor adds how far past its
 -- threshold it is (1 = just at it), so four months of silence outranks two late tasks.
 WITH sla AS (
-    -- first and next replies to waits that began in the 28 days before as_of
+    -- first and next replies to waits that began in the window before as_of
     SELECT
         c.client_id,
         count(*) FILTER (WHERE metric = 'first_reply') AS first_reply_measurements,
-        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'achieved') AS achieved,
-        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'breached') AS breached,
-        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'pending') AS pending,
+        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'achieved')
+            AS first_replies_achieved,
+        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'breached')
+            AS first_replies_breached,
+        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'pending')
+            AS first_replies_pending,
         count(*) FILTER (WHERE metric = 'first_reply' AND status = 'achieved')
             / nullif(count(*) FILTER (
                 WHERE metric = 'first_reply' AND status IN ('achieved', 'breached')), 0)
@@ -27,7 +32,8 @@ WITH sla AS (
                 AND status <> 'no_reply_needed') / 60.0, 1) AS p90_first_reply_hours
     FROM staging.cfg_clients AS c
     LEFT JOIN marts.fct_email_sla AS f
-        ON f.client_id = c.client_id AND f.inbound_at > getvariable('as_of') - INTERVAL 28 DAY
+        ON f.client_id = c.client_id
+        AND f.inbound_at > getvariable('as_of') - to_days(getvariable('health_window_days'))
     GROUP BY c.client_id
 ),
 
@@ -39,10 +45,11 @@ signals AS (
         c.account_manager_name,
         c.tier,
         c.stage,
+        getvariable('health_window_days') AS reply_window_days,
         f.first_reply_measurements,
-        f.achieved,
-        f.breached,
-        f.pending,
+        f.first_replies_achieved,
+        f.first_replies_breached,
+        f.first_replies_pending,
         f.first_reply_compliance,
         f.next_reply_compliance,
         f.median_first_reply_hours,
@@ -55,8 +62,8 @@ signals AS (
         l.contact_cadence_days
     FROM staging.cfg_clients AS c
     JOIN sla AS f USING (client_id)
-    JOIN marts.client_overdue_tasks AS o USING (client_id)
-    JOIN marts.client_last_contact AS l USING (client_id)
+    JOIN intermediate.client_overdue_tasks AS o USING (client_id)
+    JOIN intermediate.client_last_contact AS l USING (client_id)
 ),
 
 reasons AS (

@@ -20,7 +20,7 @@ WITH axes AS (
             || coalesce(' (' || value_source || ') → ' || score, '')
             ORDER BY input_name
         ) AS inputs
-    FROM marts.client_segment_inputs
+    FROM intermediate.client_segment_inputs
     GROUP BY client_id, axis
 ),
 

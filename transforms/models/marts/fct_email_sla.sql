@@ -8,7 +8,7 @@
 -- the next human message from an agency address to that client (staging.email_messages
 -- direction 'outbound': auto-replies and internal-only mail never end it).
 -- Durations run to the reply, or to as_of while unanswered; business minutes are the
--- overlap with the client's calendar (staging.cfg_business_hours), so time outside its
+-- overlap with the client's calendar (intermediate.client_business_hours), so time outside its
 -- hours, on weekends, public holidays and agency days off does not count.
 -- Target: the prospect one while dim_client says prospect, else the customer one.
 WITH events AS (
@@ -97,7 +97,7 @@ measured AS (
             epoch(least(h.closes_at, m.clock_end)) - epoch(greatest(h.opens_at, m.inbound_at))
         ) FILTER (WHERE h.opens_at IS NOT NULL), 0) / 60.0 AS business_minutes
     FROM replied AS m
-    LEFT JOIN staging.cfg_business_hours AS h
+    LEFT JOIN intermediate.client_business_hours AS h
         ON h.client_id = m.client_id
         AND h.opens_at < m.clock_end
         AND h.closes_at > m.inbound_at

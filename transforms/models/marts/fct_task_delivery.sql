@@ -27,7 +27,7 @@ dues AS (
         arg_max(due_on, valid_from) FILTER (
             WHERE valid_from <= getvariable('as_of')
         ) AS current_due_on
-    FROM staging.asana_due_periods
+    FROM intermediate.asana_due_periods
     GROUP BY task_gid
 ),
 

@@ -1,16 +1,15 @@
-"""Write the agency config into `staging.cfg_*` so SQL models can join on it."""
+"""The agency config as seed rows: the `staging.cfg_*` models that SQL models join on.
+
+Their columns and descriptions are declared in transforms/models/staging/_models.yml.
+"""
 
 from __future__ import annotations
 
-import duckdb
-
-from clientpulse.config import AgencyConfig
-from warehouse.db import transaction
-from warehouse.load import replace_all
+from clientpulse.config import WEEKDAYS, AgencyConfig
 
 
-def load_config_tables(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> None:
-    """Replace the reference tables with the config's current content (one transaction)."""
+def config_seeds(config: AgencyConfig) -> dict[str, list[dict]]:
+    """Rows of every `staging.cfg_*` seed, from the config's current content."""
     clients = []
     for client in config.clients:
         manager = config.manager(client.account_manager)
@@ -31,7 +30,21 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> 
             }
         )
     inputs = config.signals.segmentation.all_inputs()
-    tables = {
+    agency = config.agency
+    calendars = []
+    for client in config.clients:
+        hours = client.business_hours or agency.business_hours
+        calendars.append(
+            {
+                "client_id": client.id,
+                "timezone": client.timezone or agency.timezone,
+                "weekdays": [WEEKDAYS.index(day) for day in hours.days],
+                "opens": hours.start,
+                "closes": hours.end,
+                "holiday_country": client.holiday_country or agency.holiday_country,
+            }
+        )
+    return {
         "staging.cfg_clients": clients,
         "staging.cfg_client_domains": [
             {"domain": d, "client_id": c.id} for c in config.clients for d in c.email_domains
@@ -74,7 +87,6 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> 
             for c in config.clients
             for name, value in c.segment_inputs.items()
         ],
+        "staging.cfg_client_calendars": calendars,
+        "staging.cfg_days_off": [{"day": day} for day in agency.days_off],
     }
-    with transaction(con):
-        for table, rows in tables.items():
-            replace_all(con, table, rows)

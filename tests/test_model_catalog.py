@@ -1,0 +1,199 @@
+"""The model layer: every table the build creates is a documented model, its
+descriptions reach DuckDB as comments, and the data dictionary matches the catalog."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from tests.factories import load_small_world, small_config
+from transforms.catalog import CatalogError, catalog, load_catalog
+from transforms.docs import DICTIONARY, render
+from transforms.runner import ModelError, build
+from warehouse.db import open_writer
+from warehouse.migrate import migrate
+
+BUILT_LAYERS = ("staging", "intermediate", "marts")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    config = small_config(tmp_path_factory.mktemp("catalog"))
+    with open_writer(config.warehouse.path) as con:
+        load_small_world(con, config)
+        yield con
+
+
+def test_every_table_the_build_creates_is_a_documented_model(built):
+    tables = {
+        f"{schema}.{name}"
+        for schema, name in built.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ?",
+            [list(BUILT_LAYERS)],
+        ).fetchall()
+    }
+    assert tables == set(catalog())
+
+
+def test_migrations_declare_no_model_tables(tmp_path):
+    con = duckdb.connect(str(tmp_path / "empty.duckdb"))
+    migrate(con)
+    left = con.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name IN ?",
+        [list(BUILT_LAYERS)],
+    ).fetchall()
+    assert left == []
+
+
+def test_every_model_and_every_mart_column_is_described_in_duckdb(built):
+    undocumented_tables = built.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+        "WHERE schema_name IN ? AND coalesce(comment, '') = ''",
+        [list(BUILT_LAYERS)],
+    ).fetchall()
+    assert undocumented_tables == []
+    undocumented_columns = built.execute(
+        "SELECT table_name || '.' || column_name FROM duckdb_columns() "
+        "WHERE schema_name = 'marts' AND coalesce(comment, '') = ''"
+    ).fetchall()
+    assert undocumented_columns == []
+    comment = built.execute(
+        "SELECT comment FROM duckdb_columns() WHERE schema_name = 'marts' "
+        "AND table_name = 'client_health' AND column_name = 'first_reply_compliance'"
+    ).fetchone()[0]
+    assert comment == catalog()["marts.client_health"].column("first_reply_compliance").description
+
+
+def test_every_column_of_every_model_is_in_the_catalog(built):
+    for table, doc in catalog().items():
+        schema, name = table.split(".")
+        columns = [
+            r[0]
+            for r in built.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?"
+                " ORDER BY column_index",
+                [schema, name],
+            ).fetchall()
+        ]
+        assert columns == [c.name for c in doc.columns], table
+
+
+def test_the_data_dictionary_is_generated_from_the_catalog():
+    assert DICTIONARY.read_text(encoding="utf-8") == render(load_catalog()), (
+        "docs/data_dictionary.md is stale: run `python -m transforms.docs`"
+    )
+
+
+def _write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def test_seeds_python_and_sql_models_build_in_order_with_declared_types(tmp_path):
+    _write(
+        tmp_path / "staging" / "_models.yml",
+        """
+        models:
+          - name: cfg_things
+            materialized: seed
+            description: Things from the config.
+            columns:
+              - {name: thing_id, type: VARCHAR, description: The thing.}
+              - {name: weight, type: DOUBLE, description: Its weight.}
+        """,
+    )
+    _write(
+        tmp_path / "intermediate" / "doubled.py",
+        """
+        DEPENDS_ON = ("staging.cfg_things",)
+
+        def compute(con, as_of):
+            rows = con.execute("SELECT thing_id, weight FROM staging.cfg_things").fetchall()
+            return [{"thing_id": t, "weight": 2 * w} for t, w in rows]
+        """,
+    )
+    _write(
+        tmp_path / "intermediate" / "_models.yml",
+        """
+        models:
+          - name: doubled
+            materialized: python
+            description: Each thing's weight, doubled.
+            columns:
+              - {name: thing_id, type: VARCHAR, description: The thing.}
+              - {name: weight, type: "DECIMAL(9,1)", description: Twice its weight.}
+        """,
+    )
+    _write(
+        tmp_path / "marts" / "total.sql", "SELECT sum(weight) AS total FROM intermediate.doubled"
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    for schema in BUILT_LAYERS:
+        con.execute(f"CREATE SCHEMA {schema}")
+    seeds = {
+        "staging.cfg_things": [{"thing_id": "a", "weight": 1.5}, {"thing_id": "b", "weight": 2}]
+    }
+    as_of = datetime(2026, 11, 16, tzinfo=UTC)
+    built = build(con, as_of, seeds=seeds, models_dir=tmp_path)
+    assert built == ["staging.cfg_things", "intermediate.doubled", "marts.total"]
+    assert con.execute("SELECT total FROM marts.total").fetchone()[0] == 7
+    assert con.execute(
+        "SELECT data_type, comment FROM duckdb_columns() WHERE table_name = 'doubled' "
+        "AND column_name = 'weight'"
+    ).fetchone() == ("DECIMAL(9,1)", "Twice its weight.")
+    with pytest.raises(ModelError, match="not given any rows"):
+        build(con, as_of, models_dir=tmp_path)
+    with pytest.raises(ModelError, match="not seeds"):
+        build(con, as_of, seeds={**seeds, "staging.other": []}, models_dir=tmp_path)
+
+
+def test_a_catalog_that_documents_a_column_the_model_lacks_is_refused(tmp_path):
+    _write(tmp_path / "marts" / "one.sql", "SELECT 1 AS a")
+    _write(
+        tmp_path / "marts" / "_models.yml",
+        """
+        models:
+          - name: one
+            description: One row.
+            columns:
+              - {name: b, description: Not there.}
+        """,
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA marts")
+    with pytest.raises(ModelError, match="documents column 'b'"):
+        build(con, datetime(2026, 11, 16, tzinfo=UTC), models_dir=tmp_path)
+
+
+def test_a_python_model_without_column_types_names_the_file(tmp_path):
+    _write(
+        tmp_path / "staging" / "_models.yml",
+        """
+        models:
+          - name: cfg_x
+            materialized: seed
+            description: X.
+            columns:
+              - {name: x, description: No type.}
+        """,
+    )
+    with pytest.raises(CatalogError, match=r"_models.yml: staging.cfg_x .* missing for \['x'\]"):
+        load_catalog(tmp_path)["staging.cfg_x"].declared_types()
+
+
+def test_unknown_checks_are_refused(tmp_path):
+    _write(
+        tmp_path / "marts" / "_models.yml",
+        """
+        models:
+          - name: one
+            description: One row.
+            columns:
+              - {name: a, description: A., tests: [positive]}
+        """,
+    )
+    with pytest.raises(CatalogError, match="unknown test 'positive'"):
+        load_catalog(tmp_path)
