@@ -29,6 +29,7 @@ from clientpulse.reports.i18n import STRINGS
 from connectors.slack import escape_mrkdwn
 from sandbox.sim_text import JUSTIFICATIONS, NOT_STARTED_REASONS
 from sandbox.simulator import simulate
+from transforms.catalog import catalog
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
@@ -291,3 +292,35 @@ def test_second_run_adds_no_rows_and_sends_nothing(demo):
     assert _slack_lines(out) == demo["slack_first"]
     assert sorted(p.name for p in (out / "email").glob("*.eml")) == demo["emails_first"]
     assert "0 this run" in demo["second_output"]
+
+
+def test_the_snapshot_describes_every_model_and_mart_column(demo):
+    snapshot = demo["config"].warehouse.snapshot_path
+    tables = _query(
+        snapshot,
+        "SELECT schema_name || '.' || table_name, comment FROM duckdb_tables() "
+        "WHERE schema_name IN ('staging', 'intermediate', 'marts')",
+    )
+    assert {t for t, _ in tables} == set(catalog())
+    assert [t for t, comment in tables if not comment] == []
+    blank = _query(
+        snapshot,
+        "SELECT table_name || '.' || column_name FROM duckdb_columns() "
+        "WHERE schema_name = 'marts' AND coalesce(comment, '') = ''",
+    )
+    assert blank == []
+
+
+def test_portfolio_sla_counts_are_the_sum_of_the_client_rows(demo):
+    snapshot = demo["config"].warehouse.snapshot_path
+    mismatched = _query(
+        snapshot,
+        """SELECT p.week_start, p.metric FROM marts.portfolio_sla_weekly p
+           JOIN (SELECT week_start, metric, sum(measurements) AS measurements,
+                        sum(achieved) AS achieved, sum(breached) AS breached,
+                        sum(pending) AS pending, sum(decided) AS decided
+                 FROM marts.client_sla_weekly GROUP BY ALL) c USING (week_start, metric)
+           WHERE (p.measurements, p.achieved, p.breached, p.pending, p.decided)
+               <> (c.measurements, c.achieved, c.breached, c.pending, c.decided)""",
+    )
+    assert mismatched == []
