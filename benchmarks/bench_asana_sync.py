@@ -43,12 +43,12 @@ import pandas as pd
 import yaml
 
 from clientpulse.config import DEMO_CONFIG, AgencyConfig, load_config
-from clientpulse.pipeline.ingest_asana import SOURCE, ingest_asana
+from clientpulse.pipeline.asana.cursors import AsanaCursors
+from clientpulse.pipeline.asana.load import ingest_asana
 from connectors.asana import TASK_FIELDS, AsanaClient
 from sandbox.fake_asana import AsanaFaults, AsanaState, asana_timestamp, create_app, field_tree
 from sandbox.fake_asana import project_fields as api_record
 from sandbox.http_server import serving
-from warehouse.cursors import set_cursor
 from warehouse.db import open_writer, transaction
 
 TOKEN = "bench-token"  # noqa: S105 - the local fake's token
@@ -164,9 +164,10 @@ def seed_warehouse(config: AgencyConfig, state: AsanaState) -> None:
     with open_writer(config.warehouse.path) as con, transaction(con):
         con.register("yesterday", frame)
         con.execute("INSERT INTO raw.asana_tasks BY NAME SELECT * FROM yesterday")
+        cursors = AsanaCursors(con)
         for project in {p for c in config.clients for p in c.asana_projects}:
-            set_cursor(con, SOURCE, f"project:{project}", YESTERDAY.isoformat())
-            set_cursor(con, SOURCE, f"reconciled:{project}", YESTERDAY.isoformat())
+            cursors.advance_modified_high_water(project, YESTERDAY)
+            cursors.set_reconciled_at(project, YESTERDAY)
 
 
 def change_a_day(state: AsanaState, share: float, rng: random.Random) -> dict[str, int]:

@@ -22,7 +22,7 @@ def ingest_asana():
     @task(pool=WRITER_POOL, outlets=[Asset(ASSET_RAW_ASANA)])
     def sync_projects(**context) -> dict:
         from clientpulse.config import load_config
-        from clientpulse.pipeline.ingest_asana import ingest_asana as sync
+        from clientpulse.pipeline.asana.load import ingest_asana as sync
         from clientpulse_connections import asana_client
 
         config = load_config()

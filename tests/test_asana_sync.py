@@ -26,8 +26,8 @@ import pytest
 import yaml
 
 from clientpulse.config import AgencyConfig, load_config
-from clientpulse.pipeline.asana_sync import Batch
-from clientpulse.pipeline.ingest_asana import ingest_asana
+from clientpulse.pipeline.asana.fetch import Batch
+from clientpulse.pipeline.asana.load import ingest_asana
 from connectors.asana import STORY_FIELDS, TASK_FIELDS, AsanaClient
 from sandbox.fake_asana import AsanaFaults, AsanaState, create_app, field_tree, project_fields
 from sandbox.http_server import serving
@@ -304,7 +304,7 @@ def _killed_sync(world: World, folder: Path, kill_at_tasks_request: int) -> tupl
     script = (
         "import sys\n"
         "from clientpulse.config import load_config\n"
-        "from clientpulse.pipeline.ingest_asana import ingest_asana\n"
+        "from clientpulse.pipeline.asana.load import ingest_asana\n"
         "from connectors.asana import AsanaClient\n"
         "client = AsanaClient(sys.argv[2], sys.argv[3], page_size=int(sys.argv[4]), "
         "max_concurrent=1)\n"

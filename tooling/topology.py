@@ -1,7 +1,7 @@
 """The production topology, described once: which Airflow services run, with which
 commands and settings. `docker-compose.yml` deploys it in containers; `make smoke`
 (tooling.smoke) starts the same services natively from this description; the
-drift guard (tests/test_compose_drift.py) fails when the two disagree.
+drift guard (tests/test_deploy_topology_drift.py) fails when the two disagree.
 
 Settings come from `deploy/airflow.env` (shared by both). The compose file adds the
 settings that name a container host, port or path (HOST_SETTINGS) and the secrets

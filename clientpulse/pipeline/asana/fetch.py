@@ -1,4 +1,5 @@
-"""The fetching half of the Asana sync: what to read for one project, without the warehouse.
+"""The fetching half of the Asana sync (`load` writes): what to read for one project,
+without the warehouse.
 
 A `ProjectSync` runs in a worker thread and hands `Batch`es to the writer (the only
 thread that touches DuckDB), then a `ProjectDone` carrying the new high-water mark and

@@ -1,4 +1,5 @@
-"""Asana → raw: projects, sections, tasks (with subtasks) and their stories, per project.
+"""Asana → raw, the writing half: projects, sections, tasks (with subtasks) and their
+stories, per project (`fetch` reads them in worker threads).
 
 Incremental per project: tasks modified since the project's cursor (minus a safety
 overlap) are fetched page by page, and each page is committed with its subtasks and
@@ -30,7 +31,8 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig
-from clientpulse.pipeline.asana_sync import (
+from clientpulse.pipeline.asana.cursors import AsanaCursors
+from clientpulse.pipeline.asana.fetch import (
     Batch,
     Known,
     KnownTasks,
@@ -41,11 +43,9 @@ from clientpulse.pipeline.asana_sync import (
 from clientpulse.pipeline.runlog import run_step
 from connectors.asana import AsanaClient
 from connectors.errors import ConnectorError
-from warehouse.cursors import get_cursor, set_cursor
 from warehouse.db import open_writer, transaction
 from warehouse.load import upsert
 
-SOURCE = "asana"
 SAFETY_OVERLAP = timedelta(minutes=5)
 COMMENT_SUBTYPES = frozenset({"comment_added", "comment_edited"})
 
@@ -126,18 +126,18 @@ def _tombstone(con: duckdb.DuckDBPyConnection, gids: list[str], now: datetime) -
 
 
 def _reconcile_due(
-    con: duckdb.DuckDBPyConnection, project_gid: str, now: datetime, every: timedelta
+    cursors: AsanaCursors, project_gid: str, now: datetime, every: timedelta
 ) -> bool:
-    last = get_cursor(con, SOURCE, f"reconciled:{project_gid}")
-    return last is None or datetime.fromisoformat(last) + every <= now
+    last = cursors.reconciled_at(project_gid)
+    return last is None or last + every <= now
 
 
 @dataclass
-class Delivery:
-    """What the workers produced since the writer last looked: one merged batch (pages of
-    any projects, in order), then the projects that finished or failed meanwhile. Their
-    batches all came before, so committing the batch first keeps every cursor behind
-    the data it covers."""
+class Produced:
+    """What the fetching workers produced since the writer last looked: one merged batch
+    (pages of any projects, in order), then the projects that finished or failed
+    meanwhile. Their batches all came before, so committing the batch first keeps every
+    cursor behind the data it covers."""
 
     batch: Batch
     done: list[ProjectDone]
@@ -145,19 +145,19 @@ class Delivery:
 
 
 def _sync_projects(
-    client: AsanaClient, specs: list[dict[str, Any]], deliver: Callable[[Delivery], None]
+    client: AsanaClient, specs: list[dict[str, Any]], commit: Callable[[Produced], None]
 ) -> None:
-    """Run each project's sync in a worker pool and hand what they produce to `deliver`
+    """Run each project's fetch in a worker pool and hand what they produce to `commit`
     on this thread, the only one that writes."""
     workers = max(1, min(client.max_concurrent, len(specs)))
-    outbox: queue.Queue[object] = queue.Queue(maxsize=4 * workers)
+    produced: queue.Queue[object] = queue.Queue(maxsize=4 * workers)
 
     def one(spec: dict[str, Any], details: ThreadPoolExecutor) -> None:
         try:
             sync = ProjectSync(client, details, spec["project"], spec["tracked"], spec["known"])
-            outbox.put(sync.run(outbox.put, **spec["options"]))
+            produced.put(sync.run(produced.put, **spec["options"]))
         except Exception as exc:  # handed to the writer, which reports it
-            outbox.put(ProjectFailed(spec["project"], exc))
+            produced.put(ProjectFailed(spec["project"], exc))
 
     with (
         ThreadPoolExecutor(client.max_concurrent, thread_name_prefix="asana-detail") as details,
@@ -167,30 +167,30 @@ def _sync_projects(
             projects.submit(one, spec, details)
         finished = 0
         while finished < len(specs):
-            delivery = _drain(outbox)
-            deliver(delivery)
-            finished += len(delivery.done) + len(delivery.failed)
+            batch = _drain(produced)
+            commit(batch)
+            finished += len(batch.done) + len(batch.failed)
 
 
-def _drain(outbox: queue.Queue[object], limit: int = 500) -> Delivery:
+def _drain(produced: queue.Queue[object], limit: int = 500) -> Produced:
     """Everything queued so far (waiting for at least one item): when the writer falls
     behind, one transaction commits many pages."""
-    delivery = Delivery(Batch(), [], [])
-    item = outbox.get()
+    out = Produced(Batch(), [], [])
+    item = produced.get()
     for _ in range(limit):
         if isinstance(item, Batch):
-            delivery.batch.absorb(item)
+            out.batch.absorb(item)
         elif isinstance(item, ProjectDone):
-            delivery.done.append(item)
+            out.done.append(item)
         elif isinstance(item, ProjectFailed):
-            delivery.failed.append(item)
+            out.failed.append(item)
         try:
-            item = outbox.get_nowait()
+            item = produced.get_nowait()
         except queue.Empty:
             break
     else:
-        outbox.put(item)  # over the limit: left for the next round
-    return delivery
+        produced.put(item)  # over the limit: left for the next round
+    return out
 
 
 def ingest_asana(
@@ -217,16 +217,19 @@ def ingest_asana(
             ]
             upsert(con, "raw.asana_projects", projects_rows, ["gid"])
         known = _known_tasks(con)
+        cursors = AsanaCursors(con)
         every = timedelta(hours=source.reconcile_every_hours)
         specs = []
         for project_gid in sorted(tracked):
-            cursor = get_cursor(con, SOURCE, f"project:{project_gid}")
+            high_water = cursors.modified_high_water(project_gid)
             due = (
-                reconcile if reconcile is not None else _reconcile_due(con, project_gid, now, every)
+                reconcile
+                if reconcile is not None
+                else _reconcile_due(cursors, project_gid, now, every)
             )
             options = {
-                "since": datetime.fromisoformat(cursor) - SAFETY_OVERLAP if cursor else None,
-                "sync_token": get_cursor(con, SOURCE, f"events:{project_gid}"),
+                "since": high_water - SAFETY_OVERLAP if high_water else None,
+                "sync_token": cursors.sync_token(project_gid),
                 "use_events": source.use_events,
                 "reconcile": due,
             }
@@ -236,20 +239,20 @@ def ingest_asana(
         figures = {"tasks": 0, "stories": 0, "tombstones": 0, "lookups": 0, "reconciled": 0}
         failures: list[str] = []
 
-        def deliver(delivery: Delivery) -> None:
-            if delivery.batch:
-                tasks, stories = _commit_batch(con, delivery.batch, now)
+        def commit(produced: Produced) -> None:
+            if produced.batch:
+                tasks, stories = _commit_batch(con, produced.batch, now)
                 figures["tasks"] += tasks
                 figures["stories"] += stories
-                figures["tombstones"] += len(delivery.batch.deleted)
-            if delivery.done:
-                _finish_projects(con, delivery.done, now)
-            for done in delivery.done:
+                figures["tombstones"] += len(produced.batch.deleted)
+            if produced.done:
+                _finish_projects(con, produced.done, now)
+            for done in produced.done:
                 figures["lookups"] += done.api_lookups
                 figures["reconciled"] += done.reconciled
-            failures.extend(f"project {f.project_gid}: {f.error}" for f in delivery.failed)
+            failures.extend(f"project {f.project_gid}: {f.error}" for f in produced.failed)
 
-        _sync_projects(client, specs, deliver)
+        _sync_projects(client, specs, commit)
         stats.update(
             projects=len(tracked),
             **figures,
@@ -265,21 +268,22 @@ def _finish_projects(
     con: duckdb.DuckDBPyConnection, finished: list[ProjectDone], now: datetime
 ) -> None:
     """Advance the projects' marks: everything they cover is committed by now."""
+    cursors = AsanaCursors(con)
     with transaction(con):
         for done in finished:
-            _finish_project(con, done, now)
+            _finish_project(con, cursors, done, now)
 
 
-def _finish_project(con: duckdb.DuckDBPyConnection, done: ProjectDone, now: datetime) -> None:
+def _finish_project(
+    con: duckdb.DuckDBPyConnection, cursors: AsanaCursors, done: ProjectDone, now: datetime
+) -> None:
     project_gid = done.project_gid
     if done.high_water is not None:
-        old = get_cursor(con, SOURCE, f"project:{project_gid}")
-        if old is None or done.high_water > datetime.fromisoformat(old):
-            set_cursor(con, SOURCE, f"project:{project_gid}", done.high_water.isoformat())
+        cursors.advance_modified_high_water(project_gid, done.high_water)
     if done.sync_token is not None:
-        set_cursor(con, SOURCE, f"events:{project_gid}", done.sync_token)
+        cursors.set_sync_token(project_gid, done.sync_token)
     if done.reconciled:
-        set_cursor(con, SOURCE, f"reconciled:{project_gid}", now.isoformat())
+        cursors.set_reconciled_at(project_gid, now)
     if done.sections is not None:
         rows = [
             {
