@@ -33,7 +33,7 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 setup: $(VENV)/.synced
 
 demo: setup
-	$(PY) -m sandbox.demo --out $(OUT)/demo
+	$(PY) -m tooling.demo --out $(OUT)/demo
 
 # The IMAP tests run against a real Dovecot: installed from Debian packages when missing.
 dovecot:

@@ -1,6 +1,6 @@
 """The demo chain end to end, through Airflow: sandbox → ingest → build → Slack and SMTP.
 
-Runs `python -m sandbox.demo` (what `make demo` runs) twice on a private copy of the
+Runs `python -m tooling.demo` (what `make demo` runs) twice on a private copy of the
 demo config, and checks each stage against the simulator's own truth: every task,
 message and CRM record landed once; every client has signals and the churned ones are
 flagged; one digest reached the fake Slack and one status email per client reached the
@@ -70,7 +70,7 @@ def _run_demo(
     command = [
         sys.executable,
         "-m",
-        "sandbox.demo",
+        "tooling.demo",
         "--config",
         str(config_path),
         "--out",
