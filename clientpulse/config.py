@@ -361,8 +361,76 @@ class Segmentation(_Model):
         return [i.crm_property for _, i in self.all_inputs().values() if i.crm_property]
 
 
+class RiskFactor(_Model):
+    """A factor's weight in the score and, optionally, the sub-score (0–100) at which it
+    puts the client at risk by itself."""
+
+    weight: float = Field(ge=0)
+    critical_at: float | None = Field(None, ge=0, le=100)
+
+
+# Each factor's weight (intermediate.client_risk_factors documents the factors), tuned
+# on the demo agency's replay (benchmarks/bench_risk_backtest.py): a fall in two-way
+# contact against the client's own usual rate weighs most (DOMAIN §4), then the gap since
+# the last exchange and silent slips (§2). Unanswered mail is off until closing messages
+# ("thanks, got it") are told apart from requests: today they count as unanswered.
+# No factor is critical by default; `critical_at` makes one decide on its own.
+DEFAULT_RISK_FACTORS: dict[str, RiskFactor] = {
+    "first_reply_compliance": RiskFactor(weight=2),
+    "next_reply_compliance": RiskFactor(weight=1),
+    "unanswered_past_target": RiskFactor(weight=0),
+    "on_time_rate": RiskFactor(weight=1.5),
+    "silent_slips": RiskFactor(weight=2),
+    "open_overdue_tasks": RiskFactor(weight=1),
+    "revision_rounds": RiskFactor(weight=1),
+    "contact_vs_cadence": RiskFactor(weight=2),
+    "contact_vs_baseline": RiskFactor(weight=8),
+    "contact_gap": RiskFactor(weight=3),
+    "on_site_gap": RiskFactor(weight=0.5),
+    "revenue_qoq": RiskFactor(weight=0.5),
+    "revenue_yoy": RiskFactor(weight=0.5),
+    "lost_deals": RiskFactor(weight=2),
+    "no_repeat_order": RiskFactor(weight=1),
+    "active_contacts": RiskFactor(weight=1),
+    "senior_contacts": RiskFactor(weight=0.5),
+}
+
+
+class RiskScore(_Model):
+    """The churn-risk score (marts.client_risk_weekly): factors, windows, bands, lost rule."""
+
+    factors: dict[str, RiskFactor] = DEFAULT_RISK_FACTORS
+    reply_window_days: int = Field(28, ge=1)
+    min_measurements: int = Field(4, ge=1)  # decided waits before a compliance counts
+    delivery_weeks: int = Field(8, ge=1)
+    contact_recent_weeks: int = Field(4, ge=1)
+    contact_baseline_weeks: int = Field(12, ge=1)
+    watch_at: float = Field(20, ge=0, le=100)
+    at_risk_at: float = Field(30, ge=0, le=100)
+    lost_after_days: int = Field(60, ge=1)  # no deal, task activity or exchange this long
+    lost_recently_days: int = Field(30, ge=1)  # the digest's "lost lately" window
+
+    @field_validator("factors", mode="before")
+    @classmethod
+    def _over_defaults(cls, given: dict) -> dict:
+        """A config names only the factors it changes; the rest keep their defaults."""
+        return {**DEFAULT_RISK_FACTORS, **(given or {})}
+
+    @model_validator(mode="after")
+    def _known_factors(self) -> RiskScore:
+        unknown = sorted(set(self.factors) - set(DEFAULT_RISK_FACTORS))
+        if unknown:
+            raise ValueError(
+                f"unknown risk factors {unknown}; known: {sorted(DEFAULT_RISK_FACTORS)}"
+            )
+        if self.watch_at > self.at_risk_at:
+            raise ValueError("watch_at must not be above at_risk_at")
+        return self
+
+
 class Signals(_Model):
     at_risk: AtRiskThresholds = AtRiskThresholds()
+    risk: RiskScore = RiskScore()
     lifecycle: Lifecycle = Lifecycle()
     relationship: RelationshipFacts = RelationshipFacts()
     segmentation: Segmentation = Segmentation()
@@ -405,6 +473,8 @@ class Client(_Model):
     # The yearly marketing budget (share of wallet) where the CRM does not hold it.
     annual_marketing_budget: float | None = Field(None, gt=0)
     segment_inputs: dict[str, float] = {}  # segmentation input values the CRM does not hold
+    start_date: date | None = None  # else the first won deal, else the first exchange
+    end_date: date | None = None  # the relationship ended: the client is lost from then
 
     _tz = field_validator("timezone")(_check_timezone)
 

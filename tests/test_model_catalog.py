@@ -197,3 +197,51 @@ def test_unknown_checks_are_refused(tmp_path):
     )
     with pytest.raises(CatalogError, match="unknown test 'positive'"):
         load_catalog(tmp_path)
+
+
+def test_an_incremental_model_replaces_its_partitions_and_keeps_the_others(tmp_path):
+    _write(
+        tmp_path / "marts" / "weekly.sql",
+        "SELECT CAST(date_trunc('week', getvariable('as_of')) AS DATE) AS week_start, "
+        "getvariable('level') AS level",
+    )
+    _write(
+        tmp_path / "marts" / "_models.yml",
+        """
+        models:
+          - name: weekly
+            materialized: incremental
+            partition_by: [week_start]
+            description: One row per week.
+            columns:
+              - {name: week_start, description: The week.}
+              - {name: level, description: Its level.}
+        """,
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA marts")
+
+    def build_week(day: int, level: int, **options) -> list[tuple]:
+        as_of = datetime(2026, 11, day, 12, tzinfo=UTC)
+        build(con, as_of, {"level": level}, models_dir=tmp_path, **options)
+        return con.execute("SELECT day(week_start), level FROM marts.weekly ORDER BY 1").fetchall()
+
+    assert build_week(9, 1) == [(9, 1)]
+    assert build_week(16, 2) == [(9, 1), (16, 2)]
+    assert build_week(17, 3) == [(9, 1), (16, 3)]  # the same week, rebuilt: replaced
+    assert build_week(17, 3) == [(9, 1), (16, 3)]  # and rebuilding it again changes nothing
+    assert build_week(17, 4, full_refresh=True) == [(16, 4)]
+
+
+def test_an_incremental_model_needs_its_partition_key(tmp_path):
+    _write(
+        tmp_path / "marts" / "_models.yml",
+        """
+        models:
+          - name: weekly
+            materialized: incremental
+            description: No key.
+        """,
+    )
+    with pytest.raises(CatalogError, match="partition_by is required"):
+        load_catalog(tmp_path)

@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
 from clientpulse.config import PROJECT_ROOT, AgencyConfig, load_config
+from clientpulse.pipeline.risk_backfill import backfill
 from sandbox.runner import read_connections, start_sandbox, stop_sandbox
 from sandbox.simulator import DEMO_AS_OF
 from sandbox.slack_render import load_capture, render_text
-from tooling.local_airflow import LocalAirflow, run_pipeline
+from tooling.local_airflow import PIPELINE, LocalAirflow, run_pipeline
 
 DEMO_CONFIG = PROJECT_ROOT / "config" / "demo.yaml"
+INGEST_DAGS = ("ingest_mailboxes", "ingest_asana", "ingest_crm")
 
 EXAMPLE_QUERIES = (
     (
         "At-risk clients and why",
-        "SELECT client_name, account_manager_name, risk_reasons FROM marts.client_health "
-        "WHERE at_risk ORDER BY client_name",
+        "SELECT c.client_name, c.account_manager_name, r.score, r.reasons "
+        "FROM marts.client_risk_weekly r JOIN staging.cfg_clients c USING (client_id) "
+        "WHERE r.at_risk AND r.week_start = (SELECT max(week_start) FROM marts.client_risk_weekly) "
+        "ORDER BY r.score DESC",
     ),
     (
         "Email SLA per client and metric, last four weeks (business minutes)",
@@ -70,9 +75,9 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
                 "ops.quarantine",
             )
         }
-        at_risk = con.execute("SELECT count(*) FROM marts.client_health WHERE at_risk").fetchone()[
-            0
-        ]
+        at_risk, lost, weeks = con.execute(
+            "SELECT at_risk_clients, lost_clients, history_weeks FROM marts.portfolio_health"
+        ).fetchone()
     finally:
         con.close()
     lines = [
@@ -81,7 +86,7 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
         f"  warehouse (pipeline's file):  {config.warehouse.path}",
         f"  analyst snapshot (read-only): {snapshot}",
         "  rows: " + ", ".join(f"{t}={n}" for t, n in counts.items()),
-        f"  clients at risk: {at_risk}",
+        f"  clients at risk: {at_risk}; lost: {lost}; weeks of risk history: {weeks}",
         f"  Slack messages posted: {len(messages)} in total, {len(messages) - slack_before} "
         "this run",
         f"    JSON: {capture}",
@@ -102,6 +107,19 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
     return "\n".join(lines)
 
 
+def fill_history(config: AgencyConfig) -> None:
+    """Every past week's risk row from the first message on, before this week's build
+    (weeks already held are kept: a second demo run computes none again)."""
+    con = duckdb.connect(str(config.warehouse.path), read_only=True)
+    try:
+        first = con.execute("SELECT min(sent_at) FROM raw.email_messages").fetchone()[0]
+    finally:
+        con.close()
+    last_week = DEMO_AS_OF.date() - timedelta(days=7)
+    figures = backfill(config, first.date(), last_week, "demo-backfill", missing_only=True)
+    print(f"  {figures['weeks']} weeks computed", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "out" / "demo")
@@ -119,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         connections = read_connections(out)
         airflow = LocalAirflow(out / "airflow", args.config.resolve(), connections)
         print(f"Running the DAGs through Airflow as of {DEMO_AS_OF.isoformat()} …", flush=True)
-        run_pipeline(airflow, DEMO_AS_OF)
+        run_pipeline(airflow, DEMO_AS_OF, INGEST_DAGS)
+        print("Filling the weekly risk history of the demo's past …", flush=True)
+        fill_history(config)
+        run_pipeline(airflow, DEMO_AS_OF, tuple(d for d in PIPELINE if d not in INGEST_DAGS))
     finally:
         stop_sandbox(out)
     print(summarize(out, config, slack_before))

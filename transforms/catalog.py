@@ -34,7 +34,7 @@ LAYERS = ("staging", "intermediate", "marts")
 CATALOG_FILE = "_models.yml"
 _COLUMN_TESTS = ("not_null", "unique", "accepted_values", "range", "relationships")
 _TABLE_TESTS = ("unique_combination",)
-_MATERIALIZATIONS = ("sql", "python", "seed")
+_MATERIALIZATIONS = ("sql", "python", "seed", "incremental")
 
 
 class CatalogError(ValueError):
@@ -57,6 +57,7 @@ class ModelDoc:
     materialized: str = "sql"
     columns: tuple[ColumnDoc, ...] = ()
     tests: tuple[Any, ...] = ()
+    partition_by: tuple[str, ...] = ()  # incremental: a build replaces these partitions only
     source: Path = field(default=Path(), compare=False)
 
     @property
@@ -111,6 +112,9 @@ def _parse_model(layer: str, path: Path, entry: dict) -> ModelDoc:
     for test in entry.get("tests") or []:
         if _test_name(test) not in _TABLE_TESTS:
             raise CatalogError(f"{where}.tests: unknown table test {test!r}")
+    partition_by = tuple(entry.get("partition_by") or ())
+    if (materialized == "incremental") != bool(partition_by):
+        raise CatalogError(f"{where}: partition_by is required for, and only for, incremental")
     names = [c.name for c in columns]
     if len(names) != len(set(names)):
         raise CatalogError(f"{where}.columns: a column is listed twice")
@@ -121,6 +125,7 @@ def _parse_model(layer: str, path: Path, entry: dict) -> ModelDoc:
         materialized=materialized,
         columns=tuple(columns),
         tests=tuple(entry.get("tests") or ()),
+        partition_by=partition_by,
         source=path,
     )
 

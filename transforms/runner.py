@@ -2,7 +2,10 @@
 
 A model is one of three kinds, all in `models/<layer>/`:
 * SQL: `<name>.sql` becomes table `<layer>.<name>`; its dependencies are read from the
-  SQL itself (references to other models), so adding one needs no registry;
+  SQL itself (references to other models), so adding one needs no registry. Declared
+  `materialized: incremental` with `partition_by`, a build replaces only the partitions
+  its SQL returns and keeps the others (history: one week per build); `full_refresh`
+  starts it over;
 * Python: `<name>.py` with `DEPENDS_ON` (the tables it reads) and
   `compute(con, as_of)` returning its rows (threads, calendars: clearer in Python);
 * seed: rows handed in by the caller (the agency config as tables), declared with
@@ -135,16 +138,72 @@ def _set_variables(
         con.execute(f"SET VARIABLE {name} = ?", [value])
 
 
+def _with_ancestors(models: list[Model], wanted: set[str]) -> list[Model]:
+    """`models` (in build order) narrowed to `wanted` and everything they read."""
+    by_table = {m.table: m for m in models}
+    missing = wanted - by_table.keys()
+    if missing:
+        raise ModelError(f"no such models: {sorted(missing)}")
+    needed: set[str] = set()
+    stack = list(wanted)
+    while stack:
+        table = stack.pop()
+        if table not in needed:
+            needed.add(table)
+            stack.extend(by_table[table].depends_on)
+    return [m for m in models if m.table in needed]
+
+
+def _merge_partitions(con: duckdb.DuckDBPyConnection, doc: ModelDoc, body: str) -> None:
+    """Replace the partitions the model's SQL returns; create the table on first build."""
+    schema, name = doc.table.split(".")
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()[0]
+    if not exists:
+        con.execute(f"CREATE TABLE {doc.table} AS\n{body}")
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _increment AS\n{body}")
+    old, new = (
+        [
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
+                "AND table_name = ? ORDER BY column_index",
+                [s, t],
+            ).fetchall()
+        ]
+        for s, t in ((schema, name), ("main", "_increment"))
+    )
+    if old != new:
+        raise ModelError(
+            f"{doc.table}: its columns changed ({old} → {new}); rebuild it with full_refresh"
+        )
+    keys = ", ".join(f'"{c}"' for c in doc.partition_by)
+    match = " AND ".join(f'{doc.table}."{c}" = k."{c}"' for c in doc.partition_by)
+    con.execute(
+        f"DELETE FROM {doc.table} USING (SELECT DISTINCT {keys} FROM _increment) AS k WHERE {match}"
+    )
+    con.execute(f"INSERT INTO {doc.table} SELECT * FROM _increment")
+    con.execute("DROP TABLE _increment")
+
+
 def _run(
     con: duckdb.DuckDBPyConnection,
     model: Model,
     docs: Mapping[str, ModelDoc],
     seeds: Mapping[str, Sequence[dict]],
     as_of: datetime,
+    full_refresh: bool,
 ) -> None:
     if model.kind == "sql":
         body = model.sql.strip().rstrip(";")
-        con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{body}")
+        doc = docs.get(model.table)
+        if doc is not None and doc.materialized == "incremental" and not full_refresh:
+            _merge_partitions(con, doc, body)
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{body}")
         return
     if model.table not in docs:
         raise ModelError(f"{model.path}: a Python model needs its columns in _models.yml")
@@ -163,8 +222,12 @@ def build(
     variables: Mapping[str, object] | None = None,
     seeds: Mapping[str, Sequence[dict]] | None = None,
     models_dir: Path = MODELS_DIR,
+    full_refresh: bool = False,
+    select: Sequence[str] | None = None,
 ) -> list[str]:
-    """(Re)build every model as of `as_of`; `seeds` gives each seed table's rows.
+    """(Re)build every model as of `as_of`; `seeds` gives each seed table's rows;
+    `select` narrows the build to those models and what they read (a backfill of one
+    history model needs no reports' marts).
 
     SQL reads `getvariable('as_of')` and any of `variables` (thresholds, windows, the
     agency time zone) the same way, so models hold no configuration of their own.
@@ -172,18 +235,19 @@ def build(
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
     docs = load_catalog(models_dir)
-    models = discover(models_dir)
+    every = discover(models_dir)
+    models = every if select is None else _with_ancestors(every, set(select))
     seeds = seeds or {}
-    unknown = set(seeds) - {m.table for m in models if m.kind == "seed"}
+    unknown = set(seeds) - {m.table for m in every if m.kind == "seed"}
     if unknown:
         raise ModelError(f"rows given for tables that are not seeds: {sorted(unknown)}")
     _set_variables(con, as_of, variables or {})
     with transaction(con):
         for model in models:
             try:
-                _run(con, model, docs, seeds, as_of)
+                _run(con, model, docs, seeds, as_of, full_refresh)
             except (duckdb.Error, ValueError, KeyError) as exc:
                 where = model.path or model.table
                 raise ModelError(f"{where}: model {model.table} failed: {exc}") from exc
-        describe(con, docs)
+        describe(con, {t: d for t, d in docs.items() if t in {m.table for m in models}})
     return [m.table for m in models]

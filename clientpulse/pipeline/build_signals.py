@@ -24,6 +24,7 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
     signals = config.signals
     at_risk, lifecycle, facts = signals.at_risk, signals.lifecycle, signals.relationship
     segmentation = signals.segmentation
+    risk = signals.risk
     crm = config.sources.crm or CrmSource()
     status = config.client_status
     return {
@@ -31,6 +32,15 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
         "contact_gap_cadence_multiple": at_risk.contact_gap_cadence_multiple,
         "first_reply_compliance_below": at_risk.first_reply_compliance_below,
         "health_window_days": at_risk.window_days,
+        "risk_reply_window_days": risk.reply_window_days,
+        "risk_min_measurements": risk.min_measurements,
+        "risk_delivery_weeks": risk.delivery_weeks,
+        "risk_contact_recent_weeks": risk.contact_recent_weeks,
+        "risk_contact_baseline_weeks": risk.contact_baseline_weeks,
+        "risk_watch_at": risk.watch_at,
+        "risk_at_risk_at": risk.at_risk_at,
+        "risk_lost_after_days": risk.lost_after_days,
+        "lost_recently_days": risk.lost_recently_days,
         "reason_fields": status.reason_fields,
         "justification_fields": status.justification_fields,
         "cancelled_sections": status.cancelled_sections,
@@ -77,7 +87,7 @@ def build_signals(config: AgencyConfig, as_of: datetime, run_id: str) -> dict[st
             stats.update(build_models(con, config, as_of))
             stats["quality_failures"] = gate_and_alert(con, config, run_id)
             stats["at_risk_clients"] = con.execute(
-                "SELECT count(*) FROM marts.client_health WHERE at_risk"
+                "SELECT at_risk_clients FROM marts.portfolio_health"
             ).fetchone()[0]
         publish_snapshot(con, config.warehouse.path, config.warehouse.snapshot_path)
         stats["snapshot"] = str(config.warehouse.snapshot_path)

@@ -36,6 +36,17 @@ def _require_passed_gate(con: duckdb.DuckDBPyConnection) -> None:
         raise QualityGateFailed("digests held back; failed expectations: " + "; ".join(failures))
 
 
+def lost_clients(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Clients whose relationship has ended, as of the latest risk week: they get no
+    status email."""
+    rows = con.execute(
+        """SELECT client_id FROM marts.client_risk_weekly
+           WHERE status = 'lost'
+               AND week_start = (SELECT max(week_start) FROM marts.client_risk_weekly)"""
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 def _message_id(config: AgencyConfig, kind: str, client_id: str, period: str) -> str:
     domain = config.agency.internal_domains[0]
     return f"<{kind}.{client_id}.{period}@clientpulse.{domain}>"
@@ -69,8 +80,9 @@ def compose_client_statuses(config: AgencyConfig, as_of: datetime, run_id: str) 
     ):
         _require_passed_gate(con)
         added = skipped = 0
+        lost = lost_clients(con)
         for client in config.clients:
-            if not client.report_recipients:
+            if not client.report_recipients or client.id in lost:
                 continue
             email = compose_client_status(con, config, client, as_of, period)
             email["message_id"] = _message_id(config, CLIENT_WEEKLY_STATUS, client.id, period)
@@ -81,5 +93,7 @@ def compose_client_statuses(config: AgencyConfig, as_of: datetime, run_id: str) 
                     added += 1
                 else:
                     skipped += 1
-        stats.update(period=period, enqueued=added, already_queued=skipped)
+        stats.update(
+            period=period, enqueued=added, already_queued=skipped, lost_not_sent=sorted(lost)
+        )
         return dict(stats)

@@ -27,6 +27,8 @@ def config_seeds(config: AgencyConfig) -> dict[str, list[dict]]:
                 "contact_cadence_days": client.contact_cadence_days,
                 "timezone": client.timezone or config.agency.timezone,
                 "annual_marketing_budget": client.annual_marketing_budget,
+                "start_date": client.start_date,
+                "end_date": client.end_date,
             }
         )
     inputs = config.signals.segmentation.all_inputs()
@@ -89,4 +91,8 @@ def config_seeds(config: AgencyConfig) -> dict[str, list[dict]]:
         ],
         "staging.cfg_client_calendars": calendars,
         "staging.cfg_days_off": [{"day": day} for day in agency.days_off],
+        "staging.cfg_risk_factors": [
+            {"factor": name, **factor.model_dump()}
+            for name, factor in config.signals.risk.factors.items()
+        ],
     }

@@ -21,11 +21,15 @@ MAX_AT_RISK_LISTED = 15
 SECTION_TEXT_LIMIT = 3000  # Slack's limit on a section block's text
 
 
+_PORTFOLIO = ("clients", "active_clients", "at_risk", "recently_lost", "open_overdue_tasks")
+
+
 def _portfolio(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     row = con.execute(
-        "SELECT clients, at_risk_clients, open_overdue_tasks FROM marts.portfolio_health"
+        "SELECT clients, active_clients, at_risk_clients, recently_lost_clients, "
+        "open_overdue_tasks FROM marts.portfolio_health"
     ).fetchone()
-    return dict(zip(("clients", "at_risk", "open_overdue_tasks"), row, strict=True))
+    return dict(zip(_PORTFOLIO, row, strict=True))
 
 
 SLA_LABELS = {"first_reply": "First replies", "next_reply": "Next replies"}
@@ -43,11 +47,26 @@ def _sla_block(week: SlaWeek) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([heading, *lines])}}
 
 
+_THIS_WEEK = "(SELECT max(week_start) FROM marts.client_risk_weekly)"
+
+
 def _at_risk_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """This week's at-risk clients, highest score first (marts.client_risk_weekly)."""
     return con.execute(
-        """SELECT client_name, account_manager_name, risk_reasons
-           FROM marts.client_health WHERE at_risk
-           ORDER BY risk_severity DESC, client_name"""
+        f"""SELECT c.client_name, c.account_manager_name, r.score, r.reasons
+            FROM marts.client_risk_weekly AS r JOIN staging.cfg_clients AS c USING (client_id)
+            WHERE r.at_risk AND r.week_start = {_THIS_WEEK}
+            ORDER BY r.score DESC, c.client_name"""
+    ).fetchall()
+
+
+def _recently_lost_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Clients lost lately, with the day the relationship ended."""
+    return con.execute(
+        f"""SELECT c.client_name, r.lost_on
+            FROM marts.client_risk_weekly AS r JOIN staging.cfg_clients AS c USING (client_id)
+            WHERE r.lost_recently AND r.week_start = {_THIS_WEEK}
+            ORDER BY r.lost_on DESC, c.client_name"""
     ).fetchall()
 
 
@@ -100,7 +119,7 @@ def compose_digest(
     con: duckdb.DuckDBPyConnection, as_of: datetime, timezone: str, period: str
 ) -> dict[str, Any]:
     """Build the digest message (`text` fallback plus `blocks`) from the portfolio marts,
-    `marts.client_health` and `marts.client_segment`."""
+    `marts.client_risk_weekly` and `marts.client_segment`."""
     portfolio = _portfolio(con)
     week: ReportWeek = report_week(as_of, timezone)
     sla = portfolio_sla_week(con, week)
@@ -121,6 +140,7 @@ def compose_digest(
                     "text": f"*Open overdue tasks*\n{portfolio['open_overdue_tasks']}",
                 },
                 {"type": "mrkdwn", "text": f"*At risk*\n{portfolio['at_risk']}"},
+                {"type": "mrkdwn", "text": f"*Lost lately*\n{portfolio['recently_lost']}"},
             ],
         },
         _sla_block(sla),
@@ -129,9 +149,9 @@ def compose_digest(
     rows = _at_risk_rows(con)
     if rows:
         lines = [
-            f"• *{escape_mrkdwn(name)}* ({escape_mrkdwn(manager)}): "
+            f"• *{escape_mrkdwn(name)}* ({escape_mrkdwn(manager)}) · risk {score:.0f}: "
             + "; ".join(escape_mrkdwn(r) for r in reasons)
-            for name, manager, reasons in rows[:MAX_AT_RISK_LISTED]
+            for name, manager, score, reasons in rows[:MAX_AT_RISK_LISTED]
         ]
         if len(rows) > MAX_AT_RISK_LISTED:
             lines.append(f"…and {len(rows) - MAX_AT_RISK_LISTED} more")
@@ -148,6 +168,15 @@ def compose_digest(
                 "text": {"type": "mrkdwn", "text": "*At-risk clients*\nNone this week."},
             }
         )
+    lost = _recently_lost_rows(con)
+    if lost:
+        names = [f"{escape_mrkdwn(name)} ({lost_on:%Y-%m-%d})" for name, lost_on in lost]
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": fit_section("*Lost lately*", names)},
+            }
+        )
     blocks.extend(_segment_blocks(con))
     blocks.append(
         {
@@ -162,7 +191,8 @@ def compose_digest(
         }
     )
     text = (
-        f"ClientPulse weekly digest {period}: {portfolio['at_risk']} of {portfolio['clients']} "
-        f"clients at risk; first replies on time in {week.label}: {compliance}."
+        f"ClientPulse weekly digest {period}: {portfolio['at_risk']} of "
+        f"{portfolio['active_clients']} active clients at risk, {portfolio['recently_lost']} "
+        f"lost lately; first replies on time in {week.label}: {compliance}."
     )
     return {"text": text, "blocks": blocks}

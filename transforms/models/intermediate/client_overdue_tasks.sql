@@ -1,16 +1,15 @@
--- Per client: open tasks and open tasks past their due date, on the client's own calendar day.
-WITH today AS (
-    SELECT client_id, CAST(timezone(timezone, getvariable('as_of')) AS DATE) AS local_date
-    FROM staging.cfg_clients
-)
-
+-- Per client: open tasks and open tasks past their due date as of as_of, from each task's
+-- state at that time (marts.fct_task_delivery: completion, due date in force and section
+-- as they were then; cancelled and not-started sections are not open work).
 SELECT
-    d.client_id,
-    count(t.task_gid) FILTER (WHERE NOT t.completed) AS open_tasks,
-    count(t.task_gid) FILTER (WHERE NOT t.completed AND t.due_on < d.local_date) AS open_overdue_tasks,
-    coalesce(max(d.local_date - t.due_on) FILTER (WHERE NOT t.completed AND t.due_on < d.local_date), 0)
-        AS max_days_overdue
-FROM today AS d
-LEFT JOIN staging.asana_tasks AS t
-    ON t.client_id = d.client_id AND t.created_at <= getvariable('as_of')
-GROUP BY d.client_id
+    c.client_id,
+    count(t.task_gid) FILTER (WHERE t.status IN ('open', 'overdue')) AS open_tasks,
+    count(t.task_gid) FILTER (WHERE t.status = 'overdue') AS open_overdue_tasks,
+    coalesce(
+        max(CAST(timezone(c.timezone, getvariable('as_of')) AS DATE) - t.current_due_on)
+            FILTER (WHERE t.status = 'overdue'),
+        0
+    ) AS max_days_overdue
+FROM staging.cfg_clients AS c
+LEFT JOIN marts.fct_task_delivery AS t USING (client_id)
+GROUP BY c.client_id

@@ -1,7 +1,20 @@
--- One row: the portfolio's headline counts as of the build, from marts.client_health.
+-- One row: the portfolio's headline counts as of the build, for the leadership digest:
+-- clients by risk status this week (marts.client_risk_weekly, its latest week) and open
+-- overdue tasks of the active clients (marts.client_health).
+WITH this_week AS (
+    SELECT *
+    FROM marts.client_risk_weekly
+    WHERE week_start = (SELECT max(week_start) FROM marts.client_risk_weekly)
+)
+
 SELECT
-    count(*) AS clients,
-    count(*) FILTER (WHERE at_risk) AS at_risk_clients,
-    coalesce(sum(open_overdue_tasks), 0) AS open_overdue_tasks,
+    (SELECT count(*) FROM staging.cfg_clients) AS clients,
+    count(*) FILTER (WHERE w.status = 'active') AS active_clients,
+    count(*) FILTER (WHERE w.at_risk) AS at_risk_clients,
+    count(*) FILTER (WHERE w.status = 'lost') AS lost_clients,
+    count(*) FILTER (WHERE w.lost_recently) AS recently_lost_clients,
+    coalesce(sum(h.open_overdue_tasks) FILTER (WHERE w.status = 'active'), 0) AS open_overdue_tasks,
+    (SELECT count(DISTINCT week_start) FROM marts.client_risk_weekly) AS history_weeks,
     getvariable('as_of') AS as_of
-FROM marts.client_health
+FROM this_week AS w
+LEFT JOIN marts.client_health AS h USING (client_id)

@@ -1,0 +1,71 @@
+"""Judge a weekly risk history against an agency's ground truth (who churned when, who
+degraded), for the new score (`at_risk`) and the earlier three-threshold rule
+(`rule_at_risk`) side by side.
+
+* recall at 4 weeks: churned clients flagged at least 4 weeks before they left, and
+  flagged every week from then until they left (or were found lost);
+* precision: flagged active client-weeks that belong to a client who churned within 12
+  weeks after, or to a degraded one;
+* median lead: weeks from the start of that last unbroken flagged run to the churn (0
+  when not flagged the week before leaving);
+* false alarms: flagged weeks per healthy client.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+CHURN_HORIZON = timedelta(weeks=12)
+
+
+@dataclass(frozen=True)
+class Backtest:
+    recall_4w: float
+    precision: float | None
+    median_lead_weeks: float
+    false_alarms_per_healthy: float
+
+
+def _lead_weeks(flags: dict[date, bool], churned_on: date) -> float:
+    """Weeks of the unbroken flagged run that reaches the last week before `churned_on`."""
+    weeks = sorted(w for w in flags if w < churned_on)
+    lead_from = None
+    for week in reversed(weeks):
+        if not flags[week]:
+            break
+        lead_from = week
+    return 0.0 if lead_from is None else (churned_on - lead_from).days / 7
+
+
+def judge(warehouse: Path, truth: dict, flag_column: str) -> Backtest:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    rows = con.execute(
+        f"SELECT client_id, week_start, coalesce({flag_column}, false) AND status = 'active' "
+        "FROM marts.client_risk_weekly"
+    ).fetchall()
+    con.close()
+    flags: dict[str, dict[date, bool]] = {}
+    for client, week, flagged in rows:
+        flags.setdefault(client, {})[week] = flagged
+    churned = {c: date.fromisoformat(d) for c, d in truth["churned"].items()}
+    degraded = set(truth["at_risk"])
+    leads = [_lead_weeks(flags.get(c, {}), on) for c, on in churned.items()]
+    flagged_weeks = [(c, w) for c, weeks in flags.items() for w, f in weeks.items() if f]
+    deserved = [
+        (c, w)
+        for c, w in flagged_weeks
+        if c in degraded or (c in churned and w <= churned[c] <= w + CHURN_HORIZON)
+    ]
+    healthy = truth["healthy"]
+    false_alarms = sum(1 for c, _ in flagged_weeks if c in healthy)
+    return Backtest(
+        recall_4w=sum(lead >= 4 for lead in leads) / len(leads) if leads else 0.0,
+        precision=len(deserved) / len(flagged_weeks) if flagged_weeks else None,
+        median_lead_weeks=statistics.median(leads) if leads else 0.0,
+        false_alarms_per_healthy=false_alarms / len(healthy) if healthy else 0.0,
+    )

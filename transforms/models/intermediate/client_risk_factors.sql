@@ -1,0 +1,297 @@
+-- One row per client and risk factor as of as_of: the factor's raw value, the evidence a
+-- person reads, and its risk sub-score 0–100 (0 = no sign of risk, 100 = as bad as it
+-- gets), NULL where the client has no data for it (then it carries no weight).
+-- Each factor reads the one model that owns its metric; every window ends at as_of, so a
+-- past week's factors use only what was known then. Areas (DOMAIN §2, §4, §5, §8):
+--   responsiveness  first_reply_compliance, next_reply_compliance (over the
+--                   `risk_reply_window_days`, counted only from `risk_min_measurements`
+--                   decided waits), unanswered_past_target (client mail unanswered and
+--                   already past its target now)
+--   delivery        on_time_rate, silent_slips, revision_rounds (over the last
+--                   `risk_delivery_weeks` weeks), open_overdue_tasks (now)
+--   contact         contact_vs_cadence and contact_vs_baseline (two-way exchanges a week
+--                   over the last `risk_contact_recent_weeks` weeks, against the agreed
+--                   cadence and against the client's own rate in the
+--                   `risk_contact_baseline_weeks` weeks before), contact_gap (business
+--                   days since the last exchange against the cadence), on_site_gap (no
+--                   visit for over a month, where the agency visits this client)
+--   commercial      revenue_qoq, revenue_yoy (trailing quarter against the one before
+--                   and the same quarter a year ago), lost_deals (last 90 days),
+--                   no_repeat_order (storm: past the honeymoon without a repeat order)
+--   relationship    active_contacts, senior_contacts (people at the client on an
+--                   activity lately)
+WITH clients AS (
+    SELECT
+        client_id,
+        contact_cadence_days,
+        CAST(date_trunc('week', timezone(getvariable('agency_timezone'), getvariable('as_of')))
+            AS DATE) AS this_week
+    FROM staging.cfg_clients
+),
+
+replies AS (
+    SELECT
+        c.client_id,
+        metric,
+        count(*) FILTER (WHERE status = 'achieved') AS achieved,
+        count(*) FILTER (WHERE status IN ('achieved', 'breached')) AS decided
+    FROM clients AS c
+    JOIN marts.fct_email_sla AS f USING (client_id)
+    WHERE f.inbound_at > getvariable('as_of') - to_days(getvariable('risk_reply_window_days'))
+    GROUP BY ALL
+),
+
+responsiveness AS (
+    SELECT
+        c.client_id,
+        m.metric || '_compliance' AS factor,
+        r.achieved / nullif(r.decided, 0) AS raw_value,
+        coalesce(r.achieved, 0) || ' of ' || coalesce(r.decided, 0) || ' on time in '
+            || getvariable('risk_reply_window_days') || ' days' AS evidence,
+        CASE WHEN r.decided >= getvariable('risk_min_measurements')
+            THEN greatest(0, least(100, (0.95 - r.achieved / r.decided) / 0.45 * 100)) END
+            AS score
+    FROM clients AS c
+    CROSS JOIN (VALUES ('first_reply'), ('next_reply')) AS m (metric)
+    LEFT JOIN replies AS r ON r.client_id = c.client_id AND r.metric = m.metric
+
+    UNION ALL
+
+    SELECT
+        c.client_id,
+        'unanswered_past_target',
+        count(f.inbound_message_id),
+        count(f.inbound_message_id) || ' client emails unanswered past target',
+        least(100, 15 * count(f.inbound_message_id))
+    FROM clients AS c
+    LEFT JOIN marts.fct_email_sla AS f
+        ON f.client_id = c.client_id AND f.status = 'breached' AND f.replied_at IS NULL
+        AND f.inbound_at > getvariable('as_of') - to_days(getvariable('risk_reply_window_days'))
+    GROUP BY c.client_id
+),
+
+delivery_window AS (
+    SELECT
+        c.client_id,
+        sum(d.completed_tasks) AS completed,
+        sum(d.on_time_rate * d.completed_tasks) AS on_time,
+        sum(d.silent_slips) AS silent_slips,
+        sum(d.revision_rounds) AS revision_rounds,
+        count(d.week_start) AS weeks_with_tasks
+    FROM clients AS c
+    LEFT JOIN marts.client_delivery_weekly AS d
+        ON d.client_id = c.client_id
+        AND d.week_start > c.this_week - 7 * getvariable('risk_delivery_weeks')
+        AND d.week_start <= c.this_week
+    GROUP BY c.client_id
+),
+
+delivery AS (
+    SELECT
+        client_id,
+        'on_time_rate',
+        on_time / nullif(completed, 0),
+        round(on_time) || ' of ' || coalesce(completed, 0) || ' tasks done on time in '
+            || getvariable('risk_delivery_weeks') || ' weeks',
+        CASE WHEN completed >= 3
+            THEN greatest(0, least(100, (0.9 - on_time / completed) / 0.5 * 100)) END
+    FROM delivery_window
+
+    UNION ALL
+
+    SELECT
+        client_id, 'silent_slips', silent_slips,
+        silent_slips || ' silent slips in ' || getvariable('risk_delivery_weeks') || ' weeks',
+        CASE WHEN weeks_with_tasks > 0 THEN least(100, 10 * silent_slips) END
+    FROM delivery_window
+
+    UNION ALL
+
+    SELECT
+        client_id, 'revision_rounds', revision_rounds,
+        revision_rounds || ' revision rounds in ' || getvariable('risk_delivery_weeks') || ' weeks',
+        CASE WHEN weeks_with_tasks > 0 THEN least(100, 15 * revision_rounds) END
+    FROM delivery_window
+
+    UNION ALL
+
+    SELECT
+        c.client_id, 'open_overdue_tasks', o.open_overdue_tasks,
+        o.open_overdue_tasks || ' open tasks overdue',
+        CASE WHEN o.open_tasks > 0 OR o.open_overdue_tasks > 0
+            THEN least(100, 20 * o.open_overdue_tasks) ELSE 0 END
+    FROM clients AS c
+    JOIN intermediate.client_overdue_tasks AS o USING (client_id)
+),
+
+exchange_rates AS (
+    SELECT
+        c.client_id,
+        c.contact_cadence_days,
+        count(e.occurred_at) FILTER (
+            WHERE e.occurred_at > getvariable('as_of')
+                - to_days(7 * getvariable('risk_contact_recent_weeks')))
+            / getvariable('risk_contact_recent_weeks') AS recent_per_week,
+        count(e.occurred_at) FILTER (
+            WHERE e.occurred_at <= getvariable('as_of')
+                - to_days(7 * getvariable('risk_contact_recent_weeks'))
+            AND e.occurred_at > getvariable('as_of') - to_days(7 * (
+                getvariable('risk_contact_recent_weeks')
+                + getvariable('risk_contact_baseline_weeks'))))
+            / getvariable('risk_contact_baseline_weeks') AS baseline_per_week,
+        7.0 / c.contact_cadence_days AS expected_per_week,
+        max(e.occurred_at) AS last_exchange_at
+    FROM clients AS c
+    LEFT JOIN intermediate.client_exchanges AS e USING (client_id)
+    GROUP BY ALL
+),
+
+business_gap AS (
+    SELECT
+        r.client_id,
+        count(h.local_day) AS business_days
+    FROM exchange_rates AS r
+    LEFT JOIN intermediate.client_business_hours AS h
+        ON h.client_id = r.client_id
+        AND h.opens_at > r.last_exchange_at
+        AND h.opens_at <= getvariable('as_of')
+    WHERE r.last_exchange_at IS NOT NULL
+    GROUP BY r.client_id
+),
+
+contact AS (
+    SELECT
+        client_id, 'contact_vs_cadence', round(recent_per_week, 2),
+        round(recent_per_week, 1) || ' two-way exchanges a week, the cadence asks for '
+            || round(expected_per_week, 1),
+        greatest(0, least(100, (1 - recent_per_week / expected_per_week) * 100))
+    FROM exchange_rates
+
+    UNION ALL
+
+    SELECT
+        client_id, 'contact_vs_baseline', round(recent_per_week / nullif(baseline_per_week, 0), 2),
+        'two-way exchanges ' || round(baseline_per_week, 1) || ' → '
+            || round(recent_per_week, 1) || ' a week',
+        CASE WHEN baseline_per_week > 0
+            THEN greatest(0, least(100, (1 - recent_per_week / baseline_per_week) / 0.8 * 100))
+        END
+    FROM exchange_rates
+
+    UNION ALL
+
+    SELECT
+        r.client_id, 'contact_gap', g.business_days,
+        coalesce(g.business_days || ' business days since the last two-way contact (cadence '
+            || r.contact_cadence_days || ' days)', 'no two-way contact on record'),
+        CASE WHEN g.business_days IS NOT NULL THEN greatest(0, least(100,
+            (g.business_days / (r.contact_cadence_days * 5.0 / 7) - 1) / 2 * 100)) END
+    FROM exchange_rates AS r
+    LEFT JOIN business_gap AS g USING (client_id)
+
+    UNION ALL
+
+    SELECT
+        client_id, 'on_site_gap', days_since_on_site,
+        days_since_on_site || ' days since the last on-site visit',
+        CASE WHEN last_on_site_at IS NOT NULL
+            THEN greatest(0, least(100, (days_since_on_site - 30) / 60.0 * 100)) END
+    FROM marts.client_relationship
+),
+
+quarters AS (
+    SELECT
+        c.client_id,
+        sum(m.revenue) FILTER (WHERE m.month > today - INTERVAL 3 MONTH) AS last_quarter,
+        sum(m.revenue) FILTER (
+            WHERE m.month > today - INTERVAL 6 MONTH AND m.month <= today - INTERVAL 3 MONTH)
+            AS prior_quarter,
+        sum(m.revenue) FILTER (
+            WHERE m.month > today - INTERVAL 15 MONTH AND m.month <= today - INTERVAL 12 MONTH)
+            AS quarter_last_year
+    FROM clients AS c
+    CROSS JOIN (SELECT CAST(timezone(getvariable('agency_timezone'), getvariable('as_of')) AS DATE)
+        AS today)
+    LEFT JOIN marts.client_commercial_monthly AS m USING (client_id)
+    GROUP BY c.client_id
+),
+
+commercial AS (
+    SELECT
+        client_id, 'revenue_qoq', round(last_quarter / nullif(prior_quarter, 0) - 1, 3),
+        'revenue ' || coalesce(last_quarter, 0) || ' this quarter, ' || prior_quarter
+            || ' the one before',
+        CASE WHEN prior_quarter > 0
+            THEN greatest(0, least(100, -(coalesce(last_quarter, 0) / prior_quarter - 1) * 200))
+        END
+    FROM quarters
+
+    UNION ALL
+
+    SELECT
+        client_id, 'revenue_yoy', round(last_quarter / nullif(quarter_last_year, 0) - 1, 3),
+        'revenue ' || coalesce(last_quarter, 0) || ' this quarter, ' || quarter_last_year
+            || ' a year ago',
+        CASE WHEN quarter_last_year > 0 THEN greatest(0, least(100,
+            -(coalesce(last_quarter, 0) / quarter_last_year - 1) * 200)) END
+    FROM quarters
+
+    UNION ALL
+
+    SELECT
+        c.client_id, 'lost_deals', count(d.deal_id),
+        count(d.deal_id) || ' deals lost in 90 days',
+        CASE WHEN k.client_id IS NOT NULL THEN least(100, 50 * count(d.deal_id)) END
+    FROM clients AS c
+    LEFT JOIN (SELECT DISTINCT client_id FROM staging.crm_deals) AS k USING (client_id)
+    LEFT JOIN staging.crm_deals AS d
+        ON d.client_id = c.client_id AND d.is_lost
+        AND d.closed_at <= getvariable('as_of')
+        AND d.closed_at > getvariable('as_of') - INTERVAL 90 DAY
+    GROUP BY c.client_id, k.client_id
+
+    UNION ALL
+
+    SELECT
+        client_id, 'no_repeat_order', CAST(lifecycle_stage = 'storm' AS INTEGER),
+        'lifecycle stage ' || lifecycle_stage,
+        CASE WHEN lifecycle_stage IS NOT NULL
+            THEN CASE WHEN lifecycle_stage = 'storm' THEN 60 ELSE 0 END END
+    FROM marts.dim_client
+),
+
+relationship AS (
+    SELECT
+        client_id, 'active_contacts', active_contacts,
+        active_contacts || ' active contacts of ' || contacts,
+        CASE WHEN contacts > 0 THEN greatest(0, 100 - 50 * active_contacts) END
+    FROM marts.client_relationship
+
+    UNION ALL
+
+    SELECT
+        client_id, 'senior_contacts', senior_contacts,
+        senior_contacts || ' active senior contacts',
+        CASE WHEN contacts > 0 THEN CASE WHEN senior_contacts > 0 THEN 0 ELSE 50 END END
+    FROM marts.client_relationship
+),
+
+factors (area, client_id, factor, raw_value, evidence, score) AS (
+    SELECT 'responsiveness', * FROM responsiveness
+    UNION ALL SELECT 'delivery', * FROM delivery
+    UNION ALL SELECT 'contact', * FROM contact
+    UNION ALL SELECT 'commercial', * FROM commercial
+    UNION ALL SELECT 'relationship', * FROM relationship
+)
+
+SELECT
+    f.client_id,
+    f.area,
+    f.factor,
+    CAST(f.raw_value AS DOUBLE) AS raw_value,
+    f.evidence,
+    round(CAST(f.score AS DOUBLE), 1) AS score,
+    w.weight,
+    w.critical_at
+FROM factors AS f
+JOIN staging.cfg_risk_factors AS w USING (factor)
