@@ -12,7 +12,7 @@ OUT        ?= out
 export GX_ANALYTICS_ENABLED := false
 export UV_PYTHON := 3.11
 
-.PHONY: help setup dovecot demo test smoke bench run lint clean
+.PHONY: help setup dovecot demo test smoke bench backfill backtest run lint clean
 
 help:
 	@echo "make demo   set up, start the sandbox, run every DAG once through Airflow, print the outputs"
@@ -20,6 +20,8 @@ help:
 	@echo "make smoke  the docker-compose topology started natively (PostgreSQL, Redis, Celery), driven over REST"
 	@echo "make bench  run the benchmarks in benchmarks/"
 	@echo "make run    run the pipeline once through Airflow on \$$CLIENTPULSE_CONFIG (no sandbox)"
+	@echo "make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD  weekly risk history on the data already ingested"
+	@echo "make backtest  replay the demo agency's history and judge the risk score against its truth"
 	@echo "make lint   ruff"
 
 # uv from PyPI when it is not on the machine yet; then the venv from the committed lock.
@@ -50,6 +52,13 @@ smoke: setup
 
 bench: setup
 	$(PY) -m benchmarks
+
+backfill: setup
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
+	$(PY) -m tooling.backfill --from $(FROM) --to $(TO)
+
+backtest: setup
+	$(PY) -m benchmarks.bench_risk_backtest --agency demo
 
 run: setup
 	$(PY) -m tooling.local_airflow --airflow-home $(OUT)/airflow
