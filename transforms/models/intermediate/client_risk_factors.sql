@@ -243,7 +243,9 @@ commercial AS (
         count(d.deal_id) || ' deals lost in 90 days',
         CASE WHEN k.client_id IS NOT NULL THEN least(100, 50 * count(d.deal_id)) END
     FROM clients AS c
-    LEFT JOIN (SELECT DISTINCT client_id FROM staging.crm_deals) AS k USING (client_id)
+    LEFT JOIN (
+        SELECT DISTINCT client_id FROM staging.crm_deals WHERE created_at <= getvariable('as_of')
+    ) AS k USING (client_id)
     LEFT JOIN staging.crm_deals AS d
         ON d.client_id = c.client_id AND d.is_lost
         AND d.closed_at <= getvariable('as_of')

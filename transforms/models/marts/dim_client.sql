@@ -37,7 +37,10 @@ deals AS (
 open_deals AS (
     SELECT client_id, count(*) AS open_deals, sum(amount) AS open_pipeline
     FROM staging.crm_deals
-    WHERE NOT is_won AND NOT is_lost AND client_id IS NOT NULL
+    -- open at as_of: created by then and not yet won or lost then (a deal closed later
+    -- was still open; its current stage must not leak into a past week)
+    WHERE client_id IS NOT NULL AND created_at <= getvariable('as_of')
+        AND (NOT (is_won OR is_lost) OR coalesce(closed_at, updated_at) > getvariable('as_of'))
     GROUP BY client_id
 )
 

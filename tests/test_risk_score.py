@@ -1,0 +1,292 @@
+"""The churn-risk score on hand-made rows, with the arithmetic worked out in comments:
+two-way contact against the cadence and against the client's own usual rate, the
+weighted score and its coverage, the minimum sample, a critical factor, lost and not yet
+started clients, and no figure of a past week using what happened after it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+import yaml
+
+from clientpulse.config import load_config
+from clientpulse.pipeline.build_signals import build_models
+from clientpulse.pipeline.compose import lost_clients
+from tests.factories import AS_OF, FIXTURE, crm, message, task
+from warehouse.db import open_writer
+from warehouse.load import upsert
+
+D = timedelta(days=1)
+H = timedelta(hours=1)
+ONLY_CONTACT = {
+    # every factor off but three: 1 × cadence, 4 × own baseline, 2 × first replies
+    **{
+        name: {"weight": 0}
+        for name in (
+            "next_reply_compliance",
+            "on_time_rate",
+            "silent_slips",
+            "open_overdue_tasks",
+            "revision_rounds",
+            "contact_gap",
+            "on_site_gap",
+            "revenue_qoq",
+            "revenue_yoy",
+            "lost_deals",
+            "no_repeat_order",
+            "active_contacts",
+            "senior_contacts",
+        )
+    },
+    "contact_vs_cadence": {"weight": 1},
+    "contact_vs_baseline": {"weight": 4},
+    "first_reply_compliance": {"weight": 2},
+}
+
+
+def _config(tmp_path, risk=None, clients=None):
+    raw = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    raw["signals"]["risk"] = risk or {}
+    for client in raw["clients"]:
+        client.update((clients or {}).get(client["id"], {}))
+    (tmp_path / "agency.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    return load_config(tmp_path / "agency.yaml")
+
+
+def _exchange(key: str, at):
+    """acme writes, Anna answers an hour later: one two-way exchange that week."""
+    return [
+        message(f"{key}q", "ceo@acme.test", ["anna@agency.test"], at),
+        message(
+            f"{key}r",
+            "anna@agency.test",
+            ["ceo@acme.test"],
+            at + H,
+            refs=[f"{key}q"],
+            irt=f"{key}q",
+        ),
+    ]
+
+
+def _mid_week(weeks_back: int):
+    """Thursday 19:00 UTC of the week `weeks_back` weeks before as_of (a Monday)."""
+    return AS_OF - (7 * weeks_back - 3.5) * D
+
+
+def _acme_contact_history():
+    # the last four weeks: exchanges in weeks 1 and 3 → 2 / 4 = 0.5 a week;
+    # the twelve weeks before: weeks 5-16, with a second exchange in weeks 5-10
+    # → 18 / 12 = 1.5 a week
+    rows = []
+    for week in (1, 3):
+        rows += _exchange(f"r{week}", _mid_week(week))
+    for week in range(5, 17):
+        rows += _exchange(f"b{week}", _mid_week(week))
+        if week <= 10:
+            rows += _exchange(f"c{week}", _mid_week(week) + 2 * H)
+    return rows
+
+
+def _factors(con, client="acme"):
+    return {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT factor, raw_value, score, weight FROM intermediate.client_risk_factors "
+            "WHERE client_id = ?",
+            [client],
+        ).fetchall()
+    }
+
+
+def _risk(con, client="acme"):
+    row = con.execute(
+        "SELECT status, score, coverage, band, at_risk, reasons, lost_on "
+        "FROM marts.client_risk_weekly WHERE client_id = ? AND week_start = ?",
+        [client, date(2026, 11, 16)],
+    ).fetchone()
+    return row
+
+
+def test_two_way_contact_against_cadence_and_own_baseline_and_the_weighted_score(tmp_path):
+    config = _config(tmp_path, {"factors": ONLY_CONTACT})
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", _acme_contact_history(), ["message_key"])
+        build_models(con, config, AS_OF)
+        factors = _factors(con)
+        # cadence 7 days asks for 1 a week: 0.5 → (1 - 0.5 / 1) × 100 = 50
+        assert factors["contact_vs_cadence"] == (0.5, 50.0, 1.0)
+        # own baseline 1.5 → 0.5 is a third of it: (1 - 1/3) / 0.8 × 100 = 83.3
+        assert factors["contact_vs_baseline"] == (0.33, 83.3, 4.0)
+        # two first replies decided in 28 days, under the minimum of 4: no score, no weight
+        assert factors["first_reply_compliance"] == (1.0, None, 2.0)
+        status, score, coverage, band, at_risk, reasons, _ = _risk(con)
+    # (50 × 1 + 83.3 × 4) / (1 + 4) = 383.2 / 5 = 76.64; weight with data 5 of 7 = 0.71
+    assert (status, score, coverage) == ("active", 76.6, 0.71)
+    assert (band, at_risk) == ("at_risk", True)  # 76.6 ≥ at_risk_at 30
+    assert reasons == [
+        "two-way exchanges 1.5 → 0.5 a week",
+        "0.5 two-way exchanges a week, the cadence asks for 1.0",
+    ]
+
+
+def test_one_way_mail_is_no_contact(tmp_path):
+    config = _config(tmp_path, {"factors": ONLY_CONTACT})
+    newsletters = [
+        message(f"n{w}", "anna@agency.test", ["ceo@acme.test"], _mid_week(w)) for w in range(1, 9)
+    ]
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", _acme_contact_history() + newsletters, ["message_key"])
+        build_models(con, config, AS_OF)
+        assert _factors(con)["contact_vs_cadence"][:2] == (0.5, 50.0)  # unchanged
+
+
+def test_a_critical_factor_puts_a_client_at_risk_by_itself(tmp_path):
+    risk = {
+        "factors": {**ONLY_CONTACT, "contact_vs_cadence": {"weight": 1, "critical_at": 50}},
+        "watch_at": 20,
+        "at_risk_at": 90,
+    }
+    config = _config(tmp_path, risk)
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", _acme_contact_history(), ["message_key"])
+        build_models(con, config, AS_OF)
+        _, score, _, band, at_risk, _, _ = _risk(con)
+    assert score == 76.6 and score < 90
+    assert (band, at_risk) == ("at_risk", True)  # contact_vs_cadence 50 ≥ its critical 50
+
+
+def test_without_the_critical_mark_the_same_score_is_only_watched(tmp_path):
+    config = _config(tmp_path, {"factors": ONLY_CONTACT, "watch_at": 20, "at_risk_at": 90})
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", _acme_contact_history(), ["message_key"])
+        build_models(con, config, AS_OF)
+        assert _risk(con)[3:5] == ("watch", False)
+
+
+def test_lost_clients_are_neither_at_risk_nor_emailed_and_unstarted_ones_not_scored(tmp_path):
+    clients = {"beta": {"end_date": "2026-11-01"}}
+    config = _config(tmp_path, {"factors": ONLY_CONTACT}, clients)
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", _acme_contact_history(), ["message_key"])
+        upsert(con, "raw.email_messages", _exchange("beta", AS_OF - 5 * D), ["message_key"])
+        con.execute(
+            "UPDATE raw.email_messages SET from_addr = 'director@beta.test' "
+            "WHERE message_key = 'betaq'"
+        )
+        con.execute(
+            "UPDATE raw.email_messages SET to_addrs = ['director@beta.test'] "
+            "WHERE message_key = 'betar'"
+        )
+        build_models(con, config, AS_OF)
+        beta = _risk(con, "beta")
+        assert beta[0] == "lost" and beta[6] == date(2026, 11, 1)
+        assert beta[3:5] == (None, False)  # no band, never at risk
+        assert lost_clients(con) == {"beta"}
+    # acme started with its first exchange (16 weeks ago); moved to next year, no row yet
+    later = _config(tmp_path, {"factors": ONLY_CONTACT}, {"acme": {"start_date": "2027-01-04"}})
+    with open_writer(later.warehouse.path) as con:
+        build_models(con, later, AS_OF)
+        assert _risk(con, "acme") is None
+
+
+def test_a_client_gone_quiet_with_no_deal_or_work_is_lost_from_its_last_exchange(tmp_path):
+    config = _config(tmp_path, {"factors": ONLY_CONTACT, "lost_after_days": 30})
+    old = [r for r in _acme_contact_history() if r["message_key"].startswith(("b", "c"))]
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", old, ["message_key"])
+        build_models(con, config, AS_OF)
+        status, *_, lost_on = _risk(con)
+    # the last exchange: week 5, Thursday 2026-10-15 21:00 UTC, 31.4 days before as_of > 30
+    assert (status, lost_on) == ("lost", date(2026, 10, 15))
+
+
+def _future_rows():
+    """What happened after as_of: an exchange, the task done, a deal lost, a meeting."""
+    done = json.loads(task("t1", "100", due="2026-11-10")["payload"])
+    done.update(
+        completed=True,
+        completed_at=(AS_OF + 2 * D).isoformat(),
+        modified_at=(AS_OF + 2 * D).isoformat(),
+    )
+    return {
+        "raw.email_messages": _exchange("future", AS_OF + 3 * D),
+        "raw.asana_tasks": [
+            {
+                **task("t1", "100", due="2026-11-10"),
+                "payload": json.dumps(done),
+                "modified_at": AS_OF + 2 * D,
+            }
+        ],
+        "raw.crm_objects": [
+            _deal("closedlost", closed=AS_OF + 5 * D),
+            crm(
+                "meetings",
+                "m9",
+                {"hs_timestamp": (AS_OF + D).isoformat()},
+                companies=["500"],
+                at=AS_OF + D,
+            ),
+        ],
+    }
+
+
+def _deal(stage: str, closed=None):
+    """Deal d9, opened 20 days before as_of; `closed` when it was won or lost."""
+    row = crm(
+        "deals", "d9", {"dealstage": stage, "amount": 100}, companies=["500"], at=AS_OF - 20 * D
+    )
+    if closed is not None:
+        payload = json.loads(row["payload"])
+        payload["properties"]["closedate"] = closed.isoformat()
+        payload["updatedAt"] = closed.isoformat()
+        row.update(payload=json.dumps(payload), updated_at=closed)
+    return row
+
+
+KEYS = {
+    "raw.email_messages": ["message_key"],
+    "raw.asana_tasks": ["gid"],
+    "raw.crm_objects": ["object_type", "id"],
+}
+
+
+def _past_week(tmp_path, with_future: bool):
+    config = _config(tmp_path)
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", _acme_contact_history(), ["message_key"])
+        upsert(con, "raw.asana_tasks", [task("t1", "100", due="2026-11-10")], ["gid"])
+        upsert(con, "raw.crm_objects", [_deal("appointmentscheduled")], KEYS["raw.crm_objects"])
+        if with_future:
+            for table, rows in _future_rows().items():
+                upsert(con, table, rows, KEYS[table])
+        build_models(con, config, AS_OF)
+        factors = con.execute(
+            "SELECT client_id, factor, raw_value, evidence, score FROM "
+            "intermediate.client_risk_factors ORDER BY ALL"
+        ).fetchall()
+        risk = con.execute(
+            "SELECT * EXCLUDE (as_of) FROM marts.client_risk_weekly ORDER BY client_id"
+        ).fetchall()
+        overdue = con.execute(
+            "SELECT open_overdue_tasks FROM intermediate.client_overdue_tasks "
+            "WHERE client_id = 'acme'"
+        ).fetchone()[0]
+        deals = dict(con.execute("SELECT client_id, open_deals FROM marts.dim_client").fetchall())
+    return factors, risk, overdue, deals
+
+
+PARTS = ("factors", "risk", "overdue", "open deals")
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_a_past_week_uses_nothing_from_after_it(tmp_path, part):
+    index = PARTS.index(part)
+    (tmp_path / "cut").mkdir()
+    (tmp_path / "full").mkdir()
+    cut = _past_week(tmp_path / "cut", with_future=False)
+    full = _past_week(tmp_path / "full", with_future=True)
+    assert full[index] == cut[index]
+    assert cut[2] == 1  # the task was overdue on the day, though it is done now
+    assert cut[3]["acme"] == 1  # the deal was open on the day, though it is lost now
