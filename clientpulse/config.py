@@ -408,7 +408,7 @@ class RiskScore(_Model):
     watch_at: float = Field(20, ge=0, le=100)
     at_risk_at: float = Field(30, ge=0, le=100)
     lost_after_days: int = Field(60, ge=1)  # no deal, task activity or exchange this long
-    lost_recently_days: int = Field(30, ge=1)  # the digest's "lost lately" window
+    lost_recently_days: int = Field(90, ge=1)  # the digest's "lost lately" window
 
     @field_validator("factors", mode="before")
     @classmethod

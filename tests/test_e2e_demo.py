@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -40,6 +41,7 @@ ROW_COUNTS = (
     "raw.asana_stories",
     "raw.crm_objects",
     "marts.client_health",
+    "marts.client_risk_weekly",
     "marts.fct_email_sla",
     "marts.client_sla_weekly",
     "ops.outbox",
@@ -146,7 +148,7 @@ def test_every_source_record_landed_exactly_once(demo):
     assert messages > 0.99 * len(world.messages)
 
 
-def test_signals_exist_for_every_client_and_flag_the_churned(demo):
+def test_signals_exist_for_every_client_and_the_score_tells_lost_from_at_risk(demo):
     config, world = demo["config"], demo["world"]
     snapshot = config.warehouse.snapshot_path
     health = {
@@ -159,16 +161,27 @@ def test_signals_exist_for_every_client_and_flag_the_churned(demo):
         )
     }
     assert set(health) == {c.id for c in config.clients}
+    risk = {
+        r[0]: r[1:]
+        for r in _query(
+            snapshot,
+            "SELECT client_id, status, at_risk, lost_on FROM marts.client_risk_weekly "
+            "WHERE week_start = '2026-11-16'",
+        )
+    }
+    assert set(risk) == {c.id for c in config.clients}
     churned = world.ground_truth["churned"]
     assert churned, "the simulator should churn some clients"
-    for client_id in churned:
-        assert health[client_id][0], f"churned client {client_id} is not flagged at risk"
+    for client_id, left_on in churned.items():
+        status, at_risk, lost_on = risk[client_id]
+        assert status == "lost" and not at_risk, client_id
+        # dated by the last exchange: at most a few weeks before the simulator's end date
+        assert 0 <= (date.fromisoformat(left_on) - lost_on).days <= 45, (client_id, lost_on)
     degraded = world.ground_truth["at_risk"]
     for client_id in degraded:
-        assert health[client_id][0], f"degraded client {client_id} is not flagged at risk"
+        assert risk[client_id][:2] == ("active", True), f"degraded {client_id} is not at risk"
     healthy = world.ground_truth["healthy"]
-    healthy_flagged = [c for c in healthy if health[c][0]]
-    # business-hours SLA: few healthy clients look at risk (calendar minutes flagged 17)
+    healthy_flagged = [c for c in healthy if risk[c][1]]
     assert len(healthy_flagged) <= len(healthy) // 5, healthy_flagged
     active = [c for c in health if c not in churned]
     assert sum(health[c][1] > 0 for c in active) > 0.8 * len(active)  # mail reached the marts
@@ -181,11 +194,13 @@ def test_one_digest_reached_slack_in_block_kit(demo):
     assert posted["channel_name"].lstrip("#") == "leadership"
     assert posted["blocks"][0]["type"] == "header"
     assert "2026-W47" in posted["blocks"][0]["text"]["text"]
-    text = json.dumps(posted["blocks"], ensure_ascii=False)
     config = demo["config"]
-    for client_id in demo["world"].ground_truth["churned"]:
+    at_risk = next(b["text"]["text"] for b in posted["blocks"] if "*At-risk clients*" in str(b))
+    for client_id in demo["world"].ground_truth["at_risk"]:
         name = escape_mrkdwn(config.client(client_id).name)
-        assert json.dumps(name, ensure_ascii=False)[1:-1] in text, f"{client_id} missing"
+        assert name in at_risk, f"degraded {client_id} missing from the at-risk list"
+    for client_id in demo["world"].ground_truth["churned"]:  # lost, not at risk
+        assert escape_mrkdwn(config.client(client_id).name) not in at_risk, client_id
     # every client appears under its strategy, with its segment
     sections = [b["text"]["text"] for b in posted["blocks"] if "text" in b]
     heading = sections.index("*Segments and strategies* (attractiveness / relationship)")
@@ -234,7 +249,8 @@ def test_each_client_email_shows_its_own_sla_figures_from_the_weekly_mart(demo):
         recipients = tuple(sorted(a.strip() for a in message["To"].split(",")))
         bodies[recipients] = message.get_body(("plain",)).get_content()
     checked = 0
-    for client in (c for c in config.clients if c.report_recipients):
+    churned = demo["world"].ground_truth["churned"]
+    for client in (c for c in config.clients if c.report_recipients and c.id not in churned):
         body = bodies[tuple(sorted(client.report_recipients))]
         t = STRINGS[client.language]
         for metric in ("first_reply", "next_reply"):
@@ -259,10 +275,11 @@ def test_each_client_email_shows_its_own_sla_figures_from_the_weekly_mart(demo):
     assert checked > len(bodies)  # most clients had mail last week to measure
 
 
-def test_each_client_got_one_email_with_only_its_own_data(demo):
+def test_each_active_client_got_one_email_with_only_its_own_data(demo):
     config, out = demo["config"], demo["out"]
-    with_recipients = [c for c in config.clients if c.report_recipients]
-    assert len(demo["emails_first"]) == len(with_recipients)
+    churned = demo["world"].ground_truth["churned"]
+    with_recipients = [c for c in config.clients if c.report_recipients and c.id not in churned]
+    assert len(demo["emails_first"]) == len(with_recipients)  # lost clients get none
     by_recipients, bodies = {}, []
     for path in (out / "email").glob("*.eml"):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -324,3 +341,16 @@ def test_portfolio_sla_counts_are_the_sum_of_the_client_rows(demo):
                <> (c.measurements, c.achieved, c.breached, c.pending, c.decided)""",
     )
     assert mismatched == []
+
+
+def test_the_risk_history_covers_the_demos_past_weekly(demo):
+    snapshot = demo["config"].warehouse.snapshot_path
+    weeks, first, last, per_week = _query(
+        snapshot,
+        "SELECT count(DISTINCT week_start), min(week_start), max(week_start), "
+        "max(n) FROM (SELECT week_start, count(*) OVER (PARTITION BY week_start) AS n "
+        "FROM marts.client_risk_weekly)",
+    )[0]
+    assert last == date(2026, 11, 16)
+    assert weeks == (last - first).days // 7 + 1 >= 52  # every week, none missing
+    assert per_week <= len(demo["config"].clients)

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from clientpulse.config import CONFIG_ENV, DEMO_CONFIG, PROJECT_ROOT, load_config
+from clientpulse.pipeline.compose import lost_clients
 from sandbox.mbox_writer import write_mbox
 from sandbox.simulator import DEMO_AS_OF, simulate
 
@@ -87,4 +88,10 @@ def test_dry_run_writes_deliveries_to_files(mail_only_run):
     digests = list((folder / "leadership_digest").rglob("*.json"))
     emails = list((folder / "client_weekly_status").rglob("*.eml"))
     assert len(digests) == 1
-    assert len(emails) == sum(1 for c in config.clients if c.report_recipients)
+    con = duckdb.connect(str(config.warehouse.path), read_only=True)
+    try:
+        lost = lost_clients(con)
+    finally:
+        con.close()
+    # lost clients (their relationship has ended) get no status email
+    assert len(emails) == sum(1 for c in config.clients if c.report_recipients and c.id not in lost)
