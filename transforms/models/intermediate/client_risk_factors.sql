@@ -99,19 +99,15 @@ delivery AS (
 
     UNION ALL
 
+    -- each silent slip (DOMAIN §2) adds 10 points, each revision round 15
     SELECT
-        client_id, 'silent_slips', silent_slips,
-        silent_slips || ' silent slips in ' || getvariable('risk_delivery_weeks') || ' weeks',
-        CASE WHEN weeks_with_tasks > 0 THEN least(100, 10 * silent_slips) END
-    FROM delivery_window
-
-    UNION ALL
-
-    SELECT
-        client_id, 'revision_rounds', revision_rounds,
-        revision_rounds || ' revision rounds in ' || getvariable('risk_delivery_weeks') || ' weeks',
-        CASE WHEN weeks_with_tasks > 0 THEN least(100, 15 * revision_rounds) END
-    FROM delivery_window
+        w.client_id, f.factor, f.n,
+        f.n || ' ' || replace(f.factor, '_', ' ') || ' in ' || getvariable('risk_delivery_weeks')
+            || ' weeks',
+        CASE WHEN w.weeks_with_tasks > 0 THEN least(100, f.points * f.n) END
+    FROM delivery_window AS w,
+        LATERAL (VALUES ('silent_slips', w.silent_slips, 10),
+            ('revision_rounds', w.revision_rounds, 15)) AS f (factor, n, points)
 
     UNION ALL
 
