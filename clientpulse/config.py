@@ -8,6 +8,7 @@ live here: the config names Airflow Connections, and credentials come from those
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from datetime import date, time
@@ -30,6 +31,8 @@ from clientpulse.paths import CONFIG_ENV as CONFIG_ENV
 from clientpulse.paths import DEMO_CONFIG as DEMO_CONFIG
 from clientpulse.paths import PROJECT_ROOT as PROJECT_ROOT
 from clientpulse.paths import config_path
+
+_log = logging.getLogger(__name__)
 
 # libyaml's safe loader parses ~6x faster; every task loads the config.
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -179,11 +182,18 @@ class SlackDelivery(_Model):
 class EmailDelivery(_Model):
     connection_id: str = "clientpulse_smtp"
     from_address: str
+    # A report recipient outside the client's email_domains and contact_addresses: a
+    # warning, or (`refuse`) a config error. One at another client's domain is always
+    # an error: it would mail one client's report to another.
+    unknown_recipients: Literal["warn", "refuse"] = "warn"
 
 
 class Delivery(_Model):
     dry_run: bool = False
     dry_run_dir: Path
+    # A delivery not sent this long after it was composed (a relay down for a week) is
+    # held back and ops told: last week's report does not go out unasked with this week's.
+    max_age_days: float = Field(3, gt=0)
     slack: SlackDelivery
     email: EmailDelivery
 
@@ -454,6 +464,7 @@ class AgencyConfig(_Model):
                     f"{where}.email_domains: {sorted(freemail)} is a freemail domain; "
                     "list the client's addresses there under contact_addresses"
                 )
+        self._check_recipients()
         vendor_clash = set(self.agency.vendor_domains) & (
             internal | {d for c in self.clients for d in c.email_domains}
         )
@@ -463,6 +474,28 @@ class AgencyConfig(_Model):
                 "client domain"
             )
         return self
+
+    def _check_recipients(self) -> None:
+        owner = {d: c.id for c in self.clients for d in c.email_domains}
+        owner |= {a: c.id for c in self.clients for a in c.contact_addresses}
+        for index, client in enumerate(self.clients):
+            where = f"clients[{index}] ({client.id}).report_recipients"
+            for address in client.report_recipients:
+                other = owner.get(address, owner.get(address.rpartition("@")[2]))
+                if other == client.id:
+                    continue
+                if other is not None:
+                    raise ValueError(
+                        f"{where}: {address} belongs to client {other!r}; this client's "
+                        "report would go to another client"
+                    )
+                problem = (
+                    f"{where}: {address} is outside the client's email_domains and "
+                    "contact_addresses"
+                )
+                if self.delivery.email.unknown_recipients == "refuse":
+                    raise ValueError(problem)
+                _log.warning("%s: %s", self.source_path or "config", problem)
 
     def freemail_domains(self) -> list[str]:
         """The built-in freemail providers plus `agency.freemail_domains`."""

@@ -1,0 +1,282 @@
+"""The fault matrix: every fault DESIGN's bar and issue 14 name, and the end it must reach.
+
+Each fault has one test here, or names the test elsewhere that already covers it
+(`COVERED_ELSEWHERE`). The README's reliability table is checked against this file:
+every row names a test that exists.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from clientpulse.config import ConfigError, load_config
+from clientpulse.pipeline.compose import CLIENT_WEEKLY_STATUS, compose_client_statuses
+from clientpulse.pipeline.deliver import DeliveryFailed, deliver
+from clientpulse.pipeline.ingest_crm_csv import ingest_crm_csv
+from clientpulse.pipeline.ingest_mailboxes import ingest_mailboxes
+from clientpulse_connections import senders
+from sandbox.smtp_capture import INDEX, SmtpCapture
+from tests.factories import AS_OF, FIXTURE, load_small_world
+from warehouse.db import open_writer
+from warehouse.migrate import MIGRATIONS_DIR, migrate
+from warehouse.outbox import Delivery, enqueue
+from warehouse.quality import run_gate
+
+SMTP_CONN = "AIRFLOW_CONN_CLIENTPULSE_SMTP"
+
+
+def _config(tmp_path: Path, **changes):
+    """The two-client test agency, sending for real, with `changes(raw)` applied."""
+    raw = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    raw["delivery"]["dry_run"] = False
+    for change in changes.values():
+        change(raw)
+    (tmp_path / "agency.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    return load_config(tmp_path / "agency.yaml")
+
+
+def _built(config):
+    with open_writer(config.warehouse.path) as con:
+        load_small_world(con, config)
+        assert all(r.success for r in run_gate(con, "build-1"))
+    return config
+
+
+def _statuses(config) -> dict[str, str]:
+    with open_writer(config.warehouse.path) as con:
+        return dict(con.execute("SELECT client_id, status FROM ops.outbox").fetchall())
+
+
+def _smtp_connection(monkeypatch, port: int) -> None:
+    conn = {"conn_type": "smtp", "host": "127.0.0.1", "port": port, "extra": {"disable_tls": True}}
+    monkeypatch.setenv(SMTP_CONN, json.dumps(conn))
+
+
+def _captured(folder: Path) -> list[tuple[list[str], email.message.Message]]:
+    """(envelope recipients, message) per message the SMTP capture received."""
+    index = folder / INDEX
+    if not index.exists():
+        return []
+    entries = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines()]
+    return [
+        (e["rcpt_tos"], email.message_from_bytes((folder / e["file"]).read_bytes()))
+        for e in entries
+    ]
+
+
+# 1. A delivery that fails before anything leaves ------------------------------------
+
+
+def test_send_failing_before_the_relay_is_failed_fails_the_task_then_sends_once(
+    tmp_path, monkeypatch
+):
+    config = _built(_config(tmp_path))
+    compose_client_statuses(config, AS_OF, "run-1")
+    monkeypatch.delenv(SMTP_CONN, raising=False)
+    for attempt in (1, 2, 3):  # the task's tries: each fails, nothing turns `unknown`
+        with pytest.raises(DeliveryFailed, match="clientpulse_smtp"):
+            deliver(config, senders(config), f"run-{attempt}", [CLIENT_WEEKLY_STATUS])
+        assert _statuses(config) == {"acme": "failed", "beta": "failed"}
+
+    with SmtpCapture(tmp_path / "mail") as server:
+        _smtp_connection(monkeypatch, server.port)
+        first = deliver(config, senders(config), "run-4", [CLIENT_WEEKLY_STATUS])
+        again = deliver(config, senders(config), "run-5", [CLIENT_WEEKLY_STATUS])
+    assert (first["sent"], again["sent"]) == (2, 0)
+    assert sorted(r for rcpt, _ in _captured(tmp_path / "mail") for r in rcpt) == [
+        "ceo@acme.test",
+        "director@beta.test",
+    ]
+
+
+def test_a_newline_in_a_client_name_cannot_break_or_inject_a_header(tmp_path, monkeypatch):
+    def hostile_name(raw):
+        raw["clients"][0]["name"] = "Acme\nBcc: spy@evil.test"
+
+    config = _built(_config(tmp_path, name=hostile_name))
+    compose_client_statuses(config, AS_OF, "run-1")
+    with SmtpCapture(tmp_path / "mail") as server:
+        _smtp_connection(monkeypatch, server.port)
+        sent = deliver(config, senders(config), "run-1", [CLIENT_WEEKLY_STATUS])
+    assert sent["sent"] == 2
+    received = dict((rcpt[0], message) for rcpt, message in _captured(tmp_path / "mail"))
+    assert set(received) == {"ceo@acme.test", "director@beta.test"}
+    acme = received["ceo@acme.test"]
+    assert "Acme Bcc: spy@evil.test" in acme["Subject"] and acme["Bcc"] is None
+
+
+# 2. Two clients, one report recipient ------------------------------------------------
+
+
+def test_two_clients_with_one_recipient_each_get_their_own_report(tmp_path, monkeypatch):
+    def holding(raw):  # two brands of one holding, reporting to its CFO
+        for client in raw["clients"]:
+            client["report_recipients"] = ["cfo@holding.test"]
+
+    config = _built(_config(tmp_path, holding=holding))
+    queued = compose_client_statuses(config, AS_OF, "run-1")
+    with SmtpCapture(tmp_path / "mail") as server:
+        _smtp_connection(monkeypatch, server.port)
+        deliver(config, senders(config), "run-1", [CLIENT_WEEKLY_STATUS])
+        deliver(config, senders(config), "run-2", [CLIENT_WEEKLY_STATUS])
+    assert queued["enqueued"] == 2
+    received = _captured(tmp_path / "mail")
+    assert [rcpt for rcpt, _ in received] == [["cfo@holding.test"]] * 2
+    ids = sorted(m["Message-ID"] for _, m in received)
+    assert ids == [
+        "<client_weekly_status.acme.2026-W47@clientpulse.agency.test>",
+        "<client_weekly_status.beta.2026-W47@clientpulse.agency.test>",
+    ]
+
+
+# 3. CRM exports in UTF-16 and cp1251, and a huge cell --------------------------------
+
+COMPANIES = "company_id,name,domain\n500,Acme,acme.test\n600,Бета Груп,beta.test\n"
+CONTACTS = "contact_id;company_id;email;first_name;job_title\nc1;500;ceo@acme.test;Ann;CEO\n"
+DEALS = "deal_id,company_id,name,amount,stage\nd1,600,Сайт,1000,closedwon\n"
+ACTIVITIES = (
+    "activity_id,type,company_id,occurred_at,title\n"
+    "a1,note,500,2026-11-02 10:00,{huge}\n"
+    "a2,call,600,2026-11-03 10:00,Дзвінок\n"
+)
+
+
+def _csv_config(tmp_path: Path, files: dict[str, bytes], **crm):
+    def csv_source(raw):
+        raw["sources"]["crm"] = {"kind": "csv", "csv_dir": "exports", **crm}
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return _config(tmp_path, csv=csv_source)
+
+
+def _crm_ids(config) -> dict[str, list[str]]:
+    with open_writer(config.warehouse.path) as con:
+        rows = con.execute(
+            "SELECT object_type, list(id ORDER BY id) FROM raw.crm_objects GROUP BY 1"
+        ).fetchall()
+    return dict(rows)
+
+
+def _quarantined(config, source: str) -> list[tuple[str, str | None, str]]:
+    with open_writer(config.warehouse.path) as con:
+        return con.execute(
+            "SELECT record_ref, field, reason FROM ops.quarantine WHERE source = ? ORDER BY 1",
+            [source],
+        ).fetchall()
+
+
+def test_utf16_and_cp1251_exports_load_and_a_huge_cell_is_quarantined_alone(tmp_path):
+    config = _csv_config(
+        tmp_path,
+        {
+            "companies.csv": COMPANIES.encode("utf-8"),
+            "contacts.csv": CONTACTS.encode("utf-16"),  # Excel "Unicode text": BOM + LE
+            "deals.csv": DEALS.encode("cp1251"),
+            "activities.csv": ACTIVITIES.format(huge="x" * (2 << 20)).encode("utf-8"),
+        },
+    )
+    ingest_crm_csv(config, "run-1")
+    ids = _crm_ids(config)
+    assert ids["companies"] == ["500", "600"] and ids["contacts"] == ["c1"]
+    assert ids["deals"] == ["d1"] and ids["calls"] == ["a2"] and "notes" not in ids
+    with open_writer(config.warehouse.path) as con:
+        name = con.execute(
+            "SELECT payload->>'$.properties.dealname' FROM raw.crm_objects WHERE id = 'd1'"
+        ).fetchone()[0]
+    assert name == "Сайт"
+    [(ref, field, reason)] = _quarantined(config, "crm_csv")
+    assert (ref, field) == ("activities.csv:2", "title")
+    assert "longer than" in reason
+
+
+# 4. An mbox that is binary garbage ---------------------------------------------------
+
+
+def test_an_mbox_without_a_single_message_is_an_error_naming_the_file(tmp_path):
+    garbage = tmp_path / "takeout.mbox"
+    garbage.write_bytes(bytes(range(256)) * 64)
+
+    def mailboxes(raw):
+        raw["sources"]["mailboxes"] = {
+            "mbox": [{"path": str(garbage), "mailbox": "team@agency.test"}]
+        }
+
+    config = _config(tmp_path, mailboxes=mailboxes)
+    for attempt in (1, 2):  # not skipped as "unchanged" the second time
+        with pytest.raises(ValueError, match=rf"{garbage}.*no 'From ' separator line"):
+            ingest_mailboxes(config, f"run-{attempt}")
+
+
+# 5. An unclosed quote in a CSV -------------------------------------------------------
+
+
+def test_an_unclosed_quote_is_blamed_on_its_row_and_the_rows_after_it_load(tmp_path):
+    companies = (
+        "company_id,name,domain\n"
+        "500,Acme,acme.test\n"
+        '600,"Beta Group,beta.test\n'
+        "700,Gamma,gamma.test\n"
+        "800,Delta,delta.test\n"
+    )
+    config = _csv_config(tmp_path, {"companies.csv": companies.encode()})
+    ingest_crm_csv(config, "run-1")
+    assert _crm_ids(config)["companies"] == ["500", "700", "800"]
+    [(ref, field, reason)] = _quarantined(config, "crm_csv")
+    assert (ref, field) == ("companies.csv:3", "name")
+    assert "unclosed quote" in reason
+
+
+def test_a_report_recipient_of_another_client_is_refused_an_unknown_one_warned(tmp_path, caplog):
+    def slip(raw):  # acme's director copied into beta
+        raw["clients"][1]["report_recipients"] = ["director@beta.test", "ceo@acme.test"]
+
+    with pytest.raises(ConfigError) as caught:
+        _config(tmp_path, slip=slip)
+    assert "clients[1] (beta).report_recipients: ceo@acme.test belongs to client 'acme'" in str(
+        caught.value
+    )
+
+    def outsider(raw, mode="warn"):
+        raw["clients"][1]["report_recipients"] = ["cfo@holding.test"]
+        raw["delivery"]["email"]["unknown_recipients"] = mode
+
+    with caplog.at_level("WARNING", logger="clientpulse.config"):
+        _config(tmp_path, outsider=outsider)
+    assert "cfo@holding.test is outside the client's email_domains" in caplog.text
+    with pytest.raises(ConfigError, match=r"cfo@holding\.test is outside"):
+        _config(tmp_path, outsider=lambda raw: outsider(raw, "refuse"))
+
+
+def test_the_client_key_migration_keeps_what_was_sent_sent(tmp_path):
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if int(path.name[:4]) < 12:
+            shutil.copy(path, before)
+    status = Delivery("client_weekly_status", "email", "a@x.test", "2026-W47", {"s": 1}, "acme")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        migrate(con, before)
+        old_key = "client_weekly_status|email|a@x.test|2026-W47"  # the key before 0012
+        con.execute(
+            "INSERT INTO ops.outbox VALUES (?, 'client_weekly_status', 'email', 'a@x.test', "
+            "'2026-W47', 'acme', '{}', 'sent', 1, NULL, now(), now())",
+            [old_key],
+        )
+        con.execute(
+            "INSERT INTO ops.sent_log VALUES (?, 'client_weekly_status', 'email', 'a@x.test', "
+            "'2026-W47', now(), 'ref', false)",
+            [old_key],
+        )
+        assert migrate(con) == [12]
+        assert not enqueue(con, status)  # already sent under its old key: not again
+        assert con.execute("SELECT delivery_key FROM ops.sent_log").fetchall() == [(status.key,)]
