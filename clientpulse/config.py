@@ -8,6 +8,7 @@ live here: the config names Airflow Connections, and credentials come from those
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import re
@@ -148,6 +149,8 @@ class CrmSource(_Model):
     kind: Literal["hubspot", "csv"] = "hubspot"
     connection_id: str = "clientpulse_hubspot"
     csv_dir: Path | None = None
+    # For CSV files without a byte-order mark, e.g. cp1251; default: UTF-8, else detected.
+    csv_encoding: str | None = None
     burst_per_10s: int = Field(100, ge=10)  # the HubSpot account tier's ten-second budget
     won_stages: list[str] = Field(["closedwon"], min_length=1)
     lost_stages: list[str] = ["closedlost"]
@@ -158,6 +161,11 @@ class CrmSource(_Model):
     def _csv_dir_matches_kind(self) -> CrmSource:
         if self.kind == "csv" and self.csv_dir is None:
             raise ValueError("csv_dir: required when kind is 'csv'")
+        if self.csv_encoding is not None:
+            try:
+                codecs.lookup(self.csv_encoding)
+            except LookupError:
+                raise ValueError(f"csv_encoding: unknown encoding {self.csv_encoding!r}") from None
         if self.kind != "csv" and self.csv_dir is not None:
             raise ValueError(f"csv_dir: only used when kind is 'csv' (kind is {self.kind!r})")
         return self

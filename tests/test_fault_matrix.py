@@ -19,9 +19,10 @@ import yaml
 from clientpulse.config import ConfigError, load_config
 from clientpulse.pipeline.compose import CLIENT_WEEKLY_STATUS, compose_client_statuses
 from clientpulse.pipeline.deliver import DeliveryFailed, deliver
-from clientpulse.pipeline.ingest_crm_csv import ingest_crm_csv
+from clientpulse.pipeline.ingest_crm_csv import CsvExportUnreadable, ingest_crm_csv
 from clientpulse.pipeline.ingest_mailboxes import ingest_mailboxes
 from clientpulse_connections import senders
+from connectors.errors import ConnectorError
 from sandbox.smtp_capture import INDEX, SmtpCapture
 from tests.factories import AS_OF, FIXTURE, load_small_world
 from warehouse.db import open_writer
@@ -213,7 +214,7 @@ def test_an_mbox_without_a_single_message_is_an_error_naming_the_file(tmp_path):
 
     config = _config(tmp_path, mailboxes=mailboxes)
     for attempt in (1, 2):  # not skipped as "unchanged" the second time
-        with pytest.raises(ValueError, match=rf"{garbage}.*no 'From ' separator line"):
+        with pytest.raises(ConnectorError, match=rf"{garbage}.*no 'From ' separator line"):
             ingest_mailboxes(config, f"run-{attempt}")
 
 
@@ -280,3 +281,36 @@ def test_the_client_key_migration_keeps_what_was_sent_sent(tmp_path):
         assert migrate(con) == [12]
         assert not enqueue(con, status)  # already sent under its old key: not again
         assert con.execute("SELECT delivery_key FROM ops.sent_log").fetchall() == [(status.key,)]
+
+
+def test_a_pipe_delimited_export_loads_and_a_missing_column_names_the_delimiter(tmp_path):
+    companies = COMPANIES.replace(",", "|").encode()
+    contacts = b"contact_id,company,email\nc1,500,ceo@acme.test\n"
+    config = _csv_config(tmp_path, {"companies.csv": companies, "contacts.csv": contacts})
+    with pytest.raises(CsvExportUnreadable) as caught:
+        ingest_crm_csv(config, "run-1")
+    assert (
+        "contacts.csv: missing required column(s): company_id (the header "
+        "'contact_id,company,email' read with delimiter ','; tried , ; tab |)"
+    ) in str(caught.value)
+    assert _crm_ids(config)["companies"] == ["500", "600"]
+
+
+def test_an_unreadable_file_rolls_back_nothing_and_is_read_again_next_run(tmp_path):
+    config = _csv_config(tmp_path, {"companies.csv": COMPANIES.encode(), "contacts.csv": b""})
+    for attempt in (1, 2):  # the folder is not marked imported while a file is unreadable
+        with pytest.raises(CsvExportUnreadable, match=r"contacts\.csv: the file is empty"):
+            ingest_crm_csv(config, f"run-{attempt}")
+    assert _crm_ids(config) == {"companies": ["500", "600"]}
+    assert _quarantined(config, "crm_csv") == [
+        ("contacts.csv:1", None, "contacts.csv: the file is empty (not even a header row)")
+    ]
+    (config.sources.crm.csv_dir / "contacts.csv").write_bytes(CONTACTS.encode())
+    assert ingest_crm_csv(config, "run-3")["contacts"] == 1
+
+
+def test_a_configured_encoding_that_does_not_fit_names_file_byte_and_row(tmp_path):
+    deals = DEALS.encode("cp1251") + "d2,500,Café,5,closedwon\n".encode()
+    config = _csv_config(tmp_path, {"deals.csv": deals}, csv_encoding="ascii")
+    with pytest.raises(CsvExportUnreadable, match=r"deals\.csv: not ascii text \(byte 44, row 2\)"):
+        ingest_crm_csv(config, "run-1")

@@ -1,9 +1,11 @@
 """CRM CSV exports → raw, in the same shape as HubSpot's records.
 
 The folder's files are read whole on every change and upserted by (type, id), so
-importing the same export again adds nothing; an unchanged folder (same file sizes,
-times and contents hash) is skipped. Bad rows go to `ops.quarantine` as
-`crm_csv` / `<file>:<row>` with the field and the reason.
+importing the same export again adds nothing; an unchanged folder (same contents
+hash) is skipped. Bad rows go to `ops.quarantine` as `crm_csv` / `<file>:<row>` with
+the field and the reason. A file that cannot be read at all (encoding, header) does
+not hold the others back: they are committed, then the task fails naming the file,
+and the folder is read again next run.
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ def ingest_crm_csv(config: AgencyConfig, run_id: str) -> dict[str, Any]:
                 "SELECT id FROM raw.crm_objects WHERE object_type = 'companies'"
             ).fetchall()
         }
-        imported = read_crm_folder(folder, config.agency.timezone, known)
+        imported = read_crm_folder(
+            folder, config.agency.timezone, known, config.sources.crm.csv_encoding
+        )
         now = datetime.now(UTC)
         bad = [
             QuarantinedRecord(SOURCE, f"{p.file}:{p.row}", p.field, p.reason, p.values)
@@ -64,5 +68,15 @@ def ingest_crm_csv(config: AgencyConfig, run_id: str) -> dict[str, Any]:
                 rows = [crm_row(object_type, r, now) for r in records]
                 stats[object_type] = upsert(con, "raw.crm_objects", rows, KEY)
             stats["quarantined"] = quarantine(con, bad)
-            set_cursor(con, SOURCE, "folder", fingerprint)
+            if not imported.unreadable:
+                set_cursor(con, SOURCE, "folder", fingerprint)
+        if imported.unreadable:
+            problems = [p.reason for p in imported.problems if p.file in imported.unreadable]
+            raise CsvExportUnreadable(
+                f"{folder}: imported the other files; could not read " + "; ".join(problems)
+            )
         return dict(stats)
+
+
+class CsvExportUnreadable(ValueError):
+    """Some export files could not be read at all; the rest were imported."""
