@@ -12,6 +12,7 @@ import codecs
 import logging
 import os
 import re
+from collections.abc import Hashable
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -36,7 +37,29 @@ from clientpulse.paths import config_path
 _log = logging.getLogger(__name__)
 
 # libyaml's safe loader parses ~6x faster; every task loads the config.
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _YamlLoader(_FastLoader):  # type: ignore[misc,valid-type]
+    """Refuses a key given twice in one mapping (YAML would keep the last silently:
+    `clients:` twice drops the first block of clients)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        first: dict[Hashable, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key, Hashable):
+                continue
+            line = key_node.start_mark.line + 1
+            if key in first:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r}: on line {first[key]} and again on line {line}",
+                    key_node.start_mark,
+                )
+            first[key] = line
+        return super().construct_mapping(node, deep)
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 import yaml
 
-from clientpulse.config import ConfigError, load_config
+from clientpulse.config import CONFIG_ENV, ConfigError, load_config
 from clientpulse.pipeline.compose import CLIENT_WEEKLY_STATUS, compose_client_statuses
 from clientpulse.pipeline.deliver import DeliveryFailed, deliver
 from clientpulse.pipeline.ingest_crm_csv import CsvExportUnreadable, ingest_crm_csv
@@ -314,3 +314,26 @@ def test_a_configured_encoding_that_does_not_fit_names_file_byte_and_row(tmp_pat
     config = _csv_config(tmp_path, {"deals.csv": deals}, csv_encoding="ascii")
     with pytest.raises(CsvExportUnreadable, match=r"deals\.csv: not ascii text \(byte 44, row 2\)"):
         ingest_crm_csv(config, "run-1")
+
+
+# Malformed config ---------------------------------------------------------------------
+
+
+def test_a_key_given_twice_in_the_config_names_the_key_and_both_lines(tmp_path):
+    text = FIXTURE.read_text(encoding="utf-8")
+    first = text.splitlines().index("clients:") + 1
+    path = tmp_path / "agency.yaml"
+    path.write_text(text + "clients:\n  - {id: gamma}\n", encoding="utf-8")
+    again = len(text.splitlines()) + 1
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"duplicate key 'clients': on line {first} and again on line {again}" in str(
+        caught.value
+    )
+    assert str(path) in str(caught.value)
+
+
+def test_an_empty_config_variable_is_an_error_not_the_demo(monkeypatch):
+    monkeypatch.setenv(CONFIG_ENV, "")
+    with pytest.raises(ValueError, match="CLIENTPULSE_CONFIG is set but empty"):
+        load_config()
