@@ -10,6 +10,8 @@ from __future__ import annotations
 import email
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -17,6 +19,7 @@ import pytest
 import yaml
 
 from clientpulse.config import CONFIG_ENV, ConfigError, load_config
+from clientpulse.pipeline.build_signals import gate_and_alert, publish_if_passed
 from clientpulse.pipeline.compose import CLIENT_WEEKLY_STATUS, compose_client_statuses
 from clientpulse.pipeline.deliver import DeliveryFailed, deliver
 from clientpulse.pipeline.ingest_crm_csv import CsvExportUnreadable, ingest_crm_csv
@@ -25,7 +28,7 @@ from clientpulse_connections import senders
 from connectors.errors import ConnectorError
 from sandbox.smtp_capture import INDEX, SmtpCapture
 from tests.factories import AS_OF, FIXTURE, load_small_world
-from warehouse.db import open_writer
+from warehouse.db import WarehouseLocked, open_writer
 from warehouse.migrate import MIGRATIONS_DIR, migrate
 from warehouse.outbox import Delivery, enqueue
 from warehouse.quality import run_gate
@@ -337,3 +340,47 @@ def test_an_empty_config_variable_is_an_error_not_the_demo(monkeypatch):
     monkeypatch.setenv(CONFIG_ENV, "")
     with pytest.raises(ValueError, match="CLIENTPULSE_CONFIG is set but empty"):
         load_config()
+
+
+# The warehouse and its snapshot -------------------------------------------------------
+
+
+def test_an_analyst_holding_the_warehouse_gets_a_message_saying_what_to_do(tmp_path):
+    path = tmp_path / "clientpulse.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_FILE, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(WarehouseLocked) as caught, open_writer(path):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    message = str(caught.value)
+    assert str(path) in message and f"PID {holder.pid}" in message
+    assert "Analysts query the snapshot (warehouse.snapshot_path" in message
+
+
+HOLD_THE_FILE = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_build_that_failed_its_gate_does_not_replace_the_snapshot(tmp_path):
+    config = _built(_config(tmp_path))
+    snapshot = config.warehouse.snapshot_path
+    with open_writer(config.warehouse.path) as con:
+        assert publish_if_passed(con, config, gate_and_alert(con, config, "build-1")) == str(
+            snapshot
+        )
+        con.execute("UPDATE marts.fct_email_sla SET business_minutes = -30")
+        failures = gate_and_alert(con, config, "build-2")
+        assert failures
+        assert "still the last good build" in publish_if_passed(con, config, failures)
+    with duckdb.connect(str(snapshot), read_only=True) as analyst:
+        negative = "SELECT count(*) FROM marts.fct_email_sla WHERE business_minutes < 0"
+        assert analyst.execute(negative).fetchone()[0] == 0
