@@ -10,8 +10,10 @@ from __future__ import annotations
 import email
 import json
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -21,16 +23,21 @@ import yaml
 from clientpulse.config import CONFIG_ENV, ConfigError, load_config
 from clientpulse.pipeline.build_signals import gate_and_alert, publish_if_passed
 from clientpulse.pipeline.compose import CLIENT_WEEKLY_STATUS, compose_client_statuses
-from clientpulse.pipeline.deliver import DeliveryFailed, deliver
+from clientpulse.pipeline.deliver import DeliveryFailed, Senders, deliver
 from clientpulse.pipeline.ingest_crm_csv import CsvExportUnreadable, ingest_crm_csv
 from clientpulse.pipeline.ingest_mailboxes import ingest_mailboxes
 from clientpulse_connections import senders
 from connectors.errors import ConnectorError
+from connectors.slack import SlackPoster
+from connectors.smtp import SmtpSender
+from sandbox.fake_slack import create_app
+from sandbox.http_server import serving
+from sandbox.slack_render import load_capture
 from sandbox.smtp_capture import INDEX, SmtpCapture
 from tests.factories import AS_OF, FIXTURE, load_small_world
 from warehouse.db import WarehouseLocked, open_writer
 from warehouse.migrate import MIGRATIONS_DIR, migrate
-from warehouse.outbox import Delivery, enqueue
+from warehouse.outbox import Delivery, enqueue, release_for_resend
 from warehouse.quality import run_gate
 
 SMTP_CONN = "AIRFLOW_CONN_CLIENTPULSE_SMTP"
@@ -384,3 +391,81 @@ def test_a_build_that_failed_its_gate_does_not_replace_the_snapshot(tmp_path):
     with duckdb.connect(str(snapshot), read_only=True) as analyst:
         negative = "SELECT count(*) FROM marts.fct_email_sla WHERE business_minutes < 0"
         assert analyst.execute(negative).fetchone()[0] == 0
+
+
+# Sends that may have arrived, and sends too old to go out unasked -------------------
+
+SLACK_TOKEN = "xoxb-test-token"
+
+
+def _dropping_relay(connections: int) -> tuple[int, threading.Thread]:
+    """An SMTP relay that takes the whole message, then hangs up before replying."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with server:
+            for _ in range(connections):
+                conn, _ = server.accept()
+                with conn, conn.makefile("rwb") as wire:
+                    _speak_until_the_data_is_in(wire)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return server.getsockname()[1], thread
+
+
+def _speak_until_the_data_is_in(wire) -> None:
+    replies = {b"EHLO": b"250 relay", b"HELO": b"250 relay", b"MAIL": b"250 ok", b"RCPT": b"250 ok"}
+    wire.write(b"220 relay ready\r\n")
+    wire.flush()
+    while line := wire.readline():
+        if line[:4].upper() == b"DATA":
+            wire.write(b"354 go ahead\r\n")
+            wire.flush()
+            while wire.readline() not in (b".\r\n", b""):
+                pass
+            return  # the message is in; the 250 never comes
+        wire.write(replies.get(line[:4].upper(), b"502 no") + b"\r\n")
+        wire.flush()
+
+
+def test_a_send_cut_off_after_the_data_is_unknown_never_resent_and_ops_told_once(tmp_path):
+    config = _built(_config(tmp_path))
+    compose_client_statuses(config, AS_OF, "run-1")
+    port, relay = _dropping_relay(connections=2)
+    capture = tmp_path / "slack.jsonl"
+    with serving(create_app(SLACK_TOKEN, capture, channels=("ops", "leadership"))) as slack:
+        live = Senders(
+            lambda: SlackPoster(SLACK_TOKEN, f"{slack.base_url}/api/"),
+            lambda: SmtpSender("127.0.0.1", port, timeout=5),
+        )
+        with pytest.raises(DeliveryFailed, match="before replying"):
+            deliver(config, live, "run-1", [CLIENT_WEEKLY_STATUS])
+        relay.join(5)
+        assert _statuses(config) == {"acme": "unknown", "beta": "unknown", None: "sent"}
+        assert deliver(config, live, "run-2", [CLIENT_WEEKLY_STATUS])["sent"] == 0
+    [alert] = load_capture(capture)
+    assert alert["channel_name"] == "ops"
+    assert alert["text"].count("may or may not have arrived") == 2
+    assert "client_weekly_status|email|acme|ceo@acme.test|2026-W47" in alert["text"]
+
+
+def test_a_delivery_older_than_the_limit_waits_for_a_deliberate_resend(tmp_path):
+    config = _built(_config(tmp_path, fresh=lambda raw: raw["delivery"].update(dry_run=True)))
+    compose_client_statuses(config, AS_OF, "last-week")
+    with open_writer(config.warehouse.path) as con:  # it failed all last week
+        con.execute("UPDATE ops.outbox SET created_at = now() - INTERVAL 8 DAY, status = 'failed'")
+    nobody = Senders(_refuse, _refuse)
+    assert deliver(config, nobody, "run-1", [CLIENT_WEEKLY_STATUS])["sent"] == 1  # ops alert
+    assert _statuses(config) == {"acme": "expired", "beta": "expired", None: "sent"}
+    [alert] = (config.delivery.dry_run_dir / "delivery_alert").rglob("*.json")
+    assert json.loads(alert.read_text())["text"].count("held back as too old") == 2
+    with open_writer(config.warehouse.path) as con:
+        release_for_resend(con, CLIENT_WEEKLY_STATUS, "2026-W47", "asked by acme", "ceo@acme.test")
+    compose_client_statuses(config, AS_OF, "resend")
+    assert deliver(config, nobody, "run-2", [CLIENT_WEEKLY_STATUS])["sent"] == 1
+    assert _statuses(config) == {"acme": "sent", "beta": "expired", None: "sent"}
+
+
+def _refuse():
+    raise AssertionError("dry run builds no sender")

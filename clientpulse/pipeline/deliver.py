@@ -100,9 +100,9 @@ def deliver(
     with open_writer(config.warehouse.path) as con, run_step(con, run_id, "deliver") as stats:
         sent, failed = _send_pending(config, senders, con, set(kinds), max_age)
         alerted = _queue_ops_alert(con, config, run_id)
-        if alerted:
-            more_sent, more_failed = _send_pending(config, senders, con, {DELIVERY_ALERT}, max_age)
-            sent, failed = sent + more_sent, failed + more_failed
+        # Every run sends pending ops alerts, so one that failed to post is retried.
+        more_sent, more_failed = _send_pending(config, senders, con, {DELIVERY_ALERT}, max_age)
+        sent, failed = sent + more_sent, failed + more_failed
         stats.update(sent=len(sent), failed=failed, dry_run=config.delivery.dry_run)
         stats.update(alerted=alerted)
         if failed:
