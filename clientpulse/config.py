@@ -174,6 +174,9 @@ class CrmSource(_Model):
     csv_dir: Path | None = None
     # For CSV files without a byte-order mark, e.g. cp1251; default: UTF-8, else detected.
     csv_encoding: str | None = None
+    # Each export file lists every live record: one missing from a newer export was
+    # deleted in the CRM and is archived (off: rows are only ever added or updated).
+    csv_full_export: bool = False
     burst_per_10s: int = Field(100, ge=10)  # the HubSpot account tier's ten-second budget
     won_stages: list[str] = Field(["closedwon"], min_length=1)
     lost_stages: list[str] = ["closedlost"]

@@ -65,6 +65,11 @@ class FileSpec:
     columns: tuple[Column, ...]
     object_type: str | None = None  # None: each row's `type` decides (activities)
 
+    @property
+    def object_types(self) -> tuple[str, ...]:
+        """The record types this file holds."""
+        return (self.object_type,) if self.object_type else tuple(ACTIVITY_TYPES.values())
+
 
 COMMON = (
     Column("owner_email", property="hubspot_owner_id"),
@@ -163,6 +168,8 @@ class CsvImport:
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     problems: list[RowProblem] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # files none of which was read
+    # Per file read, the key of every row in it, good or quarantined.
+    present: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, object_type: str, record: dict[str, Any]) -> None:
         self.records.setdefault(object_type, []).append(record)
@@ -322,6 +329,7 @@ class _FileReader:
         self.owners: set[str] = set()
 
     def problem(self, row: int, column: str | None, reason: str, values: dict[str, str]) -> None:
+        self._saw(values)
         clipped = {k: v if len(v) <= 1000 else v[:1000] + " …" for k, v in values.items()}
         self.out.problems.append(RowProblem(self.spec.file, row, column, reason, clipped))
 
@@ -331,6 +339,7 @@ class _FileReader:
         if not "".join(lines).strip():
             raise CsvFileError(f"{path.name}: the file is empty (not even a header row)")
         delimiter, names = _header(path, lines[0], self.spec)
+        self.out.present.setdefault(self.spec.file, set())
         for number, cells, quote_problem in _records(lines[1:], delimiter, len(names)):
             values = dict(zip(names, (c.strip() for c in cells), strict=False))
             if len(cells) > len(names):
@@ -341,7 +350,12 @@ class _FileReader:
             else:
                 self._add(number, values)
 
+    def _saw(self, values: dict[str, str]) -> None:
+        if values.get(self.spec.key):
+            self.out.present.setdefault(self.spec.file, set()).add(values[self.spec.key])
+
     def _add(self, number: int, values: dict[str, str]) -> None:
+        self._saw(values)
         record = self._record(number, values)
         if record is not None:
             object_type = self.spec.object_type or ACTIVITY_TYPES[values["type"].lower()]

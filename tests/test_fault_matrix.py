@@ -469,3 +469,23 @@ def test_a_delivery_older_than_the_limit_waits_for_a_deliberate_resend(tmp_path)
 
 def _refuse():
     raise AssertionError("dry run builds no sender")
+
+
+def test_a_record_gone_from_a_newer_full_export_is_archived(tmp_path):
+    config = _csv_config(
+        tmp_path,
+        {"companies.csv": COMPANIES.encode(), "deals.csv": DEALS.encode()},
+        csv_full_export=True,
+    )
+    ingest_crm_csv(config, "run-1")
+    folder = config.sources.crm.csv_dir
+    (folder / "companies.csv").write_text("company_id,name\n500,Acme\n600,\n", encoding="utf-8")
+    (folder / "deals.csv").unlink()  # a file left out of an export deletes nothing
+    assert ingest_crm_csv(config, "run-2")["tombstoned"] == 0  # 600 is there, if bad
+    (folder / "companies.csv").write_text("company_id,name\n500,Acme\n", encoding="utf-8")
+    assert ingest_crm_csv(config, "run-3")["tombstoned"] == 1
+    with open_writer(config.warehouse.path) as con:
+        rows = con.execute(
+            "SELECT id, archived, archived_at IS NOT NULL FROM raw.crm_objects ORDER BY id"
+        ).fetchall()
+    assert rows == [("500", False, False), ("600", True, True), ("d1", False, False)]
