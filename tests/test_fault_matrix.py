@@ -22,7 +22,12 @@ import yaml
 
 from clientpulse.config import CONFIG_ENV, ConfigError, load_config
 from clientpulse.pipeline.build_signals import gate_and_alert, publish_if_passed
-from clientpulse.pipeline.compose import CLIENT_WEEKLY_STATUS, compose_client_statuses
+from clientpulse.pipeline.compose import (
+    CLIENT_WEEKLY_STATUS,
+    LEADERSHIP_DIGEST,
+    compose_client_statuses,
+    compose_leadership_digest,
+)
 from clientpulse.pipeline.deliver import DeliveryFailed, Senders, deliver
 from clientpulse.pipeline.ingest_crm_csv import CsvExportUnreadable, ingest_crm_csv
 from clientpulse.pipeline.ingest_mailboxes import ingest_mailboxes
@@ -31,7 +36,7 @@ from connectors.errors import ConnectorError
 from connectors.slack import SlackPoster
 from connectors.smtp import SmtpSender
 from sandbox.fake_slack import create_app
-from sandbox.http_server import serving
+from sandbox.http_server import free_port, serving
 from sandbox.slack_render import load_capture
 from sandbox.smtp_capture import INDEX, SmtpCapture
 from tests.factories import AS_OF, FIXTURE, load_small_world
@@ -489,3 +494,37 @@ def test_a_record_gone_from_a_newer_full_export_is_archived(tmp_path):
             "SELECT id, archived, archived_at IS NOT NULL FROM raw.crm_objects ORDER BY id"
         ).fetchall()
     assert rows == [("500", False, False), ("600", True, True), ("d1", False, False)]
+
+
+# Slack or SMTP down, then up ---------------------------------------------------------
+
+
+def test_slack_down_then_up_posts_the_digest_once(tmp_path):
+    config = _built(_config(tmp_path))
+    compose_leadership_digest(config, AS_OF, "run-1")
+    capture = tmp_path / "slack.jsonl"
+    down = Senders(
+        lambda: SlackPoster(SLACK_TOKEN, f"http://127.0.0.1:{free_port()}/api/"), _refuse
+    )
+    with pytest.raises(DeliveryFailed, match="SlackUnreachable"):
+        deliver(config, down, "run-1", [LEADERSHIP_DIGEST])
+    assert _statuses(config) == {None: "failed"}
+    with serving(create_app(SLACK_TOKEN, capture, channels=("ops", "leadership"))) as slack:
+        up = Senders(lambda: SlackPoster(SLACK_TOKEN, f"{slack.base_url}/api/"), _refuse)
+        assert deliver(config, up, "run-2", [LEADERSHIP_DIGEST])["sent"] == 1
+        assert deliver(config, up, "run-3", [LEADERSHIP_DIGEST])["sent"] == 0
+    assert [m["channel_name"] for m in load_capture(capture)] == ["leadership"]
+
+
+def test_smtp_down_then_up_sends_each_client_email_once(tmp_path):
+    config = _built(_config(tmp_path))
+    compose_client_statuses(config, AS_OF, "run-1")
+    port = free_port()
+    relay = Senders(_refuse, lambda: SmtpSender("127.0.0.1", port, timeout=5))
+    with pytest.raises(DeliveryFailed, match="could not send"):
+        deliver(config, relay, "run-1", [CLIENT_WEEKLY_STATUS])
+    assert _statuses(config) == {"acme": "failed", "beta": "failed"}
+    with SmtpCapture(tmp_path / "mail", port=port):
+        assert deliver(config, relay, "run-2", [CLIENT_WEEKLY_STATUS])["sent"] == 2
+        assert deliver(config, relay, "run-3", [CLIENT_WEEKLY_STATUS])["sent"] == 0
+    assert len(_captured(tmp_path / "mail")) == 2
