@@ -7,6 +7,7 @@ every row names a test that exists.
 
 from __future__ import annotations
 
+import ast
 import email
 import json
 import shutil
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -44,6 +46,245 @@ from warehouse.db import WarehouseLocked, open_writer
 from warehouse.migrate import MIGRATIONS_DIR, migrate
 from warehouse.outbox import Delivery, enqueue, release_for_resend
 from warehouse.quality import run_gate
+
+
+@dataclass(frozen=True)
+class Fault:
+    fault: str
+    outcome: str  # nothing lost, duplicated or mis-sent, and what a person sees
+    test: str  # the pytest node id that proves it
+
+
+HERE = "tests/test_fault_matrix.py::"
+FAULTS = (
+    # APIs (DESIGN's bar)
+    Fault(
+        "Asana 429 storm",
+        "waits exactly `Retry-After`, every task once",
+        "tests/test_asana_connector.py::test_429_waits_exactly_retry_after",
+    ),
+    Fault(
+        "HubSpot 429 storm mid-sync",
+        "waited out; the warehouse equals the CRM",
+        "tests/test_ingest_crm.py::test_a_429_storm_during_the_incremental_sync_is_waited_out",
+    ),
+    Fault(
+        "Slack 429",
+        "posted once after `Retry-After`",
+        "tests/test_slack_connector.py::test_rate_limited_post_is_retried_after_retry_after",
+    ),
+    Fault(
+        "5xx and truncated bodies",
+        "retried with backoff; every record once",
+        "tests/test_asana_connector.py::test_server_errors_and_truncated_bodies_are_retried_with_backoff",
+    ),
+    Fault(
+        "HubSpot 5xx",
+        "retried; every record once",
+        "tests/test_hubspot_connector.py::test_transient_server_errors_are_retried",
+    ),
+    Fault(
+        "Timeouts",
+        "retried; every record once",
+        "tests/test_asana_connector.py::test_slow_responses_time_out_and_are_retried",
+    ),
+    Fault(
+        "Retries exhausted",
+        "the task fails naming system, request and reason",
+        "tests/test_asana_connector.py::test_exhausted_retries_raise_a_clear_error",
+    ),
+    Fault(
+        "Expired Asana offset",
+        "the listing restarts; every task once",
+        "tests/test_asana_connector.py::test_expired_offset_restarts_the_run_and_still_yields_every_task",
+    ),
+    Fault(
+        "Expired Asana sync token",
+        "new token stored, project reconciled",
+        "tests/test_asana_sync.py::test_an_expired_sync_token_stores_the_new_one_and_reconciles",
+    ),
+    Fault(
+        "IMAP UIDVALIDITY changed",
+        "the folder is read again, no duplicates",
+        "tests/test_imap.py::test_a_new_uidvalidity_reads_the_folder_again",
+    ),
+    Fault(
+        "HubSpot daily quota hit mid-listing",
+        "stops cleanly; the next run resumes",
+        "tests/test_ingest_crm.py::test_daily_limit_mid_listing_stops_cleanly_and_the_next_run_resumes",
+    ),
+    Fault(
+        "Task killed mid-load (Asana, SIGKILL)",
+        "committed pages kept, cursor not advanced; the next run equals the source",
+        "tests/test_asana_sync.py::test_initial_then_three_incremental_syncs_match_the_fake_through_faults",
+    ),
+    Fault(
+        "IMAP run fails midway",
+        "committed batches kept; the next run resumes",
+        "tests/test_imap.py::test_a_failed_run_keeps_what_it_committed_and_the_next_resumes",
+    ),
+    # Delivery
+    Fault(
+        "Process killed mid-send",
+        "`unknown`, never re-sent; ops told",
+        "tests/test_warehouse.py::test_failed_sends_retry_but_interrupted_sends_are_not_repeated",
+    ),
+    Fault(
+        "No SMTP connection, or one without host",
+        "`failed`, the task fails (ops alerted); sent once when fixed",
+        HERE + "test_send_failing_before_the_relay_is_failed_fails_the_task_then_sends_once",
+    ),
+    Fault(
+        "A newline in a client name",
+        "folded into the subject; no header injected, sent",
+        HERE + "test_a_newline_in_a_client_name_cannot_break_or_inject_a_header",
+    ),
+    Fault(
+        "SMTP relay down, then up",
+        "`failed`, the task fails; each email sent once later",
+        HERE + "test_smtp_down_then_up_sends_each_client_email_once",
+    ),
+    Fault(
+        "Slack down, then up",
+        "`failed`, the task fails; the digest posted once later",
+        HERE + "test_slack_down_then_up_posts_the_digest_once",
+    ),
+    Fault(
+        "Relay hangs up after the message data",
+        "`unknown`, never re-sent; one Slack alert to ops saying what to check",
+        HERE + "test_a_send_cut_off_after_the_data_is_unknown_never_resent_and_ops_told_once",
+    ),
+    Fault(
+        "A delivery older than `delivery.max_age_days`",
+        "`expired`, not sent; ops told; sent only after `resend`",
+        HERE + "test_a_delivery_older_than_the_limit_waits_for_a_deliberate_resend",
+    ),
+    Fault(
+        "Two clients, one report recipient",
+        "each client's own report, once",
+        HERE + "test_two_clients_with_one_recipient_each_get_their_own_report",
+    ),
+    Fault(
+        "Outbox key migration on a used warehouse",
+        "what was sent stays sent",
+        HERE + "test_the_client_key_migration_keeps_what_was_sent_sent",
+    ),
+    Fault(
+        "Quality gate failed",
+        "digests held back; ops told once",
+        "tests/test_quality_alert.py::test_failing_gate_holds_digests_and_tells_ops_once",
+    ),
+    Fault(
+        "Injection in task or client names",
+        "escaped for Slack mrkdwn and HTML",
+        "tests/test_reports.py::test_digest_escapes_every_external_string",
+    ),
+    Fault(
+        "Wrong API token",
+        "clear error; the token never in logs",
+        "tests/test_asana_connector.py::test_wrong_token_gives_a_clear_error_without_the_token",
+    ),
+    Fault(
+        "SMTP login",
+        "the password never in errors or logs",
+        "tests/test_smtp.py::test_login_is_used_and_the_password_never_shows",
+    ),
+    # Malformed input
+    Fault(
+        "Bad CSV rows",
+        "quarantined with file, row, field and reason; the rest loads",
+        "tests/test_crm_csv.py::test_good_rows_land_and_bad_rows_are_quarantined_with_row_field_and_reason",
+    ),
+    Fault(
+        "CSV in UTF-16 or cp1251; a 2 MB cell",
+        "decoded and loaded; the huge cell's row quarantined",
+        HERE + "test_utf16_and_cp1251_exports_load_and_a_huge_cell_is_quarantined_alone",
+    ),
+    Fault(
+        "CSV with an unclosed quote",
+        "that row quarantined (its field named); the rows after it load",
+        HERE + "test_an_unclosed_quote_is_blamed_on_its_row_and_the_rows_after_it_load",
+    ),
+    Fault(
+        "Pipe-delimited CSV; a header missing a column",
+        "`|` is read; a missing column fails the task naming file, delimiter and header",
+        HERE + "test_a_pipe_delimited_export_loads_and_a_missing_column_names_the_delimiter",
+    ),
+    Fault(
+        "Empty CSV file",
+        "other files committed; the task fails naming it; read again next run",
+        HERE + "test_an_unreadable_file_rolls_back_nothing_and_is_read_again_next_run",
+    ),
+    Fault(
+        "CSV not in the configured encoding",
+        "the task fails naming file, encoding, byte and row",
+        HERE + "test_a_configured_encoding_that_does_not_fit_names_file_byte_and_row",
+    ),
+    Fault(
+        "A record gone from a newer full export",
+        "archived (tombstone) with `csv_full_export`",
+        HERE + "test_a_record_gone_from_a_newer_full_export_is_archived",
+    ),
+    Fault(
+        "An mbox that is binary garbage",
+        "the task fails naming the file; not skipped next run",
+        HERE + "test_an_mbox_without_a_single_message_is_an_error_naming_the_file",
+    ),
+    Fault(
+        "A mail without From",
+        "rejected to quarantine naming the field",
+        "tests/test_mbox.py::test_message_without_from_is_rejected_naming_the_field",
+    ),
+    Fault(
+        "Fuzzed mbox input",
+        "never crashes; one item per message",
+        "tests/test_mbox.py::test_fuzzed_corpus_never_crashes_and_agrees_where_stdlib_has_a_value",
+    ),
+    Fault(
+        "Config errors",
+        "refused naming file, key and problem",
+        "tests/test_config.py::test_errors_name_the_file_the_key_and_the_problem",
+    ),
+    Fault(
+        "A key twice in the config",
+        "refused naming the key and both lines",
+        HERE + "test_a_key_given_twice_in_the_config_names_the_key_and_both_lines",
+    ),
+    Fault(
+        "`CLIENTPULSE_CONFIG` set but empty",
+        "an error, not the demo config",
+        HERE + "test_an_empty_config_variable_is_an_error_not_the_demo",
+    ),
+    Fault(
+        "A report recipient of another client; an unknown one",
+        "refused; warned (or refused, `unknown_recipients`)",
+        HERE + "test_a_report_recipient_of_another_client_is_refused_an_unknown_one_warned",
+    ),
+    # The warehouse
+    Fault(
+        "A failing migration",
+        "rolled back whole; every writer task fails naming it",
+        "tests/test_warehouse.py::test_a_failing_migration_leaves_nothing_half_done",
+    ),
+    Fault(
+        "An analyst opens the warehouse file",
+        "the task fails naming the file and the holding PID, pointing to the snapshot",
+        HERE + "test_an_analyst_holding_the_warehouse_gets_a_message_saying_what_to_do",
+    ),
+    Fault(
+        "A build that failed its gate",
+        "the snapshot is not replaced; the last good one stays",
+        HERE + "test_a_build_that_failed_its_gate_does_not_replace_the_snapshot",
+    ),
+)
+
+
+def readme_table() -> str:
+    """The README's reliability table, rendered from `FAULTS`."""
+    rows = ["| fault | how it ends | test |", "|---|---|---|"]
+    rows += [f"| {f.fault} | {f.outcome} | `{f.test}` |" for f in FAULTS]
+    return "\n".join(rows)
+
 
 SMTP_CONN = "AIRFLOW_CONN_CLIENTPULSE_SMTP"
 
@@ -528,3 +769,46 @@ def test_smtp_down_then_up_sends_each_client_email_once(tmp_path):
         assert deliver(config, relay, "run-2", [CLIENT_WEEKLY_STATUS])["sent"] == 2
         assert deliver(config, relay, "run-3", [CLIENT_WEEKLY_STATUS])["sent"] == 0
     assert len(_captured(tmp_path / "mail")) == 2
+
+
+# The matrix itself --------------------------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+RELIABILITY_HEADING = "## Reliability: faults and how they end"
+
+
+def _test_names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+
+def test_every_fault_names_a_test_that_exists():
+    root = README.parent
+    missing = [
+        f.test
+        for f in FAULTS
+        if f.test.split("::")[1] not in _test_names(root / f.test.split("::")[0])
+    ]
+    assert missing == []
+
+
+def test_every_fault_test_in_this_file_is_in_the_matrix():
+    listed = {f.test.removeprefix(HERE) for f in FAULTS if f.test.startswith(HERE)}
+    own = {n for n in _test_names(Path(__file__)) if n.startswith("test_")}
+    meta = {n for n in own if "matrix" in n or "readme" in n or "every_fault" in n}
+    assert own - meta - listed == set()
+
+
+def test_the_readme_fault_table_is_the_matrix():
+    """Every row of the README's reliability table is a fault here, with its test."""
+    section = README.read_text(encoding="utf-8").split(RELIABILITY_HEADING, 1)[1]
+    section = section.split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    assert rows == readme_table().splitlines(), (
+        "the README's reliability table differs from FAULTS; regenerate it with "
+        "`PYTHONPATH=plugins python -m tests.test_fault_matrix`"
+    )
+
+
+if __name__ == "__main__":
+    print(readme_table())
