@@ -287,6 +287,8 @@ def _records(
     `width`, is the problem of the row where it opened (`cells` are then that row's
     own); reading resumes on the next row, so nothing after it is swallowed.
     """
+    # csv's own limit (128 KiB a cell) would abort the file; cells are capped per row
+    # instead (MAX_CELL_CHARS). The limit is process-wide, so it is only ever raised.
     csv.field_size_limit(max(csv.field_size_limit(), sum(map(len, lines)) + 1))
     start = 0
     while start < len(lines):
@@ -301,7 +303,11 @@ def _records(
             return
         except csv.Error as exc:
             opening = next(csv.reader([lines[start + done]], delimiter=delimiter), [])
-            yield start + done + 2, opening, f"unclosed quote ({exc}); the next rows read alone"
+            yield (
+                start + done + 2,
+                opening,
+                f"unclosed quote ({exc}); the rows after it are read on their own",
+            )
             start += done + 1
 
 
@@ -327,9 +333,9 @@ class _FileReader:
         self.out = out
         self.first_row: dict[str, int] = {}
         self.owners: set[str] = set()
+        self.present: set[str] = set()  # keys of every row read, good or bad
 
     def problem(self, row: int, column: str | None, reason: str, values: dict[str, str]) -> None:
-        self._saw(values)
         clipped = {k: v if len(v) <= 1000 else v[:1000] + " …" for k, v in values.items()}
         self.out.problems.append(RowProblem(self.spec.file, row, column, reason, clipped))
 
@@ -339,9 +345,13 @@ class _FileReader:
         if not "".join(lines).strip():
             raise CsvFileError(f"{path.name}: the file is empty (not even a header row)")
         delimiter, names = _header(path, lines[0], self.spec)
-        self.out.present.setdefault(self.spec.file, set())
+        self.present = self.out.present.setdefault(self.spec.file, set())
         for number, cells, quote_problem in _records(lines[1:], delimiter, len(names)):
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank row, as spreadsheets leave at the end
             values = dict(zip(names, (c.strip() for c in cells), strict=False))
+            if values.get(self.spec.key):  # seen, even if quarantined below
+                self.present.add(values[self.spec.key])
             if len(cells) > len(names):
                 values[""] = delimiter.join(cells[len(names) :])
             problem = _shape_problem(names, cells, quote_problem)
@@ -350,12 +360,7 @@ class _FileReader:
             else:
                 self._add(number, values)
 
-    def _saw(self, values: dict[str, str]) -> None:
-        if values.get(self.spec.key):
-            self.out.present.setdefault(self.spec.file, set()).add(values[self.spec.key])
-
     def _add(self, number: int, values: dict[str, str]) -> None:
-        self._saw(values)
         record = self._record(number, values)
         if record is not None:
             object_type = self.spec.object_type or ACTIVITY_TYPES[values["type"].lower()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import email
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -153,6 +154,11 @@ FAULTS = (
         "Relay hangs up after the message data",
         "`unknown`, never re-sent; one Slack alert to ops saying what to check",
         HERE + "test_a_send_cut_off_after_the_data_is_unknown_never_resent_and_ops_told_once",
+    ),
+    Fault(
+        "Slack hangs up after the post was sent",
+        "`unknown`, not retried blindly; ops told",
+        HERE + "test_slack_hanging_up_after_the_post_is_unknown_and_not_posted_again",
     ),
     Fault(
         "A delivery older than `delivery.max_age_days`",
@@ -484,6 +490,8 @@ def test_an_unclosed_quote_is_blamed_on_its_row_and_the_rows_after_it_load(tmp_p
         '600,"Beta Group,beta.test\n'
         "700,Gamma,gamma.test\n"
         "800,Delta,delta.test\n"
+        ",,\n"  # blank rows, as spreadsheets leave them, are no rows
+        "\n"
     )
     config = _csv_config(tmp_path, {"companies.csv": companies.encode()})
     ingest_crm_csv(config, "run-1")
@@ -694,6 +702,38 @@ def test_a_send_cut_off_after_the_data_is_unknown_never_resent_and_ops_told_once
     assert alert["channel_name"] == "ops"
     assert alert["text"].count("may or may not have arrived") == 2
     assert "client_weekly_status|email|acme|ceo@acme.test|2026-W47" in alert["text"]
+
+
+def _hanging_up_slack() -> tuple[str, list[bytes]]:
+    """An HTTP server that reads each whole request, then hangs up without answering."""
+    server = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+
+    def serve() -> None:
+        with server:
+            while True:
+                conn, _ = server.accept()
+                with conn, conn.makefile("rb") as wire:
+                    head = b"".join(iter(lambda: wire.readline(), b"\r\n"))
+                    length = int(re.search(rb"(?i)content-length: *(\d+)", head)[1])
+                    received.append(wire.read(length))
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}/api/", received
+
+
+def test_slack_hanging_up_after_the_post_is_unknown_and_not_posted_again(tmp_path):
+    config = _built(_config(tmp_path))
+    compose_leadership_digest(config, AS_OF, "run-1")
+    url, received = _hanging_up_slack()
+    slack = Senders(lambda: SlackPoster(SLACK_TOKEN, url), _refuse)
+    with pytest.raises(DeliveryFailed, match="Slack may have posted it"):
+        deliver(config, slack, "run-1", [LEADERSHIP_DIGEST])
+    with open_writer(config.warehouse.path) as con:
+        statuses = dict(con.execute("SELECT kind, status FROM ops.outbox").fetchall())
+    assert statuses[LEADERSHIP_DIGEST] == "unknown"
+    channels = [json.loads(body)["channel"] for body in received]
+    assert channels == ["#leadership", "#ops"]  # no blind retry; the ops alert tried once
 
 
 def test_a_delivery_older_than_the_limit_waits_for_a_deliberate_resend(tmp_path):

@@ -142,10 +142,14 @@ class Unresolved:
     last_error: str | None
 
 
-def unalerted(con: duckdb.DuckDBPyConnection) -> list[Unresolved]:
+def unalerted(con: duckdb.DuckDBPyConnection, alert_kind: str) -> list[Unresolved]:
+    """`unknown` and `expired` deliveries ops has not been told about, except the
+    alerts themselves (`alert_kind`): an alert about an alert would never end."""
     rows = con.execute(
         "SELECT delivery_key, status, payload, last_error FROM ops.outbox "
-        "WHERE status IN ('unknown', 'expired') AND alerted_at IS NULL ORDER BY delivery_key"
+        "WHERE status IN ('unknown', 'expired') AND alerted_at IS NULL AND kind <> ? "
+        "ORDER BY delivery_key",
+        [alert_kind],
     ).fetchall()
     return [Unresolved(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
 

@@ -158,7 +158,7 @@ def alert_text(items: list[Unresolved]) -> str:
 def _queue_ops_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id: str) -> int:
     """Queue one ops alert (through the outbox, like the quality alert) naming the
     `unknown` and `expired` deliveries not alerted yet; return how many it names."""
-    items = unalerted(con)
+    items = unalerted(con, DELIVERY_ALERT)
     if items:
         channel = config.delivery.slack.ops_channel
         payload = {"channel": channel, "text": alert_text(items), "blocks": None}
