@@ -138,7 +138,6 @@ class Unresolved:
 
     key: str
     status: str
-    payload: dict[str, Any]
     last_error: str | None
 
 
@@ -146,12 +145,12 @@ def unalerted(con: duckdb.DuckDBPyConnection, alert_kind: str) -> list[Unresolve
     """`unknown` and `expired` deliveries ops has not been told about, except the
     alerts themselves (`alert_kind`): an alert about an alert would never end."""
     rows = con.execute(
-        "SELECT delivery_key, status, payload, last_error FROM ops.outbox "
+        "SELECT delivery_key, status, last_error FROM ops.outbox "
         "WHERE status IN ('unknown', 'expired') AND alerted_at IS NULL AND kind <> ? "
         "ORDER BY delivery_key",
         [alert_kind],
     ).fetchall()
-    return [Unresolved(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
+    return [Unresolved(*r) for r in rows]
 
 
 def mark_alerted(con: duckdb.DuckDBPyConnection, keys: list[str]) -> None:

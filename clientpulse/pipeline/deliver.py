@@ -104,7 +104,9 @@ def deliver(
         more_sent, more_failed = _send_pending(config, senders, con, {DELIVERY_ALERT}, max_age)
         sent, failed = sent + more_sent, failed + more_failed
         stats.update(sent=len(sent), failed=failed, dry_run=config.delivery.dry_run)
-        stats.update(alerted=alerted)
+        stats.update(
+            alerted=alerted, unknown=_count(con, "unknown"), expired=_count(con, "expired")
+        )
         if failed:
             raise DeliveryFailed(f"{len(failed)} deliveries failed: " + "; ".join(failed))
         return dict(stats)
@@ -162,10 +164,15 @@ def _queue_ops_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_i
     if items:
         channel = config.delivery.slack.ops_channel
         payload = {"channel": channel, "text": alert_text(items), "blocks": None}
+        period = f"{run_id}/{items[0].key}"  # one alert per batch, however many a run has
         with transaction(con):
-            enqueue(con, Delivery(DELIVERY_ALERT, "slack", channel, run_id, payload))
+            enqueue(con, Delivery(DELIVERY_ALERT, "slack", channel, period, payload))
             mark_alerted(con, [i.key for i in items])
     return len(items)
+
+
+def _count(con: duckdb.DuckDBPyConnection, status: str) -> int:
+    return con.execute("SELECT count(*) FROM ops.outbox WHERE status = ?", [status]).fetchone()[0]
 
 
 class DeliveryFailed(RuntimeError):
