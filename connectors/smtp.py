@@ -42,7 +42,7 @@ class _TrackedSMTP(smtplib.SMTP):
 
     data_started = False
 
-    def data(self, msg):  # type: ignore[no-untyped-def]
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
         self.data_started = True
         return super().data(msg)
 
