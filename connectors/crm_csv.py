@@ -47,7 +47,13 @@ class CsvValueError(ValueError):
 
 
 class CsvFileError(ValueError):
-    """A whole file cannot be read (encoding, header); the message names the file."""
+    """A whole file cannot be read (encoding, header); the message names the file, and
+    `row` and `field` say where (the header is row 1)."""
+
+    def __init__(self, message: str, row: int = 1, field: str | None = None) -> None:
+        super().__init__(message)
+        self.row = row
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -245,7 +251,8 @@ def _decode(path: Path, encoding: str | None) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise CsvFileError(
             f"{path.name}: not {chosen} text (byte {exc.start}, row {line}); set "
-            "sources.crm.csv_encoding to the encoding the CRM exports in"
+            "sources.crm.csv_encoding to the encoding the CRM exports in",
+            row=line,
         ) from None
 
 
@@ -272,7 +279,8 @@ def _header(path: Path, line: str, spec: FileSpec) -> tuple[str, list[str]]:
         shown = " ".join("tab" if d == "\t" else d for d in DELIMITERS)
         raise CsvFileError(
             f"{path.name}: missing required column(s): {', '.join(missing)} (the header "
-            f"{line.strip()[:200]!r} read with delimiter {delimiter!r}; tried {shown})"
+            f"{line.strip()[:200]!r} read with delimiter {delimiter!r}; tried {shown})",
+            field=missing[0],
         )
     return delimiter, names
 
@@ -464,7 +472,7 @@ def read_crm_folder(
             reader.read(path, encoding)
         except CsvFileError as exc:
             out.unreadable.append(spec.file)
-            reader.problem(1, None, str(exc), {})
+            reader.problem(exc.row, exc.field, str(exc), {})
         owners |= reader.owners
         if spec.object_type == "companies":
             companies |= {r["id"] for r in out.records.get("companies", [])}

@@ -558,6 +558,8 @@ def test_a_pipe_delimited_export_loads_and_a_missing_column_names_the_delimiter(
         "'contact_id,company,email' read with delimiter ','; tried , ; tab |)"
     ) in str(caught.value)
     assert _crm_ids(config)["companies"] == ["500", "600"]
+    [(ref, field, _)] = _quarantined(config, "crm_csv")
+    assert (ref, field) == ("contacts.csv:1", "company_id")
 
 
 def test_an_unreadable_file_rolls_back_nothing_and_is_read_again_next_run(tmp_path):
@@ -578,6 +580,7 @@ def test_a_configured_encoding_that_does_not_fit_names_file_byte_and_row(tmp_pat
     config = _csv_config(tmp_path, {"deals.csv": deals}, csv_encoding="ascii")
     with pytest.raises(CsvExportUnreadable, match=r"deals\.csv: not ascii text \(byte 44, row 2\)"):
         ingest_crm_csv(config, "run-1")
+    assert [ref for ref, _, _ in _quarantined(config, "crm_csv")] == ["deals.csv:2"]
 
 
 # Malformed config ---------------------------------------------------------------------
