@@ -8,8 +8,11 @@ live here: the config names Airflow Connections, and credentials come from those
 
 from __future__ import annotations
 
+import codecs
+import logging
 import os
 import re
+from collections.abc import Hashable
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -31,8 +34,32 @@ from clientpulse.paths import DEMO_CONFIG as DEMO_CONFIG
 from clientpulse.paths import PROJECT_ROOT as PROJECT_ROOT
 from clientpulse.paths import config_path
 
+_log = logging.getLogger(__name__)
+
 # libyaml's safe loader parses ~6x faster; every task loads the config.
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _YamlLoader(_FastLoader):  # type: ignore[misc,valid-type]
+    """Refuses a key given twice in one mapping (YAML would keep the last silently:
+    `clients:` twice drops the first block of clients)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        first: dict[Hashable, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key, Hashable):
+                continue
+            line = key_node.start_mark.line + 1
+            if key in first:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r}: on line {first[key]} and again on line {line}",
+                    key_node.start_mark,
+                )
+            first[key] = line
+        return super().construct_mapping(node, deep)
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -145,6 +172,11 @@ class CrmSource(_Model):
     kind: Literal["hubspot", "csv"] = "hubspot"
     connection_id: str = "clientpulse_hubspot"
     csv_dir: Path | None = None
+    # For CSV files without a byte-order mark, e.g. cp1251; default: UTF-8, else detected.
+    csv_encoding: str | None = None
+    # Each export file lists every live record: one missing from a newer export was
+    # deleted in the CRM and is archived (off: rows are only ever added or updated).
+    csv_full_export: bool = False
     burst_per_10s: int = Field(100, ge=10)  # the HubSpot account tier's ten-second budget
     won_stages: list[str] = Field(["closedwon"], min_length=1)
     lost_stages: list[str] = ["closedlost"]
@@ -155,6 +187,11 @@ class CrmSource(_Model):
     def _csv_dir_matches_kind(self) -> CrmSource:
         if self.kind == "csv" and self.csv_dir is None:
             raise ValueError("csv_dir: required when kind is 'csv'")
+        if self.csv_encoding is not None:
+            try:
+                codecs.lookup(self.csv_encoding)
+            except LookupError:
+                raise ValueError(f"csv_encoding: unknown encoding {self.csv_encoding!r}") from None
         if self.kind != "csv" and self.csv_dir is not None:
             raise ValueError(f"csv_dir: only used when kind is 'csv' (kind is {self.kind!r})")
         return self
@@ -179,11 +216,18 @@ class SlackDelivery(_Model):
 class EmailDelivery(_Model):
     connection_id: str = "clientpulse_smtp"
     from_address: str
+    # A report recipient outside the client's email_domains and contact_addresses: a
+    # warning, or (`refuse`) a config error. One at another client's domain is always
+    # an error: it would mail one client's report to another.
+    unknown_recipients: Literal["warn", "refuse"] = "warn"
 
 
 class Delivery(_Model):
     dry_run: bool = False
     dry_run_dir: Path
+    # A delivery not sent this long after it was composed (a relay down for a week) is
+    # held back and ops told: last week's report does not go out unasked with this week's.
+    max_age_days: float = Field(3, gt=0)
     slack: SlackDelivery
     email: EmailDelivery
 
@@ -525,6 +569,7 @@ class AgencyConfig(_Model):
                     f"{where}.email_domains: {sorted(freemail)} is a freemail domain; "
                     "list the client's addresses there under contact_addresses"
                 )
+        self._check_recipients()
         vendor_clash = set(self.agency.vendor_domains) & (
             internal | {d for c in self.clients for d in c.email_domains}
         )
@@ -534,6 +579,28 @@ class AgencyConfig(_Model):
                 "client domain"
             )
         return self
+
+    def _check_recipients(self) -> None:
+        owner = {d: c.id for c in self.clients for d in c.email_domains}
+        owner |= {a: c.id for c in self.clients for a in c.contact_addresses}
+        for index, client in enumerate(self.clients):
+            where = f"clients[{index}] ({client.id}).report_recipients"
+            for address in client.report_recipients:
+                other = owner.get(address, owner.get(address.rpartition("@")[2]))
+                if other == client.id:
+                    continue
+                if other is not None:
+                    raise ValueError(
+                        f"{where}: {address} belongs to client {other!r}; this client's "
+                        "report would go to another client"
+                    )
+                problem = (
+                    f"{where}: {address} is outside the client's email_domains and "
+                    "contact_addresses"
+                )
+                if self.delivery.email.unknown_recipients == "refuse":
+                    raise ValueError(problem)
+                _log.warning("%s: %s", self.source_path or "config", problem)
 
     def freemail_domains(self) -> list[str]:
         """The built-in freemail providers plus `agency.freemail_domains`."""

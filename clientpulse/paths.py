@@ -15,5 +15,12 @@ CONFIG_ENV = "CLIENTPULSE_CONFIG"
 
 
 def config_path() -> Path:
-    """The file `CLIENTPULSE_CONFIG` names, else the bundled demo config."""
-    return Path(os.environ.get(CONFIG_ENV) or DEMO_CONFIG).resolve()
+    """The file `CLIENTPULSE_CONFIG` names, else (unset) the bundled demo config. Set
+    but empty is an error: a deployment that lost its value must not run on the demo."""
+    value = os.environ.get(CONFIG_ENV)
+    if value is not None and not value.strip():
+        raise ValueError(
+            f"{CONFIG_ENV} is set but empty: set it to the agency config file "
+            "(unset it to run on the bundled demo config)"
+        )
+    return Path(value or DEMO_CONFIG).resolve()

@@ -9,13 +9,21 @@ properties under their own (lower-cased) name. A bad row is reported with its fi
 row number (the header is row 1, as a spreadsheet shows it), field and reason, and
 is left out; the rest of the file still loads.
 
-Delimiters `,` `;` and tab are recognised, and a UTF-8 byte-order mark (Excel) is
-skipped. Times without a zone are read in the agency's time zone.
+The delimiter (`,` `;` tab `|`) is the one that splits the header into known column
+names. Text is decoded by its byte-order mark (UTF-8, UTF-16: Excel's "Unicode
+text"), else as the configured encoding, else UTF-8, else the legacy code page it
+looks like (cp1251 for Cyrillic, cp1252). A quote that never closes is blamed on the
+row it opened in and swallows no rows after it; a cell over `MAX_CELL_CHARS` puts its
+row in quarantine. A file that cannot be read at all (undecodable, empty, required
+columns missing) is reported by name and the other files are read all the same.
+Times without a zone are read in the agency's time zone.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +32,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+DELIMITERS = (",", ";", "\t", "|")
+# A cell longer than this is not CRM data; its row is quarantined.
+MAX_CELL_CHARS = 1 << 20
+_HIGH_LETTER = re.compile(rb"[\xc0-\xff]")
+_HIGH_RUN = re.compile(rb"[\xc0-\xff]{2,}")
 ACTIVITY_TYPES = {"call": "calls", "meeting": "meetings", "note": "notes", "email": "emails"}
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
@@ -31,6 +44,16 @@ _TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
 
 class CsvValueError(ValueError):
     """A cell that cannot be read as its column's kind."""
+
+
+class CsvFileError(ValueError):
+    """A whole file cannot be read (encoding, header); the message names the file, and
+    `row` and `field` say where (the header is row 1)."""
+
+    def __init__(self, message: str, row: int = 1, field: str | None = None) -> None:
+        super().__init__(message)
+        self.row = row
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -47,6 +70,11 @@ class FileSpec:
     key: str
     columns: tuple[Column, ...]
     object_type: str | None = None  # None: each row's `type` decides (activities)
+
+    @property
+    def object_types(self) -> tuple[str, ...]:
+        """The record types this file holds."""
+        return (self.object_type,) if self.object_type else tuple(ACTIVITY_TYPES.values())
 
 
 COMMON = (
@@ -145,6 +173,9 @@ class CsvImport:
 
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     problems: list[RowProblem] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # files none of which was read
+    # Per file read, the key of every row in it, good or quarantined.
+    present: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, object_type: str, record: dict[str, Any]) -> None:
         self.records.setdefault(object_type, []).append(record)
@@ -197,24 +228,109 @@ def _parsers(tz: ZoneInfo) -> dict[str, Callable[[str], str]]:
     }
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(row number, cells) per data row; the header is row 1."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        sample = handle.read(8192)
-        handle.seek(0)
+def _decode(path: Path, encoding: str | None) -> str:
+    """The file's text: a byte-order mark decides (UTF-8, UTF-16); else the configured
+    encoding; else UTF-8, or failing that the legacy code page the bytes look like."""
+    data = path.read_bytes()
+    if data.startswith(codecs.BOM_UTF8):
+        chosen = "utf-8-sig"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        chosen = "utf-16"
+    elif len(data) > 1 and data.count(0) * 3 > len(data):  # UTF-16 without a BOM
+        chosen = "utf-16-le" if data[1::2].count(0) > data[0::2].count(0) else "utf-16-be"
+    elif encoding:
+        chosen = encoding
+    else:
         try:
-            dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else "", ",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.DictReader(handle, dialect=dialect)
-        reader.fieldnames = [(n or "").strip().lower() for n in reader.fieldnames or []]
-        for cells in reader:
-            # DictReader puts surplus cells under None; a short row yields None values.
-            extra = cells.pop(None, None)  # type: ignore[call-overload]
-            row = {k: (v or "").strip() for k, v in cells.items()}
-            if extra:
-                row[""] = ",".join(extra)
-            yield reader.line_num, row
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            chosen = _legacy_code_page(data)
+    try:
+        return data.decode(chosen)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CsvFileError(
+            f"{path.name}: not {chosen} text (byte {exc.start}, row {line}); set "
+            "sources.crm.csv_encoding to the encoding the CRM exports in",
+            row=line,
+        ) from None
+
+
+def _legacy_code_page(data: bytes) -> str:
+    """cp1251 (Cyrillic Excel) when most letters above ASCII come in runs, as Cyrillic
+    words do; cp1252 (Western Excel) when they sit alone inside Latin words."""
+    high = len(_HIGH_LETTER.findall(data))
+    in_runs = sum(map(len, _HIGH_RUN.findall(data)))
+    return "cp1251" if in_runs * 2 > high else "cp1252"
+
+
+def _header(path: Path, line: str, spec: FileSpec) -> tuple[str, list[str]]:
+    """The delimiter that splits the header into the most known column names, and the
+    names; a header still missing required columns is an error naming them."""
+    splits = {
+        d: [(n or "").strip().lower() for n in next(csv.reader([line], delimiter=d), [])]
+        for d in DELIMITERS
+    }
+    known = {c.name for c in spec.columns}
+    delimiter = max(DELIMITERS, key=lambda d: (len(known & set(splits[d])), len(splits[d])))
+    names = splits[delimiter]
+    missing = [c.name for c in spec.columns if c.required and c.name not in names]
+    if missing:
+        shown = " ".join("tab" if d == "\t" else d for d in DELIMITERS)
+        raise CsvFileError(
+            f"{path.name}: missing required column(s): {', '.join(missing)} (the header "
+            f"{line.strip()[:200]!r} read with delimiter {delimiter!r}; tried {shown})",
+            field=missing[0],
+        )
+    return delimiter, names
+
+
+def _records(
+    lines: list[str], delimiter: str, width: int
+) -> Iterator[tuple[int, list[str], str | None]]:
+    """(row, cells, problem) per record of `lines`, the rows after the header (row 1).
+
+    A record's row is the line it starts on. A quote that does not close before the
+    file ends, or makes a record span rows with a cell count other than the header's
+    `width`, is the problem of the row where it opened (`cells` are then that row's
+    own); reading resumes on the next row, so nothing after it is swallowed.
+    """
+    # csv's own limit (128 KiB a cell) would abort the file; cells are capped per row
+    # instead (MAX_CELL_CHARS). The limit is process-wide, so it is only ever raised.
+    csv.field_size_limit(max(csv.field_size_limit(), sum(map(len, lines)) + 1))
+    start = 0
+    while start < len(lines):
+        reader = csv.reader(lines[start:], delimiter=delimiter, strict=True)
+        done = 0  # lines of lines[start:] read before the current record
+        try:
+            for cells in reader:
+                if reader.line_num - done > 1 and len(cells) != width:
+                    raise csv.Error(f"{reader.line_num - done} rows made one of {len(cells)} cells")
+                yield start + done + 2, cells, None
+                done = reader.line_num
+            return
+        except csv.Error as exc:
+            opening = next(csv.reader([lines[start + done]], delimiter=delimiter), [])
+            yield (
+                start + done + 2,
+                opening,
+                f"unclosed quote ({exc}); the rows after it are read on their own",
+            )
+            start += done + 1
+
+
+def _shape_problem(
+    names: list[str], cells: list[str], quote_problem: str | None
+) -> tuple[str | None, str] | None:
+    """(field, reason) when a record cannot be read cell by cell at all."""
+    if quote_problem:  # the field whose quote opened is the row's last cell
+        return names[min(len(cells), len(names)) - 1], quote_problem
+    if len(cells) > len(names):
+        return None, "more cells than header columns"
+    for name, cell in zip(names, cells, strict=False):
+        if len(cell) > MAX_CELL_CHARS:
+            return name, f"value longer than {MAX_CELL_CHARS} characters ({len(cell)})"
+    return None
 
 
 class _FileReader:
@@ -225,33 +341,40 @@ class _FileReader:
         self.out = out
         self.first_row: dict[str, int] = {}
         self.owners: set[str] = set()
+        self.present: set[str] = set()  # keys of every row read, good or bad
 
     def problem(self, row: int, column: str | None, reason: str, values: dict[str, str]) -> None:
-        self.out.problems.append(RowProblem(self.spec.file, row, column, reason, values))
+        clipped = {k: v if len(v) <= 1000 else v[:1000] + " …" for k, v in values.items()}
+        self.out.problems.append(RowProblem(self.spec.file, row, column, reason, clipped))
 
-    def read(self, path: Path) -> None:
-        rows = _rows(path)
-        missing = self._missing_columns(path)
-        if missing:
-            reason = f"missing required column(s): {', '.join(missing)}"
-            self.problem(1, missing[0], reason, {})
-            return
-        for number, values in rows:
-            record = self._record(number, values)
-            if record is not None:
-                object_type = self.spec.object_type or ACTIVITY_TYPES[values["type"].lower()]
-                self.out.add(object_type, record)
+    def read(self, path: Path, encoding: str | None) -> None:
+        """Read one file; raise `CsvFileError` when none of it can be read."""
+        lines = list(io.StringIO(_decode(path, encoding), newline=""))
+        if not "".join(lines).strip():
+            raise CsvFileError(f"{path.name}: the file is empty (not even a header row)")
+        delimiter, names = _header(path, lines[0], self.spec)
+        self.present = self.out.present.setdefault(self.spec.file, set())
+        for number, cells, quote_problem in _records(lines[1:], delimiter, len(names)):
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank row, as spreadsheets leave at the end
+            values = dict(zip(names, (c.strip() for c in cells), strict=False))
+            if values.get(self.spec.key):  # seen, even if quarantined below
+                self.present.add(values[self.spec.key])
+            if len(cells) > len(names):
+                values[""] = delimiter.join(cells[len(names) :])
+            problem = _shape_problem(names, cells, quote_problem)
+            if problem:
+                self.problem(number, *problem, values)
+            else:
+                self._add(number, values)
 
-    def _missing_columns(self, path: Path) -> list[str]:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = handle.readline()
-        names = {n.strip().lower() for n in re.split(r"[,;\t]", header)}
-        return [c.name for c in self.spec.columns if c.required and c.name not in names]
+    def _add(self, number: int, values: dict[str, str]) -> None:
+        record = self._record(number, values)
+        if record is not None:
+            object_type = self.spec.object_type or ACTIVITY_TYPES[values["type"].lower()]
+            self.out.add(object_type, record)
 
     def _record(self, number: int, values: dict[str, str]) -> dict[str, Any] | None:
-        if "" in values:
-            self.problem(number, None, "more cells than header columns", values)
-            return None
         parsed: dict[str, str] = {}
         for column in self.spec.columns:
             raw = values.get(column.name, "")
@@ -323,12 +446,18 @@ class _FileReader:
 
 
 def read_crm_folder(
-    folder: Path, timezone: str, known_companies: set[str] | frozenset[str] = frozenset()
+    folder: Path,
+    timezone: str,
+    known_companies: set[str] | frozenset[str] = frozenset(),
+    encoding: str | None = None,
 ) -> CsvImport:
     """Read every export file present in `folder`.
 
     `known_companies` are company ids imported before: rows of the other files may
-    refer to them as well as to the companies of this `companies.csv`.
+    refer to them as well as to the companies of this `companies.csv`. A file that
+    cannot be read at all is a problem of its row 1 and is listed in `unreadable`; the
+    other files are read all the same. `encoding` is for files without a byte-order
+    mark (default: UTF-8, else the legacy code page the bytes look like).
     """
     tz = ZoneInfo(timezone)
     out = CsvImport()
@@ -339,7 +468,11 @@ def read_crm_folder(
         if not path.is_file():
             continue
         reader = _FileReader(spec, tz, companies, out)
-        reader.read(path)
+        try:
+            reader.read(path, encoding)
+        except CsvFileError as exc:
+            out.unreadable.append(spec.file)
+            reader.problem(exc.row, exc.field, str(exc), {})
         owners |= reader.owners
         if spec.object_type == "companies":
             companies |= {r["id"] for r in out.records.get("companies", [])}

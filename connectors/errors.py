@@ -17,3 +17,8 @@ class ApiError(ConnectorError):
 
 class RetriesExhausted(ConnectorError):
     """Transient failures (429, 5xx, timeouts, truncated bodies) outlasted the retry budget."""
+
+
+class DeliveryUncertain(ConnectorError):
+    """A send broke off after the receiver may have accepted it: it must not be sent
+    again blindly (someone checks whether it arrived)."""

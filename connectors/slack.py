@@ -1,8 +1,10 @@
 """Slack connector: post Block Kit messages through slack_sdk's WebClient.
 
 slack_sdk's retry handlers do the waiting: a 429 is retried after exactly the
-`Retry-After` Slack sent, a dropped connection is retried once. What still fails
-raises a `ConnectorError` naming the channel and Slack's error code.
+`Retry-After` Slack sent, a connection that failed before the request was sent is
+retried once. One that broke after it was sent (reset, timeout, no answer) is never
+retried: Slack may have posted the message, so it raises `SlackOutcomeUnknown`. What
+else fails raises a `ConnectorError` naming the channel and Slack's error code.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -23,7 +26,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, DeliveryUncertain
 
 SLACK_API_URL = "https://slack.com/api/"
 
@@ -38,7 +41,11 @@ class SlackPostError(ConnectorError):
 
 
 class SlackUnreachable(ConnectorError):
-    """No answer from Slack (connection refused, reset, timed out)."""
+    """Slack could not be reached; the request was not sent."""
+
+
+class SlackOutcomeUnknown(SlackUnreachable, DeliveryUncertain):
+    """The connection broke after the request was sent: Slack may have posted it."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,10 @@ def retry_handlers(
     """A dropped connection retried `connection_retries` times, a 429 after exactly its
     `Retry-After`, `rate_limit_retries` times."""
     return [
-        ConnectionErrorRetryHandler(max_retry_count=connection_retries),
+        # urllib wraps errors raised while connecting and sending in URLError; errors
+        # while awaiting the answer come bare and are not retried: the post may have
+        # gone out, and a retry could post it twice.
+        ConnectionErrorRetryHandler(max_retry_count=connection_retries, error_types=[URLError]),
         RetryAfterHandler(rate_limit_retries, sleep),
     ]
 
@@ -136,7 +146,12 @@ class SlackPoster:
         except SlackApiError as exc:
             error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
             raise SlackPostError(channel, error) from exc
-        except OSError as exc:  # URLError, timeouts, resets
-            reason = getattr(exc, "reason", exc)
-            raise SlackUnreachable(f"Slack chat.postMessage to {channel}: {reason}") from exc
+        except URLError as exc:  # connecting or sending failed: nothing was posted
+            raise SlackUnreachable(f"Slack chat.postMessage to {channel}: {exc.reason}") from exc
+        except OSError as exc:  # the request went out; the answer did not come back
+            raise SlackOutcomeUnknown(
+                f"Slack chat.postMessage to {channel}: {exc or type(exc).__name__} after the "
+                "request was sent: Slack may have posted it; look in the channel before "
+                "sending it again"
+            ) from exc
         return PostedMessage(channel_id=response["channel"], ts=response["ts"])

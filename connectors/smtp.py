@@ -8,13 +8,16 @@ and the recipients, never the password.
 from __future__ import annotations
 
 import hashlib
+import re
 import smtplib
 import ssl
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, DeliveryUncertain
+
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
 
 class SmtpError(ConnectorError):
@@ -27,6 +30,21 @@ class SmtpRecipientsRefused(SmtpError):
     def __init__(self, message: str, refused: dict[str, tuple[int, str]]) -> None:
         super().__init__(message)
         self.refused = refused
+
+
+class SmtpOutcomeUnknown(SmtpError, DeliveryUncertain):
+    """The connection broke after the message data went out, before the relay's reply."""
+
+
+class _TrackedSMTP(smtplib.SMTP):
+    """Knows whether the DATA command has started: an error before it means the relay
+    cannot have accepted the message; an error after it, before the reply, means it may have."""
+
+    data_started = False
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        self.data_started = True
+        return super().data(msg)
 
 
 class SmtpSender:
@@ -57,13 +75,16 @@ class SmtpSender:
 
         Returns the recipients the relay refused while it accepted the others: the
         message has left, so the caller must not send it again. Raises when nobody
-        accepted it.
+        accepted it: `SmtpOutcomeUnknown` when the connection broke after the message
+        data went out (it may have been accepted), another `SmtpError` otherwise.
         """
         recipients = _recipients(message)
         where = f"SMTP {self.host}:{self.port}"
         what = f"message {message['Message-ID']} to {', '.join(recipients) or '(nobody)'}"
+        smtp = None
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            smtp = _TrackedSMTP(self.host, self.port, timeout=self.timeout)
+            with smtp:
                 if self.starttls:
                     smtp.starttls(context=ssl.create_default_context())
                 if self.username:
@@ -84,7 +105,13 @@ class SmtpSender:
             raise SmtpError(
                 f"{where} refused {what}: {exc.smtp_code} {_text(exc.smtp_error)}"
             ) from exc
-        except (smtplib.SMTPException, OSError) as exc:
+        except OSError as exc:  # smtplib.SMTPException is an OSError
+            if smtp is not None and smtp.data_started:
+                raise SmtpOutcomeUnknown(
+                    f"{where} dropped the connection after the data of {what} went out, "
+                    f"before replying ({exc}): check the relay's log for this Message-ID "
+                    "before sending it again"
+                ) from exc
             raise SmtpError(f"{where} could not send {what}: {exc}") from exc
         return _decoded(refused)
 
@@ -119,26 +146,31 @@ def build_message(
     """A UTF-8 multipart/alternative message (plain text, then HTML).
 
     `message_id` is used as given (angle brackets added when missing); `headers` adds
-    or replaces fields, e.g. In-Reply-To or Auto-Submitted. Given the same Date, the
-    same arguments build the same bytes.
+    or replaces fields, e.g. In-Reply-To or Auto-Submitted. Line breaks in header values
+    (a client name from the config, say) become spaces: they can neither break the
+    message nor add a header. Given the same Date, the same arguments build the same bytes.
     """
     if not to:
         raise ValueError("a message needs at least one recipient")
     message = EmailMessage()
-    message["From"] = from_addr
-    message["To"] = ", ".join(to)
-    message["Subject"] = subject
+    message["From"] = _one_line(from_addr)
+    message["To"] = _one_line(", ".join(to))
+    message["Subject"] = _one_line(subject)
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
     for name, value in (headers or {}).items():
         del message[name]
-        message[name] = value
+        message[name] = _one_line(value)
     message.set_content(text, subtype="plain", charset="utf-8", cte=_transfer_encoding(text))
     message.add_alternative(html, subtype="html", charset="utf-8", cte=_transfer_encoding(html))
     # Derived from the Message-ID, so a re-built message is byte-identical; "=_" cannot
     # occur in quoted-printable or base64 parts.
     message.set_boundary("=_" + hashlib.sha256(message["Message-ID"].encode()).hexdigest()[:32])
     return message
+
+
+def _one_line(value: str) -> str:
+    return _LINE_BREAKS.sub(" ", value).strip()
 
 
 def _transfer_encoding(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 
 import duckdb
 
@@ -23,7 +24,7 @@ STATUS_B = Delivery("client_weekly_status", "email", "b@y.test", "2026-W47", {"s
 
 def _send_all(con: duckdb.DuckDBPyConnection) -> list[str]:
     sent = []
-    for item in claim_pending(con):
+    for item in claim_pending(con, timedelta(days=1)):
         mark_sending(con, item.key)
         mark_sent(con, item, f"ref-{item.key}", dry_run=False)
         sent.append(item.key)

@@ -161,8 +161,8 @@ def test_dry_run_delivery_writes_files_once_per_period(config):
         p.relative_to(config.delivery.dry_run_dir) for p in config.delivery.dry_run_dir.rglob("*.*")
     )
     assert [str(p) for p in files] == [
-        "client_weekly_status/2026-W47/ceo_acme.test.eml",
-        "client_weekly_status/2026-W47/director_beta.test.eml",
+        "client_weekly_status/2026-W47/acme/ceo_acme.test.eml",
+        "client_weekly_status/2026-W47/beta/director_beta.test.eml",
         "leadership_digest/2026-W47/leadership.json",
     ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -20,6 +20,7 @@ from warehouse.quarantine import QuarantinedRecord, quarantine
 from warehouse.snapshot import publish_snapshot
 
 NOW = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
 
 
 @pytest.fixture
@@ -119,10 +120,10 @@ def test_outbox_sends_each_delivery_at_most_once(db_path):
     with open_writer(db_path) as con:
         assert enqueue(con, digest)
         assert not enqueue(con, digest)  # a rerun renders again but queues nothing
-        [item] = claim_pending(con)
+        [item] = claim_pending(con, DAY)
         mark_sending(con, item.key)
         mark_sent(con, item, "C1:1.0", dry_run=False)
-        assert claim_pending(con) == []
+        assert claim_pending(con, DAY) == []
         assert not enqueue(con, digest)
         assert con.execute("SELECT count(*) FROM ops.sent_log").fetchone()[0] == 1
 
@@ -134,9 +135,9 @@ def test_failed_sends_retry_but_interrupted_sends_are_not_repeated(db_path):
         enqueue(con, failed)
         enqueue(con, interrupted)
         mark_sending(con, failed.key)
-        mark_failed(con, failed.key, "SMTP 451 try later")
+        mark_failed(con, failed.key, "SMTP 451 try later", unknown=False)
         mark_sending(con, interrupted.key)  # the process dies here
-        pending = claim_pending(con)
+        pending = claim_pending(con, DAY)
         assert [i.key for i in pending] == [failed.key]
         status = con.execute(
             "SELECT status FROM ops.outbox WHERE delivery_key = ?", [interrupted.key]

@@ -1,9 +1,13 @@
-"""The outbox: each delivery is rendered once, keyed by (kind, channel, recipient, period).
+"""The outbox: each delivery is rendered once, keyed by (kind, channel, client,
+recipient, period), so two clients reporting to one address get a message each.
 
-States: `pending` → `sending` → `sent` (or `failed`, retried next run). A delivery
-found in `sending` at the start of a run was interrupted mid-send: whether it left
-is unknown, so it is marked `unknown` for ops to check instead of being sent again —
-at most once beats twice for a message to a client.
+States: `pending` → `sending` → `sent`; `failed` when the send broke off before the
+receiver could have accepted it (retried next run); `unknown` when it broke off after
+(or the run died mid-send): whether it arrived is unknown, so ops checks instead of
+it being sent again — at most once beats twice for a message to a client. A pending
+or failed delivery older than the configured age is `expired`: last week's report
+does not go out with this week's unless someone re-sends it on purpose. Ops is told
+once about each `unknown` and `expired` delivery (`alerted_at`).
 
 To send one delivery again on purpose, `python -m tooling.resend` releases
 it: its sent-log row is kept in `ops.resend_log` and the outbox entry is cleared, so
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import duckdb
@@ -32,7 +37,7 @@ class Delivery:
 
     @property
     def key(self) -> str:
-        return f"{self.kind}|{self.channel}|{self.recipient}|{self.period}"
+        return f"{self.kind}|{self.channel}|{self.client_id or '-'}|{self.recipient}|{self.period}"
 
 
 def enqueue(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> bool:
@@ -64,20 +69,29 @@ class OutboxItem:
     recipient: str
     period: str
     payload: dict[str, Any]
+    client_id: str | None = None
 
 
-def claim_pending(con: duckdb.DuckDBPyConnection) -> list[OutboxItem]:
-    """Flag interrupted sends as `unknown`, then return what is ready to send."""
+def claim_pending(con: duckdb.DuckDBPyConnection, max_age: timedelta) -> list[OutboxItem]:
+    """Flag interrupted sends as `unknown` and deliveries older than `max_age` as
+    `expired`, then return what is ready to send."""
     con.execute(
         "UPDATE ops.outbox SET status = 'unknown', updated_at = now(), "
         "last_error = 'interrupted while sending; check the recipient before re-sending' "
         "WHERE status = 'sending'"
     )
+    con.execute(
+        "UPDATE ops.outbox SET status = 'expired', updated_at = now(), "
+        "last_error = concat('not sent within ', ?, ' of being composed',"
+        "  coalesce(' (last error: ' || last_error || ')', '')) "
+        "WHERE status IN ('pending', 'failed') AND created_at < now() - to_seconds(?)",
+        [f"{max_age.total_seconds() / 86400:g} day(s)", max_age.total_seconds()],
+    )
     rows = con.execute(
-        "SELECT delivery_key, kind, channel, recipient, period, payload FROM ops.outbox "
-        "WHERE status IN ('pending', 'failed') ORDER BY created_at, delivery_key"
+        "SELECT delivery_key, kind, channel, recipient, period, payload, client_id "
+        "FROM ops.outbox WHERE status IN ('pending', 'failed') ORDER BY created_at, delivery_key"
     ).fetchall()
-    return [OutboxItem(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+    return [OutboxItem(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
 
 
 def mark_sending(con: duckdb.DuckDBPyConnection, key: str) -> None:
@@ -106,11 +120,39 @@ def mark_sent(
     con.execute("COMMIT")
 
 
-def mark_failed(con: duckdb.DuckDBPyConnection, key: str, error: str) -> None:
+def mark_failed(con: duckdb.DuckDBPyConnection, key: str, error: str, *, unknown: bool) -> None:
+    """A send raised: `unknown` when it may have reached the receiver, else `failed`."""
     con.execute(
-        "UPDATE ops.outbox SET status = 'failed', last_error = ?, updated_at = now() "
+        "UPDATE ops.outbox SET status = ?, last_error = ?, updated_at = now() "
         "WHERE delivery_key = ?",
-        [error[:1000], key],
+        ["unknown" if unknown else "failed", error[:1000], key],
+    )
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A delivery ops must look at: `unknown` (did it arrive?) or `expired` (resend?)."""
+
+    key: str
+    status: str
+    last_error: str | None
+
+
+def unalerted(con: duckdb.DuckDBPyConnection, alert_kind: str) -> list[Unresolved]:
+    """`unknown` and `expired` deliveries ops has not been told about, except the
+    alerts themselves (`alert_kind`): an alert about an alert would never end."""
+    rows = con.execute(
+        "SELECT delivery_key, status, last_error FROM ops.outbox "
+        "WHERE status IN ('unknown', 'expired') AND alerted_at IS NULL AND kind <> ? "
+        "ORDER BY delivery_key",
+        [alert_kind],
+    ).fetchall()
+    return [Unresolved(*r) for r in rows]
+
+
+def mark_alerted(con: duckdb.DuckDBPyConnection, keys: list[str]) -> None:
+    con.execute(
+        "UPDATE ops.outbox SET alerted_at = now() WHERE list_contains(?, delivery_key)", [keys]
     )
 
 

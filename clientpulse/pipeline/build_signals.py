@@ -1,5 +1,6 @@
 """Build the signals: every model (config seeds, Python and SQL models) → quality gate
-(the catalog's checks; a failure queues an ops alert) → analyst snapshot."""
+(the catalog's checks; a failure queues an ops alert) → analyst snapshot (only from a
+build that passed the gate)."""
 
 from __future__ import annotations
 
@@ -80,8 +81,20 @@ def gate_and_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id:
     return failures
 
 
+def publish_if_passed(
+    con: duckdb.DuckDBPyConnection, config: AgencyConfig, failures: list[str]
+) -> str:
+    """Publish the analysts' snapshot only from a build that passed its gate; after a
+    failed one the last good snapshot stays. Returns what happened, for the run log."""
+    snapshot = config.warehouse.snapshot_path
+    if failures:
+        return f"held back (quality gate failed); {snapshot} is still the last good build"
+    publish_snapshot(con, config.warehouse.path, snapshot)
+    return str(snapshot)
+
+
 def build_signals(config: AgencyConfig, as_of: datetime, run_id: str) -> dict[str, Any]:
-    """Rebuild every model as of `as_of`, gate the result, publish the snapshot."""
+    """Rebuild every model as of `as_of`, gate the result, publish the snapshot if it passed."""
     with open_writer(config.warehouse.path) as con:
         with run_step(con, run_id, "build_signals") as stats:
             stats.update(build_models(con, config, as_of))
@@ -89,6 +102,5 @@ def build_signals(config: AgencyConfig, as_of: datetime, run_id: str) -> dict[st
             stats["at_risk_clients"] = con.execute(
                 "SELECT at_risk_clients FROM marts.portfolio_health"
             ).fetchone()[0]
-        publish_snapshot(con, config.warehouse.path, config.warehouse.snapshot_path)
-        stats["snapshot"] = str(config.warehouse.snapshot_path)
+        stats["snapshot"] = publish_if_passed(con, config, stats["quality_failures"])
         return dict(stats)

@@ -1,7 +1,11 @@
 """Send what the outbox holds: Slack messages and emails, or files in dry-run mode.
 
 Each delivery is marked `sending` before it leaves and `sent` (with a sent-log row)
-after, so a rerun never sends it twice; a failed send is kept for the next run.
+after, so a rerun never sends it twice. Anything raised before the receiver could
+have accepted it (no connection defined, a relay that is down, a message that cannot
+be built) marks it `failed`: it is retried next run and the task fails, so ops hears
+of it. Only a send that broke off after the receiver may have accepted it is
+`unknown`; ops is told in Slack, once, what to check (as for `expired` deliveries).
 Senders are built lazily, so dry-run needs no connections at all.
 """
 
@@ -10,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +22,22 @@ import duckdb
 
 from clientpulse.config import AgencyConfig
 from clientpulse.pipeline.runlog import run_step
-from connectors.errors import ConnectorError
-from connectors.slack import SlackPoster
+from connectors.errors import DeliveryUncertain
+from connectors.slack import SlackPoster, escape_mrkdwn
 from connectors.smtp import SmtpSender, build_message
-from warehouse.db import open_writer
-from warehouse.outbox import OutboxItem, claim_pending, mark_failed, mark_sending, mark_sent
+from warehouse.db import open_writer, transaction
+from warehouse.outbox import (
+    Delivery,
+    OutboxItem,
+    Unresolved,
+    claim_pending,
+    enqueue,
+    mark_alerted,
+    mark_failed,
+    mark_sending,
+    mark_sent,
+    unalerted,
+)
 
 
 def _safe_name(key: str) -> str:
@@ -40,7 +56,7 @@ def _email(config: AgencyConfig, payload: dict[str, Any]):
 
 
 def _write_dry_run(config: AgencyConfig, item: OutboxItem) -> str:
-    folder = Path(config.delivery.dry_run_dir) / item.kind / item.period
+    folder = Path(config.delivery.dry_run_dir) / item.kind / item.period / (item.client_id or "")
     folder.mkdir(parents=True, exist_ok=True)
     if item.channel == "email":
         path = folder / f"{_safe_name(item.recipient)}.eml"
@@ -80,28 +96,83 @@ def deliver(
     config: AgencyConfig, senders: Senders, run_id: str, kinds: Iterable[str]
 ) -> dict[str, Any]:
     """Send pending deliveries of the given kinds; raise if any failed (after trying all)."""
-    kinds = set(kinds)
-    dry_run = config.delivery.dry_run
+    max_age = timedelta(days=config.delivery.max_age_days)
     with open_writer(config.warehouse.path) as con, run_step(con, run_id, "deliver") as stats:
-        sent, failed = [], []
-        for item in (i for i in claim_pending(con) if i.kind in kinds):
-            mark_sending(con, item.key)
-            try:
-                ref = _write_dry_run(config, item) if dry_run else _send(config, senders, item)
-            except (ConnectorError, OSError) as exc:
-                mark_failed(con, item.key, str(exc))
-                failed.append(f"{item.key}: {exc}")
-                continue
-            mark_sent(con, item, ref, dry_run)
-            sent.append(item.key)
-        stats.update(sent=len(sent), failed=failed, dry_run=dry_run, unknown=_unknown(con))
+        sent, failed = _send_pending(config, senders, con, set(kinds), max_age)
+        alerted = _queue_ops_alert(con, config, run_id)
+        # Every run sends pending ops alerts, so one that failed to post is retried.
+        more_sent, more_failed = _send_pending(config, senders, con, {DELIVERY_ALERT}, max_age)
+        sent, failed = sent + more_sent, failed + more_failed
+        stats.update(sent=len(sent), failed=failed, dry_run=config.delivery.dry_run)
+        stats.update(
+            alerted=alerted, unknown=_count(con, "unknown"), expired=_count(con, "expired")
+        )
         if failed:
             raise DeliveryFailed(f"{len(failed)} deliveries failed: " + "; ".join(failed))
         return dict(stats)
 
 
-def _unknown(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM ops.outbox WHERE status = 'unknown'").fetchone()[0]
+def _send_pending(
+    config: AgencyConfig,
+    senders: Senders,
+    con: duckdb.DuckDBPyConnection,
+    kinds: set[str],
+    max_age: timedelta,
+) -> tuple[list[str], list[str]]:
+    dry_run = config.delivery.dry_run
+    sent, failed = [], []
+    for item in (i for i in claim_pending(con, max_age) if i.kind in kinds):
+        mark_sending(con, item.key)
+        try:
+            ref = _write_dry_run(config, item) if dry_run else _send(config, senders, item)
+        except Exception as exc:  # whatever it was, the item is kept for a person or a retry
+            error = f"{type(exc).__name__}: {exc}"
+            mark_failed(con, item.key, error, unknown=isinstance(exc, DeliveryUncertain))
+            failed.append(f"{item.key}: {error}")
+            continue
+        mark_sent(con, item, ref, dry_run)
+        sent.append(item.key)
+    return sent, failed
+
+
+DELIVERY_ALERT = "delivery_alert"
+_WHAT_TO_CHECK = {
+    "unknown": "may or may not have arrived: check the relay's log (or the Slack channel) "
+    "for it before re-sending",
+    "expired": "was held back as too old to send unasked: re-send it on purpose if it "
+    "still matters",
+}
+
+
+def alert_text(items: list[Unresolved]) -> str:
+    """The ops message for deliveries a person has to look at, escaped for mrkdwn."""
+    lines = [":warning: ClientPulse deliveries that need a person:"]
+    for item in items:
+        error = f" ({escape_mrkdwn(item.last_error)})" if item.last_error else ""
+        lines.append(f"• `{escape_mrkdwn(item.key)}` {_WHAT_TO_CHECK[item.status]}{error}")
+    lines.append(
+        "To send one again: `python -m warehouse.outbox resend --kind K --period P "
+        "--recipient R --reason …`, then rerun its DAG for that period."
+    )
+    return "\n".join(lines)
+
+
+def _queue_ops_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id: str) -> int:
+    """Queue one ops alert (through the outbox, like the quality alert) naming the
+    `unknown` and `expired` deliveries not alerted yet; return how many it names."""
+    items = unalerted(con, DELIVERY_ALERT)
+    if items:
+        channel = config.delivery.slack.ops_channel
+        payload = {"channel": channel, "text": alert_text(items), "blocks": None}
+        period = f"{run_id}/{items[0].key}"  # one alert per batch, however many a run has
+        with transaction(con):
+            enqueue(con, Delivery(DELIVERY_ALERT, "slack", channel, period, payload))
+            mark_alerted(con, [i.key for i in items])
+    return len(items)
+
+
+def _count(con: duckdb.DuckDBPyConnection, status: str) -> int:
+    return con.execute("SELECT count(*) FROM ops.outbox WHERE status = ?", [status]).fetchone()[0]
 
 
 class DeliveryFailed(RuntimeError):

@@ -1,9 +1,12 @@
 """CRM CSV exports → raw, in the same shape as HubSpot's records.
 
 The folder's files are read whole on every change and upserted by (type, id), so
-importing the same export again adds nothing; an unchanged folder (same file sizes,
-times and contents hash) is skipped. Bad rows go to `ops.quarantine` as
-`crm_csv` / `<file>:<row>` with the field and the reason.
+importing the same export again adds nothing; an unchanged folder (same contents
+hash) is skipped. Bad rows go to `ops.quarantine` as `crm_csv` / `<file>:<row>` with
+the field and the reason. A file that cannot be read at all (encoding, header) does
+not hold the others back: they are committed, then the task fails naming the file,
+and the folder is read again next run. With `csv_full_export`, a record that a
+newer export of its file no longer lists is archived (a tombstone, as HubSpot's).
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from clientpulse.config import AgencyConfig
 from clientpulse.pipeline.ingest_crm import KEY, crm_row
 from clientpulse.pipeline.runlog import run_step
-from connectors.crm_csv import SPECS, read_crm_folder
+from connectors.crm_csv import SPECS, CsvImport, read_crm_folder
 from warehouse.cursors import get_cursor, set_cursor
 from warehouse.db import open_writer, transaction
 from warehouse.load import upsert
@@ -33,6 +38,23 @@ def _fingerprint(folder: Path) -> str:
             digest.update(spec.file.encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _tombstone_vanished(con: duckdb.DuckDBPyConnection, imported: CsvImport, now: datetime) -> int:
+    """Each file of a full export lists every live record: one it no longer lists was
+    deleted in the CRM and is archived here. Files absent or unreadable change nothing."""
+    archived = 0
+    for spec in SPECS:
+        if spec.file not in imported.present:
+            continue
+        (count,) = con.execute(
+            """UPDATE raw.crm_objects SET archived = true, archived_at = ?, extracted_at = ?
+               WHERE list_contains(?, object_type) AND NOT archived
+                 AND NOT list_contains(?, id)""",
+            [now, now, list(spec.object_types), sorted(imported.present[spec.file])],
+        ).fetchone()
+        archived += count
+    return archived
 
 
 def ingest_crm_csv(config: AgencyConfig, run_id: str) -> dict[str, Any]:
@@ -53,7 +75,9 @@ def ingest_crm_csv(config: AgencyConfig, run_id: str) -> dict[str, Any]:
                 "SELECT id FROM raw.crm_objects WHERE object_type = 'companies'"
             ).fetchall()
         }
-        imported = read_crm_folder(folder, config.agency.timezone, known)
+        imported = read_crm_folder(
+            folder, config.agency.timezone, known, config.sources.crm.csv_encoding
+        )
         now = datetime.now(UTC)
         bad = [
             QuarantinedRecord(SOURCE, f"{p.file}:{p.row}", p.field, p.reason, p.values)
@@ -64,5 +88,17 @@ def ingest_crm_csv(config: AgencyConfig, run_id: str) -> dict[str, Any]:
                 rows = [crm_row(object_type, r, now) for r in records]
                 stats[object_type] = upsert(con, "raw.crm_objects", rows, KEY)
             stats["quarantined"] = quarantine(con, bad)
-            set_cursor(con, SOURCE, "folder", fingerprint)
+            if config.sources.crm.csv_full_export:
+                stats["tombstoned"] = _tombstone_vanished(con, imported, now)
+            if not imported.unreadable:
+                set_cursor(con, SOURCE, "folder", fingerprint)
+        if imported.unreadable:
+            problems = [p.reason for p in imported.problems if p.file in imported.unreadable]
+            raise CsvExportUnreadable(
+                f"{folder}: imported the other files; could not read " + "; ".join(problems)
+            )
         return dict(stats)
+
+
+class CsvExportUnreadable(ValueError):
+    """Some export files could not be read at all; the rest were imported."""

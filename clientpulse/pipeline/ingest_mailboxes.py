@@ -21,6 +21,7 @@ import duckdb
 
 from clientpulse.config import AgencyConfig, ImapMailbox, MboxFile
 from clientpulse.pipeline.runlog import run_step
+from connectors.errors import ConnectorError
 from connectors.imap import FolderCursor, ImapLogin, ImapMailboxReader
 from connectors.mail_headers import MessageRecord, Rejected
 from connectors.mbox import iter_mbox
@@ -84,11 +85,20 @@ def _import_file(
     con: duckdb.DuckDBPyConnection, mbox: MboxFile, identity: str, rows: _Rows
 ) -> None:
     """Import the file; its cursor is the identity taken before reading, so a file that
-    grows meanwhile is read again next time rather than skipped."""
+    grows meanwhile is read again next time rather than skipped. A non-empty file with
+    no message at all is not an mbox: an error, and no cursor, so it is not skipped."""
+    found = 0
     for item in iter_mbox(mbox.path, mailbox=mbox.mailbox):
+        found += 1
         rows.add((item,))
         if len(rows.messages) >= BATCH:
             rows.flush(con)
+    size = json.loads(identity)["size"]
+    if not found and size:
+        raise ConnectorError(
+            f"{mbox.path} (mailbox {mbox.mailbox}): no 'From ' separator line in its "
+            f"{size} bytes, so not an mbox file; nothing imported from it"
+        )
     rows.flush(con, (f"{mbox.mailbox}:{mbox.path}", identity))
 
 
@@ -125,6 +135,7 @@ def ingest_mailboxes(
         now = datetime.now(UTC)
         stats.update(files=0, skipped_unchanged=0, messages=0, rejected=0)
         mbox_rows = _Rows("mbox", now)
+        unreadable = []
         for mbox in source.mbox:
             if not mbox.path.is_file():
                 raise FileNotFoundError(f"mbox file {mbox.path} (mailbox {mbox.mailbox}) not found")
@@ -132,7 +143,11 @@ def ingest_mailboxes(
             if get_cursor(con, "mbox", f"{mbox.mailbox}:{mbox.path}") == identity:
                 stats["skipped_unchanged"] += 1
                 continue
-            _import_file(con, mbox, identity, mbox_rows)
+            try:
+                _import_file(con, mbox, identity, mbox_rows)
+            except ConnectorError as exc:  # the other sources are read all the same
+                unreadable.append(str(exc))
+                continue
             stats["files"] += 1
         imap_rows = _Rows("imap", now)
         if source.imap:
@@ -146,4 +161,6 @@ def ingest_mailboxes(
             stats["imap_fetches"] += len(reader.requested)
         stats["messages"] = mbox_rows.loaded + imap_rows.loaded
         stats["rejected"] = mbox_rows.rejected + imap_rows.rejected
+        if unreadable:
+            raise ConnectorError("; ".join(unreadable))
         return dict(stats)
