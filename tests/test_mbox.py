@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.corpus import Corpus, encode_word, mutate, write_fuzzed_mbox, write_mbox
-from connectors import mbox
+from connectors import mail_headers, mbox
 from connectors.errors import ConnectorError
 from connectors.mail_headers import (
     MessageRecord,
@@ -593,3 +593,23 @@ def test_a_failing_worker_is_an_error_not_a_hang(
     monkeypatch.setattr(mbox.sys, "executable", "/bin/false")
     with pytest.raises(ConnectorError, match=r"mbox worker for .* exited with 1"):
         list(iter_mbox(path, mailbox="m", workers=2))
+
+
+# -- the compiled reader against the pure-Python path -------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["generated", "generated-crlf", "fuzzed"])
+def test_compiled_and_pure_python_paths_give_identical_records(
+    corpus_dir: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert mail_headers._native is not None, "the install builds connectors/_mailscan.c"
+    if kind == "fuzzed":
+        path = write_fuzzed_mbox(corpus_dir / "diff-fuzzed.mbox", CORPUS_SIZE, seed=17)
+    else:
+        path = corpus_dir / f"diff-{kind}.mbox"
+        write_mbox(path, CORPUS_SIZE, seed=19, crlf=kind.endswith("crlf"))
+    compiled = list(iter_mbox(path, mailbox="m", workers=1))
+    monkeypatch.setattr(mail_headers, "_native", None)
+    pure = list(iter_mbox(path, mailbox="m", workers=1))
+    assert len(compiled) == len(pure) >= CORPUS_SIZE
+    assert [i for i, (a, b) in enumerate(zip(compiled, pure, strict=True)) if a != b] == []
