@@ -68,10 +68,14 @@ def closing_verdict(
 
 
 def text_verdict(body: BodyText) -> tuple[Verdict, str]:
-    """(verdict, rule) for decoded opening text."""
-    own, rest_rule = _own_lines(body)
-    if rest_rule:
-        return "not_closer", rest_rule
+    """(verdict, rule) for decoded opening text.
+
+    The writer's own words are judged first; what follows them (the rest of the part,
+    the lines after the quote) is looked at only for would-be closers.
+    """
+    lines = body.text.split("\n")
+    cut = _quote_start(lines)
+    own = [line.strip() for line in lines[:cut] if line.strip()]
     if own and _GREETING.match(own[0]):
         own = own[1:]
     if len(own) > 1 and _NAME.match(own[-1]):
@@ -85,7 +89,7 @@ def text_verdict(body: BodyText) -> tuple[Verdict, str]:
         return "not_closer", "question"
     if len(text) > MAX_OWN_CHARS:
         return "not_closer", "long"
-    kinds: set[str] = set()
+    kinds: set[tuple[str, str]] = set()
     for clause in filter(None, _CLAUSE_SPLIT.split(text)):
         kind = _clause_kind(clause.strip())
         if kind is None:
@@ -93,6 +97,10 @@ def text_verdict(body: BodyText) -> tuple[Verdict, str]:
         kinds.add(kind)
     if not kinds:
         return "not_closer", "no_words"
+    if cut == len(lines) and not body.complete:
+        return "not_closer", "runs_past_prefix"
+    if cut < len(lines) and lines[cut].rstrip() != "--" and _writes_between_quotes(lines[cut:]):
+        return "not_closer", "inline_reply"
     language, kind = min(kinds, key=lambda k: (k[1] != "thanks", k))
     return "closer", f"{language}_{kind}"
 
@@ -105,23 +113,13 @@ def _clause_kind(clause: str) -> tuple[str, str] | None:
     return None
 
 
-def _own_lines(body: BodyText) -> tuple[list[str], str]:
-    """The writer's own non-empty lines, and a rule when the rest rules out a closer."""
-    lines = body.text.split("\n")
-    own: list[str] = []
-    cut = None
+def _quote_start(lines: list[str]) -> int:
+    """Index of the first line of quote, quote intro or signature (len(lines) if none)."""
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if stripped.startswith(">") or _QUOTE_INTRO.search(stripped) or line.rstrip() == "--":
-            cut = index
-            break
-        if stripped:
-            own.append(stripped)
-    if cut is None:
-        return own, "" if body.complete else "runs_past_prefix"
-    if lines[cut].rstrip() != "--" and _writes_between_quotes(lines[cut:]):
-        return own, "inline_reply"
-    return own, ""
+        if stripped.startswith(">") or line.rstrip() == "--" or _QUOTE_INTRO.search(stripped):
+            return index
+    return len(lines)
 
 
 def _writes_between_quotes(lines: list[str]) -> bool:

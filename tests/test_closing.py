@@ -211,7 +211,7 @@ CASES = [
         "past-the-prefix",
         PLAIN,
         None,
-        b"Thanks " + b"x" * (2 * BODY_PREFIX_BYTES),
+        b"Thanks!\n" + b"\n" * BODY_PREFIX_BYTES + b"Also, resize the banner.",
         "not_closer",
         "runs_past_prefix",
     ),
