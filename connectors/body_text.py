@@ -23,6 +23,7 @@ _CHARSET = re.compile(_PARAM.format(name="charset"))
 _PART_HEADER = re.compile(
     rb"(?im)^(content-type|content-transfer-encoding):[ \t]*(.*(?:\r?\n[ \t].*)*)"
 )
+_FOLD = re.compile(rb"\r?\n[ \t]+")
 _HTML_DROP = re.compile(r"(?is)<(head|style|script|title)\b.*?(?:</\1\s*>|\Z)")
 _HTML_QUOTE = re.compile(
     r"(?is)<blockquote\b|<div[^>]*\b(?:gmail_quote|divRplyFwdMsg|appendonsend)\b"
@@ -96,7 +97,7 @@ def _first_part(
     close = body.find(b"\n" + delimiter, head_end - 1)
     content = body[head_end:] if close == -1 else body[head_end : close + 1]
     values = [
-        re.sub(rb"\r?\n[ \t]+", b" ", fields[key]).decode("ascii", "replace").strip()
+        _FOLD.sub(b" ", fields[key]).decode("ascii", "replace").strip()
         if key in fields
         else None
         for key in (b"content-type", b"content-transfer-encoding")
