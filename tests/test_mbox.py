@@ -613,3 +613,17 @@ def test_compiled_and_pure_python_paths_give_identical_records(
     pure = list(iter_mbox(path, mailbox="m", workers=1))
     assert len(compiled) == len(pure) >= CORPUS_SIZE
     assert [i for i, (a, b) in enumerate(zip(compiled, pure, strict=True)) if a != b] == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_read_from_an_offset_gives_exactly_the_messages_from_there(
+    corpus_dir: Path, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mbox, "CHUNK_BYTES", 64 << 10)  # several ranges per worker
+    path = write_mbox(corpus_dir / "offset.mbox", 2_000, seed=23)
+    whole = list(iter_mbox(path, mailbox="m", workers=1))
+    offsets = [int(item.source_ref.rpartition(":")[2]) for item in whole]
+    start = offsets[1_234]
+    read = MboxRead(path, mailbox="m", start=start, workers=workers)
+    assert list(read) == whole[1_234:]
+    assert read.resume_offset == path.stat().st_size
