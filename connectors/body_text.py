@@ -97,9 +97,7 @@ def _first_part(
     close = body.find(b"\n" + delimiter, head_end - 1)
     content = body[head_end:] if close == -1 else body[head_end : close + 1]
     values = [
-        _FOLD.sub(b" ", fields[key]).decode("ascii", "replace").strip()
-        if key in fields
-        else None
+        _FOLD.sub(b" ", fields[key]).decode("ascii", "replace").strip() if key in fields else None
         for key in (b"content-type", b"content-transfer-encoding")
     ]
     return values[0], values[1], content, close != -1 or whole

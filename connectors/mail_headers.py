@@ -449,27 +449,35 @@ _RFC5322_DATE = re.compile(
 _ONE_DAY = 86400
 
 
+def _fast_date(text: str) -> tuple[datetime | None, DateStatus] | None:
+    """The common RFC 5322 shape (None for any other); `_mailscan.parse_date` is its twin."""
+    match = _RFC5322_DATE.fullmatch(text)
+    if not match:
+        return None
+    day, month, year, hour, minute, second, sign, zone_h, zone_m = match.groups()
+    offset = int(zone_h) * 3600 + int(zone_m) * 60
+    if offset >= _ONE_DAY:  # the stdlib's timezone() refuses it
+        return None, "unparseable"
+    try:
+        local = datetime(
+            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), 0, UTC
+        )
+        if sign == "-" and not offset:
+            return local, "naive"
+        return local - timedelta(seconds=offset if sign == "+" else -offset), "ok"
+    except (ValueError, OverflowError):
+        return None, "unparseable"
+
+
 def parse_date(text: str) -> tuple[datetime | None, DateStatus]:
     """A Date header as aware UTC, read as `email.utils.parsedate_to_datetime` reads it.
 
     A date without a usable zone (none, `-0000`, an unknown name) is taken as UTC and
     reported as `naive`.
     """
-    match = _RFC5322_DATE.fullmatch(text)
-    if match:
-        day, month, year, hour, minute, second, sign, zone_h, zone_m = match.groups()
-        offset = int(zone_h) * 3600 + int(zone_m) * 60
-        if offset >= _ONE_DAY:  # the stdlib's timezone() refuses it
-            return None, "unparseable"
-        try:
-            local = datetime(
-                int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), 0, UTC
-            )
-            if sign == "-" and not offset:
-                return local, "naive"
-            return local - timedelta(seconds=offset if sign == "+" else -offset), "ok"
-        except (ValueError, OverflowError):
-            return None, "unparseable"
+    fast = _native.parse_date(text) if _native is not None else _fast_date(text)
+    if fast is not None:
+        return fast
     try:
         parsed = parsedate_to_datetime(text)
         if parsed.tzinfo is None:

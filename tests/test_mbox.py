@@ -627,3 +627,30 @@ def test_a_read_from_an_offset_gives_exactly_the_messages_from_there(
     read = MboxRead(path, mailbox="m", start=start, workers=workers)
     assert list(read) == whole[1_234:]
     assert read.resume_offset == path.stat().st_size
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mon, 5 Feb 2024 10:00:00 +0300",
+        "05 Feb 2024 10:00:00 -0000",
+        "Sun, 31 Dec 2023 23:30:00 -0130 (NST)",
+        "29 Feb 2024 00:00:00 +0000",
+        "29 Feb 2023 00:00:00 +0000",
+        "Thu, 1 Jan 1970 00:00:00 +2359",
+        "31 Dec 9999 23:59:59 -0001",
+        "1 Jan 1000 00:00:00 +0100",
+        "5 Feb 2024 24:00:00 +0000",
+        "5 Feb 2024 10:60:00 +0000",
+        "5 Feb 2024 10:00:60 +0000",
+        "5 Feb 2024 10:00:00 +2400",
+        "0 Feb 2024 10:00:00 +0000",
+        "5 Feb 2024 10:00:00 +0300x",
+        "5 feb 2024 10:00:00 +0300",
+        "Mon,5 Feb 2024 10:00:00 +0300",
+        "5 Feb 0999 10:00:00 +0300",
+        "5 Feb 2024 10:00 +0300",
+    ],
+)
+def test_compiled_date_reader_agrees_with_the_python_one(text: str) -> None:
+    assert mail_headers._native.parse_date(text) == mail_headers._fast_date(text)
