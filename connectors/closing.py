@@ -43,7 +43,8 @@ _CLAUSES = {
 _CLAUSE_SPLIT = re.compile(r"[\s]*[,.!;:…\-–—)(]+[\s]*|\s*\n\s*")
 _GREETING = re.compile(
     r"(?i)^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|добрий день|доброго дня"
-    r"|вітаю|привіт|добрый день|здравствуйте|привет|доброе утро)\b[^.?!\n]{0,40}[,!.]?$"
+    r"|вітаю|привіт|добрый день|здравствуйте|привет|доброе утро)\b"
+    r"[,!]?(?:\s+[\w'’.-]+){0,3}\s*[,!.]?$"  # then a name at most, never a sentence
 )
 _SIGN_OFF = re.compile(
     r"(?i)^(?:best(?: regards| wishes)?|kind regards|regards|br|cheers|sincerely|yours"

@@ -141,6 +141,14 @@ CASES = [
     ("ru-ack", "text/plain; charset=utf-8", None, "Принято.\n".encode(), "closer", "ru_ack"),
     # --- must not count ---
     (
+        "request-in-greeting-line",
+        PLAIN,
+        None,
+        b"Hi Anna, please resend the file.\nThanks\n",
+        "not_closer",
+        "other_words",
+    ),
+    (
         "en-also-asks",
         PLAIN,
         None,
