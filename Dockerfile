@@ -9,10 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     AIRFLOW_HOME=/opt/airflow \
     GX_ANALYTICS_ENABLED=false
 
-# curl for the healthchecks; the volume mount points exist so named volumes get
+# curl for the healthchecks; gcc for connectors/_mailscan.c, which installing the
+# project compiles (hatch_build.py); the volume mount points exist so named volumes get
 # the airflow user's ownership on first use.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends curl \
+ && apt-get install -y --no-install-recommends curl gcc libc6-dev \
  && rm -rf /var/lib/apt/lists/* \
  && pip install --no-cache-dir "uv==0.13.9" \
  && useradd --create-home --uid 50000 --gid 0 airflow \

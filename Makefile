@@ -24,11 +24,12 @@ help:
 	@echo "make backtest  replay the demo agency's history and judge the risk score against its truth"
 	@echo "make lint   ruff"
 
-# uv from PyPI when it is not on the machine yet; then the venv from the committed lock.
+# uv from PyPI when it is not on the machine yet; then the venv from the committed lock
+# (which compiles connectors/_mailscan.c through hatch_build.py).
 $(UV):
 	$(PYTHON) -m pip install --quiet --user "uv==$(UV_VERSION)"
 
-$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+$(VENV)/.synced: uv.lock pyproject.toml connectors/_mailscan.c hatch_build.py | $(UV)
 	$(UV) sync --frozen --extra deploy --extra sandbox
 	touch $@
 

@@ -1,12 +1,14 @@
-"""Message records from IMAP folders: headers only, incremental on (UIDVALIDITY, UID).
+"""Message records from IMAP folders: headers and a body verdict, incremental by UID.
 
-Folders are opened with EXAMINE (read-only) and only the header fields a record needs
-are fetched with `BODY.PEEK[HEADER.FIELDS (...)]`, so nothing is ever marked \\Seen
-and no body crosses the wire. New UIDs are found with `UID SEARCH` and fetched in
-batches; each batch comes with the folder position it reaches, for the caller to
-commit together with the batch's rows. When a folder's UIDVALIDITY differs from the
-stored one its UIDs mean nothing any more and the folder is read again from the start
-(records are keyed by message, so re-reading duplicates nothing).
+Folders are opened with EXAMINE (read-only); the header fields a record needs are
+fetched with `BODY.PEEK[HEADER.FIELDS (...)]` and only the first bytes of the body
+with a partial `BODY.PEEK[TEXT]<0.N>` (for the closing verdict; the text is not kept),
+so nothing is ever marked \\Seen and no whole body crosses the wire. New UIDs are
+found with `UID SEARCH` and fetched in batches; each batch comes with the folder
+position it reaches, for the caller to commit together with the batch's rows. When a
+folder's UIDVALIDITY differs from the stored one its UIDs mean nothing any more and the
+folder is read again from the start (records are keyed by message, so re-reading
+duplicates nothing).
 
 On Gmail (`X-GM-EXT-1`) every label is an IMAP folder: a mailbox read through its
 All Mail folder (`\\All`) sees each message once, with its labels from `X-GM-LABELS`
@@ -25,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from connectors.body_text import BODY_PREFIX_BYTES
 from connectors.errors import ConnectorError
 from connectors.mail_headers import (
     READ_FIELDS,
@@ -39,6 +42,7 @@ _HEADER_NAMES = " ".join(
     name.upper() for name in READ_FIELDS if name not in ("x-gmail-labels", "x-gm-thrid")
 )
 HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({_HEADER_NAMES})]"
+BODY_ITEM = f"BODY.PEEK[TEXT]<0.{BODY_PREFIX_BYTES}>"
 GMAIL_CAPABILITY = "X-GM-EXT-1"
 DEFAULT_BATCH = 500
 
@@ -161,7 +165,7 @@ class ImapMailboxReader:
         uids = sorted(uid for uid in map(int, b" ".join(found).split()) if uid >= first)
         if not uids and (cursor is None or resync):
             yield FolderBatch(folder, FolderCursor(uidvalidity, 0), [], resync)
-        items = f"(UID INTERNALDATE {HEADER_ITEM}"
+        items = f"(UID INTERNALDATE {HEADER_ITEM} {BODY_ITEM}"
         items += " X-GM-LABELS X-GM-THRID)" if self.is_gmail else ")"
         for start in range(0, len(uids), self.batch_size):
             chunk = uids[start : start + self.batch_size]
@@ -190,27 +194,43 @@ _LABEL = re.compile(rb'"((?:[^"\\]|\\.)*)"|([^\s"]+)')
 _LIST_NAME = re.compile(rb'"((?:[^"\\]|\\.)*)"\s*$|(\S+)\s*$')
 
 
-def _responses(data: list) -> Iterator[tuple[bytes, bytes]]:
-    """(metadata, header literal) per message of an imaplib FETCH answer.
+_MESSAGE_START = re.compile(rb"\d+ \(")
+_INLINE_TEXT = re.compile(rb'BODY\[TEXT\]<0> (?:"((?:[^"\\]|\\.)*)"|NIL)')
 
-    imaplib gives a tuple (text before the literal, literal) per message, then the
-    text after the literal as a separate bytes item; items may come on either side.
+
+def _responses(data: list) -> Iterator[tuple[bytes, bytes, bytes | None]]:
+    """(metadata, header literal, body-prefix literal or None) per message of an imaplib
+    FETCH answer.
+
+    imaplib gives a tuple (text before the literal, literal) per literal: a message's
+    first starts with "<seq> (", its others continue it; text after the last literal
+    comes as a separate bytes item. Items may come on any side of the literals.
     """
-    for position, part in enumerate(data):
-        if isinstance(part, tuple):
-            after = data[position + 1] if position + 1 < len(data) else b""
-            yield part[0] + b" " + (after if isinstance(after, bytes) else b""), part[1]
+    message: list = []
+    for part in [*data, (b"0 (", b"")]:  # a last start flushes the last message
+        if isinstance(part, tuple) and _MESSAGE_START.match(part[0]) and message:
+            meta = b" ".join(p[0] if isinstance(p, tuple) else p for p in message)
+            literals = [p for p in message if isinstance(p, tuple)]
+            header = next((p[1] for p in literals if b"HEADER.FIELDS" in p[0]), b"")
+            body = next((p[1] for p in literals if b"BODY[TEXT]" in p[0]), None)
+            inline = _INLINE_TEXT.search(meta) if body is None else None
+            if inline:  # a short body may come as a quoted string, an empty one as NIL
+                body = re.sub(rb"\\(.)", rb"\1", inline[1] or b"")
+            yield meta, header, body
+            message = []
+        if isinstance(part, tuple) or message:
+            message.append(part)
 
 
 def fetch_records(
     answer: list, mailbox: str, folder: str, uidvalidity: int
 ) -> list[MessageRecord | Rejected]:
-    """Records of an imaplib UID FETCH answer for `HEADER_ITEM` (and Gmail's items).
+    """Records of an imaplib UID FETCH answer for `HEADER_ITEM`, `BODY_ITEM` (and Gmail's).
 
     A message without a usable Date takes the server's INTERNALDATE, flagged.
     """
     items = []
-    for meta, block in _responses(answer):
+    for meta, block, body in _responses(answer):
         uid = _UID.search(meta)
         ref = f"imap://{mailbox}/{folder};UIDVALIDITY={uidvalidity}/;UID="
         ref += uid[1].decode() if uid else "?"
@@ -219,6 +239,8 @@ def fetch_records(
             mailbox=mailbox,
             source="imap",
             source_ref=ref,
+            # The server sends fewer bytes than asked for only when the body ends.
+            body=None if body is None else (body, len(body) < BODY_PREFIX_BYTES),
         )
         if isinstance(item, MessageRecord):
             _add_server_fields(item, meta)

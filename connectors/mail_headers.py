@@ -25,10 +25,19 @@ from functools import lru_cache
 from mmap import mmap
 from typing import Any, Literal
 
+from connectors.closing import Verdict, closing_verdict
+
+try:  # the compiled field reader (connectors/_mailscan.c), built by the install
+    from connectors import _mailscan as _native
+except ImportError:  # pragma: no cover - a checkout without a compiler
+    _native = None
+
 Source = Literal["mbox", "imap"]
 DateStatus = Literal["ok", "missing", "naive", "unparseable"]
 RawValue = bytes | str
 HeaderFields = Mapping[str, RawValue] | Sequence[tuple[RawValue, RawValue]]
+# A body's first bytes, and whether they are the whole body.
+BodyPrefix = tuple[bytes, bool]
 
 
 @dataclass(slots=True)
@@ -59,6 +68,9 @@ class MessageRecord:
     gmail_labels: list[str]
     gmail_thread_id: str | None
     problems: list[str] = field(default_factory=list)
+    # Whether the body opens as a pure closer (connectors.closing), and the rule that said so.
+    closing_verdict: Verdict = "unknown"
+    closing_rule: str = "body_not_read"
 
     def as_row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in RECORD_FIELDS}
@@ -83,8 +95,11 @@ READ_FIELDS = (
     *("from", "to", "cc", "reply-to", "subject", "date", "message-id", "in-reply-to"),
     *("references", "auto-submitted", "precedence", "list-id", "x-autoreply"),
     *("x-autorespond", "return-path", "content-type", "x-gmail-labels", "x-gm-thrid"),
+    "content-transfer-encoding",
 )
 _READ_KEYS = {**{n: n for n in READ_FIELDS}, **{n.encode(): n for n in READ_FIELDS}}
+if _native is not None:
+    _native.configure(READ_FIELDS)
 # The spellings mail mostly uses, so that most names are found without lower-casing.
 _READ_KEYS.update({"-".join(p.capitalize() for p in n.split("-")).encode(): n for n in READ_FIELDS})
 _READ_KEYS.update({b"Message-ID": "message-id", b"X-GM-THRID": "x-gm-thrid", b"List-ID": "list-id"})
@@ -434,27 +449,35 @@ _RFC5322_DATE = re.compile(
 _ONE_DAY = 86400
 
 
+def _fast_date(text: str) -> tuple[datetime | None, DateStatus] | None:
+    """The common RFC 5322 shape (None for any other); `_mailscan.parse_date` is its twin."""
+    match = _RFC5322_DATE.fullmatch(text)
+    if not match:
+        return None
+    day, month, year, hour, minute, second, sign, zone_h, zone_m = match.groups()
+    offset = int(zone_h) * 3600 + int(zone_m) * 60
+    if offset >= _ONE_DAY:  # the stdlib's timezone() refuses it
+        return None, "unparseable"
+    try:
+        local = datetime(
+            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), 0, UTC
+        )
+        if sign == "-" and not offset:
+            return local, "naive"
+        return local - timedelta(seconds=offset if sign == "+" else -offset), "ok"
+    except (ValueError, OverflowError):
+        return None, "unparseable"
+
+
 def parse_date(text: str) -> tuple[datetime | None, DateStatus]:
     """A Date header as aware UTC, read as `email.utils.parsedate_to_datetime` reads it.
 
     A date without a usable zone (none, `-0000`, an unknown name) is taken as UTC and
     reported as `naive`.
     """
-    match = _RFC5322_DATE.fullmatch(text)
-    if match:
-        day, month, year, hour, minute, second, sign, zone_h, zone_m = match.groups()
-        offset = int(zone_h) * 3600 + int(zone_m) * 60
-        if offset >= _ONE_DAY:  # the stdlib's timezone() refuses it
-            return None, "unparseable"
-        try:
-            local = datetime(
-                int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), 0, UTC
-            )
-            if sign == "-" and not offset:
-                return local, "naive"
-            return local - timedelta(seconds=offset if sign == "+" else -offset), "ok"
-        except (ValueError, OverflowError):
-            return None, "unparseable"
+    fast = _native.parse_date(text) if _native is not None else _fast_date(text)
+    if fast is not None:
+        return fast
     try:
         parsed = parsedate_to_datetime(text)
         if parsed.tzinfo is None:
@@ -582,16 +605,47 @@ def _fallback_key(from_addr: str, date_text: str, subject: str | None, to: list[
     return "sha1:" + digest.hexdigest()
 
 
+def _closing(found: dict[str, list[RawValue]], body: BodyPrefix | None) -> tuple[Verdict, str]:
+    """The closing verdict of a reply's body; only replies are read (a closer answers)."""
+    if body is None:
+        return "unknown", "body_not_read"
+    if "in-reply-to" not in found and "references" not in found:
+        return "unknown", "not_a_reply"
+    content_type = found.get("content-type")
+    encoding = found.get("content-transfer-encoding")
+    return closing_verdict(
+        unfold(content_type[0]) if content_type else None,
+        unfold(encoding[0]) if encoding else None,
+        *body,
+    )
+
+
 def normalize(
-    headers: HeaderFields, *, mailbox: str, source: Source, source_ref: str
+    headers: HeaderFields,
+    *,
+    mailbox: str,
+    source: Source,
+    source_ref: str,
+    body: BodyPrefix | None = None,
 ) -> MessageRecord | Rejected:
     """Build the record from a message's header fields, or say why it is unusable.
 
     `headers` is a mapping or a sequence of (name, raw value) pairs in message order,
     as `parse_header_block` returns them; raw values may be bytes or text and may still
     be folded. Repeated fields: the first counts, except To and Cc which accumulate.
+    `body` is the body's first bytes and whether they are all of it, for the closing
+    verdict (read, never kept).
     """
-    found = _collect(headers)
+    return _record(_collect(headers), mailbox, source, source_ref, body)
+
+
+def _record(
+    found: dict[str, list[RawValue]],
+    mailbox: str,
+    source: Source,
+    source_ref: str,
+    body: BodyPrefix | None,
+) -> MessageRecord | Rejected:
     senders = found.get("from")
     if not senders:
         return Rejected(source_ref, "From", "no From header")
@@ -629,6 +683,7 @@ def normalize(
     labels = found.get("x-gmail-labels")
     return_path = found.get("return-path")
     content_type = found.get("content-type")
+    verdict, rule = _closing(found, body)
     return MessageRecord(
         message_key=message_key,
         message_id=message_id,
@@ -655,14 +710,27 @@ def normalize(
         gmail_labels=list(_labels(labels[0])) if labels else [],
         gmail_thread_id=_optional_text(found.get("x-gm-thrid")),
         problems=problems,
+        closing_verdict=verdict,
+        closing_rule=rule,
     )
 
 
 def record_from_block(
-    block: bytes, *, mailbox: str, source: Source, source_ref: str
+    block: bytes,
+    *,
+    mailbox: str,
+    source: Source,
+    source_ref: str,
+    body: BodyPrefix | None = None,
 ) -> MessageRecord | Rejected:
-    """`normalize` a raw header block cut at `header_end`, reading only the fields it needs."""
-    pairs = _read_fields(block)
-    if pairs is None:
-        return Rejected(source_ref, "headers", "no header fields before the body")
-    return normalize(pairs, mailbox=mailbox, source=source, source_ref=source_ref)
+    """`normalize` a raw header block cut at `header_end`, reading only the fields it needs.
+
+    The compiled reader takes the blocks `_fast_fields` takes, with the same values.
+    """
+    found = _native.read_fields(block) if _native is not None else None
+    if found is None:
+        pairs = _read_fields(block)
+        if pairs is None:
+            return Rejected(source_ref, "headers", "no header fields before the body")
+        found = _collect(pairs)
+    return _record(found, mailbox, source, source_ref, body)

@@ -7,6 +7,12 @@ every line starting with `From ` (mboxrd quotes such body lines as `>From `). At
 one chunk plus one header window is held at a time, so memory stays flat whatever the
 size of the file.
 
+A file may still be being written (a Takeout copy in progress): reading stops at the
+size the caller saw, and a last message whose header block has no end is not read
+(nor is one cut short known to be complete); `MboxRead.resume_offset` says where the
+next run should start. A message without a usable Date takes its instant from its
+From line, else from its newest (topmost) Received header, flagged in `problems`.
+
 Large files are parsed by a few worker processes. The file is cut into byte ranges
 by arithmetic alone; a range's messages are those whose From line starts in it, and
 each worker reads its ranges from the file itself. Results come back in file order.
@@ -17,22 +23,26 @@ from __future__ import annotations
 import gc
 import marshal
 import os
+import re
 import struct
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
 
+from connectors.body_text import BODY_PREFIX_BYTES
 from connectors.errors import ConnectorError
 from connectors.mail_headers import (
     RECORD_FIELDS,
     MessageRecord,
     Rejected,
     header_end,
+    parse_date,
     record_from_block,
 )
 
@@ -50,25 +60,65 @@ MAX_WORKERS = 4
 _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """The file's last message may still be being written: read it again from `offset`."""
+
+    offset: int
+
+
+class MboxRead:
+    """The messages of an mbox from byte `start` up to `size`, in file order.
+
+    Iterating yields one record (or `Rejected`) per message. `source_ref` is
+    `<path>:<byte offset of the message's From line>`. Afterwards `resume_offset` is
+    where a later read of the grown file should start: the end, or the start of a
+    last message that may be incomplete (one whose header block has no end is not
+    yielded at all). `workers` is the number of parsing processes; by default large
+    reads use one per core (up to `MAX_WORKERS`) and small ones run in this process.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        mailbox: str,
+        start: int = 0,
+        size: int | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.mailbox = mailbox
+        self.start = start
+        self.size = self.path.stat().st_size if size is None else size
+        self.workers = default_workers(self.size - start) if workers is None else workers
+        self.resume_offset = self.size
+
+    def __iter__(self) -> Iterator[MessageRecord | Rejected]:
+        if self.workers > 1:
+            items = _iter_parallel(self.path, self.mailbox, self.workers, self.start, self.size)
+        else:
+            items = _scan_file(self.path, self.mailbox, self.start, self.size, self.size)
+        for item in items:
+            if isinstance(item, Pending):
+                self.resume_offset = item.offset
+            else:
+                yield item
+
+
 def iter_mbox(
     path: str | os.PathLike[str], *, mailbox: str, workers: int | None = None
 ) -> Iterator[MessageRecord | Rejected]:
-    """Yield one record (or `Rejected`) per message of the mbox at `path`, in file order.
+    """Yield one record (or `Rejected`) per message of the whole mbox at `path` (`MboxRead`)."""
+    return iter(MboxRead(path, mailbox=mailbox, workers=workers))
 
-    `source_ref` is `<path>:<byte offset of the message's From line>`. `workers` is the
-    number of parsing processes; by default large files use one per core (up to
-    `MAX_WORKERS`) and small files are parsed in this process.
-    """
-    path = Path(path)
-    size = path.stat().st_size
-    if workers is None:
-        workers = default_workers(size)
-    if workers > 1:
-        yield from _iter_parallel(path, mailbox, workers, size)
-        return
+
+def _scan_file(
+    path: Path, mailbox: str, start: int, stop: int, size: int
+) -> Iterator[MessageRecord | Rejected | Pending]:
     fd = os.open(path, os.O_RDONLY)
     try:
-        yield from _scan(fd, str(path), mailbox, 0, size)
+        yield from _scan(fd, str(path), mailbox, start, stop, size)
     finally:
         os.close(fd)
 
@@ -93,7 +143,7 @@ def _next_message(fd: int, offset: int, size: int) -> int:
     overlap = len(SEPARATOR) - 1
     position = offset - 1  # the separator's "\n" may sit just before `offset`
     while position < size:
-        chunk = os.pread(fd, PROBE_BYTES, position)
+        chunk = os.pread(fd, min(PROBE_BYTES, size - position), position)
         found = chunk.find(SEPARATOR)
         if found != -1:
             return position + found + 1
@@ -104,15 +154,15 @@ def _next_message(fd: int, offset: int, size: int) -> int:
 
 
 def _scan(
-    fd: int, path: str, mailbox: str, start: int, stop: int
-) -> Iterator[MessageRecord | Rejected]:
-    """Items for the messages whose From line starts in [start, stop) of the file.
+    fd: int, path: str, mailbox: str, start: int, stop: int, size: int
+) -> Iterator[MessageRecord | Rejected | Pending]:
+    """Items for the messages whose From line starts in [start, stop) of the file's
+    first `size` bytes; a `Pending` last when the file's last message may be cut.
 
-    The last one may run past `stop`; it is read to its end (or the file's). `buffer`
+    The last one may run past `stop`; it is read to its end (or to `size`). `buffer`
     holds the file from `base`; a message is parsed once the buffer reaches the next
     separator, or holds a whole header window (then its body is skipped unread).
     """
-    size = os.fstat(fd).st_size
     position = _next_message(fd, start, size)
     window = 2 * MAX_HEADER_BYTES + 2
     base, buffer = position, b""
@@ -121,11 +171,17 @@ def _scan(
         following = buffer.find(SEPARATOR, at)
         complete = following != -1 or base + len(buffer) >= size
         if not complete and len(buffer) - at < window:
-            buffer = buffer[at:] + os.pread(fd, max(READ_BYTES, window), base + len(buffer))
+            wanted = min(max(READ_BYTES, window), size - base - len(buffer))
+            buffer = buffer[at:] + os.pread(fd, wanted, base + len(buffer))
             base = position
             continue
         end_of_message = len(buffer) if following == -1 else following + 1
-        yield _item(buffer, at, end_of_message, f"{path}:{position}", mailbox, complete)
+        last = following == -1 and complete
+        item = _item(buffer, at, end_of_message, f"{path}:{position}", mailbox, complete, last)
+        if item is not None:
+            yield item
+        if last and (item is None or not buffer.endswith((b"\n\n", b"\n\r\n"))):
+            yield Pending(position)  # the file does not end the way a finished mbox does
         if following != -1:
             position = base + following + 1
         elif complete:
@@ -136,21 +192,73 @@ def _scan(
 
 
 def _item(
-    data: bytes, start: int, end_of_message: int, source_ref: str, mailbox: str, complete: bool
-) -> MessageRecord | Rejected:
-    """The message at `start` (a From line); `complete` says `end_of_message` is its end."""
+    data: bytes,
+    start: int,
+    end_of_message: int,
+    source_ref: str,
+    mailbox: str,
+    complete: bool,
+    last: bool,
+) -> MessageRecord | Rejected | None:
+    """The message at `start` (a From line); `complete` says `end_of_message` is its end.
+
+    None for the file's `last` message when its header block has no end (still being
+    written).
+    """
     line_end = data.find(b"\n", start, end_of_message)
     if line_end == -1 or line_end - start > MAX_HEADER_BYTES:
+        if last:
+            return None
         if not complete or line_end != -1:
             reason = f"From line longer than {MAX_HEADER_BYTES} bytes"
             return Rejected(source_ref, "headers", reason)
         return Rejected(source_ref, "headers", "no header fields before the body")
     end = header_end(data, line_end + 1, end_of_message)
+    if end == end_of_message and last:
+        return None
     if end - line_end > MAX_HEADER_BYTES or (end == end_of_message and not complete):
         reason = f"no end of the header block in its first {MAX_HEADER_BYTES} bytes"
         return Rejected(source_ref, "headers", reason)
     block = data[line_end + 1 : end]
-    return record_from_block(block, mailbox=mailbox, source="mbox", source_ref=source_ref)
+    body_start = min(end + (1 if data[end : end + 1] == b"\n" else 2), end_of_message)
+    body_stop = min(end_of_message, body_start + BODY_PREFIX_BYTES)
+    body = (data[body_start:body_stop], complete and body_stop == end_of_message)
+    item = record_from_block(
+        block, mailbox=mailbox, source="mbox", source_ref=source_ref, body=body
+    )
+    if isinstance(item, MessageRecord) and item.sent_at is None:
+        _date_from_envelope(item, data[start + 5 : line_end], block)
+    return item
+
+
+# The From line's date: asctime, as Takeout (with "+0000") and mbox writers put it.
+_FROM_LINE_DATE = re.compile(
+    rb"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +"
+    rb"(\d{1,2}) (\d\d):(\d\d)(?::(\d\d))?(?: ([+-]\d{4}))? +(\d{4})\s*$"
+)
+_RECEIVED = re.compile(rb"(?im)^received:((?:.*)(?:\r?\n[ \t].*)*)")
+
+
+def _date_from_envelope(item: MessageRecord, from_line: bytes, block: bytes) -> None:
+    """Give an undated message the instant its From line, else its newest Received, has."""
+    found = _FROM_LINE_DATE.search(from_line)
+    if found:
+        month, day, hour, minute, second, zone, year = (
+            part.decode() if part else part for part in found.groups()
+        )
+        text = f"{day} {month} {year} {hour}:{minute}:{second or '00'} {zone or '+0000'}"
+        sent_at, status = parse_date(text)
+        if sent_at is not None and status == "ok":
+            item.sent_at = sent_at
+            item.problems.append("sent_at_from_from_line")
+            return
+    received = _RECEIVED.search(block)
+    if received:
+        stamp = b" ".join(received[1].rpartition(b";")[2].split())
+        sent_at, status = parse_date(stamp.decode("ascii", "replace"))
+        if sent_at is not None and status == "ok":
+            item.sent_at = sent_at
+            item.problems.append("sent_at_from_received")
 
 
 # --- parallel parsing ---------------------------------------------------------------
@@ -164,12 +272,12 @@ _LENGTH = struct.Struct("<Q")
 
 
 def _iter_parallel(
-    path: Path, mailbox: str, workers: int, size: int
-) -> Iterator[MessageRecord | Rejected]:
-    """The items of `path`, parsed by `workers` processes, in file order."""
-    ranges = [(start, min(start + CHUNK_BYTES, size)) for start in range(0, size, CHUNK_BYTES)]
+    path: Path, mailbox: str, workers: int, first: int, size: int
+) -> Iterator[MessageRecord | Rejected | Pending]:
+    """The items from `first` to `size` of `path`, parsed by `workers` processes, in order."""
+    ranges = [(start, min(start + CHUNK_BYTES, size)) for start in range(first, size, CHUNK_BYTES)]
     workers = min(workers, len(ranges))
-    pool = [_Worker(path, mailbox, ranges[k::workers]) for k in range(workers)]
+    pool = [_Worker(path, mailbox, size, ranges[k::workers]) for k in range(workers)]
     try:
         for index in range(len(ranges)):
             yield from _unpack(pool[index % workers].next_result())
@@ -187,7 +295,7 @@ class _Worker:
     quoted when the worker fails.
     """
 
-    def __init__(self, path: Path, mailbox: str, ranges: list[tuple[int, int]]) -> None:
+    def __init__(self, path: Path, mailbox: str, size: int, ranges: list[tuple[int, int]]) -> None:
         self.path = path
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         env = dict(os.environ)
@@ -204,7 +312,7 @@ class _Worker:
         # A worker that died at start is reported when its results are read.
         # suppress() outermost: closing stdin flushes, which is where a dead worker shows.
         with suppress(BrokenPipeError), self._process.stdin:
-            self._process.stdin.write(marshal.dumps(ranges))
+            self._process.stdin.write(marshal.dumps((size, ranges)))
 
     def next_result(self) -> bytes:
         header = self._results.read(_LENGTH.size)
@@ -235,14 +343,15 @@ class _Worker:
 
 def _serve_ranges(path: str, mailbox: str) -> None:
     """Worker side: parse the ranges read from stdin, write each result to stdout."""
-    ranges = marshal.loads(sys.stdin.buffer.read())  # noqa: S302 - from our parent
+    size, ranges = marshal.loads(sys.stdin.buffer.read())  # noqa: S302 - from our parent
     # Records hold no reference cycles: the cyclic collector would only cost time here.
     gc.disable()
     out = sys.stdout.buffer
     fd = os.open(path, os.O_RDONLY)
     try:
         for start, stop in ranges:
-            packed = marshal.dumps([_pack(item) for item in _scan(fd, path, mailbox, start, stop)])
+            items = _scan(fd, path, mailbox, start, stop, size)
+            packed = marshal.dumps([_pack(item) for item in items])
             out.write(_LENGTH.pack(len(packed)))
             out.write(packed)
             out.flush()
@@ -251,14 +360,17 @@ def _serve_ranges(path: str, mailbox: str) -> None:
 
 
 # Records travel as tuples (marshal is several times faster than pickling dataclasses),
-# with `sent_at` as microseconds since the epoch; a 3-tuple is a Rejected.
+# with `sent_at` as microseconds since the epoch; a 3-tuple is a Rejected, a 1-tuple
+# a Pending.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _SENT_AT = RECORD_FIELDS.index("sent_at")
 _record_values = attrgetter(*RECORD_FIELDS)
 
 
-def _pack(item: MessageRecord | Rejected) -> tuple:
+def _pack(item: MessageRecord | Rejected | Pending) -> tuple:
+    if isinstance(item, Pending):
+        return (item.offset,)
     if isinstance(item, Rejected):
         return (item.source_ref, item.field, item.reason)
     values = _record_values(item)
@@ -268,10 +380,10 @@ def _pack(item: MessageRecord | Rejected) -> tuple:
     return (*values[:_SENT_AT], (sent_at - _EPOCH) // _MICROSECOND, *values[_SENT_AT + 1 :])
 
 
-def _unpack(packed: bytes) -> Iterator[MessageRecord | Rejected]:
+def _unpack(packed: bytes) -> Iterator[MessageRecord | Rejected | Pending]:
     for values in marshal.loads(packed):  # noqa: S302 - from our own worker
-        if len(values) == 3:
-            yield Rejected(*values)
+        if len(values) < 4:
+            yield Rejected(*values) if len(values) == 3 else Pending(*values)
             continue
         micros = values[_SENT_AT]
         if micros is not None:

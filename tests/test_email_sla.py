@@ -111,6 +111,22 @@ MESSAGES = [
     reply("j1r", ANNA, ["jane.acme@gmail.com"], kyiv(11, 20, 10, 20), "j1"),
     message("v1", "sales@printshop.test", [ANNA], kyiv(11, 20, 11)),
     message("x1", "stranger@gmail.com", [ANNA], kyiv(11, 20, 12)),
+    # 15. Thanks in the body only (acme), Fri 27 Nov: 10:00, reply 11:00, and at 12:00 the
+    #     client's "Re: Brief" whose body the connector read as a closer; then a reply
+    #     whose body was not a closer ("Thanks, but ...") at 13:00 on "Re: Thanks" waits
+    message("b1", ACME, [ANNA], kyiv(11, 27, 10), subject="Brief"),
+    reply("b1r", ANNA, [ACME], kyiv(11, 27, 11), "b1", subject="Re: Brief"),
+    reply(
+        "b2",
+        ACME,
+        [ANNA],
+        kyiv(11, 27, 12),
+        "b1r",
+        refs=["b1"],
+        subject="Re: Brief",
+        closing_verdict="closer",
+        closing_rule="en_thanks",
+    ),
 ]
 
 # (client, conversation, metric, inbound, reply, responder, business min, calendar min,
@@ -157,6 +173,10 @@ EXPECTED = [
     #    Mon 11-18 = 420 + Tue 540 + Wed 09-14 = 300 → 1260; calendar 2 d 3 h = 3060
     ("acme", "t1", "first_reply", "t1", "t1r", ANNA, 60.0, 60.0, 1440.0, "achieved"),
     ("acme", "t1", "next_reply", "t2", None, None, 1260.0, 3060.0, 1440.0, "no_reply_needed"),
+    # 15. 10:00 → 11:00 = 60; the body-only thanks needs no reply; its clock shows
+    #     Fri 12-18 = 360 + Mon, Tue 2 × 540 + Wed 09-14 = 300 → 1740; calendar 5 d 2 h = 7320
+    ("acme", "b1", "first_reply", "b1", "b1r", ANNA, 60.0, 60.0, 1440.0, "achieved"),
+    ("acme", "b1", "next_reply", "b2", None, None, 1740.0, 7320.0, 1440.0, "no_reply_needed"),
 ]
 
 
@@ -247,11 +267,12 @@ def test_weekly_rollup_by_hand(built):
         # week of 16 Nov: n1 1200, m1 30, j1 20 → median 30, P90 30 + 0.8 × 1170 = 966
         ("acme", "2026-W47", "first_reply", 3, 3, 0, 0, 0, 1.0, 30.0, 966.0),
         ("acme", "2026-W47", "next_reply", 1, 1, 0, 0, 0, 1.0, 240.0, 240.0),
-        # week of 23 Nov: cc1 180, s1 60, o1 60, f1 120 answered; s9 breached, unanswered
-        # → median of (60, 60, 120, 180) = 90, P90 = 120 + 0.7 × 60 = 162
-        ("acme", "2026-W48", "first_reply", 5, 4, 1, 0, 0, 0.8, 90.0, 162.0),
-        # s2 60 and q1 30 → median 45, P90 30 + 0.9 × 30 = 57
-        ("acme", "2026-W48", "next_reply", 2, 2, 0, 0, 0, 1.0, 45.0, 57.0),
+        # week of 23 Nov: cc1 180, s1 60, o1 60, f1 120, b1 60 answered; s9 breached,
+        # unanswered → 5 / 6; median of (60, 60, 60, 120, 180) = 60, P90 = 120 + 0.6 × 60
+        ("acme", "2026-W48", "first_reply", 6, 5, 1, 0, 0, 5 / 6, 60.0, 156.0),
+        # s2 60 and q1 30 → median 45, P90 30 + 0.9 × 30 = 57; b2's body-only thanks
+        # needs no reply and leaves compliance out
+        ("acme", "2026-W48", "next_reply", 3, 2, 0, 0, 1, 1.0, 45.0, 57.0),
         # week of 30 Nov: t1 60; the thanks needs no reply and leaves compliance out
         ("acme", "2026-W49", "first_reply", 1, 1, 0, 0, 0, 1.0, 60.0, 60.0),
         ("acme", "2026-W49", "next_reply", 1, 0, 0, 0, 1, None, None, None),

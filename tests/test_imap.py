@@ -148,6 +148,27 @@ def test_headers_are_read_without_marking_anything_seen(dovecot: Dovecot, user: 
     assert len(after) == 2 and not any(rb"\Seen" in line for line in after)
 
 
+def test_a_body_only_thanks_is_read_from_a_partial_fetch_without_marking_it_seen(
+    dovecot: Dovecot, user: str
+) -> None:
+    reply = {"In-Reply-To": "<a1@agency.test>", "Content-Type": "text/plain; charset=utf-8"}
+    thanks = message(1, **reply).replace(
+        b"Body text 1 must never be read.", "Дякую, отримали!\r\n\r\nЗ повагою,\r\nОксана".encode()
+    )
+    asks = message(2, **reply).replace(
+        b"Body text 2 must never be read.",
+        b"Thanks! Could you also send the invoice?\r\n" + b"> quoted line\r\n" * 400,
+    )
+    append(dovecot, user, "INBOX", thanks, asks, message(3))
+    items, _, _ = sync(dovecot, user, "INBOX", None)
+    assert [(i.closing_verdict, i.closing_rule) for i in items] == [
+        ("closer", "uk_thanks"),
+        ("not_closer", "question"),
+        ("unknown", "not_a_reply"),
+    ]
+    assert not any(rb"\Seen" in line for line in flags(dovecot, user, "INBOX"))
+
+
 def test_real_world_headers_arrive_decoded(dovecot: Dovecot, user: str) -> None:
     folded = "Re: a very long subject line that a client's mail program\r\n folded in two"
     append(

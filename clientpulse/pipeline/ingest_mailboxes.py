@@ -5,26 +5,31 @@ plus where it was seen (`raw.email_sightings`). Unusable messages and undated on
 to quarantine with the reason.
 
 - mbox: a file that has not changed since its last import (same size and modification
-  time, kept as its cursor) is skipped.
+  time) is skipped; one that only grew is read from where the last import stopped
+  (`connectors.mbox_cursor`). A file whose size or modification time changes while it
+  is read is left for the next run from the last committed batch on, and a message
+  read again at the same place replaces whatever was loaded from there (a message
+  cut short by a copy in progress leaves no phantom).
 - IMAP: each folder's cursor is its (UIDVALIDITY, last UID), committed in the same
   transaction as the batch of rows it covers.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from clientpulse.config import AgencyConfig, ImapMailbox, MboxFile
 from clientpulse.pipeline.runlog import run_step
 from connectors.errors import ConnectorError
 from connectors.imap import FolderCursor, ImapLogin, ImapMailboxReader
 from connectors.mail_headers import MessageRecord, Rejected
-from connectors.mbox import iter_mbox
+from connectors.mbox import MboxRead
+from connectors.mbox_cursor import MboxCursor, cursor_after
 from warehouse.cursors import get_cursor, set_cursor
 from warehouse.db import open_writer, transaction
 from warehouse.load import upsert
@@ -65,41 +70,90 @@ class _Rows:
                     QuarantinedRecord(self.source, sighting["source_ref"], "Date", reason)
                 )
 
+    def discard(self) -> None:
+        """Drop the rows not flushed yet (read from a file that changed meanwhile)."""
+        self.messages, self.sightings, self.bad = [], [], []
+
     def flush(self, con: duckdb.DuckDBPyConnection, cursor: tuple[str, str] | None = None) -> None:
         """Write the rows, and the cursor that covers them, in one transaction."""
         with transaction(con):
+            _drop_replaced(con, self.sightings)
             self.loaded += upsert(con, "raw.email_messages", self.messages, ["message_key"])
             upsert(con, "raw.email_sightings", self.sightings, ["message_key", "mailbox"])
             quarantine(con, self.bad)
             if cursor is not None:
                 set_cursor(con, self.source, *cursor)
-        self.messages, self.sightings, self.bad = [], [], []
+        self.discard()
 
 
-def _file_identity(mbox: MboxFile) -> str:
-    stat = mbox.path.stat()
-    return json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+def _drop_replaced(con: duckdb.DuckDBPyConnection, sightings: list[dict[str, Any]]) -> None:
+    """Forget messages last seen at a place now holding another message (re-read there)."""
+    if not sightings:
+        return
+    incoming = pd.DataFrame(sightings, columns=["message_key", "mailbox", "source_ref"])
+    con.register("incoming_sightings", incoming)
+    try:
+        con.execute(_REPLACED_SQL)
+    finally:
+        con.unregister("incoming_sightings")
+
+
+_REPLACED_SQL = """
+CREATE OR REPLACE TEMP TABLE replaced_sightings AS
+SELECT s.message_key, s.mailbox
+FROM raw.email_sightings AS s
+JOIN incoming_sightings AS i
+    ON i.mailbox = s.mailbox AND i.source_ref = s.source_ref AND i.message_key <> s.message_key;
+DELETE FROM raw.email_sightings AS s
+WHERE EXISTS (
+    SELECT 1 FROM replaced_sightings AS r
+    WHERE r.message_key = s.message_key AND r.mailbox = s.mailbox
+);
+DELETE FROM raw.email_messages
+WHERE message_key IN (SELECT message_key FROM replaced_sightings)
+    AND message_key NOT IN (SELECT message_key FROM raw.email_sightings);
+"""
 
 
 def _import_file(
-    con: duckdb.DuckDBPyConnection, mbox: MboxFile, identity: str, rows: _Rows
-) -> None:
-    """Import the file; its cursor is the identity taken before reading, so a file that
-    grows meanwhile is read again next time rather than skipped. A non-empty file with
-    no message at all is not an mbox: an error, and no cursor, so it is not skipped."""
-    found = 0
-    for item in iter_mbox(mbox.path, mailbox=mbox.mailbox):
-        found += 1
+    con: duckdb.DuckDBPyConnection, mbox: MboxFile, cursor: MboxCursor | None, rows: _Rows
+) -> bool:
+    """Import what is new in the file; False when it changed while being read.
+
+    Each batch is flushed only while the file still has the size and modification
+    time it had when reading began; the cursor comes with the last batch. A non-empty
+    file that does not even start like an mbox is an error, and gets no cursor, so it is
+    not skipped next time.
+    """
+    stat = mbox.path.stat()
+    seen = MboxCursor(stat.st_size, stat.st_mtime_ns)
+    start = cursor.resume_offset(mbox.path) if cursor is not None else 0
+    if start == 0 and seen.size:
+        _require_mbox(mbox, seen.size)
+    read = MboxRead(mbox.path, mailbox=mbox.mailbox, start=start, size=seen.size)
+    for item in read:
         rows.add((item,))
         if len(rows.messages) >= BATCH:
+            if not seen.unchanged(mbox.path):
+                rows.discard()
+                return False
             rows.flush(con)
-    size = json.loads(identity)["size"]
-    if not found and size:
+    done = cursor_after(mbox.path, seen.size, seen.mtime_ns, read.resume_offset)
+    if not seen.unchanged(mbox.path):
+        rows.discard()
+        return False
+    rows.flush(con, (f"{mbox.mailbox}:{mbox.path}", done.dumps()))
+    return True
+
+
+def _require_mbox(mbox: MboxFile, size: int) -> None:
+    with mbox.path.open("rb") as handle:
+        head = handle.read(5)
+    if head != b"From ":
         raise ConnectorError(
-            f"{mbox.path} (mailbox {mbox.mailbox}): no 'From ' separator line in its "
-            f"{size} bytes, so not an mbox file; nothing imported from it"
+            f"{mbox.path} (mailbox {mbox.mailbox}): no 'From ' separator line at its start "
+            f"({size} bytes), so not an mbox file; nothing imported from it"
         )
-    rows.flush(con, (f"{mbox.mailbox}:{mbox.path}", identity))
 
 
 def _sync_imap(
@@ -133,22 +187,24 @@ def ingest_mailboxes(
         run_step(con, run_id, "ingest_mailboxes") as stats,
     ):
         now = datetime.now(UTC)
-        stats.update(files=0, skipped_unchanged=0, messages=0, rejected=0)
+        stats.update(files=0, skipped_unchanged=0, changed_while_read=0, messages=0, rejected=0)
         mbox_rows = _Rows("mbox", now)
         unreadable = []
         for mbox in source.mbox:
             if not mbox.path.is_file():
                 raise FileNotFoundError(f"mbox file {mbox.path} (mailbox {mbox.mailbox}) not found")
-            identity = _file_identity(mbox)
-            if get_cursor(con, "mbox", f"{mbox.mailbox}:{mbox.path}") == identity:
+            cursor = MboxCursor.loads(get_cursor(con, "mbox", f"{mbox.mailbox}:{mbox.path}"))
+            if cursor is not None and cursor.unchanged(mbox.path):
                 stats["skipped_unchanged"] += 1
                 continue
             try:
-                _import_file(con, mbox, identity, mbox_rows)
+                complete = _import_file(con, mbox, cursor, mbox_rows)
             except ConnectorError as exc:  # the other sources are read all the same
                 unreadable.append(str(exc))
                 continue
             stats["files"] += 1
+            if not complete:
+                stats["changed_while_read"] += 1
         imap_rows = _Rows("imap", now)
         if source.imap:
             stats.update(imap_mailboxes=0, imap_fetches=0, imap_resynced_folders=0)

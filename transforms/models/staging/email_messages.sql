@@ -5,9 +5,10 @@
 --   inbound   a human message from a client address reaching an agency address
 --   outbound  a human message from an agency address to at least one client address
 --   internal  agency people only;  automated;  other (vendors, unknown senders)
--- `is_closing`: a reply whose whole subject, after Re:/Fwd: prefixes, is thanks or an
--- acknowledgement (sla_policies.closing_subject); a forward never is. Only headers are
--- stored, so a thanks written in the body of "Re: <topic>" is not seen (conservative).
+-- `is_closing`: a reply (not a forward) whose whole subject, after Re:/Fwd: prefixes, is
+-- thanks or an acknowledgement (sla_policies.closing_subject), or whose body opens as a
+-- pure closer ("Thanks, got it" under "Re: <topic>": raw closing_verdict, decided at
+-- ingest from the body's first bytes by connectors.closing; no body text is stored).
 -- Undated messages stay in raw (and quarantine) but cannot be placed on a clock.
 WITH messages AS (
     SELECT
@@ -57,6 +58,7 @@ classified AS (
         m.cc_addrs,
         m.in_reply_to,
         m."references",
+        coalesce(m.closing_verdict, 'unknown') AS closing_verdict,
         coalesce(t.conversation_id, m.message_id, m.message_key) AS conversation_id,
         regexp_matches(coalesce(m.subject, ''), '(?i)^\s*(fwd?|wg|tr|пересл)\s*:') AS is_forward,
         regexp_replace(
@@ -89,9 +91,10 @@ classified AS (
 )
 
 SELECT
-    * EXCLUDE (bare_subject),
+    * EXCLUDE (bare_subject, closing_verdict),
     in_reply_to IS NOT NULL AND NOT is_forward
-        AND regexp_full_match(bare_subject, getvariable('closing_subject')) AS is_closing,
+        AND (regexp_full_match(bare_subject, getvariable('closing_subject'))
+            OR closing_verdict = 'closer') AS is_closing,
     CASE
         WHEN is_automated THEN 'automated'
         WHEN sender_party = 'client' AND reaches_internal THEN 'inbound'

@@ -1,0 +1,239 @@
+"""Closing verdicts from a body's first bytes: a table of real-shaped bodies.
+
+Each case is a whole MIME body as it sits after the header block, with the message's
+Content-Type and Content-Transfer-Encoding; the connector reads only its first
+`BODY_PREFIX_BYTES`. Cases that must not count as closers are as important as the
+ones that must: a false closer hides a late reply.
+"""
+
+from __future__ import annotations
+
+import base64
+import quopri
+
+import pytest
+
+from connectors.body_text import BODY_PREFIX_BYTES
+from connectors.closing import closing_verdict
+
+PLAIN = 'text/plain; charset="utf-8"'
+GMAIL_QUOTE = (
+    "On Tue, 4 Nov 2026 at 10:12, Anna Koval <anna@agency.example> wrote:\n"
+    "> Hi Ivan,\n>\n> The draft is attached. Could you approve it by Friday?\n>\n> Anna\n"
+)
+
+
+def b64(text: str, charset: str = "utf-8") -> bytes:
+    return base64.encodebytes(text.encode(charset))
+
+
+def qp(text: str, charset: str = "utf-8") -> bytes:
+    return quopri.encodestring(text.encode(charset))
+
+
+def multipart(
+    subtype: str, parts: list[tuple[str, bytes]], newline: str = "\n", preamble: str = ""
+) -> tuple[str, None, bytes]:
+    """(Content-Type, no transfer encoding, body) of a multipart of (part headers, content)."""
+    boundary = f"----=_Part_{subtype}_0012_01DB2F"
+    body = preamble.encode()
+    for head, content in parts:
+        body += f"--{boundary}{newline}{head}{newline}{newline}".encode() + content + b"\n"
+    return f'multipart/{subtype};\n boundary="{boundary}"', None, body + f"--{boundary}--".encode()
+
+
+def alternative(plain: bytes, html: bytes, plain_encoding: str) -> tuple[str, None, bytes]:
+    plain_head = (
+        f'Content-Type: text/plain; charset="UTF-8"\r\nContent-Transfer-Encoding: {plain_encoding}'
+    )
+    html_head = 'Content-Type: text/html; charset="UTF-8"'
+    return multipart("alternative", [(plain_head, plain), (html_head, html)], "\r\n")
+
+
+def mixed(inner_type: str, inner: bytes) -> tuple[str, None, bytes]:
+    attachment = ("Content-Type: application/pdf; name=a.pdf", b"JVBERi0x")
+    preamble = "This is a multi-part message in MIME format.\n\n"
+    return multipart("mixed", [(f"Content-Type: {inner_type}", inner), attachment], "\n", preamble)
+
+
+HTML_ONLY = (
+    b'<html><head><style>p{margin:0}</style></head><body><div dir="ltr">Thanks, got it!'
+    b'</div><br><div class="gmail_quote"><div>On Tue, Anna wrote:</div><blockquote>'
+    b"Could you approve?</blockquote></div></body></html>"
+)
+SIGNATURE = "\n\n-- \nIvan Petrov\nMarketing Director, Client One\n+380 44 123 45 67\n"
+OUTLOOK = (
+    "\n\n________________________________\nFrom: Anna Koval <anna@agency.example>\n"
+    "Sent: Tuesday, November 4, 2026 10:12\nSubject: Draft\n\nCould you approve it?\n"
+)
+
+CASES = [
+    # (id, content type, transfer encoding, body, verdict, rule)
+    ("en-plain", PLAIN, None, b"Thanks, got it\n", "closer", "en_thanks"),
+    ("en-quoted", PLAIN, None, f"Thank you!\n\n{GMAIL_QUOTE}".encode(), "closer", "en_thanks"),
+    (
+        "en-greeting-signoff",
+        PLAIN,
+        None,
+        b"Hi Anna,\n\nGreat, thanks.\n\nBest regards,\nIvan Petrov\n\n" + GMAIL_QUOTE.encode(),
+        "closer",
+        "en_thanks",
+    ),
+    (
+        "en-signature",
+        PLAIN,
+        None,
+        f"Received, thank you very much.{SIGNATURE}".encode(),
+        "closer",
+        "en_thanks",
+    ),
+    ("en-ok", PLAIN, None, b"OK\r\n", "closer", "en_ack"),
+    ("en-outlook-quote", PLAIN, None, f"Noted, thanks!{OUTLOOK}".encode(), "closer", "en_thanks"),
+    (
+        "html-only",
+        'text/html; charset="utf-8"',
+        "quoted-printable",
+        quopri.encodestring(HTML_ONLY),
+        "closer",
+        "en_thanks",
+    ),
+    (
+        "alternative-b64",
+        *alternative(b64("Got it, thanks!\n"), b"<p>Got it, thanks!</p>", "base64"),
+        "closer",
+        "en_thanks",
+    ),
+    (
+        "mixed-alternative",
+        *mixed(
+            'multipart/alternative; boundary="inner"',
+            b'--inner\nContent-Type: text/plain; charset="utf-8"\n\nThanks a lot!\n--inner--\n',
+        ),
+        "closer",
+        "en_thanks",
+    ),
+    (
+        "uk-b64",
+        PLAIN,
+        "base64",
+        b64("Дякую, отримали.\n\nЗ повагою,\nОксана\n"),
+        "closer",
+        "uk_thanks",
+    ),
+    ("uk-qp", PLAIN, "quoted-printable", qp("Супер, дякую!\n"), "closer", "uk_thanks"),
+    (
+        "ru-koi8",
+        'text/plain; charset="koi8-r"',
+        "8bit",
+        "Спасибо, получили.\n\n".encode("koi8-r")
+        + "Анна Коваль пишет:\n> Счёт во вложении?\n".encode("koi8-r"),
+        "closer",
+        "ru_thanks",
+    ),
+    (
+        "ru-cp1251-qp",
+        "text/plain; charset=windows-1251",
+        "quoted-printable",
+        qp("Отлично, спасибо!\n", "cp1251"),
+        "closer",
+        "ru_thanks",
+    ),
+    ("ru-ack", "text/plain; charset=utf-8", None, "Принято.\n".encode(), "closer", "ru_ack"),
+    # --- must not count ---
+    (
+        "request-in-greeting-line",
+        PLAIN,
+        None,
+        b"Hi Anna, please resend the file.\nThanks\n",
+        "not_closer",
+        "other_words",
+    ),
+    (
+        "en-also-asks",
+        PLAIN,
+        None,
+        b"Thanks! Could you also send the invoice?\n",
+        "not_closer",
+        "question",
+    ),
+    (
+        "en-also-no-mark",
+        PLAIN,
+        None,
+        b"Thanks! Could you also resize the banner.\n",
+        "not_closer",
+        "other_words",
+    ),
+    ("ru-but", PLAIN, None, "Спасибо, но макет не тот.\n".encode(), "not_closer", "other_words"),
+    (
+        "uk-request",
+        PLAIN,
+        "base64",
+        b64("Дякую! Надішліть, будь ласка, рахунок.\n"),
+        "not_closer",
+        "other_words",
+    ),
+    (
+        "inline-answer",
+        PLAIN,
+        None,
+        b"Thanks!\n\n" + GMAIL_QUOTE.encode() + b"\nNo, the logo must be bigger.\n> Anna\n",
+        "not_closer",
+        "inline_reply",
+    ),
+    (
+        "en-request",
+        PLAIN,
+        None,
+        b"Hi Anna,\n\nPlease find our comments below.\n\nBest regards,\nIvan Petrov\n",
+        "not_closer",
+        "other_words",
+    ),
+    ("long-thanks", PLAIN, None, ("Thanks " * 40).encode(), "not_closer", "long"),
+    (
+        "html-asks",
+        'text/html; charset="utf-8"',
+        None,
+        b"<div>Thanks, but is the price final?</div>",
+        "not_closer",
+        "question",
+    ),
+    (
+        "cp1251-but",
+        "text/plain; charset=windows-1251",
+        "8bit",
+        "Спасибо, но сроки сдвигаются\n".encode("cp1251"),
+        "not_closer",
+        "other_words",
+    ),
+    ("attachment-only", *mixed("application/octet-stream", b"AAAA\n"), "unknown", "no_text_part"),
+    (
+        "unknown-charset",
+        "text/plain; charset=x-unheard-of",
+        None,
+        b"Thanks\n",
+        "unknown",
+        "unknown_charset",
+    ),
+    (
+        "past-the-prefix",
+        PLAIN,
+        None,
+        b"Thanks!\n" + b"\n" * BODY_PREFIX_BYTES + b"Also, resize the banner.",
+        "not_closer",
+        "runs_past_prefix",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "encoding", "body", "verdict", "rule"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_closing_verdicts(content_type, encoding, body, verdict, rule) -> None:
+    prefix = body[:BODY_PREFIX_BYTES]
+    assert closing_verdict(content_type, encoding, prefix, len(body) <= BODY_PREFIX_BYTES) == (
+        verdict,
+        rule,
+    )
