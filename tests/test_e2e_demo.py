@@ -185,7 +185,10 @@ def test_signals_exist_for_every_client_and_the_score_tells_lost_from_at_risk(de
     assert len(healthy_flagged) <= len(healthy) // 5, healthy_flagged
     active = [c for c in health if c not in churned]
     assert sum(health[c][1] > 0 for c in active) > 0.8 * len(active)  # mail reached the marts
-    assert sum(health[c][2] > 0 for c in active) > 0.8 * len(active)  # tasks reached the marts
+    with_tasks = {
+        r[0] for r in _query(snapshot, "SELECT DISTINCT client_id FROM marts.fct_task_delivery")
+    }
+    assert len(with_tasks & set(active)) > 0.8 * len(active)  # tasks reached the marts
 
 
 def test_one_digest_reached_slack_in_block_kit(demo):
