@@ -54,7 +54,7 @@ def task(gid, project, *, due=None, completed=False, created=AS_OF - timedelta(d
         "gid": gid,
         "name": f"Task {gid}",
         "completed": completed,
-        "completed_at": None,
+        "completed_at": (created + timedelta(days=1)).isoformat() if completed else None,
         "created_at": created.isoformat(),
         "modified_at": created.isoformat(),
         "due_on": due,
