@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from clientpulse.config import load_config
-from clientpulse.pipeline.ingest_crm import ASSOCIATIONS, PROPERTIES, ingest_crm
+from clientpulse.pipeline.crm.hubspot_sync import ASSOCIATIONS, PROPERTIES, ingest_crm
 from connectors.hubspot import (
     ASSOCIATION_BATCH_SIZE,
     LIST_PAGE_SIZE,

@@ -28,10 +28,10 @@ def ingest_crm():
         if not config.sources.enabled("crm"):
             raise AirflowSkipException("The CRM is switched off in the agency config")
         if config.sources.crm.kind == "csv":
-            from clientpulse.pipeline.ingest_crm_csv import ingest_crm_csv
+            from clientpulse.pipeline.crm.csv_import import ingest_crm_csv
 
             return ingest_crm_csv(config, run_id(context))
-        from clientpulse.pipeline.ingest_crm import ingest_crm as sync
+        from clientpulse.pipeline.crm.hubspot_sync import ingest_crm as sync
         from clientpulse_connections import hubspot_client
 
         return sync(config, hubspot_client(config), run_id(context))

@@ -22,7 +22,7 @@ def ingest_mailboxes():
     @task(pool=WRITER_POOL, outlets=[Asset(ASSET_RAW_MAILBOXES)])
     def import_mailboxes(**context) -> dict:
         from clientpulse.config import load_config
-        from clientpulse.pipeline.ingest_mailboxes import ingest_mailboxes as import_all
+        from clientpulse.pipeline.mail.ingest import ingest_mailboxes as import_all
         from clientpulse_connections import imap_login
 
         config = load_config()

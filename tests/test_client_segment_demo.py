@@ -16,7 +16,7 @@ import pytest
 
 from clientpulse.config import DEMO_CONFIG, load_config
 from clientpulse.pipeline.build_signals import build_models
-from clientpulse.pipeline.ingest_crm import ingest_crm
+from clientpulse.pipeline.crm.hubspot_sync import ingest_crm
 from connectors.hubspot import HubSpotClient
 from sandbox.fake_hubspot import create_app
 from sandbox.http_server import serving

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from clientpulse.config import AgencyConfig, load_config
-from clientpulse.pipeline.ingest_mailboxes import ingest_mailboxes
+from clientpulse.pipeline.mail.ingest import ingest_mailboxes
 from connectors.errors import ConnectorError
 from connectors.imap import (
     FolderCursor,

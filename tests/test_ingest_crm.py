@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig
-from clientpulse.pipeline.ingest_crm import ASSOCIATIONS, crm_properties, ingest_crm
+from clientpulse.pipeline.crm.hubspot_sync import ASSOCIATIONS, crm_properties, ingest_crm
 from connectors.hubspot import HubSpotClient
 from sandbox.crm_portal import synthetic_portal
 from sandbox.fake_hubspot import OBJECT_TYPES, HubSpotFaults, HubSpotStore, create_app

@@ -8,8 +8,8 @@ import yaml
 
 from benchmarks.corpus import write_mbox
 from clientpulse.config import load_config
-from clientpulse.pipeline import ingest_mailboxes as ingest
-from clientpulse.pipeline.ingest_mailboxes import ingest_mailboxes
+from clientpulse.pipeline.mail import ingest
+from clientpulse.pipeline.mail.ingest import ingest_mailboxes
 from connectors.mail_headers import MessageRecord
 from connectors.mbox import MboxRead, iter_mbox
 from connectors.mbox_cursor import MboxCursor

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig
+from clientpulse.pipeline.crm.cursors import HubspotCursors, ListingProgress
 from clientpulse.pipeline.runlog import run_step
 from connectors.hubspot import (
     ASSOCIATION_BATCH_SIZE,
@@ -28,13 +29,11 @@ from connectors.hubspot import (
     HubSpotClient,
     modified_property,
 )
-from warehouse.cursors import delete_cursor, get_cursor, set_cursor
 from warehouse.db import open_writer, transaction
 from warehouse.load import upsert
 
 log = logging.getLogger(__name__)
 
-SOURCE = "hubspot"
 INDEX_LAG_LOOKBACK = timedelta(minutes=10)
 KEY = ["object_type", "id"]
 
@@ -123,6 +122,7 @@ class _HubSpotSync:
         stats: dict[str, Any],
     ) -> None:
         self.con = con
+        self.cursors = HubspotCursors(con)
         self.client = client
         self.properties = properties
         self.stats = stats
@@ -150,34 +150,30 @@ class _HubSpotSync:
             self.stats["owners"] = self._load("owners", active + deactivated)
 
     def live(self, object_type: str) -> None:
-        cursor = get_cursor(self.con, SOURCE, object_type)
-        if cursor is None:
+        since = self.cursors.modified_since(object_type)
+        if since is None:
             self._first_listing(object_type)
         else:
-            self._changed_since(object_type, datetime.fromisoformat(cursor))
+            self._changed_since(object_type, since)
 
     def _first_listing(self, object_type: str) -> None:
         """List everything; afterwards search from when the listing started."""
-        scope = f"{object_type}:listing"
-        saved = get_cursor(self.con, SOURCE, scope)
-        progress = json.loads(saved) if saved else {"after": None, "started_at": None}
-        progress["started_at"] = progress["started_at"] or self.now.isoformat()
+        progress = self.cursors.listing(object_type) or ListingProgress(None, self.now.isoformat())
         pages = self.client.list_pages_from(
             object_type,
             self.properties[object_type],
-            progress["after"],
+            progress.after,
             associations=ASSOCIATIONS[object_type],
         )
         for page in pages:
             with transaction(self.con):
                 self.stats[object_type] += self._load(object_type, page.records)
                 if page.next_after is not None:
-                    progress["after"] = page.next_after
-                    set_cursor(self.con, SOURCE, scope, json.dumps(progress))
+                    progress.after = page.next_after
+                    self.cursors.save_listing(object_type, progress)
                 else:
                     # Changes made while the listing ran are at or after its start.
-                    set_cursor(self.con, SOURCE, object_type, progress["started_at"])
-                    delete_cursor(self.con, SOURCE, scope)
+                    self.cursors.finish_listing(object_type, progress)
 
     def _changed_since(self, object_type: str, cursor: datetime) -> None:
         since = cursor - INDEX_LAG_LOOKBACK
@@ -190,7 +186,7 @@ class _HubSpotSync:
                 self.stats[object_type] += self._load(object_type, batch)
                 if newest > cursor:
                     cursor = newest
-                    set_cursor(self.con, SOURCE, object_type, cursor.isoformat())
+                    self.cursors.set_modified_since(object_type, cursor)
 
     def _attach_associations(self, object_type: str, records: list[dict[str, Any]]) -> None:
         """Give search results the `associations` id lists that list results carry."""

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig
-from clientpulse.pipeline.ingest_crm import KEY, crm_row
+from clientpulse.pipeline.crm.hubspot_sync import KEY, crm_row
 from clientpulse.pipeline.runlog import run_step
 from connectors.crm_csv import SPECS, CsvImport, read_crm_folder
 from warehouse.cursors import get_cursor, set_cursor
