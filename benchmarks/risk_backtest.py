@@ -9,6 +9,10 @@ degraded), for the new score (`at_risk`) and the earlier three-threshold rule
 * median lead: weeks from the start of that last unbroken flagged run to the churn (0
   when not flagged the week before leaving);
 * false alarms: flagged weeks per healthy client.
+
+`since` judges only the weeks from that date on: a replay's first weeks, while the
+score's windows still reach back before the data begins, say more about where the data
+starts than about the score.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ class Backtest:
     false_alarms_per_healthy: float
 
 
-def _lead_weeks(flags: dict[date, bool], churned_on: date) -> float:
+def lead_weeks(flags: dict[date, bool], churned_on: date) -> float:
     """Weeks of the unbroken flagged run that reaches the last week before `churned_on`."""
     weeks = sorted(w for w in flags if w < churned_on)
     lead_from = None
@@ -42,19 +46,30 @@ def _lead_weeks(flags: dict[date, bool], churned_on: date) -> float:
     return 0.0 if lead_from is None else (churned_on - lead_from).days / 7
 
 
-def judge(warehouse: Path, truth: dict, flag_column: str) -> Backtest:
+def weekly_flags(
+    warehouse: Path, flag_column: str, since: date | None = None
+) -> dict[str, dict[date, bool]]:
+    """Client → week → flagged (and active) from marts.client_risk_weekly."""
     con = duckdb.connect(str(warehouse), read_only=True)
-    rows = con.execute(
-        f"SELECT client_id, week_start, coalesce({flag_column}, false) AND status = 'active' "
-        "FROM marts.client_risk_weekly"
-    ).fetchall()
-    con.close()
+    try:
+        rows = con.execute(
+            f"SELECT client_id, week_start, coalesce({flag_column}, false) AND status = 'active' "
+            "FROM marts.client_risk_weekly WHERE week_start >= coalesce(?, week_start)",
+            [since],
+        ).fetchall()
+    finally:
+        con.close()
     flags: dict[str, dict[date, bool]] = {}
     for client, week, flagged in rows:
         flags.setdefault(client, {})[week] = flagged
+    return flags
+
+
+def judge(warehouse: Path, truth: dict, flag_column: str, since: date | None = None) -> Backtest:
+    flags = weekly_flags(warehouse, flag_column, since)
     churned = {c: date.fromisoformat(d) for c, d in truth["churned"].items()}
     degraded = set(truth["at_risk"])
-    leads = [_lead_weeks(flags.get(c, {}), on) for c, on in churned.items()]
+    leads = [lead_weeks(flags.get(c, {}), on) for c, on in churned.items()]
     flagged_weeks = [(c, w) for c, weeks in flags.items() for w, f in weeks.items() if f]
     deserved = [
         (c, w)

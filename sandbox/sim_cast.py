@@ -3,6 +3,10 @@
 Every client gets a fate (healthy, at risk, churned) and a health trajectory in [0, 1]
 over time; the mail, Asana and CRM generators turn health into rates: how often people
 write, how fast the agency replies, how many deadlines slip silently.
+
+`CastOptions` builds other agencies than the demo's: more churned and degraded clients,
+and churn stories other than the demo's one (`CHURN_STORIES`). Its defaults are the
+demo's world, draw for draw.
 """
 
 from __future__ import annotations
@@ -22,6 +26,52 @@ Mailer = Literal["gmail", "outlook", "apple", "thebat"]
 
 CHURNED_CLIENTS = 4
 AT_RISK_CLIENTS = 3
+
+
+@dataclass(frozen=True)
+class ChurnStory:
+    """How a churned client leaves: the decline's length in days, how low health falls
+    (late replies, slipped deadlines), how far activity winds down (less mail, fewer
+    tasks), and whether the main contact leaves as the decline starts."""
+
+    decline_days: tuple[int, int]
+    floor: float
+    wind_down: float
+    champion_leaves: bool = False
+
+
+CHURN_STORIES: dict[str, ChurnStory] = {
+    # the demo's only story: two to three months of souring service and fading contact
+    "fade": ChurnStory((56, 98), floor=0.1, wind_down=0.8),
+    # gone within weeks (a budget cut, a new CMO): little to see in advance
+    "abrupt": ChurnStory((14, 35), floor=0.1, wind_down=0.8),
+    # half a year of slow erosion
+    "slow_burn": ChurnStory((126, 196), floor=0.15, wind_down=0.7),
+    # the service stays fine; the client just writes less and less, then leaves
+    "quiet_exit": ChurnStory((56, 98), floor=0.55, wind_down=0.9),
+    # the client keeps writing (complaining) while delivery and replies go bad
+    "service_failure": ChurnStory((42, 84), floor=0.0, wind_down=0.25),
+    # the client's main contact leaves; the successor lets the account drift away
+    "champion_left": ChurnStory((42, 84), floor=0.3, wind_down=0.6, champion_leaves=True),
+}
+
+
+@dataclass(frozen=True)
+class CastOptions:
+    """How many clients churn or degrade, and the churn stories drawn from (uniformly)
+    for each churned client. The defaults give the demo's world unchanged."""
+
+    churned: int = CHURNED_CLIENTS
+    at_risk: int = AT_RISK_CLIENTS
+    churn_stories: tuple[str, ...] = ("fade",)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.churn_stories) - set(CHURN_STORIES)
+        if unknown or not self.churn_stories:
+            raise ValueError(f"unknown churn stories {sorted(unknown)} (or none given)")
+
+
+DEMO_OPTIONS = CastOptions()
 FREEMAIL_MAILERS: dict[str, Mailer] = {
     "gmail.com": "gmail",
     "ukr.net": "apple",
@@ -100,6 +150,9 @@ class ClientProfile:
     base_health: float
     decline_from: datetime | None = None
     storm: tuple[datetime, datetime] | None = None
+    story: str | None = None  # a churned client's story, when not the demo's default
+    floor: float | None = None  # else the fate's
+    wind_down: float | None = None  # else the fate's
 
     @property
     def language(self) -> str:
@@ -126,7 +179,9 @@ class ClientProfile:
             middle = self.storm[0] + (self.storm[1] - self.storm[0]) / 2
             depth = 1 - abs((moment - middle) / ((self.storm[1] - self.storm[0]) / 2))
             health -= 0.35 * depth
-        floor = 0.1 if self.fate == "churned" else 0.2
+        floor = self.floor
+        if floor is None:
+            floor = 0.1 if self.fate == "churned" else 0.2
         health -= (health - floor) * self.decline(moment)
         return max(0.0, min(1.0, health))
 
@@ -135,7 +190,9 @@ class ClientProfile:
         winds down to almost nothing (an at-risk one only partly); zero when inactive."""
         if not self.active(moment):
             return 0.0
-        wind_down = 0.8 if self.fate == "churned" else 0.3
+        wind_down = self.wind_down
+        if wind_down is None:
+            wind_down = 0.8 if self.fate == "churned" else 0.3
         return (0.15 + 0.85 * self.health(moment)) * (1 - wind_down * self.decline(moment))
 
     def reachable_contacts(self, moment: datetime) -> list[Contact]:
@@ -166,7 +223,13 @@ class Cast:
         }
 
 
-def build_cast(config: AgencyConfig, seed: int, as_of: datetime, months: int) -> Cast:
+def build_cast(
+    config: AgencyConfig,
+    seed: int,
+    as_of: datetime,
+    months: int,
+    options: CastOptions = DEMO_OPTIONS,
+) -> Cast:
     rng = random.Random(f"{seed}/cast")
     period_start = as_of - timedelta(days=round(months * 30.44))
     domain = config.agency.internal_domains[0]
@@ -180,7 +243,8 @@ def build_cast(config: AgencyConfig, seed: int, as_of: datetime, months: int) ->
     staff = [*managers.values(), *colleagues]
     span = as_of - period_start
     away = {person.email: _absences(rng, period_start, span, count=2) for person in staff}
-    fates = _fates(rng, config.clients)
+    fates = _fates(rng, config.clients, options)
+    stories = _stories(fates, options)
     project_managers = [p for p in colleagues if p.title == "Project Manager"]
     profiles = [
         _profile(
@@ -192,6 +256,7 @@ def build_cast(config: AgencyConfig, seed: int, as_of: datetime, months: int) ->
             rng.choice(project_managers),
             period_start,
             as_of,
+            stories.get(client.id),
         )
         for client in config.clients
     ]
@@ -239,14 +304,24 @@ def _absences(
     return periods
 
 
-def _fates(rng: random.Random, clients: list[Client]) -> dict[str, Fate]:
+def _fates(rng: random.Random, clients: list[Client], options: CastOptions) -> dict[str, Fate]:
     customers = [c.id for c in clients if c.stage == "customer"]
     rng.shuffle(customers)
-    churned = min(CHURNED_CLIENTS, len(customers) // 4)
-    at_risk = min(AT_RISK_CLIENTS, len(customers) // 4)
+    churned = min(options.churned, len(customers) // 4)
+    at_risk = min(options.at_risk, len(customers) // 4)
     fates: dict[str, Fate] = {cid: "churned" for cid in customers[:churned]}
     fates.update({cid: "at_risk" for cid in customers[churned : churned + at_risk]})
     return fates
+
+
+def _stories(fates: dict[str, Fate], options: CastOptions) -> dict[str, str]:
+    """Each churned client's story, the options' stories in turn (none for the demo's)."""
+    if options.churn_stories == DEMO_OPTIONS.churn_stories:
+        return {}
+    churned = [cid for cid, fate in fates.items() if fate == "churned"]  # in shuffled order
+    return {
+        cid: options.churn_stories[i % len(options.churn_stories)] for i, cid in enumerate(churned)
+    }
 
 
 def _profile(
@@ -258,6 +333,7 @@ def _profile(
     backup: Person,
     period_start: datetime,
     as_of: datetime,
+    story: str | None = None,
 ) -> ClientProfile:
     span = as_of - period_start
     start, end = period_start, as_of
@@ -268,25 +344,37 @@ def _profile(
         start = period_start + span * rng.uniform(0.2, 0.6)
     if fate == "churned":
         end = _midnight(period_start + span * rng.uniform(0.45, 0.9))
-        decline_from = end - DAY * rng.randint(56, 98)
+        if story is None:  # the demo's draws, unchanged
+            decline_from = end - DAY * rng.randint(56, 98)
+        else:
+            days = CHURN_STORIES[story].decline_days
+            decline_from = max(period_start + DAY * 21, end - DAY * rng.randint(*days))
     elif fate == "at_risk":
         decline_from = as_of - DAY * rng.randint(42, 70)
     elif rng.random() < 0.3:
         storm_start = start + (end - start) * rng.uniform(0.1, 0.7)
         storm = (storm_start, storm_start + DAY * rng.randint(21, 42))
     base_health = rng.uniform(0.82, 0.97) if fate == "healthy" else rng.uniform(0.72, 0.9)
+    contacts = _contacts(rng, client, period_start, span)
+    told = CHURN_STORIES[story] if story else None
+    if told and told.champion_leaves and decline_from is not None:
+        # the first report recipient (the client's lead contact) leaves early in the decline
+        contacts[0].left_at = decline_from + DAY * rng.randint(0, 10)
     return ClientProfile(
         client=client,
         fate=fate,
         manager=managers[client.account_manager],
         backup=backup,
-        contacts=_contacts(rng, client, period_start, span),
+        contacts=contacts,
         calendar=BusinessCalendar.for_client(config, client),
         start=start,
         end=end,
         base_health=base_health,
         decline_from=decline_from,
         storm=storm,
+        story=story,
+        floor=told.floor if told else None,
+        wind_down=told.wind_down if told else None,
     )
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from clientpulse.config import AgencyConfig
 
 from .sim_asana import generate_asana
-from .sim_cast import build_cast
+from .sim_cast import DEMO_OPTIONS, CastOptions, build_cast
 from .sim_crm import generate_crm
 from .sim_mail import generate_mail
 
@@ -53,10 +53,13 @@ def simulate(
     seed: int = DEMO_SEED,
     as_of: datetime = DEMO_AS_OF,
     months: int = DEMO_MONTHS,
+    options: CastOptions = DEMO_OPTIONS,
 ) -> World:
+    """The world of `config` and `seed`; `options` (more churn, other churn stories) are
+    for agencies other than the demo's, whose world the defaults keep as it is."""
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
-    cast = build_cast(config, seed, as_of.astimezone(UTC), months)
+    cast = build_cast(config, seed, as_of.astimezone(UTC), months, options)
     mail = generate_mail(cast, seed)
     return World(
         as_of=as_of,
