@@ -42,8 +42,8 @@ from benchmarks.agencies import AGENCIES, Agency, write_config
 from benchmarks.risk_backtest import Backtest, judge, lead_weeks, weekly_flags
 from clientpulse.config import PROJECT_ROOT, AgencyConfig, load_config
 from clientpulse.pipeline.asana.load import ingest_asana
-from clientpulse.pipeline.ingest_crm import ingest_crm
-from clientpulse.pipeline.ingest_mailboxes import ingest_mailboxes
+from clientpulse.pipeline.crm.hubspot_sync import ingest_crm
+from clientpulse.pipeline.mail.ingest import ingest_mailboxes
 from clientpulse.pipeline.risk_backfill import backfill
 from connectors.asana import AsanaClient
 from connectors.hubspot import HubSpotClient
