@@ -97,10 +97,11 @@ def test_lifecycle_stage_deal_history_and_owner(warehouse):
         "FROM marts.dim_client ORDER BY client_id"
     ).fetchall()
     # acme: 407 days since 2025-10-05, repeat order 2026-10-20 (5000 > 4000), under 450
-    #       days → normalization; d6 closes in December, so it is not won yet as of today
+    #       days → normalization; d6 closes in December, so it is not won yet as of today:
+    #       on that day it is still an open deal
     # beta: one won deal 15 days ago, under the 30-day honeymoon
     assert got == [
-        ("acme", "2025-10-05", 3, Decimal("12000"), True, "2026-10-20", True, 0, "normalization"),
+        ("acme", "2025-10-05", 3, Decimal("12000"), True, "2026-10-20", True, 1, "normalization"),
         ("beta", "2026-11-01", 1, Decimal("2000.00"), False, None, None, 0, "honeymoon"),
     ]  # fmt: skip
     # five weeks later beta is past the honeymoon with no repeat order: the storm

@@ -78,8 +78,9 @@ def _mid_week(weeks_back: int):
 def _acme_contact_history():
     # the last four weeks: exchanges in weeks 1 and 3 → 2 / 4 = 0.5 a week;
     # the twelve weeks before: weeks 5-16, with a second exchange in weeks 5-10
-    # → 18 / 12 = 1.5 a week
-    rows = []
+    # → 18 / 12 = 1.5 a week; the mailbox goes back to week 17 (a one-way note), so
+    # both windows are covered by mail on record
+    rows = [message("m17", "anna@agency.test", ["ceo@acme.test"], _mid_week(17))]
     for week in (1, 3):
         rows += _exchange(f"r{week}", _mid_week(week))
     for week in range(5, 17):
@@ -290,3 +291,15 @@ def test_a_past_week_uses_nothing_from_after_it(tmp_path, part):
     assert full[index] == cut[index]
     assert cut[2] == 1  # the task was overdue on the day, though it is done now
     assert cut[3]["acme"] == 1  # the deal was open on the day, though it is lost now
+
+
+def test_before_the_first_message_on_record_silence_is_no_data(tmp_path):
+    config = _config(tmp_path, {"factors": ONLY_CONTACT})
+    # only the last three weeks of mail exist: the 4-week window is not covered yet
+    recent = [r for r in _acme_contact_history() if r["message_key"] in ("r1q", "r1r")]
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", recent, ["message_key"])
+        build_models(con, config, AS_OF)
+        factors = _factors(con)
+    assert factors["contact_vs_cadence"][:2] == (None, None)
+    assert factors["contact_vs_baseline"][:2] == (None, None)

@@ -120,26 +120,38 @@ delivery AS (
     JOIN intermediate.client_overdue_tasks AS o USING (client_id)
 ),
 
+-- Contact windows count only where the mail on record covers them: before the first
+-- message the warehouse holds, silence is missing data, not a client gone quiet.
+mail_from AS (
+    SELECT min(sent_at) AS first_message_at FROM staging.email_messages
+),
+
 exchange_rates AS (
     SELECT
         c.client_id,
         c.contact_cadence_days,
-        count(e.occurred_at) FILTER (
-            WHERE e.occurred_at > getvariable('as_of')
-                - to_days(7 * getvariable('risk_contact_recent_weeks')))
-            / getvariable('risk_contact_recent_weeks') AS recent_per_week,
-        count(e.occurred_at) FILTER (
-            WHERE e.occurred_at <= getvariable('as_of')
-                - to_days(7 * getvariable('risk_contact_recent_weeks'))
-            AND e.occurred_at > getvariable('as_of') - to_days(7 * (
-                getvariable('risk_contact_recent_weeks')
-                + getvariable('risk_contact_baseline_weeks'))))
-            / getvariable('risk_contact_baseline_weeks') AS baseline_per_week,
+        CASE WHEN any_value(m.first_message_at) <= getvariable('as_of')
+            - to_days(7 * getvariable('risk_contact_recent_weeks')) THEN
+            count(e.occurred_at) FILTER (
+                WHERE e.occurred_at > getvariable('as_of')
+                    - to_days(7 * getvariable('risk_contact_recent_weeks')))
+            / getvariable('risk_contact_recent_weeks') END AS recent_per_week,
+        CASE WHEN any_value(m.first_message_at) <= getvariable('as_of') - to_days(7 * (
+            getvariable('risk_contact_recent_weeks') + getvariable('risk_contact_baseline_weeks')))
+        THEN
+            count(e.occurred_at) FILTER (
+                WHERE e.occurred_at <= getvariable('as_of')
+                    - to_days(7 * getvariable('risk_contact_recent_weeks'))
+                AND e.occurred_at > getvariable('as_of') - to_days(7 * (
+                    getvariable('risk_contact_recent_weeks')
+                    + getvariable('risk_contact_baseline_weeks'))))
+            / getvariable('risk_contact_baseline_weeks') END AS baseline_per_week,
         7.0 / c.contact_cadence_days AS expected_per_week,
         max(e.occurred_at) AS last_exchange_at
     FROM clients AS c
+    CROSS JOIN mail_from AS m
     LEFT JOIN intermediate.client_exchanges AS e USING (client_id)
-    GROUP BY ALL
+    GROUP BY c.client_id, c.contact_cadence_days
 ),
 
 business_gap AS (
@@ -160,7 +172,8 @@ contact AS (
         client_id, 'contact_vs_cadence', round(recent_per_week, 2),
         round(recent_per_week, 1) || ' two-way exchanges a week, the cadence asks for '
             || round(expected_per_week, 1),
-        greatest(0, least(100, (1 - recent_per_week / expected_per_week) * 100))
+        CASE WHEN recent_per_week IS NOT NULL  -- least/greatest skip NULLs: guard them
+            THEN greatest(0, least(100, (1 - recent_per_week / expected_per_week) * 100)) END
     FROM exchange_rates
 
     UNION ALL
