@@ -99,6 +99,14 @@ class Agency(_Model):
 class Warehouse(_Model):
     path: Path
     snapshot_path: Path
+    # DuckDB's budget for the writer: past memory_limit it spills to disk instead of
+    # growing (the 500-client build peaks near 1.6 GB with 1500MB); threads: None is
+    # one per core.
+    memory_limit: str = Field("1500MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$")
+    threads: int | None = Field(None, ge=1)
+    # The quality gate validates tables up to this size with Great Expectations in
+    # memory, larger ones as SQL inside DuckDB (warehouse/quality.py).
+    gate_in_memory_max_rows: int = Field(100_000, ge=0)
 
 
 class AsanaSource(_Model):

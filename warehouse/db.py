@@ -28,6 +28,13 @@ def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def set_limits(con: duckdb.DuckDBPyConnection, memory_limit: str, threads: int | None) -> None:
+    """Bound DuckDB's memory (it spills past the limit) and, when given, its threads."""
+    con.execute(f"SET memory_limit = '{memory_limit}'")  # validated by the config
+    if threads is not None:
+        con.execute(f"SET threads = {int(threads)}")
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """Commit on success, roll back on any error."""

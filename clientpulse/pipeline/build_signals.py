@@ -1,5 +1,6 @@
 """Build the signals: every model (config seeds, Python and SQL models) → quality gate
-(the catalog's checks; a failure queues an ops alert) → analyst snapshot."""
+(the catalog's checks; a failure queues an ops alert) → analyst snapshot. A build whose
+inputs equal the last successful one's is skipped (clientpulse/pipeline/build_inputs.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig, CrmSource
+from clientpulse.pipeline.build_inputs import BUILD_STEP, build_fingerprint, last_build_fingerprint
 from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.quality_alert import enqueue_quality_alert
 from clientpulse.pipeline.runlog import run_step
 from transforms.catalog import catalog, checks
 from transforms.runner import build
-from warehouse.db import open_writer, transaction
+from warehouse.db import open_writer, set_limits, transaction
 from warehouse.quality import describe_failure, run_gate
 from warehouse.snapshot import publish_snapshot
 
@@ -62,7 +64,7 @@ def build_models(con: duckdb.DuckDBPyConnection, config: AgencyConfig, as_of: da
 
 def gate_and_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id: str) -> list[str]:
     """Run the quality gate; if it fails, queue one Slack alert to ops for this run."""
-    results = run_gate(con, run_id, checks(catalog()))
+    results = run_gate(con, run_id, checks(catalog()), config.warehouse.gate_in_memory_max_rows)
     failures = [describe_failure(r) for r in results if not r.success]
     if failures:
         with transaction(con):
@@ -70,10 +72,23 @@ def gate_and_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id:
     return failures
 
 
-def build_signals(config: AgencyConfig, as_of: datetime, run_id: str) -> dict[str, Any]:
-    """Rebuild every model as of `as_of`, gate the result, publish the snapshot."""
+def build_signals(
+    config: AgencyConfig, as_of: datetime, run_id: str, full_refresh: bool = False
+) -> dict[str, Any]:
+    """Rebuild every model as of `as_of`, gate the result, publish the snapshot; unless
+    nothing it reads changed since the last successful build (`full_refresh` builds
+    anyway)."""
     with open_writer(config.warehouse.path) as con:
-        with run_step(con, run_id, "build_signals") as stats:
+        set_limits(con, config.warehouse.memory_limit, config.warehouse.threads)
+        settings = {"variables": model_variables(config), "seeds": config_seeds(config)}
+        inputs = build_fingerprint(con, settings, as_of, config.agency.timezone)
+        unchanged = inputs == last_build_fingerprint(con)
+        if unchanged and not full_refresh and config.warehouse.snapshot_path.exists():
+            with run_step(con, run_id, BUILD_STEP) as stats:
+                stats.update(skipped=True, inputs=inputs)
+            return dict(stats)
+        with run_step(con, run_id, BUILD_STEP) as stats:
+            stats["inputs"] = inputs
             stats.update(build_models(con, config, as_of))
             stats["quality_failures"] = gate_and_alert(con, config, run_id)
             stats["at_risk_clients"] = con.execute(

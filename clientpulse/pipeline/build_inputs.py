@@ -1,0 +1,80 @@
+"""What a build reads, as one fingerprint: an hour with nothing new skips the build.
+
+A build's result depends on the raw tables' content, the config (model variables and
+seeds), the models' code, and the day it reports on (time-based signals such as
+overdue tasks move daily; build_signals also runs at 06:00 every day). When all of
+those equal the last successful build's, rebuilding would reproduce the same marts, so
+build_signals records the fingerprint with its run (ops.runs stats) and skips the next
+build that finds the same one. The raw tables are fingerprinted by content (an
+order-independent hash of every row, computed in DuckDB), so a re-fetch that changed
+nothing does not count as new data, and a changed or deleted row always does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from transforms.catalog import MODELS_DIR
+
+BUILD_STEP = "build_signals"
+_CODE = MODELS_DIR.parent  # transforms/: the models and the Python they use
+
+
+def raw_fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per raw table, its row count and an order-independent hash of its rows."""
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'raw' ORDER BY table_name"
+        ).fetchall()
+    ]
+    out = {}
+    for table in tables:
+        count, digest = con.execute(
+            f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM raw.{table} AS t"
+        ).fetchone()
+        out[table] = f"{count}:{digest}"
+    return out
+
+
+def _code_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(_CODE.rglob("*")):
+        if path.suffix in (".sql", ".py", ".yml"):
+            digest.update(str(path.relative_to(_CODE)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_fingerprint(
+    con: duckdb.DuckDBPyConnection,
+    settings: Mapping[str, object],
+    as_of: datetime,
+    timezone: str,
+) -> str:
+    """One digest of everything a build reads; `settings` is the config it uses."""
+    parts = {
+        "raw": raw_fingerprint(con),
+        "settings": settings,
+        "code": _code_digest(),
+        "day": as_of.astimezone(ZoneInfo(timezone)).date().isoformat(),
+    }
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def last_build_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The fingerprint of the latest successful build, if it recorded one."""
+    row = con.execute(
+        "SELECT json_extract_string(stats, '$.inputs') FROM ops.runs "
+        "WHERE step = ? AND status = 'success' ORDER BY finished_at DESC LIMIT 1",
+        [BUILD_STEP],
+    ).fetchone()
+    return row[0] if row else None
