@@ -68,13 +68,3 @@ def build_fingerprint(
     }
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def last_build_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The fingerprint of the latest successful build, if it recorded one."""
-    row = con.execute(
-        "SELECT json_extract_string(stats, '$.inputs') FROM ops.runs "
-        "WHERE step = ? AND status = 'success' ORDER BY finished_at DESC LIMIT 1",
-        [BUILD_STEP],
-    ).fetchone()
-    return row[0] if row else None

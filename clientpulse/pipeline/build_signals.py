@@ -10,10 +10,10 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig, CrmSource
-from clientpulse.pipeline.build_inputs import BUILD_STEP, build_fingerprint, last_build_fingerprint
+from clientpulse.pipeline.build_inputs import BUILD_STEP, build_fingerprint
 from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.quality_alert import enqueue_quality_alert
-from clientpulse.pipeline.runlog import run_step
+from clientpulse.pipeline.runlog import last_success_stat, run_step
 from transforms.catalog import catalog, checks
 from transforms.runner import build
 from warehouse.db import open_writer, set_limits, transaction
@@ -82,7 +82,7 @@ def build_signals(
         set_limits(con, config.warehouse.memory_limit, config.warehouse.threads)
         settings = {"variables": model_variables(config), "seeds": config_seeds(config)}
         inputs = build_fingerprint(con, settings, as_of, config.agency.timezone)
-        unchanged = inputs == last_build_fingerprint(con)
+        unchanged = inputs == last_success_stat(con, BUILD_STEP, "inputs")
         if unchanged and not full_refresh and config.warehouse.snapshot_path.exists():
             with run_step(con, run_id, BUILD_STEP) as stats:
                 stats.update(skipped=True, inputs=inputs)
