@@ -7,38 +7,44 @@ those equal the last successful build's, rebuilding would reproduce the same mar
 build_signals records the fingerprint with its run (ops.runs stats) and skips the next
 build that finds the same one. The raw tables are fingerprinted by content (an
 order-independent hash of every row, computed in DuckDB), so a re-fetch that changed
-nothing does not count as new data, and a changed or deleted row always does.
+nothing does not count as new data, and a changed or deleted row always does. The same
+fingerprint, per source, tells an ingest DAG whether it changed anything.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
 
 from transforms.catalog import MODELS_DIR
+from warehouse.db import open_writer
 
 BUILD_STEP = "build_signals"
 _CODE = MODELS_DIR.parent  # transforms/: the models and the Python they use
 
 
 def raw_fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Per raw table, its row count and an order-independent hash of its rows."""
-    tables = [
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'raw' ORDER BY table_name"
-        ).fetchall()
-    ]
+    """Per raw table, its row count and an order-independent hash of its rows, leaving
+    out when they were fetched (`extracted_at`: no model reads it, and a re-fetch of an
+    unchanged record is nothing new)."""
+    columns: dict[str, list[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'raw' "
+        "AND column_name <> 'extracted_at' ORDER BY table_name, column_index"
+    ).fetchall():
+        columns.setdefault(table, []).append(f'"{column}"')
     out = {}
-    for table in tables:
+    for table, names in columns.items():
         count, digest = con.execute(
-            f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM raw.{table} AS t"
+            f"SELECT count(*), coalesce(bit_xor(hash({', '.join(names)})), 0) FROM raw.{table}"
         ).fetchone()
         out[table] = f"{count}:{digest}"
     return out
@@ -68,3 +74,21 @@ def build_fingerprint(
     }
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def ingest_changed(
+    path: Path, source: str, ingest: Callable[[], dict[str, Any]]
+) -> tuple[dict[str, Any], bool]:
+    """Run `ingest` and tell whether it changed the `raw.<source>_*` tables' content.
+
+    An ingest DAG that changed nothing skips its task, so its Asset gets no event
+    (Airflow records one only when the task succeeds) and no build is triggered.
+    """
+
+    def fingerprint() -> dict[str, str]:
+        with open_writer(path) as con:
+            return {t: v for t, v in raw_fingerprint(con).items() if t.startswith(f"{source}_")}
+
+    before = fingerprint()
+    result = ingest()
+    return result, fingerprint() != before
