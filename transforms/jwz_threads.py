@@ -12,7 +12,8 @@ DuckDB turns ids into integers, builds each message's reference chain and applie
 provider hint, set-based; Python only walks the chains in message order (JWZ's links
 are order-dependent: the first parent a container gets stays, unless the message itself
 names another), on integers streamed in chunks, so no per-message Python objects are
-kept. Tables made here are temporary (`jwz_*`), for the caller to select from.
+kept. The working tables are temporary and dropped once the result (temporary table
+`jwz_threads`) is made.
 """
 
 from __future__ import annotations
@@ -138,8 +139,9 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
     jwz_links = _frame(roots)  # noqa: F841 - read by the SQL below
     con.execute("CREATE OR REPLACE TEMP TABLE jwz_links AS SELECT * FROM jwz_links")
     del roots
-    return con.sql(
-        f"""WITH threaded AS (
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE jwz_threads AS
+            WITH threaded AS (
                 SELECT m.*, coalesce(l.root, o.id) AS root,
                        len(coalesce(m."references", [])) = 0
                        AND coalesce(m.in_reply_to, '') = ''
@@ -168,6 +170,9 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
             LEFT JOIN moved AS v ON v.from_root = t.root
             JOIN jwz_ids AS i ON i.id = coalesce(v.to_root, t.root)"""
     )
+    for table in ("jwz_messages", "jwz_refs", "jwz_ids", "jwz_chains", "jwz_links"):
+        con.execute(f"DROP TABLE {table}")  # temporary tables hold memory until dropped
+    return con.sql("SELECT message_key, conversation_id FROM jwz_threads")
 
 
 def _frame(roots: dict[int, int]) -> pd.DataFrame:
