@@ -16,13 +16,12 @@ from warehouse.db import open_writer
 from warehouse.load import upsert
 
 H = timedelta(hours=1)
+REPLY = message("r2", "anna@agency.test", ["ceo@acme.test"], AS_OF - 4 * H, refs=["r1"], irt="r1")
 ROUNDS = [
     {"raw.email_messages": [message("r1", "ceo@acme.test", ["anna@agency.test"], AS_OF - 5 * H)]},
     {},  # nothing new: skipped
     {
-        "raw.email_messages": [
-            message("r2", "anna@agency.test", ["ceo@acme.test"], AS_OF - 4 * H, refs=["r1"], irt="r1")
-        ],
+        "raw.email_messages": [REPLY],
         "raw.asana_tasks": [task("t-new", "100", due="2026-11-10")],
     },
     {"raw.crm_objects": [engagement("e-new", "meetings", "c-acme", AS_OF - 2 * H)]},
