@@ -2,7 +2,11 @@
 # with pip requirements added at container start). docker-compose.yml runs every service from it.
 FROM python:3.11-slim-bookworm
 
+# Bytecode is compiled once, at install (UV_COMPILE_BYTECODE for the dependencies,
+# compileall for the project's own code): task processes never write it, and without it
+# each one would compile every import again (a build task's imports: 9 s instead of 4).
 ENV PYTHONDONTWRITEBYTECODE=1 \
+    UV_COMPILE_BYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     UV_PROJECT_ENVIRONMENT=/opt/clientpulse/.venv \
     PATH=/opt/clientpulse/.venv/bin:$PATH \
@@ -25,7 +29,8 @@ WORKDIR /opt/clientpulse
 COPY --chown=airflow:0 pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --extra deploy --no-install-project
 COPY --chown=airflow:0 . .
-RUN uv sync --frozen --no-dev --extra deploy
+RUN uv sync --frozen --no-dev --extra deploy \
+ && python -m compileall -q clientpulse connectors dags plugins transforms warehouse
 
 USER airflow
 ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/clientpulse/dags \

@@ -123,9 +123,30 @@ class Agency(_Model):
     _tz = field_validator("timezone")(_check_timezone)
 
 
+class Retention(_Model):
+    """How long warehouse_maintenance keeps operational rows, in days. Outbox keys are
+    kept for good (they are what stops a rerun sending a digest twice): only the
+    rendered payload of a delivered entry is dropped after `outbox_payload_days`."""
+
+    runs_days: int = Field(90, ge=1)  # ops.runs and ops.quality_checks
+    outbox_payload_days: int = Field(180, ge=1)
+    sent_log_days: int = Field(730, ge=1)
+    quarantine_days: int = Field(90, ge=1)  # since a record was last seen bad
+    resend_log_days: int = Field(730, ge=1)
+
+
 class Warehouse(_Model):
     path: Path
     snapshot_path: Path
+    # DuckDB's budget for the writer: past memory_limit it spills to disk instead of
+    # growing (the 500-client build peaks near 1.6 GB with 1500MB); threads: None is
+    # one per core.
+    memory_limit: str = Field("1500MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$")
+    threads: int | None = Field(None, ge=1)
+    # The quality gate validates tables up to this size with Great Expectations in
+    # memory, larger ones as SQL inside DuckDB (warehouse/quality.py).
+    gate_in_memory_max_rows: int = Field(100_000, ge=0)
+    retention: Retention = Retention()
 
 
 class AsanaSource(_Model):

@@ -1,12 +1,14 @@
 """Transforms, quality gate and analyst snapshot; a failed gate alerts the ops channel.
 
 Runs when any ingest DAG updates its asset, and daily at 06:00 agency time so
-time-based signals (overdue tasks, days since contact) move even on a quiet day.
+time-based signals (overdue tasks, days since contact) move even on a quiet day. A run
+whose inputs equal the last successful build's does nothing; trigger with
+`{"full_refresh": true}` to rebuild anyway.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from clientpulse.orchestration import (
     AGENCY_TIMEZONE,
@@ -26,14 +28,19 @@ schedule = AssetOrTimeSchedule(
 )
 
 
-@dag(schedule=schedule, **dag_settings("build", doc_md=__doc__))
+@dag(
+    schedule=schedule,
+    params={"full_refresh": Param(False, type="boolean")},
+    **dag_settings("build", doc_md=__doc__),
+)
 def build_signals():
     @task(pool=WRITER_POOL, outlets=[Asset(ASSET_MARTS)])
     def build(**context) -> dict:
         from clientpulse.config import load_config
         from clientpulse.pipeline.build_signals import build_signals as build_all
 
-        return build_all(load_config(), as_of(context), run_id(context))
+        full_refresh = bool(context["params"]["full_refresh"])
+        return build_all(load_config(), as_of(context), run_id(context), full_refresh)
 
     @task(pool=WRITER_POOL)
     def alert_ops(**context) -> dict:

@@ -1,4 +1,5 @@
-"""Asana → warehouse raw layer, incremental per project. Updates the raw/asana asset."""
+"""Asana → warehouse raw layer, incremental per project. Updates the raw/asana asset, only
+when the run changed the raw Asana tables (else the task is skipped: no build)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,19 @@ def ingest_asana():
     def sync_projects(**context) -> dict:
         from clientpulse.config import load_config
         from clientpulse.pipeline.asana.load import ingest_asana as sync
+        from clientpulse.pipeline.build_inputs import ingest_changed
         from clientpulse_connections import asana_client
 
         config = load_config()
         if not config.sources.enabled("asana"):
             raise AirflowSkipException("Asana is switched off in the agency config")
-        return sync(config, asana_client(config), run_id(context))
+        client = asana_client(config)
+        result, changed = ingest_changed(
+            config.warehouse.path, "asana", lambda: sync(config, client, run_id(context))
+        )
+        if not changed:
+            raise AirflowSkipException(f"Nothing new, no asset event: {result}")
+        return result
 
     sync_projects()
 

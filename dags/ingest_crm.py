@@ -1,5 +1,6 @@
 """CRM → warehouse raw layer: HubSpot (incremental after the first run) or a folder of CSV
-exports (`sources.crm.kind`). Updates raw/crm."""
+exports (`sources.crm.kind`). Updates raw/crm, only when the run changed the raw CRM table
+(else the task is skipped: no build)."""
 
 from __future__ import annotations
 
@@ -27,14 +28,22 @@ def ingest_crm():
         config = load_config()
         if not config.sources.enabled("crm"):
             raise AirflowSkipException("The CRM is switched off in the agency config")
-        if config.sources.crm.kind == "csv":
-            from clientpulse.pipeline.crm.csv_import import ingest_crm_csv
+        from clientpulse.pipeline.build_inputs import ingest_changed
 
-            return ingest_crm_csv(config, run_id(context))
-        from clientpulse.pipeline.crm.hubspot_sync import ingest_crm as sync
-        from clientpulse_connections import hubspot_client
+        def ingest() -> dict:
+            if config.sources.crm.kind == "csv":
+                from clientpulse.pipeline.crm.csv_import import ingest_crm_csv
 
-        return sync(config, hubspot_client(config), run_id(context))
+                return ingest_crm_csv(config, run_id(context))
+            from clientpulse.pipeline.crm.hubspot_sync import ingest_crm as sync
+            from clientpulse_connections import hubspot_client
+
+            return sync(config, hubspot_client(config), run_id(context))
+
+        result, changed = ingest_changed(config.warehouse.path, "crm", ingest)
+        if not changed:
+            raise AirflowSkipException(f"Nothing new, no asset event: {result}")
+        return result
 
     sync_crm()
 

@@ -1,4 +1,5 @@
-"""Mailboxes (mbox files, IMAP folders) → raw layer, headers only. Updates raw/mailboxes."""
+"""Mailboxes (mbox files, IMAP folders) → raw layer, headers only. Updates raw/mailboxes,
+only when the run changed the raw mail tables (else the task is skipped: no build)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,19 @@ def ingest_mailboxes():
     @task(pool=WRITER_POOL, outlets=[Asset(ASSET_RAW_MAILBOXES)])
     def import_mailboxes(**context) -> dict:
         from clientpulse.config import load_config
+        from clientpulse.pipeline.build_inputs import ingest_changed
         from clientpulse.pipeline.mail.ingest import ingest_mailboxes as import_all
         from clientpulse_connections import imap_login
 
         config = load_config()
         if not config.sources.enabled("mailboxes"):
             raise AirflowSkipException("Mailboxes are switched off in the agency config")
-        return import_all(config, run_id(context), imap_login)
+        result, changed = ingest_changed(
+            config.warehouse.path, "email", lambda: import_all(config, run_id(context), imap_login)
+        )
+        if not changed:
+            raise AirflowSkipException(f"Nothing new, no asset event: {result}")
+        return result
 
     import_mailboxes()
 

@@ -20,6 +20,7 @@ EXPECTED_DAGS = {
     "build_signals",
     "leadership_digest",
     "client_weekly_status",
+    "warehouse_maintenance",
 }
 # Modules that mean real work at parse time: the warehouse, data frames, the network.
 HEAVY_MODULES = ("duckdb", "pandas", "great_expectations", "requests", "slack_sdk", "connectors")

@@ -6,17 +6,29 @@ left out on purpose, because unrelated mail often shares a subject ("Invoice"), 
 subject changed mid-thread stays in its thread anyway. A provider's thread id (Gmail's
 X-GM-THRID) is a hint only: it places a reply that lost its reference headers (its
 subject starts with a reply prefix) in the one thread the provider put it with.
+
+At agency scale (millions of messages) the work is split by what each side does well:
+DuckDB turns ids into integers, builds each message's reference chain and applies the
+provider hint, set-based; Python only walks the chains in message order (JWZ's links
+are order-dependent: the first parent a container gets stays, unless the message itself
+names another), on integers streamed in chunks, so no per-message Python objects are
+kept. The working tables are temporary and dropped once the result (temporary table
+`jwz_threads`) is made.
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
 
-_REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|відп|отв|ответ)\s*(\[\d+\])?\s*:", re.IGNORECASE)
+import duckdb
+import numpy as np
+import pandas as pd
+
+# Python's re and DuckDB's RE2 read this the same way.
+REPLY_PREFIX = r"(?i)^\s*(re|aw|sv|відп|отв|ответ)\s*(\[\d+\])?\s*:"
+_CHUNK_VECTORS = 256  # × 2048 rows per fetched chunk
 
 
 @dataclass(frozen=True)
@@ -29,93 +41,174 @@ class ThreadMessage:
     provider_thread_id: str | None = None
 
 
-@dataclass(eq=False)
-class _Container:
-    ident: str
-    keys: list[str] = field(default_factory=list)
-    parent: _Container | None = None
+def _link(parents: dict[int, int], parent: int, child: int, *, override: bool) -> None:
+    node: int | None = parent
+    while node is not None:  # linking under its own descendant would make a loop
+        if node == child:
+            return
+        node = parents.get(node)
+    if override or child not in parents:
+        parents[child] = parent
 
-    def root(self) -> _Container:
-        node = self
-        while node.parent is not None:
-            node = node.parent
-        return node
 
-    def has_ancestor(self, other: _Container) -> bool:
-        node: _Container | None = self
-        while node is not None:
-            if node is other:
-                return True
-            node = node.parent
-        return False
+def _walk_chains(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
+    """Container → parent, from the chains in message order (JWZ step 1)."""
+    parents: dict[int, int] = {}
+    result = con.execute("SELECT seq, own, ref FROM jwz_chains ORDER BY seq, pos")
+    current, own, chain = None, 0, []
+    while True:
+        chunk = result.fetch_df_chunk(_CHUNK_VECTORS)
+        if chunk.empty:
+            break
+        for seq, this, ref in zip(
+            chunk["seq"].tolist(), chunk["own"].tolist(), chunk["ref"].tolist(), strict=True
+        ):
+            if seq != current:
+                if chain:
+                    _link_message(parents, own, chain)
+                current, own, chain = seq, this, []
+            chain.append(ref)
+    if chain:
+        _link_message(parents, own, chain)
+    return parents
+
+
+def _link_message(parents: dict[int, int], own: int, chain: list[int]) -> None:
+    for parent, child in pairwise(chain):
+        _link(parents, parent, child, override=False)
+    _link(parents, chain[-1], own, override=True)
+
+
+def _roots(parents: dict[int, int]) -> dict[int, int]:
+    """Each linked container's root, each path walked once."""
+    roots: dict[int, int] = {}
+    for start in parents:
+        path, node = [], start
+        while node in parents and node not in roots:
+            path.append(node)
+            node = parents[node]
+        root = roots.get(node, node)
+        for item in path:
+            roots[item] = root
+    return roots
+
+
+def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyRelation:
+    """(message_key, conversation_id) for the messages `source` selects.
+
+    `source` is a SELECT of key, message_id, in_reply_to, "references", subject,
+    provider_thread_id and seq (the processing order: by date, then key). The
+    conversation id is the Message-ID at the root of the thread; it stays the same when
+    a missing ancestor arrives later, because a referenced but unseen message already
+    holds its place. A duplicated Message-ID keeps its later messages apart (`id#key`).
+    """
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE jwz_messages AS
+            SELECT *, CASE WHEN row_number() OVER (PARTITION BY base ORDER BY seq) > 1
+                           THEN base || '#' || key ELSE base END AS ident
+            FROM (SELECT *, coalesce(nullif(message_id, ''), '<' || key || '>') AS base
+                  FROM ({source}))"""
+    )
+    # Each message's chain: References in order (first mention), then In-Reply-To if
+    # not among them, never the message itself.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE jwz_refs AS
+           SELECT seq, ident, ref, min(pos) AS pos FROM (
+               SELECT seq, ident, unnest("references") AS ref,
+                      generate_subscripts("references", 1) AS pos
+               FROM jwz_messages
+               UNION ALL
+               SELECT seq, ident, in_reply_to, 2147483647 FROM jwz_messages
+           )
+           WHERE coalesce(ref, '') <> '' AND ref <> ident
+           GROUP BY ALL"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE jwz_ids AS
+           SELECT name, CAST(row_number() OVER () AS BIGINT) AS id
+           FROM (SELECT ident AS name FROM jwz_messages UNION SELECT ref FROM jwz_refs)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE jwz_chains AS
+           SELECT r.seq, o.id AS own, i.id AS ref, r.pos
+           FROM jwz_refs AS r
+           JOIN jwz_ids AS o ON o.name = r.ident
+           JOIN jwz_ids AS i ON i.name = r.ref"""
+    )
+    roots = _roots(_walk_chains(con))
+    jwz_links = _frame(roots)  # noqa: F841 - read by the SQL below
+    con.execute("CREATE OR REPLACE TEMP TABLE jwz_links AS SELECT * FROM jwz_links")
+    del roots
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE jwz_threads AS
+            WITH threaded AS (
+                SELECT m.*, coalesce(l.root, o.id) AS root,
+                       len(coalesce(m."references", [])) = 0
+                       AND coalesce(m.in_reply_to, '') = ''
+                       AND coalesce(m.provider_thread_id, '') <> ''
+                       AND regexp_matches(coalesce(m.subject, ''), '{REPLY_PREFIX}') AS orphan
+                FROM jwz_messages AS m
+                JOIN jwz_ids AS o ON o.name = m.ident
+                LEFT JOIN jwz_links AS l ON l.node = o.id
+            ),
+            hinted AS (  -- the threads each provider id points to, orphans aside
+                SELECT provider_thread_id, min(root) AS root
+                FROM threaded
+                WHERE NOT orphan AND coalesce(provider_thread_id, '') <> ''
+                GROUP BY ALL
+                HAVING count(DISTINCT root) = 1
+            ),
+            moved AS (  -- an orphan's thread (its replies too) joins that one thread
+                SELECT t.root AS from_root, arg_max(h.root, t.seq) AS to_root
+                FROM threaded AS t
+                JOIN hinted AS h USING (provider_thread_id)
+                WHERE t.orphan
+                GROUP BY ALL
+            )
+            SELECT t.key AS message_key, i.name AS conversation_id
+            FROM threaded AS t
+            LEFT JOIN moved AS v ON v.from_root = t.root
+            JOIN jwz_ids AS i ON i.id = coalesce(v.to_root, t.root)"""
+    )
+    for table in ("jwz_messages", "jwz_refs", "jwz_ids", "jwz_chains", "jwz_links"):
+        con.execute(f"DROP TABLE {table}")  # temporary tables hold memory until dropped
+    return con.sql("SELECT message_key, conversation_id FROM jwz_threads")
+
+
+def _frame(roots: dict[int, int]) -> pd.DataFrame:
+
+    return pd.DataFrame(
+        {
+            "node": np.fromiter(roots.keys(), dtype=np.int64, count=len(roots)),
+            "root": np.fromiter(roots.values(), dtype=np.int64, count=len(roots)),
+        }
+    )
 
 
 def thread_messages(messages: Iterable[ThreadMessage]) -> dict[str, str]:
-    """Message key → conversation id (the Message-ID at the root of its thread).
-
-    The root's id is stable: it stays the same when a missing ancestor arrives later,
-    because a referenced but unseen message already holds its place.
-    """
-    messages = list(messages)
-    containers: dict[str, _Container] = {}
-
-    def container(ident: str) -> _Container:
-        if ident not in containers:
-            containers[ident] = _Container(ident)
-        return containers[ident]
-
-    def link(parent: _Container, child: _Container, *, override: bool) -> None:
-        if parent is child or parent.has_ancestor(child):
-            return  # would make a loop
-        if child.parent is None or override:
-            child.parent = parent
-
-    own: dict[str, _Container] = {}
-    for message in messages:
-        ident = message.message_id or f"<{message.key}>"
-        if containers.get(ident) is not None and containers[ident].keys:
-            ident = f"{ident}#{message.key}"  # a duplicated Message-ID: keep them apart
-        this = container(ident)
-        this.keys.append(message.key)
-        own[message.key] = this
-        chain = _reference_chain(message, ident)
-        for parent_id, child_id in pairwise(chain):
-            link(container(parent_id), container(child_id), override=False)
-        if chain:
-            link(container(chain[-1]), this, override=True)
-
-    threads = {key: c.root().ident for key, c in own.items()}
-    _attach_by_provider_hint(messages, threads)
-    return threads
-
-
-def _reference_chain(message: ThreadMessage, own_id: str) -> list[str]:
-    chain = list(dict.fromkeys(r for r in message.references if r))
-    if message.in_reply_to and message.in_reply_to not in chain:
-        chain.append(message.in_reply_to)
-    return [r for r in chain if r != own_id]
-
-
-def _attach_by_provider_hint(messages: list[ThreadMessage], threads: dict[str, str]) -> None:
-    """A reply with no reference headers joins the single thread its provider id points
-    to, together with the replies to it."""
-    orphans = [
-        m
-        for m in messages
-        if not m.references
-        and not m.in_reply_to
-        and m.provider_thread_id
-        and _REPLY_PREFIX.match(m.subject or "")
-    ]
-    orphan_keys = {m.key for m in orphans}
-    roots_by_hint: dict[str, set[str]] = defaultdict(set)
-    for m in messages:
-        if m.provider_thread_id and m.key not in orphan_keys:
-            roots_by_hint[m.provider_thread_id].add(threads[m.key])
-    moved = {}
-    for m in orphans:
-        roots = roots_by_hint.get(m.provider_thread_id or "", set())
-        if len(roots) == 1:
-            moved[threads[m.key]] = next(iter(roots))  # the orphan's replies move with it
-    for key, root in threads.items():
-        threads[key] = moved.get(root, root)
+    """Message key → conversation id, for messages given in processing order."""
+    con = duckdb.connect()
+    try:
+        con.execute(
+            """CREATE TABLE given (key VARCHAR, message_id VARCHAR, in_reply_to VARCHAR,
+                   "references" VARCHAR[], subject VARCHAR, provider_thread_id VARCHAR,
+                   seq BIGINT)"""
+        )
+        con.executemany(
+            "INSERT INTO given VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    m.key,
+                    m.message_id,
+                    m.in_reply_to,
+                    list(m.references),
+                    m.subject,
+                    m.provider_thread_id,
+                    seq,
+                ]
+                for seq, m in enumerate(messages)
+            ],
+        )
+        return dict(thread_relation(con, "SELECT * FROM given").fetchall())
+    finally:
+        con.close()

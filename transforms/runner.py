@@ -7,7 +7,8 @@ A model is one of three kinds, all in `models/<layer>/`:
   its SQL returns and keeps the others (history: one week per build); `full_refresh`
   starts it over;
 * Python: `<name>.py` with `DEPENDS_ON` (the tables it reads) and
-  `compute(con, as_of)` returning its rows (threads, calendars: clearer in Python);
+  `compute(con, as_of)` returning its rows, or a DuckDB relation selecting them when
+  there are many (threads, calendars: clearer in Python);
 * seed: rows handed in by the caller (the agency config as tables), declared with
   `materialized: seed` in the layer's `_models.yml`.
 Python models and seeds create their table from the column types declared in the
@@ -95,11 +96,17 @@ def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
         raise ModelError(f"models depend on each other in a cycle: {exc.args[1]}") from exc
 
 
-def _materialize(con: duckdb.DuckDBPyConnection, doc: ModelDoc, rows: Sequence) -> None:
-    """Create a seed's or Python model's table from its declared columns, then fill it."""
+def _materialize(
+    con: duckdb.DuckDBPyConnection, doc: ModelDoc, rows: Sequence | duckdb.DuckDBPyRelation
+) -> None:
+    """Create a seed's or Python model's table from its declared columns, then fill it
+    (a relation is inserted inside DuckDB: its rows never become Python objects)."""
     columns = ", ".join(f'"{name}" {kind}' for name, kind in doc.declared_types())
     con.execute(f"CREATE OR REPLACE TABLE {doc.table} ({columns})")
-    replace_all(con, doc.table, rows)
+    if isinstance(rows, duckdb.DuckDBPyRelation):
+        con.execute(f"INSERT INTO {doc.table} BY NAME {rows.sql_query()}")
+    else:
+        replace_all(con, doc.table, rows)
 
 
 def _quote(text: str) -> str:

@@ -53,6 +53,13 @@ def _holder(duckdb_message: str) -> str:
     return f"PID {pid}, {program}"
 
 
+def set_limits(con: duckdb.DuckDBPyConnection, memory_limit: str, threads: int | None) -> None:
+    """Bound DuckDB's memory (it spills past the limit) and, when given, its threads."""
+    con.execute(f"SET memory_limit = '{memory_limit}'")  # validated by the config
+    if threads is not None:
+        con.execute(f"SET threads = {int(threads)}")
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """Commit on success, roll back on any error."""

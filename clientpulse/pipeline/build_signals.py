@@ -1,6 +1,7 @@
 """Build the signals: every model (config seeds, Python and SQL models) → quality gate
 (the catalog's checks; a failure queues an ops alert) → analyst snapshot (only from a
-build that passed the gate)."""
+build that passed the gate). A build whose inputs equal the last successful one's is
+skipped (clientpulse/pipeline/build_inputs.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig, CrmSource
+from clientpulse.pipeline.build_inputs import BUILD_STEP, build_fingerprint
 from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.quality_alert import enqueue_quality_alert
-from clientpulse.pipeline.runlog import run_step
+from clientpulse.pipeline.runlog import last_success_stat, run_step
 from transforms.catalog import catalog, checks
 from transforms.runner import build
-from warehouse.db import open_writer, transaction
+from warehouse.db import open_writer, set_limits, transaction
 from warehouse.quality import describe_failure, run_gate
 from warehouse.snapshot import publish_snapshot
 
@@ -73,7 +75,7 @@ def build_models(con: duckdb.DuckDBPyConnection, config: AgencyConfig, as_of: da
 
 def gate_and_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id: str) -> list[str]:
     """Run the quality gate; if it fails, queue one Slack alert to ops for this run."""
-    results = run_gate(con, run_id, checks(catalog()))
+    results = run_gate(con, run_id, checks(catalog()), config.warehouse.gate_in_memory_max_rows)
     failures = [describe_failure(r) for r in results if not r.success]
     if failures:
         with transaction(con):
@@ -93,14 +95,28 @@ def publish_if_passed(
     return str(snapshot)
 
 
-def build_signals(config: AgencyConfig, as_of: datetime, run_id: str) -> dict[str, Any]:
-    """Rebuild every model as of `as_of`, gate the result, publish the snapshot if it passed."""
+def build_signals(
+    config: AgencyConfig, as_of: datetime, run_id: str, full_refresh: bool = False
+) -> dict[str, Any]:
+    """Rebuild every model as of `as_of`, gate the result, publish the snapshot; unless
+    nothing it reads changed since the last successful build (`full_refresh` builds
+    anyway)."""
     with open_writer(config.warehouse.path) as con:
-        with run_step(con, run_id, "build_signals") as stats:
+        set_limits(con, config.warehouse.memory_limit, config.warehouse.threads)
+        settings = {"variables": model_variables(config), "seeds": config_seeds(config)}
+        inputs = build_fingerprint(con, settings, as_of, config.agency.timezone)
+        unchanged = inputs == last_success_stat(con, BUILD_STEP, "inputs")
+        if unchanged and not full_refresh and config.warehouse.snapshot_path.exists():
+            with run_step(con, run_id, BUILD_STEP) as stats:
+                stats.update(skipped=True, inputs=inputs)
+            return dict(stats)
+        with run_step(con, run_id, BUILD_STEP) as stats:
+            stats["inputs"] = inputs
             stats.update(build_models(con, config, as_of))
             stats["quality_failures"] = gate_and_alert(con, config, run_id)
             stats["at_risk_clients"] = con.execute(
                 "SELECT at_risk_clients FROM marts.portfolio_health"
             ).fetchone()[0]
-        stats["snapshot"] = publish_if_passed(con, config, stats["quality_failures"])
+            # inside the step: a build counts as done (and skippable) once analysts see it
+            stats["snapshot"] = publish_if_passed(con, config, stats["quality_failures"])
         return dict(stats)

@@ -29,3 +29,13 @@ def run_step(con: duckdb.DuckDBPyConnection, run_id: str, step: str) -> Iterator
             "WHERE run_id = ? AND step = ?",
             [status, json.dumps(stats, default=str), run_id, step],
         )
+
+
+def last_success_stat(con: duckdb.DuckDBPyConnection, step: str, key: str) -> str | None:
+    """`key` of the stats the latest successful run of `step` recorded (None if none)."""
+    row = con.execute(
+        "SELECT json_extract_string(stats, '$.' || ?) FROM ops.runs "
+        "WHERE step = ? AND status = 'success' ORDER BY finished_at DESC LIMIT 1",
+        [key, step],
+    ).fetchone()
+    return row[0] if row else None

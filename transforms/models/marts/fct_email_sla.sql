@@ -89,19 +89,33 @@ replied AS (
         AND r.replies_before = w.wait_no + 1
 ),
 
+-- Business time as a running total per client: the business time of a wait is the total
+-- at its end minus the total at its start, two lookups (ASOF joins) whatever its length,
+-- instead of one row per business day it spans.
+hours AS (
+    SELECT
+        client_id,
+        opens_at,
+        epoch_us(closes_at) - epoch_us(opens_at) AS open_us,
+        sum(epoch_us(closes_at) - epoch_us(opens_at)) OVER (
+            PARTITION BY client_id ORDER BY opens_at ROWS UNBOUNDED PRECEDING
+        ) - (epoch_us(closes_at) - epoch_us(opens_at)) AS open_us_before
+    FROM intermediate.client_business_hours
+),
+
 measured AS (
     SELECT
         m.*,
-        -- least/greatest skip NULLs, so the no-interval row must be filtered out
-        coalesce(sum(
-            epoch(least(h.closes_at, m.clock_end)) - epoch(greatest(h.opens_at, m.inbound_at))
-        ) FILTER (WHERE h.opens_at IS NOT NULL), 0) / 60.0 AS business_minutes
+        greatest(
+            coalesce(e.open_us_before
+                + least(greatest(epoch_us(m.clock_end) - epoch_us(e.opens_at), 0), e.open_us), 0)
+            - coalesce(s.open_us_before
+                + least(greatest(epoch_us(m.inbound_at) - epoch_us(s.opens_at), 0), s.open_us), 0),
+            0
+        ) / 1000000.0 / 60.0 AS business_minutes
     FROM replied AS m
-    LEFT JOIN intermediate.client_business_hours AS h
-        ON h.client_id = m.client_id
-        AND h.opens_at < m.clock_end
-        AND h.closes_at > m.inbound_at
-    GROUP BY ALL
+    ASOF LEFT JOIN hours AS s ON s.client_id = m.client_id AND m.inbound_at >= s.opens_at
+    ASOF LEFT JOIN hours AS e ON e.client_id = m.client_id AND m.clock_end >= e.opens_at
 ),
 
 targeted AS (
