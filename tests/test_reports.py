@@ -4,6 +4,7 @@ and dry-run delivery that never sends the same period twice."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import duckdb
 import pandas as pd
@@ -19,7 +20,7 @@ from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.deliver import Senders, deliver
 from clientpulse.reports.client_status import compose_client_status
 from clientpulse.reports.leadership_digest import compose_digest, fit_section
-from tests.factories import AS_OF, crm, load_small_world, small_config, task
+from tests.factories import AS_OF, crm, load_small_world, message, small_config, task
 from transforms.catalog import catalog, checks
 from transforms.runner import build
 from warehouse.db import open_writer
@@ -36,6 +37,9 @@ def config(tmp_path):
         hostile = task("t9", "100", due="2026-11-12")
         hostile["payload"] = hostile["payload"].replace('"Task t9"', json.dumps(HOSTILE_TASK))
         upsert(con, "raw.asana_tasks", [hostile], ["gid"])
+        # the mailbox reaches back 20 weeks, so the contact windows are covered by mail
+        old = message("o1", "anna@agency.test", ["team@agency.test"], AS_OF - timedelta(weeks=20))
+        upsert(con, "raw.email_messages", [old], ["message_key"])
         load_small_world(con, config)
     return config
 
