@@ -358,7 +358,11 @@ def check_killed_rerun(
     tries = api.tries(killed["dag_id"], killed["run_id"], killed["task_id"])
     states = [(t["try_number"], t["state"]) for t in tries]
     check(len(tries) >= 2, f"the killed task was not retried: {states}")
-    check(tries[-1]["state"] == "success", f"the killed task did not recover: {states}")
+    # an ingest retry that finds nothing new to write ends skipped (no asset event): the
+    # killed try's committed pages are already there, and the row counts prove the rest
+    check(
+        tries[-1]["state"] in ("success", "skipped"), f"the killed task did not recover: {states}"
+    )
     killed["tries"] = states
     smoke.report["killed_worker"] = killed
     smoke.log(f"killed task {killed['task_id']}: tries {states}")
