@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import duckdb
 
@@ -50,6 +51,7 @@ class Model:
     kind: str  # sql | python | seed
     sql: str = ""
     depends_on: frozenset[str] = field(default_factory=frozenset)
+    compute: Callable[..., Any] | None = field(default=None, compare=False)  # Python models
 
     @property
     def table(self) -> str:
@@ -67,9 +69,11 @@ def _load_module(path: Path) -> ModuleType:
     return module
 
 
-def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
+def discover(
+    models_dir: Path = MODELS_DIR, docs: Mapping[str, ModelDoc] | None = None
+) -> list[Model]:
     """All models, in an order where each comes after the models it reads."""
-    docs = load_catalog(models_dir)
+    docs = load_catalog(models_dir) if docs is None else docs
     found: dict[str, Model] = {
         table: Model(doc.layer, doc.name, None, "seed")
         for table, doc in docs.items()
@@ -80,15 +84,18 @@ def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
             sql = path.read_text(encoding="utf-8")
             found[f"{layer}.{path.stem}"] = Model(layer, path.stem, path, "sql", sql)
         for path in sorted((models_dir / layer).glob("[!_]*.py")):
-            deps = frozenset(getattr(_load_module(path), "DEPENDS_ON", ()))
-            found[f"{layer}.{path.stem}"] = Model(layer, path.stem, path, "python", "", deps)
+            module = _load_module(path)
+            deps = frozenset(getattr(module, "DEPENDS_ON", ()))
+            found[f"{layer}.{path.stem}"] = Model(
+                layer, path.stem, path, "python", "", deps, module.compute
+            )
     models = {}
     for table, model in found.items():
         refs = {
             f"{s.lower()}.{n.lower()}" for s, n in _REFERENCE.findall(_COMMENT.sub("", model.sql))
         }
         deps = (refs | model.depends_on) & found.keys() - {table}
-        models[table] = Model(model.schema, model.name, model.path, model.kind, model.sql, deps)
+        models[table] = replace(model, depends_on=deps)
     try:
         order = TopologicalSorter({t: m.depends_on for t, m in models.items()}).static_order()
         return [models[t] for t in order]
@@ -219,7 +226,7 @@ def _run(
             raise ModelError(f"seed {model.table} was not given any rows")
         rows = seeds[model.table]
     else:
-        rows = _load_module(model.path).compute(con, as_of)  # type: ignore[arg-type]
+        rows = model.compute(con, as_of)  # type: ignore[misc]
     _materialize(con, docs[model.table], rows)
 
 
@@ -242,7 +249,7 @@ def build(
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
     docs = load_catalog(models_dir)
-    every = discover(models_dir)
+    every = discover(models_dir, docs)
     models = every if select is None else _with_ancestors(every, set(select))
     seeds = seeds or {}
     unknown = set(seeds) - {m.table for m in every if m.kind == "seed"}

@@ -68,9 +68,21 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
     }
 
 
-def build_models(con: duckdb.DuckDBPyConnection, config: AgencyConfig, as_of: datetime) -> dict:
-    """Run every model as of `as_of`, the config's seeds first."""
-    return {"models": build(con, as_of, model_variables(config), config_seeds(config))}
+def build_settings(config: AgencyConfig) -> dict[str, Any]:
+    """What the models read from the config: SQL variables and the seeds' rows."""
+    return {"variables": model_variables(config), "seeds": config_seeds(config)}
+
+
+def build_models(
+    con: duckdb.DuckDBPyConnection,
+    config: AgencyConfig,
+    as_of: datetime,
+    settings: dict[str, Any] | None = None,
+) -> dict:
+    """Run every model as of `as_of`, the config's seeds first (`settings` when the
+    caller already has them)."""
+    settings = settings or build_settings(config)
+    return {"models": build(con, as_of, settings["variables"], settings["seeds"])}
 
 
 def gate_and_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id: str) -> list[str]:
@@ -103,7 +115,7 @@ def build_signals(
     anyway)."""
     with open_writer(config.warehouse.path) as con:
         set_limits(con, config.warehouse.memory_limit, config.warehouse.threads)
-        settings = {"variables": model_variables(config), "seeds": config_seeds(config)}
+        settings = build_settings(config)
         inputs = build_fingerprint(con, settings, as_of, config.agency.timezone)
         unchanged = inputs == last_success_stat(con, BUILD_STEP, "inputs")
         if unchanged and not full_refresh and config.warehouse.snapshot_path.exists():
@@ -112,7 +124,7 @@ def build_signals(
             return dict(stats)
         with run_step(con, run_id, BUILD_STEP) as stats:
             stats["inputs"] = inputs
-            stats.update(build_models(con, config, as_of))
+            stats.update(build_models(con, config, as_of, settings))
             stats["quality_failures"] = gate_and_alert(con, config, run_id)
             stats["at_risk_clients"] = con.execute(
                 "SELECT at_risk_clients FROM marts.portfolio_health"

@@ -16,8 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from clientpulse.config import AgencyConfig
-from clientpulse.pipeline.build_signals import model_variables
-from clientpulse.pipeline.config_seeds import config_seeds
+from clientpulse.pipeline.build_signals import build_settings
 from clientpulse.pipeline.runlog import run_step
 from transforms.runner import build
 from warehouse.db import open_writer
@@ -39,13 +38,13 @@ def backfill(
 ) -> dict[str, object]:
     """Build the risk history for every week from `first` to `last` (with `missing_only`,
     the weeks it has no rows for yet); return figures."""
-    variables, seeds = model_variables(config), config_seeds(config)
+    settings = build_settings(config)
     weeks = 0
     with open_writer(config.warehouse.path) as con, run_step(con, run_id, "risk_backfill") as stats:
         done = _weeks_held(con) if missing_only else set()
         for as_of in weekly_instants(first, last, config.agency.timezone):
             if as_of.date() not in done:
-                build(con, as_of, variables, seeds, select=[HISTORY])
+                build(con, as_of, settings["variables"], settings["seeds"], select=[HISTORY])
                 weeks += 1
         stats.update(weeks=weeks, first=first.isoformat(), last=last.isoformat())
         return dict(stats)
