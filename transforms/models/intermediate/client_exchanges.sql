@@ -29,5 +29,4 @@ FROM staging.crm_engagements
 WHERE client_id IS NOT NULL
     AND engagement_type IN ('calls', 'meetings')
     AND occurred_at <= getvariable('as_of')
-    AND coalesce(upper(meeting_outcome), 'COMPLETED')
-        NOT IN ('SCHEDULED', 'RESCHEDULED', 'NO_SHOW', 'CANCELED', 'CANCELLED')
+    AND held

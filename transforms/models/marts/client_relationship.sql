@@ -10,8 +10,7 @@ WITH held AS (
     FROM staging.crm_engagements
     WHERE client_id IS NOT NULL
         AND occurred_at <= getvariable('as_of')
-        AND coalesce(upper(meeting_outcome), 'COMPLETED')
-            NOT IN ('SCHEDULED', 'RESCHEDULED', 'NO_SHOW', 'CANCELED', 'CANCELLED')
+        AND held
 ),
 
 activity AS (

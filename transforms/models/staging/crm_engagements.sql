@@ -1,6 +1,8 @@
 -- Calls, meetings, notes and logged emails from the CRM, one row per engagement and
 -- associated company, with the client that company is. Archived ones are left out.
--- `on_site` marks meetings held at the client's (DOMAIN §4), by their location.
+-- `on_site` marks meetings held at the client's (DOMAIN §4), by their location; `held`
+-- is false for a meeting that did not take place (scheduled, rescheduled, no-show,
+-- cancelled): such a meeting is no contact.
 WITH engagements AS (
     SELECT
         o.id AS engagement_id,
@@ -25,6 +27,8 @@ SELECT
     e.engagement_type = 'meetings'
     AND coalesce(regexp_matches(e.meeting_location, getvariable('on_site_location')), false)
         AS on_site,
+    coalesce(upper(e.meeting_outcome), 'COMPLETED')
+        NOT IN ('SCHEDULED', 'RESCHEDULED', 'NO_SHOW', 'CANCELED', 'CANCELLED') AS held,
     c.client_id
 FROM engagements AS e
 LEFT JOIN staging.cfg_clients AS c ON c.crm_company_id = e.company_id
