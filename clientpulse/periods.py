@@ -7,10 +7,14 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
+def _label(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def iso_week(as_of: datetime, timezone: str) -> str:
     """The ISO week (`2026-W47`) that `as_of` falls in, on the agency's calendar."""
-    year, week, _ = as_of.astimezone(ZoneInfo(timezone)).isocalendar()
-    return f"{year}-W{week:02d}"
+    return _label(as_of.astimezone(ZoneInfo(timezone)).date())
 
 
 @dataclass(frozen=True)
@@ -26,5 +30,4 @@ def report_week(as_of: datetime, timezone: str) -> ReportWeek:
     """The full agency-local week before the one `as_of` is in."""
     local = as_of.astimezone(ZoneInfo(timezone)).date()
     start = local - timedelta(days=local.weekday() + 7)
-    year, week, _ = start.isocalendar()
-    return ReportWeek(start, f"{year}-W{week:02d}")
+    return ReportWeek(start, _label(start))
