@@ -1,16 +1,22 @@
 /* Compiled twins of the hot loops in connectors/mail_headers.py (see there for the rules).
  *
- * read_fields(block) -> dict | None
- *     The fields a record reads, by canonical lower-case name, raw values in message
- *     order: what `_collect(_fast_fields(_READ_FIELD, block))` gives, or None when the
- *     block needs the line-by-line parser (a field line it cannot take).
  * parse_date(text) -> (datetime | None, status) | None
  *     `mail_headers._fast_date`: a Date in the common RFC 5322 shape as aware UTC with
  *     "ok" / "naive" (zone -0000), or (None, "unparseable") for impossible values; None
  *     when the text has another shape (the caller then asks the stdlib). ASCII digits
  *     only: the caller decodes Date values as ASCII.
+ * record(block, mailbox, source, source_ref) -> tuple | None
+ *     `mail_headers._record` over the block's fields: the record's values in
+ *     RECORD_FIELDS order up to `problems`, then the raw Content-Type and
+ *     Content-Transfer-Encoding and whether the message is a reply (for the closing
+ *     verdict, which stays in Python); a 2-tuple (field, reason) for a rejected
+ *     message; None when the block or a value needs the Python path. Values in their
+ *     common forms are read here; the rest go to the Python helpers given to
+ *     `configure_record`, which are cached by raw value.
  * configure(names)
  *     The canonical lower-case field names (mail_headers.READ_FIELDS), set once.
+ * configure_record(helpers)
+ *     The Python helpers `record` calls for uncommon values, set once.
  *
  * Built by the project's install (hatch_build.py); connectors.mail_headers falls back to
  * the pure-Python path when the module is absent, and tests compare the two.
@@ -53,17 +59,22 @@ static int crlf_only(const unsigned char *s, Py_ssize_t n) {
     return 1;
 }
 
-static PyObject *read_fields(PyObject *self, PyObject *arg) {
-    if (!PyBytes_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "read_fields expects bytes");
-        return NULL;
-    }
-    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(arg);
-    Py_ssize_t n = PyBytes_GET_SIZE(arg);
-    if (n == 0 || s[0] == ' ' || s[0] == '\t') Py_RETURN_NONE;
-    if (memchr(s, '\r', n) && !crlf_only(s, n)) Py_RETURN_NONE;
-    PyObject *found = PyDict_New();
-    if (!found) return NULL;
+/* Where each field's values sit in a header block (bytes [start, end) of the block). */
+#define MAX_VALUES 8
+typedef struct {
+    Py_ssize_t start, end;
+} Span;
+typedef struct {
+    int count[MAX_NAMES];
+    Span spans[MAX_NAMES][MAX_VALUES]; /* the first MAX_VALUES values of each field */
+} Fields;
+
+/* Find the fields a record reads (values in message order), as `_fast_fields` does;
+ * 0 when the block needs the line-by-line parser (a field line it cannot take). */
+static int scan_fields(const unsigned char *s, Py_ssize_t n, Fields *f) {
+    memset(f->count, 0, sizeof f->count);
+    if (n == 0 || s[0] == ' ' || s[0] == '\t') return 0;
+    if (memchr(s, '\r', n) && !crlf_only(s, n)) return 0;
     Py_ssize_t pos = 0; /* start of a line */
     while (pos < n) {
         unsigned char first = s[pos];
@@ -73,10 +84,10 @@ static PyObject *read_fields(PyObject *self, PyObject *arg) {
             pos = line_end + 1;
             continue;
         }
-        if (!is_name_char(first)) goto not_a_field;
+        if (!is_name_char(first)) return 0;
         Py_ssize_t k = pos;
         while (k < line_end && is_name_char(s[k])) k++;
-        if (k >= line_end || s[k] != ':') goto not_a_field;
+        if (k >= line_end || s[k] != ':') return 0;
         int index = lookup(s + pos, k - pos);
         if (index < 0) {
             pos = line_end + 1;
@@ -89,39 +100,15 @@ static PyObject *read_fields(PyObject *self, PyObject *arg) {
             end++;
             while (end < n && s[end] != '\n') end++;
         }
-        PyObject *value = PyBytes_FromStringAndSize((const char *)s + v, end - v);
-        if (!value) goto error;
-        PyObject *values = PyDict_GetItemWithError(found, names[index]);
-        if (values) {
-            int failed = PyList_Append(values, value);
-            Py_DECREF(value);
-            if (failed) goto error;
-        } else {
-            if (PyErr_Occurred()) {
-                Py_DECREF(value);
-                goto error;
-            }
-            values = PyList_New(1);
-            if (!values) {
-                Py_DECREF(value);
-                goto error;
-            }
-            PyList_SET_ITEM(values, 0, value);
-            int failed = PyDict_SetItem(found, names[index], values);
-            Py_DECREF(values);
-            if (failed) goto error;
+        if (f->count[index] < MAX_VALUES) {
+            f->spans[index][f->count[index]].start = v;
+            f->spans[index][f->count[index]].end = end;
         }
+        f->count[index]++;
         pos = end + 1;
     }
-    return found;
-not_a_field:
-    Py_DECREF(found);
-    Py_RETURN_NONE;
-error:
-    Py_DECREF(found);
-    return NULL;
+    return 1;
 }
-
 
 /* --- dates ------------------------------------------------------------------------ */
 
@@ -251,10 +238,511 @@ static PyObject *configure(PyObject *self, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+/* --- records ---------------------------------------------------------------------- */
+
+enum { F_FROM, F_TO, F_CC, F_REPLY_TO, F_SUBJECT, F_DATE, F_MESSAGE_ID, F_IN_REPLY_TO,
+       F_REFERENCES, F_AUTO_SUBMITTED, F_PRECEDENCE, F_LIST_ID, F_X_AUTOREPLY,
+       F_X_AUTORESPOND, F_RETURN_PATH, F_CONTENT_TYPE, F_X_GMAIL_LABELS, F_X_GM_THRID,
+       F_CTE, F_COUNT };
+static const char *FIELD_NAMES[F_COUNT] = {
+    "from", "to", "cc", "reply-to", "subject", "date", "message-id", "in-reply-to",
+    "references", "auto-submitted", "precedence", "list-id", "x-autoreply", "x-autorespond",
+    "return-path", "content-type", "x-gmail-labels", "x-gm-thrid",
+    "content-transfer-encoding"};
+static int field_index[F_COUNT]; /* position of each in the configured names, or -1 */
+
+/* The Python helpers, in this order (see mail_headers.configure_record's call). */
+enum { H_SENDER, H_TEXT, H_LABELS, H_DELIVERY_REPORT, H_MESSAGE_IDS, H_ADDRESS_LIST,
+       H_PARSE_DATE, H_FALLBACK_KEY, H_COUNT };
+static PyObject *helpers[H_COUNT];
+static PyObject *problem_date_missing, *problem_missing_id, *problem_duplicate_id;
+static PyObject *status_missing, *reject_from, *reason_no_from, *reason_no_address;
+
+#define FALLBACK ((PyObject *)1) /* a value needs the whole Python path */
+
+/* Python's str.isspace() for an ASCII character. */
+static inline int py_space(unsigned char c) {
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+static inline int is_atext(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+/=?^_`{|}~.-", c) != NULL);
+}
+
+/* A buffer for an unfolded value. */
+typedef struct {
+    char *data;
+    Py_ssize_t len, cap;
+} Text;
+
+static void text_free(Text *t) { PyMem_Free(t->data); }
+
+/* Append the value at `sp` without CR and LF; 0 when it holds a non-ASCII byte. */
+static int unfold_ascii(const unsigned char *s, Span sp, Text *t) {
+    Py_ssize_t need = t->len + (sp.end - sp.start) + 1;
+    if (need > t->cap) {
+        char *grown = PyMem_Realloc(t->data, need * 2);
+        if (!grown) return -1;
+        t->data = grown;
+        t->cap = need * 2;
+    }
+    for (Py_ssize_t i = sp.start; i < sp.end; i++) {
+        unsigned char c = s[i];
+        if (c >= 0x80) return 0;
+        if (c != '\r' && c != '\n') t->data[t->len++] = (char)c;
+    }
+    return 1;
+}
+
+static int text_append(Text *t, const char *data, Py_ssize_t len) {
+    Span all = {0, len};
+    return unfold_ascii((const unsigned char *)data, all, t);
+}
+
+static PyObject *raw_value(const char *s, Span sp) {
+    return PyBytes_FromStringAndSize(s + sp.start, sp.end - sp.start);
+}
+
+static PyObject *call1(int helper, PyObject *arg) {
+    if (!arg) return NULL;
+    PyObject *result = PyObject_CallOneArg(helpers[helper], arg);
+    Py_DECREF(arg);
+    return result;
+}
+
+/* A text field's value (`mail_headers.header_text`), or None when empty; `_text` for
+ * anything but plain ASCII without encoded words. */
+static PyObject *text_value(const char *s, Span sp, int none_if_empty) {
+    Text t = {0};
+    int plain = unfold_ascii((const unsigned char *)s, sp, &t);
+    if (plain < 0) return PyErr_NoMemory();
+    if (plain && memchr(t.data ? t.data : "", '=', t.len)) {
+        for (Py_ssize_t i = 0; i + 1 < t.len; i++) {
+            if (t.data[i] == '=' && t.data[i + 1] == '?') plain = 0;
+        }
+    }
+    PyObject *result;
+    if (plain) {
+        Py_ssize_t a = 0, b = t.len;
+        while (a < b && py_space(t.data[a])) a++;
+        while (b > a && py_space(t.data[b - 1])) b--;
+        result = PyUnicode_FromStringAndSize(t.data ? t.data + a : "", b - a);
+    } else {
+        result = call1(H_TEXT, raw_value(s, sp));
+    }
+    text_free(&t);
+    if (result && none_if_empty && PyUnicode_GET_LENGTH(result) == 0) {
+        Py_DECREF(result);
+        Py_RETURN_NONE;
+    }
+    return result;
+}
+
+static Py_ssize_t skip_blanks(const char *t, Py_ssize_t i, Py_ssize_t n) {
+    while (i < n && (t[i] == ' ' || t[i] == '\t')) i++;
+    return i;
+}
+/* End of an addr-spec (atext+ '@' atext+) at i, or -1. */
+static Py_ssize_t addr_spec(const char *t, Py_ssize_t i, Py_ssize_t n) {
+    Py_ssize_t k = i;
+    while (k < n && is_atext(t[k])) k++;
+    if (k == i || k >= n || t[k] != '@') return -1;
+    Py_ssize_t m = ++k;
+    while (m < n && is_atext(t[m])) m++;
+    return m == k ? -1 : m;
+}
+/* '<' blanks addr-spec blanks '>' at i: the address's bounds, and the end; -1 if not. */
+static Py_ssize_t angle_addr(const char *t, Py_ssize_t i, Py_ssize_t n, Py_ssize_t *a,
+                             Py_ssize_t *b) {
+    if (i >= n || t[i] != '<') return -1;
+    *a = skip_blanks(t, i + 1, n);
+    *b = addr_spec(t, *a, n);
+    if (*b < 0) return -1;
+    Py_ssize_t k = skip_blanks(t, *b, n);
+    return k < n && t[k] == '>' ? k + 1 : -1;
+}
+
+/* The lower-cased addresses of an ASCII address list, as `_bare_addresses` reads them
+ * (the forms of `_ADDRESS_ITEMS`); FALLBACK for any other form. */
+static PyObject *bare_addresses(const char *t, Py_ssize_t n) {
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    Py_ssize_t pos = 0;
+    while (pos < n) {
+        Py_ssize_t p = skip_blanks(t, pos, n), a = -1, b = -1, end;
+        end = addr_spec(t, p, n);
+        if (end >= 0) {
+            a = p;
+            b = end;
+        } else if (p < n && t[p] == '"') {
+            Py_ssize_t q = p + 1;
+            while (q < n && t[q] != '"' && t[q] != '\\') q++;
+            end = q < n && t[q] == '"' ? angle_addr(t, skip_blanks(t, q + 1, n), n, &a, &b) : -1;
+        } else {
+            Py_ssize_t q = p;
+            while (q < n && (is_atext(t[q]) || t[q] == ' ' || t[q] == '\t')) q++;
+            end = angle_addr(t, q, n, &a, &b);
+            if (end < 0 && q == p) end = p; /* an empty item */
+        }
+        if (end >= 0) end = skip_blanks(t, end, n);
+        if (end < 0 || (end < n && t[end] != ',')) {
+            Py_DECREF(out);
+            return FALLBACK;
+        }
+        if (a >= 0) {
+            PyObject *address = PyUnicode_New(b - a, 127);
+            if (!address) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_UCS1 *chars = PyUnicode_1BYTE_DATA(address);
+            for (Py_ssize_t k = a; k < b; k++) {
+                unsigned char c = t[k];
+                chars[k - a] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+            }
+            int failed = PyList_Append(out, address);
+            Py_DECREF(address);
+            if (failed) {
+                Py_DECREF(out);
+                return NULL;
+            }
+        }
+        pos = end + 1;
+    }
+    return out;
+}
+
+/* `_address_list` of a field's values (a list; [] when absent). */
+static PyObject *address_list(const char *s, const Fields *f, int field) {
+    int count = f->count[field_index[field]];
+    const Span *spans = f->spans[field_index[field]];
+    if (!count) return PyList_New(0);
+    if (count <= MAX_VALUES) {
+        Text t = {0};
+        int plain = 1;
+        for (int k = 0; k < count && plain > 0; k++) {
+            if (k) plain = text_append(&t, ", ", 2);
+            if (plain > 0) plain = unfold_ascii((const unsigned char *)s, spans[k], &t);
+        }
+        if (plain < 0) return PyErr_NoMemory();
+        PyObject *result = plain ? bare_addresses(t.data ? t.data : "", t.len) : FALLBACK;
+        text_free(&t);
+        if (result != FALLBACK) return result;
+    } else {
+        return FALLBACK;
+    }
+    PyObject *values = PyList_New(count);
+    if (!values) return NULL;
+    for (int k = 0; k < count; k++) {
+        PyObject *value = raw_value(s, spans[k]);
+        if (!value) {
+            Py_DECREF(values);
+            return NULL;
+        }
+        PyList_SET_ITEM(values, k, value);
+    }
+    return call1(H_ADDRESS_LIST, values);
+}
+
+/* `message_ids(unfold(raw))`: a list of ids; the helper reads other forms. */
+static PyObject *message_id_list(const char *s, Span sp) {
+    Text t = {0};
+    int plain = unfold_ascii((const unsigned char *)s, sp, &t);
+    if (plain < 0) return PyErr_NoMemory();
+    const char *d = t.data ? t.data : "";
+    Py_ssize_t n = t.len, i = 0, ids = 0;
+    if (plain) { /* \s*+(?:<[^<>\s]++>\s*+)+ */
+        while (i < n && py_space(d[i])) i++;
+        while (i < n) {
+            Py_ssize_t k = i + 1;
+            while (k < n && d[k] != '<' && d[k] != '>' && !py_space(d[k])) k++;
+            if (d[i] != '<' || k == i + 1 || k >= n || d[k] != '>') {
+                plain = 0;
+                break;
+            }
+            ids++;
+            for (i = k + 1; i < n && py_space(d[i]);) i++;
+        }
+    }
+    if (!plain || !ids) {
+        text_free(&t);
+        return call1(H_MESSAGE_IDS, raw_value(s, sp));
+    }
+    PyObject *result = PyList_New(0);
+    for (i = 0; result && i < n; i++) {
+        if (d[i] != '<') continue;
+        Py_ssize_t k = i + 1;
+        while (d[k] != '>') k++;
+        PyObject *id = PyUnicode_FromStringAndSize(d + i + 1, k - i - 1);
+        int seen = id ? PySequence_Contains(result, id) : -1;
+        if (seen < 0 || (!seen && PyList_Append(result, id))) Py_CLEAR(result);
+        Py_XDECREF(id);
+        i = k;
+    }
+    text_free(&t);
+    return result;
+}
+
+static PyObject *first_raw_or_none(const char *s, const Fields *f, int field) {
+    if (!f->count[field_index[field]]) Py_RETURN_NONE;
+    return raw_value(s, f->spans[field_index[field]][0]);
+}
+
+static PyObject *optional_text(const char *s, const Fields *f, int field, int none_if_empty) {
+    if (!f->count[field_index[field]]) Py_RETURN_NONE;
+    return text_value(s, f->spans[field_index[field]][0], none_if_empty);
+}
+
+/* "".join(unfold(raw).split()) == "<>"; -1 for a value with non-ASCII bytes. */
+static int null_return_path(const char *s, Span sp) {
+    char seen[3];
+    int len = 0;
+    for (Py_ssize_t i = sp.start; i < sp.end; i++) {
+        unsigned char c = s[i];
+        if (c >= 0x80) return -1;
+        if (py_space(c)) continue;
+        if (len == 2) return 0;
+        seen[len++] = (char)c;
+    }
+    return len == 2 && seen[0] == '<' && seen[1] == '>';
+}
+
+/* `_delivery_report(raw)`, asking the helper only for a multipart/report. */
+static PyObject *delivery_report(const char *s, Span sp) {
+    Py_ssize_t a = sp.start, b = sp.end;
+    for (Py_ssize_t i = a; i < b; i++) {
+        if ((unsigned char)s[i] >= 0x80) return call1(H_DELIVERY_REPORT, raw_value(s, sp));
+        if (s[i] == ';') {
+            b = i;
+            break;
+        }
+    }
+    while (a < b && py_space(s[a])) a++;
+    while (b > a && py_space(s[b - 1])) b--;
+    static const char wanted[] = "multipart/report";
+    int same = b - a == (Py_ssize_t)(sizeof wanted - 1);
+    for (Py_ssize_t i = a; same && i < b; i++) {
+        unsigned char c = s[i];
+        if (c == '\r' || c == '\n') same = 0; /* unfolding would change it: ask */
+        if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (unsigned char)wanted[i - a]) same = 0;
+    }
+    if (!same) {
+        for (Py_ssize_t i = a; i < b; i++) /* a fold inside the name: let Python judge */
+            if (s[i] == '\r' || s[i] == '\n') return call1(H_DELIVERY_REPORT, raw_value(s, sp));
+        Py_RETURN_FALSE;
+    }
+    return call1(H_DELIVERY_REPORT, raw_value(s, sp));
+}
+
+static int bounce_sender(PyObject *address) {
+    Py_ssize_t at = PyUnicode_FindChar(address, '@', 0, PyUnicode_GET_LENGTH(address), 1);
+    if (at == -2) return -1;
+    PyObject *local = at < 0 ? (Py_INCREF(address), address) : PyUnicode_Substring(address, 0, at);
+    if (!local) return -1;
+    int bounce = PyUnicode_CompareWithASCIIString(local, "mailer-daemon") == 0 ||
+                 PyUnicode_CompareWithASCIIString(local, "postmaster") == 0;
+    Py_DECREF(local);
+    return bounce;
+}
+
+static PyObject *parse_date(PyObject *self, PyObject *arg);
+
+/* The Date: (sent_at, status, date_text), or FALLBACK for a non-ASCII value. */
+static PyObject *date_of(const char *s, const Fields *f) {
+    if (!f->count[field_index[F_DATE]]) return Py_BuildValue("(OOs)", Py_None, status_missing, "");
+    Text t = {0};
+    int plain = unfold_ascii((const unsigned char *)s, f->spans[field_index[F_DATE]][0], &t);
+    if (plain <= 0) {
+        text_free(&t);
+        return plain < 0 ? PyErr_NoMemory() : FALLBACK;
+    }
+    Py_ssize_t a = 0, b = t.len;
+    while (a < b && py_space(t.data[a])) a++;
+    while (b > a && py_space(t.data[b - 1])) b--;
+    PyObject *text = PyUnicode_FromStringAndSize(t.data ? t.data + a : "", b - a);
+    text_free(&t);
+    if (!text) return NULL;
+    PyObject *parsed = parse_date(NULL, text);
+    if (parsed == Py_None) {
+        Py_DECREF(parsed);
+        parsed = PyObject_CallOneArg(helpers[H_PARSE_DATE], text);
+    }
+    if (!parsed) {
+        Py_DECREF(text);
+        return NULL;
+    }
+    PyObject *result = Py_BuildValue("(OOO)", PyTuple_GET_ITEM(parsed, 0),
+                                     PyTuple_GET_ITEM(parsed, 1), text);
+    Py_DECREF(parsed);
+    Py_DECREF(text);
+    return result;
+}
+
+#define RECORD_VALUES 24
+
+static PyObject *record(PyObject *self, PyObject *args) {
+    PyObject *block, *mailbox, *source, *source_ref;
+    if (!PyArg_ParseTuple(args, "SOOO", &block, &mailbox, &source, &source_ref)) return NULL;
+    if (!helpers[0]) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_record was not called");
+        return NULL;
+    }
+    const char *s = PyBytes_AS_STRING(block);
+    Fields f;
+    if (!scan_fields((const unsigned char *)s, PyBytes_GET_SIZE(block), &f)) Py_RETURN_NONE;
+    if (!f.count[field_index[F_FROM]]) return PyTuple_Pack(2, reject_from, reason_no_from);
+    for (int k = 0; k < F_COUNT; k++) /* values past MAX_VALUES were not kept */
+        if (f.count[field_index[k]] > MAX_VALUES) Py_RETURN_NONE;
+
+    PyObject *v[RECORD_VALUES + 3] = {0};
+    PyObject *sender = NULL, *date = NULL, *ids = NULL, *problems = NULL, *result = NULL;
+    sender = call1(H_SENDER, raw_value(s, f.spans[field_index[F_FROM]][0]));
+    if (!sender) goto done;
+    if (!PyTuple_Check(sender) || PyTuple_GET_SIZE(sender) == 0) {
+        result = PyTuple_Pack(2, reject_from, reason_no_address);
+        goto done;
+    }
+    PyObject *first = PyTuple_GET_ITEM(sender, 0);
+    if (!(problems = PyList_New(0))) goto done;
+    v[7] = address_list(s, &f, F_TO);  /* to_addrs */
+    if (!v[7] || v[7] == FALLBACK) goto fallback;
+    v[10] = optional_text(s, &f, F_SUBJECT, 0);
+    if (!v[10]) goto done;
+    date = date_of(s, &f);
+    if (!date || date == FALLBACK) goto fallback;
+    PyObject *status = PyTuple_GET_ITEM(date, 1);
+    if (status == status_missing) {
+        if (PyList_Append(problems, problem_date_missing)) goto done;
+    } else if (PyUnicode_CompareWithASCIIString(status, "ok") != 0) {
+        PyObject *problem = PyUnicode_FromFormat("date_%U", status);
+        if (!problem || PyList_Append(problems, problem)) {
+            Py_XDECREF(problem);
+            goto done;
+        }
+        Py_DECREF(problem);
+    }
+    int id_count = f.count[field_index[F_MESSAGE_ID]];
+    if (id_count) {
+        ids = message_id_list(s, f.spans[field_index[F_MESSAGE_ID]][0]);
+        if (!ids) goto done;
+    }
+    if (ids && PyList_GET_SIZE(ids)) {
+        v[1] = Py_NewRef(PyList_GET_ITEM(ids, 0));
+        v[0] = Py_NewRef(v[1]);
+        if (id_count > 1 && PyList_Append(problems, problem_duplicate_id)) goto done;
+    } else {
+        v[1] = Py_NewRef(Py_None);
+        if (PyList_Append(problems, problem_missing_id)) goto done;
+        v[0] = PyObject_CallFunctionObjArgs(helpers[H_FALLBACK_KEY], PyTuple_GET_ITEM(first, 1),
+                                            PyTuple_GET_ITEM(date, 2), v[10], v[7], NULL);
+        if (!v[0]) goto done;
+    }
+    v[2] = Py_NewRef(mailbox);
+    v[3] = Py_NewRef(source);
+    v[4] = Py_NewRef(source_ref);
+    v[5] = Py_NewRef(PyTuple_GET_ITEM(first, 1)); /* from_addr */
+    v[6] = Py_NewRef(PyTuple_GET_ITEM(first, 0)); /* from_name */
+    v[8] = address_list(s, &f, F_CC);
+    if (!v[8] || v[8] == FALLBACK) goto fallback;
+    PyObject *reply_to = address_list(s, &f, F_REPLY_TO);
+    if (!reply_to || reply_to == FALLBACK) {
+        v[9] = reply_to;
+        goto fallback;
+    }
+    v[9] = Py_NewRef(PyList_GET_SIZE(reply_to) ? PyList_GET_ITEM(reply_to, 0) : Py_None);
+    Py_DECREF(reply_to);
+    v[11] = Py_NewRef(PyTuple_GET_ITEM(date, 0));
+    v[12] = Py_NewRef(status);
+    if (f.count[field_index[F_IN_REPLY_TO]]) {
+        PyObject *replied = message_id_list(s, f.spans[field_index[F_IN_REPLY_TO]][0]);
+        if (!replied) goto done;
+        v[13] = Py_NewRef(PyList_GET_SIZE(replied) ? PyList_GET_ITEM(replied, 0) : Py_None);
+        Py_DECREF(replied);
+    } else {
+        v[13] = Py_NewRef(Py_None);
+    }
+    v[14] = f.count[field_index[F_REFERENCES]]
+                ? message_id_list(s, f.spans[field_index[F_REFERENCES]][0])
+                : PyList_New(0);
+    v[15] = optional_text(s, &f, F_AUTO_SUBMITTED, 1);
+    v[16] = optional_text(s, &f, F_PRECEDENCE, 1);
+    v[17] = optional_text(s, &f, F_LIST_ID, 1);
+    if (!v[14] || !v[15] || !v[16] || !v[17]) goto done;
+    v[18] = PyBool_FromLong(f.count[field_index[F_X_AUTOREPLY]] ||
+                            f.count[field_index[F_X_AUTORESPOND]]);
+    int null_path = f.count[field_index[F_RETURN_PATH]]
+                        ? null_return_path(s, f.spans[field_index[F_RETURN_PATH]][0])
+                        : 0;
+    if (null_path < 0) goto fallback;
+    v[19] = PyBool_FromLong(null_path);
+    int bounce = bounce_sender(v[5]);
+    if (bounce < 0) goto done;
+    if (bounce || !f.count[field_index[F_CONTENT_TYPE]]) {
+        v[20] = PyBool_FromLong(bounce);
+    } else {
+        v[20] = delivery_report(s, f.spans[field_index[F_CONTENT_TYPE]][0]);
+        if (!v[20]) goto done;
+    }
+    if (f.count[field_index[F_X_GMAIL_LABELS]]) {
+        PyObject *labels =
+            call1(H_LABELS, raw_value(s, f.spans[field_index[F_X_GMAIL_LABELS]][0]));
+        if (!labels) goto done;
+        v[21] = PySequence_List(labels);
+        Py_DECREF(labels);
+    } else {
+        v[21] = PyList_New(0);
+    }
+    v[22] = optional_text(s, &f, F_X_GM_THRID, 1);
+    if (!v[21] || !v[22]) goto done;
+    v[23] = Py_NewRef(problems);
+    v[24] = first_raw_or_none(s, &f, F_CONTENT_TYPE);
+    v[25] = first_raw_or_none(s, &f, F_CTE);
+    if (!v[24] || !v[25]) goto done;
+    v[26] = PyBool_FromLong(f.count[field_index[F_IN_REPLY_TO]] ||
+                            f.count[field_index[F_REFERENCES]]);
+    result = PyTuple_New(RECORD_VALUES + 3);
+    if (result) {
+        for (int k = 0; k < RECORD_VALUES + 3; k++) {
+            PyTuple_SET_ITEM(result, k, v[k]);
+            v[k] = NULL;
+        }
+    }
+    goto done;
+fallback:
+    if (!PyErr_Occurred()) result = Py_NewRef(Py_None);
+done:
+    for (int k = 0; k < RECORD_VALUES + 3; k++)
+        if (v[k] != FALLBACK) Py_XDECREF(v[k]);
+    if (date != FALLBACK) Py_XDECREF(date);
+    Py_XDECREF(sender);
+    Py_XDECREF(ids);
+    Py_XDECREF(problems);
+    return result;
+}
+
+static PyObject *configure_record(PyObject *self, PyObject *arg) {
+    if (!PyTuple_Check(arg) || PyTuple_GET_SIZE(arg) != H_COUNT) {
+        PyErr_Format(PyExc_TypeError, "configure_record expects a tuple of %d helpers", H_COUNT);
+        return NULL;
+    }
+    for (int k = 0; k < F_COUNT; k++) {
+        field_index[k] = lookup((const unsigned char *)FIELD_NAMES[k], strlen(FIELD_NAMES[k]));
+        if (field_index[k] < 0) {
+            PyErr_Format(PyExc_ValueError, "field %s is not configured", FIELD_NAMES[k]);
+            return NULL;
+        }
+    }
+    for (int k = 0; k < H_COUNT; k++) {
+        Py_XSETREF(helpers[k], Py_NewRef(PyTuple_GET_ITEM(arg, k)));
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
-    {"read_fields", read_fields, METH_O, "Raw values of the fields a record reads, by name."},
     {"parse_date", parse_date, METH_O, "A Date in the common RFC 5322 shape, as aware UTC."},
     {"configure", configure, METH_O, "Set the canonical lower-case field names."},
+    {"record", record, METH_VARARGS, "A record's values from a header block."},
+    {"configure_record", configure_record, METH_O, "Set the Python helpers of record."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -266,6 +754,16 @@ PyMODINIT_FUNC PyInit__mailscan(void) {
     status_ok = PyUnicode_InternFromString("ok");
     status_naive = PyUnicode_InternFromString("naive");
     status_unparseable = PyUnicode_InternFromString("unparseable");
-    if (!status_ok || !status_naive || !status_unparseable) return NULL;
+    status_missing = PyUnicode_InternFromString("missing");
+    problem_date_missing = PyUnicode_InternFromString("date_missing");
+    problem_missing_id = PyUnicode_InternFromString("missing_message_id");
+    problem_duplicate_id = PyUnicode_InternFromString("duplicate_message_id_header");
+    reject_from = PyUnicode_InternFromString("From");
+    reason_no_from = PyUnicode_InternFromString("no From header");
+    reason_no_address = PyUnicode_InternFromString("From header has no address");
+    if (!status_ok || !status_naive || !status_unparseable || !status_missing ||
+        !problem_date_missing || !problem_missing_id || !problem_duplicate_id ||
+        !reject_from || !reason_no_from || !reason_no_address)
+        return NULL;
     return PyModule_Create(&module);
 }

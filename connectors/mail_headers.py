@@ -607,15 +607,29 @@ def _fallback_key(from_addr: str, date_text: str, subject: str | None, to: list[
 
 def _closing(found: dict[str, list[RawValue]], body: BodyPrefix | None) -> tuple[Verdict, str]:
     """The closing verdict of a reply's body; only replies are read (a closer answers)."""
-    if body is None:
-        return "unknown", "body_not_read"
-    if "in-reply-to" not in found and "references" not in found:
-        return "unknown", "not_a_reply"
     content_type = found.get("content-type")
     encoding = found.get("content-transfer-encoding")
+    return _body_verdict(
+        content_type[0] if content_type else None,
+        encoding[0] if encoding else None,
+        "in-reply-to" in found or "references" in found,
+        body,
+    )
+
+
+def _body_verdict(
+    content_type: RawValue | None,
+    encoding: RawValue | None,
+    is_reply: bool,
+    body: BodyPrefix | None,
+) -> tuple[Verdict, str]:
+    if body is None:
+        return "unknown", "body_not_read"
+    if not is_reply:
+        return "unknown", "not_a_reply"
     return closing_verdict(
-        unfold(content_type[0]) if content_type else None,
-        unfold(encoding[0]) if encoding else None,
+        unfold(content_type) if content_type is not None else None,
+        unfold(encoding) if encoding is not None else None,
         *body,
     )
 
@@ -725,12 +739,36 @@ def record_from_block(
 ) -> MessageRecord | Rejected:
     """`normalize` a raw header block cut at `header_end`, reading only the fields it needs.
 
-    The compiled reader takes the blocks `_fast_fields` takes, with the same values.
+    The compiled reader builds the record from the blocks `_fast_fields` takes, with the
+    same values (it asks the helpers below for the uncommon ones); the rest come here.
     """
-    found = _native.read_fields(block) if _native is not None else None
-    if found is None:
-        pairs = _read_fields(block)
-        if pairs is None:
-            return Rejected(source_ref, "headers", "no header fields before the body")
-        found = _collect(pairs)
-    return _record(found, mailbox, source, source_ref, body)
+    if _native is not None:
+        values = _native.record(block, mailbox, source, source_ref)
+        if values is not None:
+            if len(values) == 2:
+                return Rejected(source_ref, *values)
+            *record, content_type, encoding, is_reply = values
+            return MessageRecord(*record, *_body_verdict(content_type, encoding, is_reply, body))
+    pairs = _read_fields(block)
+    if pairs is None:
+        return Rejected(source_ref, "headers", "no header fields before the body")
+    return _record(_collect(pairs), mailbox, source, source_ref, body)
+
+
+def _raw_message_ids(raw: RawValue) -> list[str]:
+    return message_ids(unfold(raw))
+
+
+if _native is not None:  # what the compiled record builder asks Python for
+    _native.configure_record(
+        (
+            _sender,
+            _text,
+            _labels,
+            _delivery_report,
+            _raw_message_ids,
+            _address_list,
+            parse_date,
+            _fallback_key,
+        )
+    )

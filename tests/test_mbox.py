@@ -654,3 +654,88 @@ def test_a_read_from_an_offset_gives_exactly_the_messages_from_there(
 )
 def test_compiled_date_reader_agrees_with_the_python_one(text: str) -> None:
     assert mail_headers._native.parse_date(text) == mail_headers._fast_date(text)
+
+
+_BASE_BLOCK = (
+    b"From: Anna <anna@client.example>\n"
+    b"To: team@agency.example\n"
+    b"Subject: Homepage draft\n"
+    b"Date: Mon, 5 Feb 2024 10:00:00 +0300\n"
+    b"Message-ID: <m1@client.example>\n"
+)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        b"",
+        b'To: =?utf-8?b?0JDQvdC90LA=?= <Anna@Client.Example>, "Bob, Jr" <bob@x.example>\n',
+        b'Cc: "Back\\\\slash" <b@x.example>, plain name <P@X.example>,, ,\n',
+        b"Cc: a@x.example <b@x.example>\nCc: c@x.example\n",
+        b"Cc: undisclosed-recipients:;\n",
+        b"Reply-To: =?koi8-r?q?=F0=D2=C9?= <r@x.example>\n",
+        b"Reply-To: \xd0\x90\xd0\xbd\xd0\xbd\xd0\xb0 <u@x.example>\n",
+        b"Return-Path: < >\n",
+        b"Return-Path: \n <>\n",
+        b"Return-Path: <bounce@x.example>\n",
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n",
+        b'Content-Type: Multipart/Report;\n report-type="delivery-status"\n',
+        b"Content-Type: multipart/\n report; report-type=delivery-status\n",
+        b"Content-Type: text/plain; charset=\xd1\x83\n",
+        b"In-Reply-To: <a@x> <b@x>\nReferences: <a@x>\n <b@x> <a@x>\n",
+        b"In-Reply-To: a@x\nReferences: <a b@x> junk <c@x>\n",
+        b"References: <>\n",
+        b"References: \xd1\x83<a@x>\n",
+        b"X-Autoreply: yes\nAuto-Submitted: auto-replied\nPrecedence:  bulk \n",
+        b"List-ID: =?utf-8?q?News?= <news.x.example>\nX-GM-THRID: 1234\n",
+        b'X-Gmail-Labels: Inbox,"Clients, VIP",Important\n',
+        b"Subject:\n",
+        b"Subject: =?utf-8?q?=D0=9F=D1=80=D0=B8=D0=B2=D0=B5=D1=82?= again\n",
+        b"Subject: \xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82\n",
+        b"Subject: folded\n  over two lines\x0b\n",
+    ],
+)
+@pytest.mark.parametrize("variant", ["as-is", "no-date", "bad-date", "no-id", "two-ids"])
+def test_compiled_record_builder_agrees_with_python_on_every_form(
+    extra: bytes, variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    block = extra + _BASE_BLOCK  # a field given twice: the first counts (To and Cc add up)
+    if variant == "no-date":
+        block = block.replace(b"Date: Mon, 5 Feb 2024 10:00:00 +0300\n", b"")
+    elif variant == "bad-date":
+        block = block.replace(b"Mon, 5 Feb 2024 10:00:00 +0300", b"Feb 5th \xff 2024")
+    elif variant == "no-id":
+        block = block.replace(b"Message-ID: <m1@client.example>\n", b"")
+    elif variant == "two-ids":
+        block += b"Message-ID: <m2@client.example>\n"
+    body = (b"Thanks, got it!\n", True)
+
+    def build():
+        return mail_headers.record_from_block(
+            block, mailbox="m", source="mbox", source_ref="f:0", body=body
+        )
+
+    compiled = build()
+    monkeypatch.setattr(mail_headers, "_native", None)
+    assert compiled == build()
+
+
+def test_compiled_record_builder_rejects_as_python_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = [b"To: a@x\nSubject: no sender\n", b"From: ,\nTo: a@x\n", b" folded first\n"]
+    compiled = [
+        mail_headers.record_from_block(b, mailbox="m", source="mbox", source_ref="r")
+        for b in blocks
+    ]
+    monkeypatch.setattr(mail_headers, "_native", None)
+    pure = [
+        mail_headers.record_from_block(b, mailbox="m", source="mbox", source_ref="r")
+        for b in blocks
+    ]
+    assert compiled == pure
+    assert [type(item) for item in compiled] == [Rejected, Rejected, Rejected]
+
+
+def test_the_compiled_builder_takes_the_common_form_itself() -> None:
+    values = mail_headers._native.record(_BASE_BLOCK, "m", "mbox", "f:0")
+    assert values is not None and values[0] == "m1@client.example"
+    assert values[7] == ["team@agency.example"]
