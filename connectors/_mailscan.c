@@ -13,6 +13,10 @@
  *     message; None when the block or a value needs the Python path. Values in their
  *     common forms are read here; the rest go to the Python helpers given to
  *     `configure_record`, which are cached by raw value.
+ * quick_verdict(content_type, transfer_encoding, prefix, whole) -> (verdict, rule) | None
+ *     `closing.closing_verdict` where the opening lines of a plain UTF-8 text settle it
+ *     (a question, no own words, or too many for a closer) without the Python rules; None
+ *     for every other body. Raw header values (bytes) or None.
  * configure(names)
  *     The canonical lower-case field names (mail_headers.READ_FIELDS), set once.
  * configure_record(helpers)
@@ -38,8 +42,9 @@ static inline int is_name_char(unsigned char c) { return c >= 0x21 && c <= 0x7E 
 
 static int lookup(const unsigned char *name, Py_ssize_t len) {
     if (len >= MAX_NAME_LEN) return -1;
+    unsigned char first = name[0] >= 'A' && name[0] <= 'Z' ? name[0] + 32 : name[0];
     for (int i = 0; i < name_count; i++) {
-        if (lengths[i] != len) continue;
+        if (lengths[i] != len || (unsigned char)lowered[i][0] != first) continue;
         Py_ssize_t k = 0;
         for (; k < len; k++) {
             unsigned char c = name[k];
@@ -264,10 +269,8 @@ static PyObject *status_missing, *reject_from, *reason_no_from, *reason_no_addre
 static inline int py_space(unsigned char c) {
     return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
 }
-static inline int is_atext(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+/=?^_`{|}~.-", c) != NULL);
-}
+static unsigned char atext[256]; /* filled at import: mail_headers._ATEXT */
+static inline int is_atext(unsigned char c) { return atext[c]; }
 
 /* A buffer for an unfolded value. */
 typedef struct {
@@ -738,17 +741,325 @@ static PyObject *configure_record(PyObject *self, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+/* --- closing verdicts: the common non-closers -------------------------------------- */
+
+/* Case-insensitive ASCII prefix test. */
+static int starts_with_ci(const unsigned char *s, Py_ssize_t n, const char *word) {
+    Py_ssize_t k = 0;
+    for (; word[k]; k++) {
+        if (k >= n) return 0;
+        unsigned char c = s[k];
+        if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (unsigned char)word[k]) return 0;
+    }
+    return 1;
+}
+
+static Py_ssize_t find_bytes(const unsigned char *s, Py_ssize_t n, Py_ssize_t from,
+                             const unsigned char *needle, Py_ssize_t len) {
+    for (Py_ssize_t i = from < 0 ? 0 : from; i + len <= n; i++) {
+        const unsigned char *hit = memchr(s + i, needle[0], n - len - i + 1);
+        if (!hit) return -1;
+        i = hit - s;
+        if (memcmp(hit, needle, len) == 0) return i;
+    }
+    return -1;
+}
+
+/* A header value without its line breaks, ASCII only (0 otherwise), stripped. */
+static int plain_value(const unsigned char *s, Py_ssize_t n, Text *t) {
+    Span all = {0, n};
+    t->len = 0;
+    if (unfold_ascii(s, all, t) != 1) return 0;
+    return 1;
+}
+
+/* The MIME type of a Content-Type value (lower-case, into `out`), as
+ * `value.partition(";")[0].strip().lower()`; 0 when it does not fit. */
+static int mime_type(const char *v, Py_ssize_t n, char *out, Py_ssize_t cap) {
+    Py_ssize_t end = 0;
+    while (end < n && v[end] != ';') end++;
+    Py_ssize_t a = 0;
+    while (a < end && py_space(v[a])) a++;
+    while (end > a && py_space(v[end - 1])) end--;
+    if (end - a >= cap) return 0;
+    for (Py_ssize_t k = a; k < end; k++) out[k - a] = (v[k] >= 'A' && v[k] <= 'Z') ? v[k] + 32 : v[k];
+    out[end - a] = 0;
+    return 1;
+}
+
+/* The value of parameter `name` as body_text's `_PARAM` regex finds it (first match). */
+static int parameter(const char *v, Py_ssize_t n, const char *name, Py_ssize_t *a,
+                     Py_ssize_t *b) {
+    Py_ssize_t len = (Py_ssize_t)strlen(name);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (v[i] != ';') continue;
+        Py_ssize_t k = i + 1;
+        while (k < n && py_space(v[k])) k++;
+        if (!starts_with_ci((const unsigned char *)v + k, n - k, name)) continue;
+        k += len;
+        while (k < n && py_space(v[k])) k++;
+        if (k >= n || v[k] != '=') continue;
+        k++;
+        while (k < n && py_space(v[k])) k++;
+        if (k < n && v[k] == '"') {
+            Py_ssize_t q = k + 1;
+            while (q < n && v[q] != '"') q++;
+            if (q >= n) continue;
+            *a = k + 1;
+            *b = q;
+            return 1;
+        }
+        Py_ssize_t q = k;
+        while (q < n && !py_space(v[q]) && v[q] != ';' && v[q] != '"') q++;
+        if (q == k) continue;
+        *a = k;
+        *b = q;
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether a text/plain part with this Content-Type and transfer encoding is read as
+ * UTF-8 bytes as they are (no base64 or quoted-printable, a UTF-8 or ASCII charset). */
+static int utf8_as_is(const char *ct, Py_ssize_t ct_len, const char *cte, Py_ssize_t cte_len) {
+    char encoding[32];
+    if (!mime_type(cte, cte_len, encoding, sizeof encoding)) return 0;
+    if (!strcmp(encoding, "base64") || !strcmp(encoding, "quoted-printable")) return 0;
+    Py_ssize_t a, b;
+    if (!parameter(ct, ct_len, "charset", &a, &b)) return 1; /* us-ascii */
+    while (a < b && py_space(ct[a])) a++;
+    while (b > a && py_space(ct[b - 1])) b--;
+    static const char *accepted[] = {"utf-8", "utf8", "us-ascii", "ascii"};
+    for (size_t k = 0; k < sizeof accepted / sizeof accepted[0]; k++) {
+        if ((Py_ssize_t)strlen(accepted[k]) == b - a &&
+            starts_with_ci((const unsigned char *)ct + a, b - a, accepted[k]))
+            return 1;
+    }
+    return 0;
+}
+
+/* One code point of valid UTF-8 at s[i] (its length in *len), or -1. */
+static long utf8_at(const unsigned char *s, Py_ssize_t n, Py_ssize_t i, int *len) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+        *len = 1;
+        return c;
+    }
+    int need = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
+    if (!need || i + need >= n) return -1;
+    long cp = c & (0x3F >> need);
+    for (int k = 1; k <= need; k++) {
+        if ((s[i + k] & 0xC0) != 0x80) return -1;
+        cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return -1;
+    *len = need + 1;
+    return cp;
+}
+
+/* str.isspace() for a code point. */
+static int unicode_space(long cp) {
+    return (cp < 0x80 && py_space((unsigned char)cp)) || cp == 0x85 || cp == 0xA0 ||
+           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+typedef struct {
+    Py_ssize_t first, last; /* byte offsets of the stripped line's first and last chars */
+    Py_ssize_t chars;       /* its length in code points (0: blank) */
+    int question;
+} Line;
+
+/* Read one line [a, b): 0 for invalid UTF-8. */
+static int read_line(const unsigned char *s, Py_ssize_t a, Py_ssize_t b, Line *line) {
+    Py_ssize_t count = 0, first = -1, last = -1, last_end = -1, seen = 0;
+    line->question = 0;
+    for (Py_ssize_t i = a; i < b;) {
+        int len;
+        long cp = utf8_at(s, b, i, &len);
+        if (cp < 0) return 0;
+        count++;
+        if (!unicode_space(cp)) {
+            if (first < 0) {
+                first = i;
+                seen = count;
+            }
+            last = i;
+            last_end = count;
+        }
+        if (cp == '?') line->question = 1;
+        i += len;
+    }
+    line->first = first;
+    line->last = last;
+    line->chars = first < 0 ? 0 : last_end - seen + 1;
+    return 1;
+}
+
+/* What a line is to `closing._quote_start`: 2 certainly where the quote starts, 1 perhaps
+ * (only the Python rules can tell), 0 certainly not. */
+static int quote_start(const unsigned char *s, Py_ssize_t a, Py_ssize_t b, const Line *line) {
+    if (line->first < 0) return 0;
+    unsigned char c = s[line->first];
+    Py_ssize_t rest = b - line->first;
+    /* line.rstrip() == "--": nothing before the dashes */
+    if (line->first == a && line->chars == 2 && c == '-' && s[a + 1] == '-') return 2;
+    if (c == '>') return 2;
+    if (c == '-' || c == '_' || s[line->last] == ':') return 1;
+    int colon = memchr(s + line->first, ':', rest) != NULL;
+    if (colon && (c == 'f' || c == 'F' || c == 0xD0 || c == 0xD1)) return 1;
+    if (starts_with_ci(s + line->first, rest, "on ")) return 1;
+    return 0;
+}
+
+#define MAX_OWN_CHARS 120
+
+/* (verdict, rule) when the opening lines settle it without the Python rules, else None:
+ * a question before anything that may start the quote, no own words before the quote,
+ * or own words certainly longer than MAX_OWN_CHARS even if a greeting and a name and
+ * sign-off were dropped. */
+static PyObject *own_text_verdict(const unsigned char *s, Py_ssize_t n, int whole) {
+    Py_ssize_t total = 0, first = 0, last[2] = {0, 0}, lines = 0, pos = 0;
+    int settled = 0;
+    for (;;) {
+        Py_ssize_t end = pos;
+        while (end < n && s[end] != '\n') end++;
+        /* text[:-1] of a cut prefix: its last character never counts */
+        if (!(end < n ? whole || end < n - 1 : whole)) break;
+        Line line;
+        if (!read_line(s, pos, end, &line)) Py_RETURN_NONE;
+        int start = quote_start(s, pos, end, &line);
+        if (start) {
+            settled = start == 2;
+            break;
+        }
+        if (line.question) return Py_BuildValue("(ss)", "not_closer", "question");
+        if (line.chars) {
+            if (!lines) first = line.chars;
+            total += line.chars;
+            last[0] = last[1];
+            last[1] = line.chars;
+            lines++;
+        }
+        if (end >= n) {
+            settled = 1;
+            break;
+        }
+        pos = end + 1;
+    }
+    /* what stays of the words whatever is dropped: all but the first and last two lines */
+    Py_ssize_t kept = lines >= 4 ? total - first - last[0] - last[1] + (lines - 4) : 0;
+    if (settled && !lines) return Py_BuildValue("(ss)", "not_closer", "no_text");
+    if (settled && kept > MAX_OWN_CHARS) return Py_BuildValue("(ss)", "not_closer", "long");
+    Py_RETURN_NONE;
+}
+
+/* `closing.closing_verdict` for the shapes it settles from the opening lines alone: a
+ * text/plain body, or the first part of a multipart one, in UTF-8 or ASCII without
+ * transfer encoding. None for anything else (the Python rules decide). */
+static PyObject *quick_verdict(PyObject *self, PyObject *args) {
+    PyObject *ct_raw, *cte_raw;
+    const unsigned char *body;
+    Py_ssize_t n;
+    int whole;
+    if (!PyArg_ParseTuple(args, "OOy#p", &ct_raw, &cte_raw, &body, &n, &whole)) return NULL;
+    Text ct = {0}, cte = {0};
+    PyObject *result = NULL;
+    char mime[64];
+    if ((ct_raw != Py_None && (!PyBytes_Check(ct_raw) ||
+                               !plain_value((const unsigned char *)PyBytes_AS_STRING(ct_raw),
+                                            PyBytes_GET_SIZE(ct_raw), &ct))) ||
+        (cte_raw != Py_None && (!PyBytes_Check(cte_raw) ||
+                                !plain_value((const unsigned char *)PyBytes_AS_STRING(cte_raw),
+                                             PyBytes_GET_SIZE(cte_raw), &cte))))
+        goto undecided;
+    const char *ct_text = ct.data ? ct.data : "", *cte_text = cte.data ? cte.data : "";
+    Py_ssize_t ct_len = ct.len, cte_len = cte.len;
+    if (ct_raw == Py_None) {
+        ct_text = "text/plain";
+        ct_len = 10;
+    }
+    if (!mime_type(ct_text, ct_len, mime, sizeof mime)) goto undecided;
+    if (!strncmp(mime, "multipart/", 10)) { /* body_text._first_part, one level deep */
+        Py_ssize_t a, b;
+        if (!parameter(ct_text, ct_len, "boundary", &a, &b) || b == a || b - a > 200) goto undecided;
+        unsigned char delimiter[204] = "\n--";
+        memcpy(delimiter + 3, ct_text + a, b - a);
+        Py_ssize_t dlen = b - a + 3;
+        int at_start = n >= dlen - 1 && !memcmp(body, delimiter + 1, dlen - 1);
+        Py_ssize_t start = at_start ? 0 : find_bytes(body, n, 0, delimiter, dlen) + 1;
+        if (!start && !at_start) goto undecided;
+        const unsigned char *nl = memchr(body + start, '\n', n - start);
+        if (!nl) goto undecided;
+        Py_ssize_t line_end = nl - body;
+        Py_ssize_t lf = find_bytes(body, n, line_end, (const unsigned char *)"\n\n", 2);
+        Py_ssize_t crlf = find_bytes(body, n, line_end, (const unsigned char *)"\n\r\n", 3);
+        if (lf < 0 && crlf < 0) goto undecided;
+        Py_ssize_t head_end = lf < 0 ? crlf + 3 : crlf < 0 ? lf + 2 : (lf + 2 < crlf + 3 ? lf + 2 : crlf + 3);
+        /* the part's fields: Content-Type and Content-Transfer-Encoding, the last of each */
+        Py_ssize_t part_ct[2] = {-1, -1}, part_cte[2] = {-1, -1};
+        for (Py_ssize_t i = line_end + 1; i < head_end;) {
+            Py_ssize_t e = i;
+            while (e < head_end && body[e] != '\n') e++;
+            Py_ssize_t *target = starts_with_ci(body + i, e - i, "content-type:") ? part_ct
+                                 : starts_with_ci(body + i, e - i, "content-transfer-encoding:")
+                                     ? part_cte
+                                     : NULL;
+            if (target) {
+                Py_ssize_t v = i + (target == part_ct ? 13 : 26);
+                if (e + 1 < head_end && (body[e + 1] == ' ' || body[e + 1] == '\t')) goto undecided;
+                target[0] = v;
+                target[1] = e;
+                for (Py_ssize_t k = v; k < e; k++)
+                    if (body[k] >= 0x80) goto undecided;
+            }
+            i = e + 1;
+        }
+        Py_ssize_t close = find_bytes(body, n, head_end - 1, delimiter, dlen);
+        if (part_ct[0] >= 0) {
+            ct_text = (const char *)body + part_ct[0];
+            ct_len = part_ct[1] - part_ct[0];
+        } else {
+            ct_text = "text/plain";
+            ct_len = 10;
+        }
+        cte_text = part_cte[0] >= 0 ? (const char *)body + part_cte[0] : "";
+        cte_len = part_cte[0] >= 0 ? part_cte[1] - part_cte[0] : 0;
+        if (!mime_type(ct_text, ct_len, mime, sizeof mime)) goto undecided;
+        whole = close != -1 || whole;
+        n = close == -1 ? n : close + 1;
+        body += head_end;
+        n -= head_end;
+    }
+    if (strcmp(mime, "text/plain") || !utf8_as_is(ct_text, ct_len, cte_text, cte_len))
+        goto undecided;
+    result = own_text_verdict(body, n, whole);
+    goto done;
+undecided:
+    result = Py_NewRef(Py_None);
+done:
+    text_free(&ct);
+    text_free(&cte);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"parse_date", parse_date, METH_O, "A Date in the common RFC 5322 shape, as aware UTC."},
     {"configure", configure, METH_O, "Set the canonical lower-case field names."},
     {"record", record, METH_VARARGS, "A record's values from a header block."},
     {"configure_record", configure_record, METH_O, "Set the Python helpers of record."},
+    {"quick_verdict", quick_verdict, METH_VARARGS, "A closing verdict the opening lines settle."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_mailscan", NULL, -1, methods};
 
 PyMODINIT_FUNC PyInit__mailscan(void) {
+    for (int c = 0; c < 256; c++)
+        atext[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   (c && strchr("!#$%&'*+/=?^_`{|}~.-", c) != NULL);
     PyDateTime_IMPORT;
     if (!PyDateTimeAPI) return NULL;
     status_ok = PyUnicode_InternFromString("ok");

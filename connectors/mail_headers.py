@@ -627,6 +627,10 @@ def _body_verdict(
         return "unknown", "body_not_read"
     if not is_reply:
         return "unknown", "not_a_reply"
+    if _native is not None:  # most replies are settled by their first lines
+        quick = _native.quick_verdict(content_type, encoding, *body)
+        if quick is not None:
+            return quick
     return closing_verdict(
         unfold(content_type) if content_type is not None else None,
         unfold(encoding) if encoding is not None else None,

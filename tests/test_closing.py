@@ -237,3 +237,98 @@ def test_closing_verdicts(content_type, encoding, body, verdict, rule) -> None:
         verdict,
         rule,
     )
+
+
+# -- the compiled shortcut against the Python rules ----------------------------------------
+
+_PIECES = [
+    "Hi Anna,",
+    "Привіт, Олено!",
+    "Could you send the invoice?",
+    "Можете уточнити дату?",
+    "Thanks, got it",
+    "Спасибо, получили.",
+    "The new homepage draft looks fine to us, but the pricing table needs another pass.",
+    "Добрий день! Надсилаємо оновлений звіт за жовтень, перевірте, будь ласка, цифри.",
+    "From the last call: we agreed on the new deadline.",
+    "On Tue, 4 Nov 2026 at 10:12, Anna <anna@agency.example> wrote:",
+    "Anna Koval пише:",
+    "ON MONDAY we meet",
+    "> quoted line?",
+    "-- ",
+    "--",
+    "-----Original Message-----",
+    "__________",
+    "From: Anna",
+    "від: Олена",
+    "\u00a0> quoted after a no-break space",
+    "\u2003 indented with an em space?",
+    "",
+    "   ",
+    "Best regards,",
+    "Ivan",
+    "x" * 130,
+    "bad \xff byte",
+]
+
+
+def _shortcut_cases(count: int, seed: int):
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(count):
+        text = "\n".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 12)))
+        newline = rng.choice(["\n", "\r\n"])
+        data = text.replace("\n", newline).encode("utf-8", "surrogateescape")
+        data = data.replace("\xff".encode(), b"\xff")
+        shape = rng.random()
+        if shape < 0.5:
+            content_type, encoding, body = PLAIN, rng.choice([None, "8bit", "7bit"]), data
+        elif shape < 0.8:
+            head = rng.choice(
+                [
+                    'Content-Type: text/plain; charset="UTF-8"\nContent-Transfer-Encoding: 8bit',
+                    "Content-Type: text/plain",
+                    "content-type: TEXT/PLAIN; charset=us-ascii",
+                    "Content-Type: text/html; charset=utf-8",
+                    "Content-Type: text/plain; charset=koi8-r",
+                    "Content-Type: text/plain;\n charset=utf-8",
+                    "Content-Transfer-Encoding: base64",
+                ]
+            )
+            content_type, encoding, body = multipart("alternative", [(head, data)])
+        else:
+            content_type = rng.choice(["text/plain", "text/plain; charset=cp1251", None])
+            encoding, body = rng.choice([None, "quoted-printable", " 8BIT "]), data
+        cut = rng.choice([len(body), rng.randint(0, len(body))])
+        yield content_type, encoding, body[:cut], cut == len(body)
+
+
+def _raw(value: str | None) -> bytes | None:
+    return None if value is None else value.encode()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "encoding", "body"),
+    [case[1:4] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_compiled_shortcut_agrees_on_the_table(content_type, encoding, body) -> None:
+    from connectors.mail_headers import _native
+
+    prefix, whole = body[:BODY_PREFIX_BYTES], len(body) <= BODY_PREFIX_BYTES
+    quick = _native.quick_verdict(_raw(content_type), _raw(encoding), prefix, whole)
+    assert quick is None or quick == closing_verdict(content_type, encoding, prefix, whole)
+
+
+def test_compiled_shortcut_agrees_on_generated_bodies_and_settles_many() -> None:
+    from connectors.mail_headers import _native
+
+    settled = 0
+    for content_type, encoding, prefix, whole in _shortcut_cases(20_000, seed=5):
+        quick = _native.quick_verdict(_raw(content_type), _raw(encoding), prefix, whole)
+        if quick is not None:
+            settled += 1
+            expected = closing_verdict(content_type, encoding, prefix, whole)
+            assert quick == expected, (content_type, encoding, prefix, whole)
+    assert settled > 1_000  # a shortcut, on bodies built to trip it: it still takes a share
