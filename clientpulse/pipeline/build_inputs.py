@@ -8,7 +8,7 @@ build_signals records the fingerprint with its run (ops.runs stats) and skips th
 build that finds the same one. The raw tables are fingerprinted by content (an
 order-independent hash of every row, computed in DuckDB), so a re-fetch that changed
 nothing does not count as new data, and a changed or deleted row always does. The same
-fingerprint, per source, tells an ingest DAG whether it changed anything.
+fingerprint, per source, tells an ingest DAG whether the build has something new to read.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from clientpulse.pipeline.runlog import last_success_stat
 from transforms.catalog import MODELS_DIR
 from warehouse.db import open_writer
 
@@ -60,14 +61,15 @@ def _code_digest() -> str:
 
 
 def build_fingerprint(
-    con: duckdb.DuckDBPyConnection,
+    raw: Mapping[str, str],
     settings: Mapping[str, object],
     as_of: datetime,
     timezone: str,
 ) -> str:
-    """One digest of everything a build reads; `settings` is the config it uses."""
+    """One digest of everything a build reads: the `raw_fingerprint`, `settings` (the
+    config it uses), the models' code and the day."""
     parts = {
-        "raw": raw_fingerprint(con),
+        "raw": raw,
         "settings": settings,
         "code": _code_digest(),
         "day": as_of.astimezone(ZoneInfo(timezone)).date().isoformat(),
@@ -79,16 +81,26 @@ def build_fingerprint(
 def ingest_changed(
     path: Path, source: str, ingest: Callable[[], dict[str, Any]]
 ) -> tuple[dict[str, Any], bool]:
-    """Run `ingest` and tell whether it changed the `raw.<source>_*` tables' content.
+    """Run `ingest` and tell whether the build has something new from it: this run
+    changed the `raw.<source>_*` tables, or they hold what the last successful build
+    did not read.
 
-    An ingest DAG that changed nothing skips its task, so its Asset gets no event
-    (Airflow records one only when the task succeeds) and no build is triggered.
+    An ingest DAG with nothing new skips its task, so its Asset gets no event (Airflow
+    records one only when the task succeeds) and no build is triggered. Comparing with
+    what the build read, not only with this try's start, keeps a retry whose killed try
+    already wrote everything from being skipped with its change never announced.
     """
 
-    def fingerprint() -> dict[str, str]:
-        with open_writer(path) as con:
-            return {t: v for t, v in raw_fingerprint(con).items() if t.startswith(f"{source}_")}
+    def fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+        return {t: v for t, v in raw_fingerprint(con).items() if t.startswith(f"{source}_")}
 
-    before = fingerprint()
+    with open_writer(path) as con:
+        before = fingerprint(con)
     result = ingest()
-    return result, fingerprint() != before
+    with open_writer(path) as con:
+        after = fingerprint(con)
+        read = last_success_stat(con, BUILD_STEP, "raw")
+    built = (
+        {t: v for t, v in json.loads(read).items() if t.startswith(f"{source}_")} if read else None
+    )
+    return result, after != before or after != built

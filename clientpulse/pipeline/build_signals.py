@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig, CrmSource
-from clientpulse.pipeline.build_inputs import BUILD_STEP, build_fingerprint
+from clientpulse.pipeline.build_inputs import BUILD_STEP, build_fingerprint, raw_fingerprint
 from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.quality_alert import enqueue_quality_alert
 from clientpulse.pipeline.runlog import last_success_stat, run_step
@@ -116,14 +116,15 @@ def build_signals(
     with open_writer(config.warehouse.path) as con:
         set_limits(con, config.warehouse.memory_limit, config.warehouse.threads)
         settings = build_settings(config)
-        inputs = build_fingerprint(con, settings, as_of, config.agency.timezone)
+        raw = raw_fingerprint(con)  # recorded: the ingests compare with what was read
+        inputs = build_fingerprint(raw, settings, as_of, config.agency.timezone)
         unchanged = inputs == last_success_stat(con, BUILD_STEP, "inputs")
         if unchanged and not full_refresh and config.warehouse.snapshot_path.exists():
             with run_step(con, run_id, BUILD_STEP) as stats:
-                stats.update(skipped=True, inputs=inputs)
+                stats.update(skipped=True, inputs=inputs, raw=raw)
             return dict(stats)
         with run_step(con, run_id, BUILD_STEP) as stats:
-            stats["inputs"] = inputs
+            stats.update(inputs=inputs, raw=raw)
             stats.update(build_models(con, config, as_of, settings))
             stats["quality_failures"] = gate_and_alert(con, config, run_id)
             stats["at_risk_clients"] = con.execute(
