@@ -17,10 +17,14 @@
  *     `closing.closing_verdict` where the opening lines of a plain UTF-8 text settle it
  *     (a question, no own words, or too many for a closer) without the Python rules; None
  *     for every other body. Raw header values (bytes) or None.
+ * scan(buffer, at, stop, base, path, mailbox) -> (items, at)
+ *     `mbox._scan`'s loop over the messages of a read buffer that end at a following
+ *     From line: a MessageRecord each, built here, or what `mbox._item` gives for the
+ *     rest (rejected, dated from the envelope, a header block it cannot take).
  * configure(names)
  *     The canonical lower-case field names (mail_headers.READ_FIELDS), set once.
- * configure_record(helpers)
- *     The Python helpers `record` calls for uncommon values, set once.
+ * configure_record(helpers), configure_scan(helpers)
+ *     The Python helpers `record` and `scan` call, set once.
  *
  * Built by the project's install (hatch_build.py); connectors.mail_headers falls back to
  * the pure-Python path when the module is absent, and tests compare the two.
@@ -83,8 +87,8 @@ static int scan_fields(const unsigned char *s, Py_ssize_t n, Fields *f) {
     Py_ssize_t pos = 0; /* start of a line */
     while (pos < n) {
         unsigned char first = s[pos];
-        Py_ssize_t line_end = pos;
-        while (line_end < n && s[line_end] != '\n') line_end++;
+        const unsigned char *lf = memchr(s + pos, '\n', n - pos);
+        Py_ssize_t line_end = lf ? lf - s : n;
         if (first == ' ' || first == '\t') { /* continuation of a field not read */
             pos = line_end + 1;
             continue;
@@ -103,7 +107,8 @@ static int scan_fields(const unsigned char *s, Py_ssize_t n, Fields *f) {
         Py_ssize_t end = line_end;
         while (end + 1 < n && (s[end + 1] == ' ' || s[end + 1] == '\t')) {
             end++;
-            while (end < n && s[end] != '\n') end++;
+            const unsigned char *lf = memchr(s + end, '\n', n - end);
+            end = lf ? lf - s : n;
         }
         if (f->count[index] < MAX_VALUES) {
             f->spans[index][f->count[index]].start = v;
@@ -289,12 +294,14 @@ static int unfold_ascii(const unsigned char *s, Span sp, Text *t) {
         t->data = grown;
         t->cap = need * 2;
     }
+    unsigned char seen = 0; /* any byte with the high bit set: not ASCII */
     for (Py_ssize_t i = sp.start; i < sp.end; i++) {
         unsigned char c = s[i];
-        if (c >= 0x80) return 0;
-        if (c != '\r' && c != '\n') t->data[t->len++] = (char)c;
+        seen |= c;
+        t->data[t->len] = (char)c;
+        t->len += c != '\r' && c != '\n';
     }
-    return 1;
+    return !(seen & 0x80);
 }
 
 static int text_append(Text *t, const char *data, Py_ssize_t len) {
@@ -583,16 +590,15 @@ static PyObject *date_of(const char *s, const Fields *f) {
 
 #define RECORD_VALUES 24
 
-static PyObject *record(PyObject *self, PyObject *args) {
-    PyObject *block, *mailbox, *source, *source_ref;
-    if (!PyArg_ParseTuple(args, "SOOO", &block, &mailbox, &source, &source_ref)) return NULL;
+/* `record` over the header block s[0:n]. */
+static PyObject *record_values(const char *s, Py_ssize_t n, PyObject *mailbox, PyObject *source,
+                               PyObject *source_ref) {
     if (!helpers[0]) {
         PyErr_SetString(PyExc_RuntimeError, "configure_record was not called");
         return NULL;
     }
-    const char *s = PyBytes_AS_STRING(block);
     Fields f;
-    if (!scan_fields((const unsigned char *)s, PyBytes_GET_SIZE(block), &f)) Py_RETURN_NONE;
+    if (!scan_fields((const unsigned char *)s, n, &f)) Py_RETURN_NONE;
     if (!f.count[field_index[F_FROM]]) return PyTuple_Pack(2, reject_from, reason_no_from);
     for (int k = 0; k < F_COUNT; k++) /* values past MAX_VALUES were not kept */
         if (f.count[field_index[k]] > MAX_VALUES) Py_RETURN_NONE;
@@ -723,6 +729,13 @@ done:
     return result;
 }
 
+static PyObject *record(PyObject *self, PyObject *args) {
+    PyObject *block, *mailbox, *source, *source_ref;
+    if (!PyArg_ParseTuple(args, "SOOO", &block, &mailbox, &source, &source_ref)) return NULL;
+    return record_values(PyBytes_AS_STRING(block), PyBytes_GET_SIZE(block), mailbox, source,
+                         source_ref);
+}
+
 static PyObject *configure_record(PyObject *self, PyObject *arg) {
     if (!PyTuple_Check(arg) || PyTuple_GET_SIZE(arg) != H_COUNT) {
         PyErr_Format(PyExc_TypeError, "configure_record expects a tuple of %d helpers", H_COUNT);
@@ -756,11 +769,13 @@ static int starts_with_ci(const unsigned char *s, Py_ssize_t n, const char *word
 
 static Py_ssize_t find_bytes(const unsigned char *s, Py_ssize_t n, Py_ssize_t from,
                              const unsigned char *needle, Py_ssize_t len) {
-    for (Py_ssize_t i = from < 0 ? 0 : from; i + len <= n; i++) {
-        const unsigned char *hit = memchr(s + i, needle[0], n - len - i + 1);
+    /* needles here start with a line feed: jump from one to the next */
+    const unsigned char *end = s + n - len + 1, *at = s + (from < 0 ? 0 : from);
+    while (at < end) {
+        const unsigned char *hit = memchr(at, needle[0], end - at);
         if (!hit) return -1;
-        i = hit - s;
-        if (memcmp(hit, needle, len) == 0) return i;
+        if (memcmp(hit, needle, len) == 0) return hit - s;
+        at = hit + 1;
     }
     return -1;
 }
@@ -959,12 +974,8 @@ static PyObject *own_text_verdict(const unsigned char *s, Py_ssize_t n, int whol
 /* `closing.closing_verdict` for the shapes it settles from the opening lines alone: a
  * text/plain body, or the first part of a multipart one, in UTF-8 or ASCII without
  * transfer encoding. None for anything else (the Python rules decide). */
-static PyObject *quick_verdict(PyObject *self, PyObject *args) {
-    PyObject *ct_raw, *cte_raw;
-    const unsigned char *body;
-    Py_ssize_t n;
-    int whole;
-    if (!PyArg_ParseTuple(args, "OOy#p", &ct_raw, &cte_raw, &body, &n, &whole)) return NULL;
+static PyObject *settled_verdict(PyObject *ct_raw, PyObject *cte_raw, const unsigned char *body,
+                                 Py_ssize_t n, int whole) {
     Text ct = {0}, cte = {0};
     PyObject *result = NULL;
     char mime[64];
@@ -1045,12 +1056,136 @@ done:
     return result;
 }
 
+static PyObject *quick_verdict(PyObject *self, PyObject *args) {
+    PyObject *ct_raw, *cte_raw;
+    const unsigned char *body;
+    Py_ssize_t n;
+    int whole;
+    if (!PyArg_ParseTuple(args, "OOy#p", &ct_raw, &cte_raw, &body, &n, &whole)) return NULL;
+    return settled_verdict(ct_raw, cte_raw, body, n, whole);
+}
+
+/* --- the mbox scan ------------------------------------------------------------------ */
+
+/* What `scan` asks Python for: mbox._item (any message it does not build itself),
+ * MessageRecord, mail_headers._body_verdict, and MAX_HEADER_BYTES, BODY_PREFIX_BYTES. */
+static PyObject *scan_item, *record_type, *body_verdict, *source_mbox;
+static Py_ssize_t max_header_bytes, body_prefix_bytes;
+
+static Py_ssize_t header_block_end(const unsigned char *d, Py_ssize_t n, Py_ssize_t start,
+                                   Py_ssize_t stop) {
+    if ((start < n && d[start] == '\n') || (start + 1 < n && d[start] == '\r' && d[start + 1] == '\n'))
+        return start;
+    Py_ssize_t lf = find_bytes(d, stop, start, (const unsigned char *)"\n\n", 2);
+    Py_ssize_t crlf = find_bytes(d, lf < 0 ? stop : lf, start, (const unsigned char *)"\n\r\n", 3);
+    Py_ssize_t blank = crlf >= 0 ? crlf : lf;
+    return blank < 0 ? stop : blank + 1;
+}
+
+/* mbox._item for a complete message d[start:end] (not the file's last), or NULL. */
+static PyObject *scan_one(PyObject *buffer, Py_ssize_t start, Py_ssize_t end, PyObject *source_ref,
+                          PyObject *mailbox) {
+    const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(buffer);
+    Py_ssize_t n = PyBytes_GET_SIZE(buffer);
+    const unsigned char *nl = memchr(d + start, '\n', end - start);
+    Py_ssize_t line_end = nl ? nl - d : -1;
+    PyObject *values = NULL, *verdict = NULL, *result = NULL;
+    if (line_end < 0 || line_end - start > max_header_bytes) goto python;
+    Py_ssize_t block_end = header_block_end(d, n, line_end + 1, end);
+    if (block_end - line_end > max_header_bytes) goto python;
+    values = record_values((const char *)d + line_end + 1, block_end - line_end - 1, mailbox,
+                           source_mbox, source_ref);
+    if (!values) return NULL;
+    if (values == Py_None || PyTuple_GET_SIZE(values) != RECORD_VALUES + 3 ||
+        PyTuple_GET_ITEM(values, 11) == Py_None) /* rejected, or dated from the envelope */
+        goto python;
+    Py_ssize_t body_start = block_end + (block_end < n && d[block_end] == '\n' ? 1 : 2);
+    if (body_start > end) body_start = end;
+    Py_ssize_t body_stop = body_start + body_prefix_bytes < end ? body_start + body_prefix_bytes : end;
+    int whole = body_stop == end;
+    PyObject *content_type = PyTuple_GET_ITEM(values, RECORD_VALUES);
+    PyObject *encoding = PyTuple_GET_ITEM(values, RECORD_VALUES + 1);
+    if (PyTuple_GET_ITEM(values, RECORD_VALUES + 2) == Py_True) {
+        verdict = settled_verdict(content_type, encoding, d + body_start, body_stop - body_start,
+                                  whole);
+        if (verdict == Py_None) {
+            Py_DECREF(verdict);
+            PyObject *prefix = PyBytes_FromStringAndSize((const char *)d + body_start,
+                                                         body_stop - body_start);
+            PyObject *body = prefix ? Py_BuildValue("(NO)", prefix, whole ? Py_True : Py_False)
+                                    : NULL;
+            verdict = body ? PyObject_CallFunctionObjArgs(body_verdict, content_type, encoding,
+                                                          Py_True, body, NULL)
+                           : NULL;
+            Py_XDECREF(body);
+        }
+    } else {
+        verdict = Py_BuildValue("(ss)", "unknown", "not_a_reply");
+    }
+    if (!verdict) goto done;
+    PyObject *args[RECORD_VALUES + 2];
+    for (int k = 0; k < RECORD_VALUES; k++) args[k] = PyTuple_GET_ITEM(values, k);
+    args[RECORD_VALUES] = PyTuple_GET_ITEM(verdict, 0);
+    args[RECORD_VALUES + 1] = PyTuple_GET_ITEM(verdict, 1);
+    result = PyObject_Vectorcall(record_type, args, RECORD_VALUES + 2, NULL);
+    goto done;
+python:
+    Py_XDECREF(values);
+    values = NULL;
+    result = PyObject_CallFunction(scan_item, "OnnOOOO", buffer, start, end, source_ref, mailbox,
+                                   Py_True, Py_False);
+done:
+    Py_XDECREF(values);
+    Py_XDECREF(verdict);
+    return result;
+}
+
+/* scan(buffer, at, stop, base, path, mailbox) -> (items, at): the items of every message
+ * that starts in buffer[at:stop] and ends at a following From line in the buffer; `at`
+ * is where the first message not read starts (the file's offset of buffer[0] is base). */
+static PyObject *scan(PyObject *self, PyObject *args) {
+    PyObject *buffer, *path, *mailbox;
+    Py_ssize_t at, stop, base;
+    if (!PyArg_ParseTuple(args, "SnnnUU", &buffer, &at, &stop, &base, &path, &mailbox)) return NULL;
+    if (!scan_item) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_scan was not called");
+        return NULL;
+    }
+    const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(buffer);
+    Py_ssize_t n = PyBytes_GET_SIZE(buffer);
+    PyObject *items = PyList_New(0);
+    while (items && at < stop) {
+        Py_ssize_t following = find_bytes(d, n, at, (const unsigned char *)"\nFrom ", 6);
+        if (following < 0) break;
+        PyObject *source_ref = PyUnicode_FromFormat("%U:%zd", path, base + at);
+        PyObject *item = source_ref ? scan_one(buffer, at, following + 1, source_ref, mailbox) : NULL;
+        Py_XDECREF(source_ref);
+        if (!item || PyList_Append(items, item)) Py_CLEAR(items);
+        Py_XDECREF(item);
+        at = following + 1;
+    }
+    return items ? Py_BuildValue("(Nn)", items, at) : NULL;
+}
+
+static PyObject *configure_scan(PyObject *self, PyObject *arg) {
+    PyObject *item, *type, *verdict;
+    if (!PyArg_ParseTuple(arg, "OOOnn", &item, &type, &verdict, &max_header_bytes,
+                          &body_prefix_bytes))
+        return NULL;
+    Py_XSETREF(scan_item, Py_NewRef(item));
+    Py_XSETREF(record_type, Py_NewRef(type));
+    Py_XSETREF(body_verdict, Py_NewRef(verdict));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"parse_date", parse_date, METH_O, "A Date in the common RFC 5322 shape, as aware UTC."},
     {"configure", configure, METH_O, "Set the canonical lower-case field names."},
     {"record", record, METH_VARARGS, "A record's values from a header block."},
     {"configure_record", configure_record, METH_O, "Set the Python helpers of record."},
     {"quick_verdict", quick_verdict, METH_VARARGS, "A closing verdict the opening lines settle."},
+    {"scan", scan, METH_VARARGS, "The items of the complete messages in an mbox buffer."},
+    {"configure_scan", configure_scan, METH_O, "Set the Python helpers of scan."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1066,13 +1201,14 @@ PyMODINIT_FUNC PyInit__mailscan(void) {
     status_naive = PyUnicode_InternFromString("naive");
     status_unparseable = PyUnicode_InternFromString("unparseable");
     status_missing = PyUnicode_InternFromString("missing");
+    source_mbox = PyUnicode_InternFromString("mbox");
     problem_date_missing = PyUnicode_InternFromString("date_missing");
     problem_missing_id = PyUnicode_InternFromString("missing_message_id");
     problem_duplicate_id = PyUnicode_InternFromString("duplicate_message_id_header");
     reject_from = PyUnicode_InternFromString("From");
     reason_no_from = PyUnicode_InternFromString("no From header");
     reason_no_address = PyUnicode_InternFromString("From header has no address");
-    if (!status_ok || !status_naive || !status_unparseable || !status_missing ||
+    if (!status_ok || !status_naive || !status_unparseable || !status_missing || !source_mbox ||
         !problem_date_missing || !problem_missing_id || !problem_duplicate_id ||
         !reject_from || !reason_no_from || !reason_no_address)
         return NULL;

@@ -609,7 +609,7 @@ def _closing(found: dict[str, list[RawValue]], body: BodyPrefix | None) -> tuple
     """The closing verdict of a reply's body; only replies are read (a closer answers)."""
     content_type = found.get("content-type")
     encoding = found.get("content-transfer-encoding")
-    return _body_verdict(
+    return body_closing_verdict(
         content_type[0] if content_type else None,
         encoding[0] if encoding else None,
         "in-reply-to" in found or "references" in found,
@@ -617,12 +617,14 @@ def _closing(found: dict[str, list[RawValue]], body: BodyPrefix | None) -> tuple
     )
 
 
-def _body_verdict(
+def body_closing_verdict(
     content_type: RawValue | None,
     encoding: RawValue | None,
     is_reply: bool,
     body: BodyPrefix | None,
 ) -> tuple[Verdict, str]:
+    """The closing verdict of a message from its raw Content-Type and transfer encoding,
+    whether it is a reply, and its body's first bytes (None: not read)."""
     if body is None:
         return "unknown", "body_not_read"
     if not is_reply:
@@ -752,7 +754,9 @@ def record_from_block(
             if len(values) == 2:
                 return Rejected(source_ref, *values)
             *record, content_type, encoding, is_reply = values
-            return MessageRecord(*record, *_body_verdict(content_type, encoding, is_reply, body))
+            return MessageRecord(
+                *record, *body_closing_verdict(content_type, encoding, is_reply, body)
+            )
     pairs = _read_fields(block)
     if pairs is None:
         return Rejected(source_ref, "headers", "no header fields before the body")

@@ -41,10 +41,16 @@ from connectors.mail_headers import (
     RECORD_FIELDS,
     MessageRecord,
     Rejected,
+    body_closing_verdict,
     header_end,
     parse_date,
     record_from_block,
 )
+
+try:  # the compiled scan loop (connectors/_mailscan.c), built by the install
+    from connectors import _mailscan as _native
+except ImportError:  # pragma: no cover - a checkout without a compiler
+    _native = None
 
 SEPARATOR = b"\nFrom "
 # Real header blocks are a few KiB; one without an end this far in is not a message.
@@ -168,6 +174,12 @@ def _scan(
     base, buffer = position, b""
     while position < stop:
         at = position - base
+        if _native is not None:  # the messages that end inside the buffer, in one call
+            items, at = _native.scan(buffer, at, stop - base, base, path, mailbox)
+            yield from items
+            position = base + at
+            if position >= stop:
+                break
         following = buffer.find(SEPARATOR, at)
         complete = following != -1 or base + len(buffer) >= size
         if not complete and len(buffer) - at < window:
@@ -229,6 +241,12 @@ def _item(
     if isinstance(item, MessageRecord) and item.sent_at is None:
         _date_from_envelope(item, data[start + 5 : line_end], block)
     return item
+
+
+if _native is not None:
+    _native.configure_scan(
+        (_item, MessageRecord, body_closing_verdict, MAX_HEADER_BYTES, BODY_PREFIX_BYTES)
+    )
 
 
 # The From line's date: asctime, as Takeout (with "+0000") and mbox writers put it.

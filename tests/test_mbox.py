@@ -610,6 +610,7 @@ def test_compiled_and_pure_python_paths_give_identical_records(
         write_mbox(path, CORPUS_SIZE, seed=19, crlf=kind.endswith("crlf"))
     compiled = list(iter_mbox(path, mailbox="m", workers=1))
     monkeypatch.setattr(mail_headers, "_native", None)
+    monkeypatch.setattr(mbox, "_native", None)
     pure = list(iter_mbox(path, mailbox="m", workers=1))
     assert len(compiled) == len(pure) >= CORPUS_SIZE
     assert [i for i, (a, b) in enumerate(zip(compiled, pure, strict=True)) if a != b] == []
