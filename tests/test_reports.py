@@ -20,7 +20,7 @@ from clientpulse.pipeline.compose import (
 from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.deliver import Senders, deliver
 from clientpulse.reports.client_status import compose_client_status
-from clientpulse.reports.leadership_digest import compose_digest, fit_section
+from clientpulse.reports.leadership_digest import compose_digest
 from tests.factories import AS_OF, crm, load_small_world, message, small_config, task
 from transforms.catalog import catalog, checks
 from transforms.runner import build
@@ -114,18 +114,6 @@ def test_digest_counts_clients_per_strategy_and_names_those_that_changed(config)
     ]
     assert len(message["blocks"]) <= 50
     assert all(len(t) <= 3000 for t in texts)
-
-
-def test_fit_section_keeps_under_the_limit_and_counts_the_rest():
-    items = [f"Client {i:03d} (high / excellent)" for i in range(200)]
-    text = fit_section("*Strengthen the partnership* · 200", items)
-    assert len(text) <= 3000
-    shown = text.split("\n", 1)[1].split(" …and ")[0].split(", ")
-    assert shown == items[: len(shown)]
-    assert text.endswith(f" …and {200 - len(shown)} more")
-    assert fit_section("*h*", ["a", "b"]) == "*h*\na, b"
-    assert fit_section("*h*", ["aaaa", "bbbb", "cccc"], limit=20) == "*h*\naaaa …and 2 more"
-    assert fit_section("*h*", ["aaaa", "bbbb", "cccc"], limit=19) == "*h* …and 3 more"
 
 
 def test_client_email_holds_only_that_clients_data_escaped(config):

@@ -1,5 +1,10 @@
-"""The Monday leadership digest, as Slack Block Kit.
+"""The Monday leadership digest, as Slack Block Kit, and its chart.
 
+Read in a minute at any portfolio size: headline figures with their change since last
+week, the biggest movers, the top at-risk clients (the rest counted), lost lately, one
+line per manager, clients per strategy, and a chart of the last weeks. Every figure is
+selected from a mart (marts.portfolio_weekly, client_risk_movers, client_risk_actions,
+manager_portfolio, portfolio_segments, client_strategy_changes); this module formats.
 Every string that comes from outside (client names, manager names, reasons built
 from them) is escaped for mrkdwn, so a client called `<!channel>` pings nobody.
 """
@@ -19,7 +24,6 @@ from clientpulse.reports.sla_figures import SlaWeek, hours, percent, portfolio_s
 from connectors.slack import escape_mrkdwn
 from transforms.catalog import accepted_values
 
-SECTION_TEXT_LIMIT = 3000  # Slack's limit on a section block's text
 LOST_NAMED = 3  # lost lately: the newest by name, the rest counted
 
 
@@ -49,20 +53,6 @@ def _sla_block(week: SlaWeek, changes: dict[str, float | None]) -> dict[str, Any
     ]
     heading = f"*Email SLA, {week.iso_week}* (business hours on each client's calendar)"
     return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([heading, *lines])}}
-
-
-def fit_section(heading: str, items: list[str], limit: int = SECTION_TEXT_LIMIT) -> str:
-    """`heading` and the comma-separated items that fit in `limit` characters, then how
-    many were left out. Items must already be escaped."""
-    text = heading
-    for index, item in enumerate(items):
-        rest = len(items) - index - 1
-        tail = f" …and {rest} more" if rest else ""
-        candidate = text + ("\n" if index == 0 else ", ") + item
-        if len(candidate) + len(tail) > limit:
-            return text + f" …and {len(items) - index} more"
-        text = candidate
-    return text
 
 
 def _section(text: str) -> dict[str, Any]:
