@@ -16,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 SERIES_LABELS = {
     "first_reply": "First replies on time",
@@ -56,6 +57,7 @@ def chart_figure(data: ChartData) -> Figure:
     top.plot(x, data.at_risk, marker="o", color="#c0392b", label="Clients at risk")
     top.set_ylabel("at risk")
     top.set_ylim(bottom=0)
+    top.yaxis.set_major_locator(MaxNLocator(integer=True))  # clients come whole
     top.grid(alpha=0.3)
     top.legend(loc="upper left", fontsize=8)
     top.set_title("ClientPulse: clients at risk and SLA compliance, by week")
