@@ -515,7 +515,7 @@ class LeadershipDigest(_Model):
     """What the Monday digest lists by name; the rest are counts (readable in a minute at
     any portfolio size)."""
 
-    at_risk_listed: int = Field(5, ge=0, le=15)  # top at-risk clients by score
+    at_risk_listed: int = Field(5, ge=0, le=10)  # top at-risk clients by score
     movers_listed: int = Field(3, ge=0, le=5)  # per direction: rose, fell
     managers_listed: int = Field(8, ge=1, le=25)  # most clients at risk first
     strategy_changes_listed: int = Field(3, ge=0, le=20)
