@@ -511,6 +511,18 @@ class ClientStatusFields(_Model):
     not_started_sections: list[str] = ["Backlog", "On hold"]
 
 
+class LeadershipDigest(_Model):
+    """What the Monday digest lists by name; the rest are counts (readable in a minute at
+    any portfolio size)."""
+
+    at_risk_listed: int = Field(5, ge=0, le=10)  # top at-risk clients by score
+    movers_listed: int = Field(3, ge=0, le=5)  # per direction: rose, fell
+    managers_listed: int = Field(8, ge=1, le=25)  # most clients at risk first
+    strategy_changes_listed: int = Field(3, ge=0, le=20)
+    chart_weeks: int = Field(12, ge=2, le=52)  # weeks of history in the chart
+    chart: bool = True  # upload the chart with the digest
+
+
 class AccountManager(_Model):
     id: Identifier
     name: str
@@ -554,6 +566,7 @@ class AgencyConfig(_Model):
     sla_policies: SlaPolicies
     signals: Signals = Signals()
     client_status: ClientStatusFields = ClientStatusFields()
+    leadership_digest: LeadershipDigest = LeadershipDigest()
     account_managers: list[AccountManager] = Field(min_length=1)
     clients: list[Client] = Field(min_length=1)
     source_path: Path | None = None

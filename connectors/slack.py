@@ -1,4 +1,8 @@
-"""Slack connector: post Block Kit messages through slack_sdk's WebClient.
+"""Slack connector: post Block Kit messages and upload files through slack_sdk's WebClient.
+
+Files go up with `files_upload_v2` (files.getUploadURLExternal, a POST of the bytes to
+the upload URL, files.completeUploadExternal), which shares them into a channel by id:
+a channel given by name is looked up with conversations.list first.
 
 slack_sdk's retry handlers do the waiting: a 429 is retried after exactly the
 `Retry-After` Slack sent, a connection that failed before the request was sent is
@@ -9,6 +13,7 @@ else fails raises a `ConnectorError` naming the channel and Slack's error code.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,7 +21,7 @@ from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -34,10 +39,10 @@ SLACK_API_URL = "https://slack.com/api/"
 class SlackPostError(ConnectorError):
     """Slack refused the message (`ok: false`); `error` is Slack's code, e.g. channel_not_found."""
 
-    def __init__(self, channel: str, error: str) -> None:
+    def __init__(self, channel: str, error: str, method: str = "chat.postMessage") -> None:
         self.channel = channel
         self.error = error
-        super().__init__(f"Slack chat.postMessage to {channel} failed: {error}")
+        super().__init__(f"Slack {method} to {channel} failed: {error}")
 
 
 class SlackUnreachable(ConnectorError):
@@ -52,6 +57,15 @@ class SlackOutcomeUnknown(SlackUnreachable, DeliveryUncertain):
 class PostedMessage:
     channel_id: str
     ts: str
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    channel_id: str
+    file_id: str
+
+
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{8,}")
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -155,3 +169,67 @@ class SlackPoster:
                 "sending it again"
             ) from exc
         return PostedMessage(channel_id=response["channel"], ts=response["ts"])
+
+    def channel_id(self, channel: str) -> str:
+        """The id of a channel given by id, `name` or `#name` (conversations.list)."""
+        if _CHANNEL_ID.fullmatch(channel):
+            return channel
+        wanted = channel.removeprefix("#").lower()
+        cursor = None
+        try:
+            while True:
+                page = self._client.conversations_list(
+                    types="public_channel,private_channel",
+                    exclude_archived=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+                for conversation in page["channels"]:
+                    if conversation["name"] == wanted:
+                        return conversation["id"]
+                cursor = page.get("response_metadata", {}).get("next_cursor")
+                if not cursor:
+                    raise SlackPostError(channel, "channel_not_found", "conversations.list")
+        except SlackApiError as exc:
+            error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+            raise SlackPostError(channel, error, "conversations.list") from exc
+        except OSError as exc:  # a lookup posts nothing: safe to retry next run
+            raise SlackUnreachable(f"Slack conversations.list: {exc}") from exc
+
+    def upload(
+        self,
+        channel: str,
+        content: bytes,
+        *,
+        filename: str,
+        title: str,
+        alt_text: str,
+        initial_comment: str,
+    ) -> UploadedFile:
+        """Upload `content` as a file shared into `channel`, introduced by
+        `initial_comment` (the image's text fallback), with `alt_text` for screen readers."""
+        channel_id = self.channel_id(channel)
+        where = f"{channel} ({channel_id})"
+        try:
+            response = self._client.files_upload_v2(
+                content=content,
+                filename=filename,
+                title=title,
+                alt_txt=alt_text,
+                channel=channel_id,
+                initial_comment=initial_comment,
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+            raise SlackPostError(where, error, "files_upload_v2") from exc
+        except SlackRequestError as exc:  # the upload URL refused the bytes: nothing shared
+            raise SlackPostError(where, str(exc), "files_upload_v2") from exc
+        except URLError as exc:  # connecting or sending failed
+            raise SlackUnreachable(f"Slack files_upload_v2 to {where}: {exc.reason}") from exc
+        except OSError as exc:
+            raise SlackOutcomeUnknown(
+                f"Slack files_upload_v2 to {where}: {exc or type(exc).__name__} after a "
+                "request was sent: the file may have been shared; look in the channel before "
+                "sending it again"
+            ) from exc
+        return UploadedFile(channel_id=channel_id, file_id=response["file"]["id"])

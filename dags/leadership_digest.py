@@ -25,12 +25,12 @@ def leadership_digest():
     @task(pool=WRITER_POOL)
     def send(**context) -> dict:
         from clientpulse.config import load_config
-        from clientpulse.pipeline.compose import LEADERSHIP_DIGEST
+        from clientpulse.pipeline.compose import DIGEST_KINDS
         from clientpulse.pipeline.deliver import deliver
         from clientpulse_connections import senders
 
         config = load_config()
-        return deliver(config, senders(config), run_id(context), [LEADERSHIP_DIGEST])
+        return deliver(config, senders(config), run_id(context), DIGEST_KINDS)
 
     compose() >> send()
 

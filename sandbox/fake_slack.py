@@ -1,11 +1,15 @@
 """A local Slack Web API for the methods ClientPulse calls.
 
 `auth.test`, `chat.postMessage` and `conversations.list` answer with the shapes of
-Slack's published spec: HTTP 200 with `{"ok": false, "error": ...}` for API errors,
-HTTP 429 with `Retry-After` when rate limited, cursor pagination through
-`response_metadata.next_cursor`. Clients use `{base_url}/api/` as slack_sdk's
-`base_url`. Every accepted message is appended to the capture file as one JSON line,
-the demo's record of what was posted.
+Slack's published spec; the file upload of slack-sdk's `files_upload_v2`
+(`files.getUploadURLExternal`, a POST of the bytes to the `upload_url` it hands out,
+`files.completeUploadExternal`) with the shapes of Slack's method reference. All:
+HTTP 200 with `{"ok": false, "error": ...}` for API errors, HTTP 429 with `Retry-After`
+when rate limited, cursor pagination through `response_metadata.next_cursor`. Clients
+use `{base_url}/api/` as slack_sdk's `base_url`. Every accepted message is appended to
+the capture file as one JSON line, the demo's record of what was posted; a file shared
+into a channel is one such line (`text` = its initial comment, `files` = what it
+shares), its bytes saved under `files/` beside the capture.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 DEFAULT_CHANNELS = ("leadership", "clientpulse-ops", "account-managers")
 TEAM_ID = "T0AGENCY01"
@@ -40,6 +44,7 @@ MAX_SECTION_FIELDS = 10
 MAX_FIELD_TEXT = 2000
 MAX_CONTEXT_ELEMENTS = 10
 MAX_MESSAGE_TEXT = 40_000
+MAX_FILE_BYTES = 1_000_000_000  # Slack's 1 GB per file
 BLOCK_TYPES = frozenset(
     {"header", "section", "divider", "context", "image", "actions", "rich_text", "input", "file"}
 )
@@ -86,6 +91,23 @@ class Channel:
             "topic": blank,
             "purpose": {**blank, "value": f"ClientPulse posts to #{self.name}"},
         }
+
+
+@dataclass
+class Upload:
+    """A file announced by files.getUploadURLExternal; `content` once its bytes arrived."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str
+    content: bytes | None = None
+    completed: bool = False
+
+
+def file_id(sequence: int) -> str:
+    """A Slack-shaped file id (F + 10 uppercase alphanumerics)."""
+    return f"F0CP{sequence:06d}"
 
 
 def channel_id(name: str) -> str:
@@ -142,14 +164,22 @@ class FakeSlack:
         self.channels = [Channel(channel_id(name), name) for name in channels]
         self._last_ts = 0.0
         self._lock = threading.Lock()
+        self.uploads: dict[str, Upload] = {}
+        self.files_dir = capture_path.parent / "files"
 
     def find(self, reference: str) -> Channel | None:
         """A channel by id, `name` or `#name`, as chat.postMessage accepts them."""
         wanted = reference.removeprefix("#").lower()
         return next((c for c in self.channels if wanted in (c.id.lower(), c.name)), None)
 
-    def record(self, channel: Channel, text: str, blocks: list[Any] | None) -> str:
-        """Append the message to the capture file and return its `ts`."""
+    def record(
+        self,
+        channel: Channel,
+        text: str,
+        blocks: list[Any] | None,
+        files: list[dict[str, Any]] | None = None,
+    ) -> str:
+        """Append the message (with the files it shares) to the capture file; return its `ts`."""
         with self._lock:
             self._last_ts = max(time.time(), self._last_ts + 0.000001)
             ts = f"{self._last_ts:.6f}"
@@ -161,6 +191,8 @@ class FakeSlack:
                 "blocks": blocks,
                 "posted_at": datetime.now(UTC).isoformat(),
             }
+            if files:
+                line["files"] = files
             with self.capture_path.open("a", encoding="utf-8") as capture:
                 capture.write(json.dumps(line, ensure_ascii=False) + "\n")
         return ts
@@ -181,6 +213,20 @@ async def read_arguments(request: Request) -> dict[str, Any] | JSONResponse:
     elif request.method == "POST":
         arguments.update((await request.form()).items())
     return arguments
+
+
+def json_argument(value: Any) -> Any:
+    """An argument sent as a JSON string (form) or as JSON itself; `INVALID` when the
+    string is not JSON (never a list, so callers expecting one reject it)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return INVALID
+
+
+INVALID = object()
 
 
 def bearer_token(request: Request, arguments: dict[str, Any]) -> str | None:
@@ -257,12 +303,7 @@ def create_app(
         channel = workspace.find(str(arguments.get("channel") or ""))
         if channel is None:
             return slack_error("channel_not_found")
-        blocks = arguments.get("blocks")
-        if isinstance(blocks, str):
-            try:
-                blocks = json.loads(blocks)
-            except json.JSONDecodeError:
-                return slack_error("invalid_blocks_format")
+        blocks = json_argument(arguments.get("blocks"))
         if blocks is not None and not isinstance(blocks, list):
             return slack_error("invalid_blocks_format")
         if blocks and (errors := block_errors(blocks)):
@@ -313,11 +354,124 @@ def create_app(
             "response_metadata": {"next_cursor": _encode_cursor(rest[0].id) if rest else ""},
         }
 
+    @app.api_route("/api/files.getUploadURLExternal", methods=["GET", "POST"])
+    async def get_upload_url(request: Request) -> Any:
+        arguments = await authorize(request)
+        if isinstance(arguments, JSONResponse):
+            return arguments
+        filename = str(arguments.get("filename") or "")
+        try:
+            length = int(str(arguments.get("length")))
+        except ValueError:
+            length = 0
+        if not filename or not 0 < length <= MAX_FILE_BYTES:
+            return slack_error("invalid_arguments")
+        with workspace._lock:
+            upload = Upload(
+                file_id(len(workspace.uploads) + 1),
+                filename,
+                length,
+                str(arguments.get("alt_txt") or ""),
+            )
+            workspace.uploads[upload.id] = upload
+        url = str(request.base_url).rstrip("/") + f"/upload/v1/{upload.id}"
+        return {"ok": True, "upload_url": url, "file_id": upload.id}
+
+    @app.post("/upload/v1/{file_id}")
+    async def upload_bytes(file_id: str, request: Request) -> PlainTextResponse:
+        """The upload URL: the raw bytes (or one multipart part), as Slack accepts them."""
+        upload = workspace.uploads.get(file_id)
+        if upload is None or upload.completed:
+            return PlainTextResponse("not found", status_code=404)
+        content = await request.body()
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form()
+            part = next(iter(form.values()), None)
+            content = await part.read() if hasattr(part, "read") else b""
+        if len(content) != upload.length:
+            return PlainTextResponse(
+                f"length {len(content)} does not match {upload.length}", status_code=400
+            )
+        upload.content = content
+        return PlainTextResponse(f"OK - {len(content)}")
+
+    @app.api_route("/api/files.completeUploadExternal", methods=["GET", "POST"])
+    async def complete_upload(request: Request) -> Any:
+        arguments = await authorize(request)
+        if isinstance(arguments, JSONResponse):
+            return arguments
+        listed = json_argument(arguments.get("files"))
+        if (
+            not isinstance(listed, list)
+            or not listed
+            or not all(isinstance(f, dict) and isinstance(f.get("id"), str) for f in listed)
+        ):
+            return slack_error("invalid_arguments")
+        uploads = [workspace.uploads.get(f["id"]) for f in listed]
+        if any(u is None or u.content is None or u.completed for u in uploads):
+            return slack_error("file_not_found")
+        channel = None
+        if reference := str(arguments.get("channel_id") or ""):
+            channel = next((c for c in workspace.channels if c.id == reference), None)
+            if channel is None:  # an id, not a name: Slack finds no channel called that
+                return slack_error("channel_not_found")
+        files = []
+        for entry, upload in zip(listed, uploads, strict=True):
+            assert upload is not None and upload.content is not None
+            upload.completed = True
+            title = str(entry.get("title") or upload.filename)
+            files.append(_file_object(upload, title, channel))
+        if channel is not None:
+            workspace.files_dir.mkdir(parents=True, exist_ok=True)
+            shared = []
+            for file, upload in zip(files, uploads, strict=True):
+                assert upload is not None and upload.content is not None
+                path = workspace.files_dir / f"{upload.id}-{upload.filename}"
+                path.write_bytes(upload.content)
+                shared.append(
+                    {
+                        "id": upload.id,
+                        "name": upload.filename,
+                        "title": file["title"],
+                        "alt_txt": upload.alt_txt,
+                        "size": len(upload.content),
+                        "path": str(path),
+                    }
+                )
+            comment = str(arguments.get("initial_comment") or "")
+            workspace.record(channel, comment, None, shared)
+        return {"ok": True, "files": files}
+
     @app.api_route("/api/{method}", methods=["GET", "POST"])
     async def unknown_method(method: str) -> JSONResponse:
         return slack_error("unknown_method", status=404, req_method=method)
 
     return app
+
+
+def _file_object(upload: Upload, title: str, channel: Channel | None) -> dict[str, Any]:
+    """The file object files.completeUploadExternal answers with."""
+    extension = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
+    mimetype = {"png": "image/png", "json": "application/json"}.get(extension, "binary")
+    return {
+        "id": upload.id,
+        "created": int(time.time()),
+        "timestamp": int(time.time()),
+        "name": upload.filename,
+        "title": title,
+        "mimetype": mimetype,
+        "filetype": extension or "binary",
+        "pretty_type": extension.upper() or "Binary",
+        "user": BOT_USER_ID,
+        "user_team": TEAM_ID,
+        "editable": False,
+        "size": upload.length,
+        "mode": "hosted",
+        "is_external": False,
+        "is_public": channel is not None,
+        "alt_txt": upload.alt_txt,
+        "channels": [channel.id] if channel else [],
+    }
 
 
 def _bot_profile() -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Plain-text rendering of captured Slack messages, for the demo's text output.
 
 Block Kit structure becomes lines (header underlined, section text and fields,
-context on one line, dividers as rules). mrkdwn stays as written, except that
+context on one line, dividers as rules); a shared file is one line naming it, its alt
+text and where the fake Slack saved it. mrkdwn stays as written, except that
 Slack's three escapes (&lt; &gt; &amp;) are turned back into characters.
 """
 
@@ -37,6 +38,10 @@ def _render_message(message: dict[str, Any]) -> str:
     body = [line for block in message.get("blocks") or [] for line in _render_block(block)]
     if not body:
         body = message.get("text", "").splitlines()
+    body += [
+        f"[file {f.get('name', '')}: {f.get('alt_txt', '')}] {f.get('path', '')}".rstrip()
+        for f in message.get("files") or []
+    ]
     return "\n".join([title, *(unescape_mrkdwn(line) for line in body)])
 
 

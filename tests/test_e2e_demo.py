@@ -3,9 +3,10 @@
 Runs `python -m tooling.demo` (what `make demo` runs) twice on a private copy of the
 demo config, and checks each stage against the simulator's own truth: every task,
 message and CRM record landed once; every client has signals and the churned ones are
-flagged; one digest reached the fake Slack and one status email per client reached the
-real SMTP server, holding only that client's data; the second run adds nothing and
-sends nothing. While the first run is going, another process reads the snapshot.
+flagged; one digest and its chart (uploaded through Slack's v2 file upload) reached
+the fake Slack and one status email per client reached the real SMTP server, holding
+only that client's data; the second run adds nothing and sends nothing. While the
+first run is going, another process reads the snapshot.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def demo(tmp_path_factory):
     shutil.copy(DEMO_CONFIG, config_path)  # its relative paths now point under root/out
     config = load_config(config_path)
     out = root / "out" / "demo"
-    _, reads = _run_demo(config_path, out, read_snapshot=config.warehouse.snapshot_path)
+    first_output, reads = _run_demo(config_path, out, read_snapshot=config.warehouse.snapshot_path)
     first = {
         t: _query(config.warehouse.path, f"SELECT count(*) FROM {t}")[0][0] for t in ROW_COUNTS
     }
@@ -123,6 +124,7 @@ def demo(tmp_path_factory):
         "first_counts": first,
         "emails_first": emails_first,
         "slack_first": slack_first,
+        "first_output": first_output,
         "second_output": second_output,
     }
 
@@ -191,26 +193,62 @@ def test_signals_exist_for_every_client_and_the_score_tells_lost_from_at_risk(de
     assert len(with_tasks & set(active)) > 0.8 * len(active)  # tasks reached the marts
 
 
-def test_one_digest_reached_slack_in_block_kit(demo):
-    assert len(demo["slack_first"]) == 1
-    posted = json.loads(demo["slack_first"][0])
+def _digest_blocks(posted: dict, heading: str) -> str:
+    return next(b["text"]["text"] for b in posted["blocks"] if heading in str(b.get("text")))
+
+
+def test_one_digest_and_its_chart_reached_slack(demo):
+    assert len(demo["slack_first"]) == 2  # the digest, then its chart
+    posted, chart = (json.loads(line) for line in demo["slack_first"])
     assert posted["channel_name"].lstrip("#") == "leadership"
     assert posted["blocks"][0]["type"] == "header"
     assert "2026-W47" in posted["blocks"][0]["text"]["text"]
+    assert len(posted["blocks"]) <= 15 and len(posted["text"]) <= 300
     config = demo["config"]
-    at_risk = next(b["text"]["text"] for b in posted["blocks"] if "*At-risk clients*" in str(b))
+    snapshot = config.warehouse.snapshot_path
+    at_risk = _digest_blocks(posted, "*At-risk clients*")
+    ranked = [
+        r[0]
+        for r in _query(
+            snapshot, "SELECT client_id FROM marts.client_risk_actions ORDER BY risk_rank"
+        )
+    ]
     for client_id in demo["world"].ground_truth["at_risk"]:
-        name = escape_mrkdwn(config.client(client_id).name)
-        assert name in at_risk, f"degraded {client_id} missing from the at-risk list"
+        assert client_id in ranked, f"degraded {client_id} is not at risk"
+    for client_id in ranked[:5]:  # the top five by score are named, the rest counted
+        assert escape_mrkdwn(config.client(client_id).name) in at_risk, client_id
+    assert at_risk.count("\n• ") == min(5, len(ranked))
+    if len(ranked) > 5:
+        assert f"…and {len(ranked) - 5} more at risk" in at_risk
     for client_id in demo["world"].ground_truth["churned"]:  # lost, not at risk
         assert escape_mrkdwn(config.client(client_id).name) not in at_risk, client_id
-    # every client appears under its strategy, with its segment
-    sections = [b["text"]["text"] for b in posted["blocks"] if "text" in b]
-    heading = sections.index("*Segments and strategies* (attractiveness / relationship)")
-    listed = "\n".join(sections[heading + 1 :])
-    for client in config.clients:
-        assert escape_mrkdwn(client.name) + " (" in listed, f"{client.id} has no segment"
-    assert len(posted["blocks"]) <= 50
+    # movers: the largest rise and fall of the risk score, with the factor that moved it
+    movers = _digest_blocks(posted, "*Biggest movers*")
+    top = _query(
+        snapshot,
+        "SELECT client_name, direction, factor FROM marts.client_risk_movers WHERE mover_rank = 1",
+    )
+    assert top, "no client's risk score moved in the demo's last week"
+    for name, direction, factor in top:
+        arrow = ":small_red_triangle:" if direction == "rose" else ":small_red_triangle_down:"
+        line = next(x for x in movers.splitlines() if f"*{escape_mrkdwn(name)}*" in x)
+        assert line.startswith(arrow + " ") and line.endswith(factor.replace("_", " ")), line
+    # strategies as counts over every client
+    strategies = _digest_blocks(posted, "*Strategies*").splitlines()[0]
+    counts = [int(part.rsplit(" ", 1)[1]) for part in strategies.split(": ", 1)[1].split(" · ")]
+    assert sum(counts) == len(config.clients)
+    # the chart: shared into the channel through files.getUploadURLExternal, the upload
+    # URL and files.completeUploadExternal (the fake shares files no other way)
+    assert chart["channel_name"] == "leadership"
+    (shared,) = chart["files"]
+    assert shared["name"] == "clientpulse-digest-2026-W47.png"
+    assert shared["alt_txt"].startswith("Two line charts over 12 weeks")
+    assert chart["text"].startswith("Last 12 weeks (")  # the chart's numbers as text
+    assert Path(shared["path"]).read_bytes().startswith(b"\x89PNG")
+    refs = dict(_query(config.warehouse.path, "SELECT kind, provider_ref FROM ops.sent_log"))
+    assert refs["leadership_digest_chart"] == f"{chart['channel_id']}:{shared['id']}"
+    assert "leadership digest as posted" in demo["first_output"]
+    assert shared["path"] in demo["first_output"]
 
 
 LAST_WEEK = "2026-11-09"  # the full agency-local week before the demo's as-of

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 import requests
 
+from connectors.slack import SlackPoster, SlackPostError
 from sandbox.fake_slack import create_app
 from sandbox.http_server import serving
 
@@ -138,3 +139,154 @@ def test_the_contract_check_rejects_drift(spec: dict, api: str) -> None:
     for answer in drifted_lists:
         assert not list_ok.is_valid(answer)
     assert post_ok.is_valid(posted) and list_ok.is_valid(listed)
+
+
+# The 2021 spec predates the v2 file upload; these follow Slack's method reference
+# (files.getUploadURLExternal, files.completeUploadExternal) and @slack/web-api's typed
+# responses: the fields ClientPulse and slack-sdk's files_upload_v2 read.
+UPLOAD_URL_OK = {
+    "type": "object",
+    "required": ["ok", "upload_url", "file_id"],
+    "properties": {
+        "ok": {"enum": [True]},
+        "upload_url": {"type": "string", "pattern": "^https?://"},
+        "file_id": {"type": "string", "pattern": "^F[A-Z0-9]{8,}$"},
+    },
+    "additionalProperties": False,
+}
+COMPLETE_OK = {
+    "type": "object",
+    "required": ["ok", "files"],
+    "properties": {
+        "ok": {"enum": [True]},
+        "files": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "name", "mimetype", "size", "channels"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^F[A-Z0-9]{8,}$"},
+                    "title": {"type": "string"},
+                    "name": {"type": "string"},
+                    "size": {"type": "integer"},
+                    "channels": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "additionalProperties": False,
+}
+API_ERROR = {
+    "type": "object",
+    "required": ["ok", "error"],
+    "properties": {"ok": {"enum": [False]}, "error": {"type": "string"}},
+}
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+def _upload_url(api: str, length: int = len(PNG)) -> dict[str, Any]:
+    return call(api, "files.getUploadURLExternal", data={"filename": "c.png", "length": length})
+
+
+def _leadership_id(api: str) -> str:
+    listed = call(api, "conversations.list")["channels"]
+    return next(c["id"] for c in listed if c["name"] == "leadership")
+
+
+def test_v2_file_upload_steps_match_slacks_method_reference(api: str) -> None:
+    step1 = _upload_url(api)
+    jsonschema.Draft4Validator(UPLOAD_URL_OK).validate(step1)
+    step2 = requests.post(step1["upload_url"], data=PNG, timeout=5)
+    assert step2.status_code == 200 and step2.text == f"OK - {len(PNG)}"
+    step3 = call(
+        api,
+        "files.completeUploadExternal",
+        data={
+            "files": json.dumps([{"id": step1["file_id"], "title": "Chart"}]),
+            "channel_id": _leadership_id(api),
+            "initial_comment": "numbers",
+        },
+    )
+    jsonschema.Draft4Validator(COMPLETE_OK).validate(step3)
+    assert step3["files"][0]["id"] == step1["file_id"]
+    assert step3["files"][0]["title"] == "Chart" and step3["files"][0]["size"] == len(PNG)
+
+
+def test_v2_file_upload_errors(api: str) -> None:
+    errors = jsonschema.Draft4Validator(API_ERROR)
+    channel = _leadership_id(api)
+
+    def complete(files: Any, channel_id: str = channel) -> dict[str, Any]:
+        data = {"files": files if isinstance(files, str) else json.dumps(files)}
+        return call(api, "files.completeUploadExternal", data={**data, "channel_id": channel_id})
+
+    answers = {
+        "no length": call(api, "files.getUploadURLExternal", data={"filename": "c.png"}),
+        "zero length": _upload_url(api, 0),
+        "no filename": call(api, "files.getUploadURLExternal", data={"length": 3}),
+        "bad token": call(
+            api, "files.getUploadURLExternal", token="xoxb-wrong", data={"filename": "c.png"}
+        ),
+        "files not json": complete("[{"),
+        "no files": complete([]),
+        "unknown file": complete([{"id": "F0CP999999"}]),
+    }
+    pending = _upload_url(api)  # announced, bytes never sent
+    answers["bytes never uploaded"] = complete([{"id": pending["file_id"]}])
+    uploaded = _upload_url(api)
+    requests.post(uploaded["upload_url"], data=PNG, timeout=5)
+    answers["channel by name"] = complete([{"id": uploaded["file_id"]}], "leadership")
+    assert complete([{"id": uploaded["file_id"]}])["ok"]
+    answers["completed twice"] = complete([{"id": uploaded["file_id"]}])
+    expected = {
+        "no length": "invalid_arguments",
+        "zero length": "invalid_arguments",
+        "no filename": "invalid_arguments",
+        "bad token": "invalid_auth",
+        "files not json": "invalid_arguments",
+        "no files": "invalid_arguments",
+        "unknown file": "file_not_found",
+        "bytes never uploaded": "file_not_found",
+        "channel by name": "channel_not_found",
+        "completed twice": "file_not_found",
+    }
+    assert {case: answer.get("error") for case, answer in answers.items()} == expected
+    for answer in answers.values():
+        errors.validate(answer)
+    short = _upload_url(api)
+    refused = requests.post(short["upload_url"], data=PNG[:10], timeout=5)
+    assert refused.status_code == 400  # the bytes must be the length announced
+    assert requests.post(f"{api[:-4]}/upload/v1/F0CP999999", data=PNG, timeout=5).status_code == 404
+
+
+def test_slack_sdk_files_upload_v2_shares_the_file_into_the_channel(
+    tmp_path: Path,
+) -> None:
+    """The connector's upload (slack-sdk's files_upload_v2 and a channel looked up by
+    name) against the fake: one message in the channel holding the file, bytes intact."""
+    capture = tmp_path / "capture.jsonl"
+    with serving(create_app(TOKEN, capture)) as server:
+        poster = SlackPoster.with_token(TOKEN, f"{server.base_url}/api/")
+        uploaded = poster.upload(
+            "#leadership",
+            PNG,
+            filename="chart.png",
+            title="Chart",
+            alt_text="A line chart",
+            initial_comment="at risk: 1, 2, 3",
+        )
+        with pytest.raises(SlackPostError, match="channel_not_found"):
+            poster.upload(
+                "#nowhere", PNG, filename="c.png", title="t", alt_text="a", initial_comment="c"
+            )
+    (line,) = [json.loads(x) for x in capture.read_text(encoding="utf-8").splitlines()]
+    assert line["channel_name"] == "leadership" and line["channel_id"] == uploaded.channel_id
+    assert line["text"] == "at risk: 1, 2, 3"
+    (shared,) = line["files"]
+    assert (shared["id"], shared["name"], shared["alt_txt"]) == (
+        uploaded.file_id,
+        "chart.png",
+        "A line chart",
+    )
+    assert Path(shared["path"]).read_bytes() == PNG

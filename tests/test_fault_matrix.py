@@ -27,6 +27,7 @@ from clientpulse.config import CONFIG_ENV, ConfigError, load_config
 from clientpulse.pipeline.build_signals import gate_and_alert, publish_if_passed
 from clientpulse.pipeline.compose import (
     CLIENT_WEEKLY_STATUS,
+    DIGEST_KINDS,
     LEADERSHIP_DIGEST,
     compose_client_statuses,
     compose_leadership_digest,
@@ -792,13 +793,17 @@ def test_slack_down_then_up_posts_the_digest_once(tmp_path):
         lambda: SlackPoster.with_token(SLACK_TOKEN, f"http://127.0.0.1:{free_port()}/api/"), _refuse
     )
     with pytest.raises(DeliveryFailed, match="SlackUnreachable"):
-        deliver(config, down, "run-1", [LEADERSHIP_DIGEST])
-    assert _statuses(config) == {None: "failed"}
+        deliver(config, down, "run-1", DIGEST_KINDS)
+    with open_writer(config.warehouse.path) as con:
+        statuses = dict(con.execute("SELECT kind, status FROM ops.outbox").fetchall())
+    assert statuses == {kind: "failed" for kind in DIGEST_KINDS}  # the chart too: retried
     with serving(create_app(SLACK_TOKEN, capture, channels=("ops", "leadership"))) as slack:
         up = Senders(lambda: SlackPoster.with_token(SLACK_TOKEN, f"{slack.base_url}/api/"), _refuse)
-        assert deliver(config, up, "run-2", [LEADERSHIP_DIGEST])["sent"] == 1
-        assert deliver(config, up, "run-3", [LEADERSHIP_DIGEST])["sent"] == 0
-    assert [m["channel_name"] for m in load_capture(capture)] == ["leadership"]
+        assert deliver(config, up, "run-2", DIGEST_KINDS)["sent"] == 2
+        assert deliver(config, up, "run-3", DIGEST_KINDS)["sent"] == 0
+    posted = load_capture(capture)
+    assert [m["channel_name"] for m in posted] == ["leadership", "leadership"]
+    assert [len(m.get("files") or []) for m in posted] == [0, 1]  # the digest, then its chart
 
 
 def test_smtp_down_then_up_sends_each_client_email_once(tmp_path):

@@ -12,6 +12,7 @@ import pytest
 
 from clientpulse.pipeline.build_signals import model_variables
 from clientpulse.pipeline.compose import (
+    DIGEST_KINDS,
     QualityGateFailed,
     compose_client_statuses,
     compose_leadership_digest,
@@ -19,7 +20,7 @@ from clientpulse.pipeline.compose import (
 from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.deliver import Senders, deliver
 from clientpulse.reports.client_status import compose_client_status
-from clientpulse.reports.leadership_digest import compose_digest, fit_section
+from clientpulse.reports.leadership_digest import compose_digest
 from tests.factories import AS_OF, crm, load_small_world, message, small_config, task
 from transforms.catalog import catalog, checks
 from transforms.runner import build
@@ -47,8 +48,10 @@ def config(tmp_path):
 def test_digest_escapes_every_external_string(config):
     with open_writer(config.warehouse.path) as con:
         message = compose_digest(con, AS_OF, config.agency.timezone, "2026-W47")
+    chart = message.pop("chart")
     dumped = json.dumps(message, ensure_ascii=False)
     assert "<!channel>" not in dumped and "<Lead>" not in dumped
+    assert chart is not None and chart["png"].startswith(b"\x89PNG")
     at_risk = next(b for b in message["blocks"] if "At-risk" in b.get("text", {}).get("text", ""))
     text = at_risk["text"]["text"]
     # the risk score (marts.client_risk_weekly): beta has gone quiet, acme has not
@@ -80,8 +83,9 @@ def test_sla_figures_in_digest_and_emails_are_last_weeks_marts(config):
     assert "із запізненням 1, чекають на відповідь 0" in beta["html"]
 
 
-def test_digest_groups_clients_by_strategy_within_block_kit_limits(config):
+def test_digest_counts_clients_per_strategy_and_names_those_that_changed(config):
     with open_writer(config.warehouse.path) as con:
+        build(con, AS_OF - timedelta(days=7), model_variables(config), config_seeds(config))
         # acme's CRM company: its revenue and contacts give it a segment; beta has none
         upsert(
             con,
@@ -100,28 +104,16 @@ def test_digest_groups_clients_by_strategy_within_block_kit_limits(config):
         build(con, AS_OF, model_variables(config), config_seeds(config))
         message = compose_digest(con, AS_OF, config.agency.timezone, "2026-W47")
     texts = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section" and "text" in b]
-    heading = texts.index("*Segments and strategies* (attractiveness / relationship)")
+    strategies = next(t for t in texts if t.startswith("*Strategies*"))
     # acme: revenue 60,000 → 100 (growth: no data) → high; relationship: one won deal
-    # → repeat orders 0, no contacts, no visits → 0 → poor: invest actively
-    assert texts[heading + 1 :] == [
-        "*Invest actively: relationship quality can grow revenue a lot* · 1\n"
-        "Acme &lt;!channel&gt; (high / poor)",
-        "*Not enough data to segment* · 1\nБета Груп",
+    # → repeat orders 0, no contacts, no visits → 0 → poor: invest actively. Last week it
+    # had no CRM data, so its strategy changed; beta's did not.
+    assert strategies.splitlines() == [
+        "*Strategies* (clients; DOMAIN §6): Invest 1 · Not enough data 1",
+        "Changed strategy since last week: Acme &lt;!channel&gt; (no data → invest)",
     ]
     assert len(message["blocks"]) <= 50
     assert all(len(t) <= 3000 for t in texts)
-
-
-def test_fit_section_keeps_under_the_limit_and_counts_the_rest():
-    items = [f"Client {i:03d} (high / excellent)" for i in range(200)]
-    text = fit_section("*Strengthen the partnership* · 200", items)
-    assert len(text) <= 3000
-    shown = text.split("\n", 1)[1].split(" …and ")[0].split(", ")
-    assert shown == items[: len(shown)]
-    assert text.endswith(f" …and {200 - len(shown)} more")
-    assert fit_section("*h*", ["a", "b"]) == "*h*\na, b"
-    assert fit_section("*h*", ["aaaa", "bbbb", "cccc"], limit=20) == "*h*\naaaa …and 2 more"
-    assert fit_section("*h*", ["aaaa", "bbbb", "cccc"], limit=19) == "*h* …and 3 more"
 
 
 def test_client_email_holds_only_that_clients_data_escaped(config):
@@ -155,12 +147,11 @@ def test_dry_run_delivery_writes_files_once_per_period(config):
     for attempt in range(2):
         digest = compose_leadership_digest(config, AS_OF, f"run-{attempt}")
         emails = compose_client_statuses(config, AS_OF, f"run-{attempt}")
-        sent = deliver(
-            config, senders, f"run-{attempt}", ["leadership_digest", "client_weekly_status"]
-        )
+        sent = deliver(config, senders, f"run-{attempt}", [*DIGEST_KINDS, "client_weekly_status"])
         assert digest["enqueued"] == (1 if attempt == 0 else 0)
+        assert digest["chart_enqueued"] == (1 if attempt == 0 else 0)
         assert emails["enqueued"] == (2 if attempt == 0 else 0)
-        assert sent["sent"] == (3 if attempt == 0 else 0)
+        assert sent["sent"] == (4 if attempt == 0 else 0)
     files = sorted(
         p.relative_to(config.delivery.dry_run_dir) for p in config.delivery.dry_run_dir.rglob("*.*")
     )
@@ -168,6 +159,8 @@ def test_dry_run_delivery_writes_files_once_per_period(config):
         "client_weekly_status/2026-W47/acme/ceo_acme.test.eml",
         "client_weekly_status/2026-W47/beta/director_beta.test.eml",
         "leadership_digest/2026-W47/leadership.json",
+        "leadership_digest_chart/2026-W47/leadership.json",
+        "leadership_digest_chart/2026-W47/leadership.png",
     ]
 
 

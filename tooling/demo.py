@@ -91,6 +91,7 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
         "this run",
         f"    JSON: {capture}",
         f"    text: {text_path}",
+        *_digest_lines(messages[slack_before:]),
         f"  client emails sent (.eml): {len(emails)} in {out / 'email'}",
         *(f"    {p.name}" for p in emails[:5]),
         *([f"    … and {len(emails) - 5} more"] if len(emails) > 5 else []),
@@ -105,6 +106,19 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
             f'read_only=True).sql(\\"{sql}\\").show()"',
         ]
     return "\n".join(lines)
+
+
+def _digest_lines(posted: list[dict]) -> list[str]:
+    """This run's leadership digest as text, and where its chart was saved."""
+    digest = [m for m in posted if m.get("channel_name") == "leadership"]
+    if not digest:
+        return ["  leadership digest: nothing new posted this run"]
+    charts = [f["path"] for m in digest for f in m.get("files") or []]
+    return [
+        "  leadership digest as posted (text; the chart's numbers follow it):",
+        *(f"    | {line}" for line in render_text(digest).splitlines()),
+        *(f"  digest chart (PNG): {path}" for path in charts),
+    ]
 
 
 def fill_history(config: AgencyConfig) -> None:

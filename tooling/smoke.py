@@ -411,9 +411,9 @@ def run_smoke(out: Path) -> dict[str, Any]:
         check_clean_run(smoke, api, clean, task_logs)
         counts_clean, sent_clean = warehouse_counts(config), deliveries(out)
         leadership = config.delivery.slack.leadership_channel.lstrip("#")
-        check(
-            len(sent_clean["slack"].get(leadership, [])) == 1,
-            f"expected one leadership digest: {sent_clean['slack']}",
+        check(  # the digest, then its chart (a file upload introduced by its numbers)
+            len(sent_clean["slack"].get(leadership, [])) == 2,
+            f"expected one leadership digest and its chart: {sent_clean['slack']}",
         )
         expected_emails = len(emailed_clients(config))
         check(sent_clean["emails"] == expected_emails, f"emails: {sent_clean['emails']}")

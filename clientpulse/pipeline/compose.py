@@ -6,6 +6,7 @@ numbers that did not pass.
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ from warehouse.outbox import Delivery, enqueue
 from warehouse.quality import last_gate_failures
 
 LEADERSHIP_DIGEST = "leadership_digest"
+DIGEST_CHART = "leadership_digest_chart"  # its own delivery: uploaded at most once
+DIGEST_KINDS = (LEADERSHIP_DIGEST, DIGEST_CHART)  # what the digest's DAG sends
 CLIENT_WEEKLY_STATUS = "client_weekly_status"
 
 
@@ -52,7 +55,24 @@ def _message_id(config: AgencyConfig, kind: str, client_id: str, period: str) ->
     return f"<{kind}.{client_id}.{period}@clientpulse.{domain}>"
 
 
+def _chart_delivery(channel: str, period: str, chart: dict[str, Any]) -> Delivery:
+    """The chart as a file upload into the digest's channel, with its alt text and its
+    numbers as the message that introduces it."""
+    payload = {
+        "channel": channel,
+        "filename": f"clientpulse-digest-{period}.png",
+        "title": f"{chart['title']} ({period})",
+        "alt_text": chart["alt_text"],
+        "initial_comment": chart["text_fallback"],
+        "data": chart["data"],
+        "png_base64": base64.b64encode(chart["png"]).decode("ascii"),
+    }
+    return Delivery(DIGEST_CHART, "slack_file", channel, period, payload)
+
+
 def compose_leadership_digest(config: AgencyConfig, as_of: datetime, run_id: str) -> dict[str, Any]:
+    """Queue the digest and, after it, its chart: two deliveries, each sent at most once
+    (a rerun queues neither again)."""
     period = iso_week(as_of, config.agency.timezone)
     channel = config.delivery.slack.leadership_channel
     with (
@@ -60,7 +80,10 @@ def compose_leadership_digest(config: AgencyConfig, as_of: datetime, run_id: str
         run_step(con, run_id, LEADERSHIP_DIGEST) as stats,
     ):
         _require_passed_gate(con)
-        message = compose_digest(con, as_of, config.agency.timezone, period)
+        message = compose_digest(
+            con, as_of, config.agency.timezone, period, config.leadership_digest
+        )
+        chart = message.pop("chart")
         with transaction(con):
             added = enqueue(
                 con,
@@ -68,7 +91,17 @@ def compose_leadership_digest(config: AgencyConfig, as_of: datetime, run_id: str
                     LEADERSHIP_DIGEST, "slack", channel, period, {**message, "channel": channel}
                 ),
             )
-        stats.update(period=period, enqueued=int(added), already_queued=int(not added))
+        chart_added = False
+        if chart is not None:
+            # queued after the digest (a later created_at), so it is posted after it
+            with transaction(con):
+                chart_added = enqueue(con, _chart_delivery(channel, period, chart))
+        stats.update(
+            period=period,
+            enqueued=int(added),
+            already_queued=int(not added),
+            chart_enqueued=int(chart_added),
+        )
         return dict(stats)
 
 

@@ -11,6 +11,7 @@ Senders are built lazily, so dry-run needs no connections at all.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -61,6 +62,13 @@ def _write_dry_run(config: AgencyConfig, item: OutboxItem) -> str:
     if item.channel == "email":
         path = folder / f"{_safe_name(item.recipient)}.eml"
         path.write_bytes(_email(config, item.payload).as_bytes())
+    elif item.channel == "slack_file":
+        path = folder / f"{_safe_name(item.recipient)}.png"
+        path.write_bytes(base64.b64decode(item.payload["png_base64"]))
+        meta = {k: v for k, v in item.payload.items() if k != "png_base64"}
+        path.with_suffix(".json").write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
     else:
         path = folder / f"{_safe_name(item.recipient)}.json"
         path.write_text(json.dumps(item.payload, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -75,6 +83,7 @@ class Senders:
         self._built: dict[str, Any] = {}
 
     def get(self, channel: str):
+        channel = "slack" if channel == "slack_file" else channel
         if channel not in self._built:
             self._built[channel] = self._factories[channel]()
         return self._built[channel]
@@ -86,6 +95,17 @@ def _send(config: AgencyConfig, senders: Senders, item: OutboxItem) -> str:
             item.payload["channel"], item.payload["text"], item.payload["blocks"]
         )
         return f"{posted.channel_id}:{posted.ts}"
+    if item.channel == "slack_file":
+        payload = item.payload
+        uploaded = senders.get("slack").upload(
+            payload["channel"],
+            base64.b64decode(payload["png_base64"]),
+            filename=payload["filename"],
+            title=payload["title"],
+            alt_text=payload["alt_text"],
+            initial_comment=payload["initial_comment"],
+        )
+        return f"{uploaded.channel_id}:{uploaded.file_id}"
     refused = senders.get("email").send(_email(config, item.payload))
     if refused:  # delivered to the others: recorded, never re-sent to them
         return f"{item.payload['message_id']} refused: {', '.join(sorted(refused))}"

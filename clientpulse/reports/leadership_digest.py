@@ -1,5 +1,10 @@
-"""The Monday leadership digest, as Slack Block Kit.
+"""The Monday leadership digest, as Slack Block Kit, and its chart.
 
+Read in a minute at any portfolio size: headline figures with their change since last
+week, the biggest movers, the top at-risk clients (the rest counted), lost lately, one
+line per manager, clients per strategy, and a chart of the last weeks. Every figure is
+selected from a mart (marts.portfolio_weekly, client_risk_movers, client_risk_actions,
+manager_portfolio, portfolio_segments, client_strategy_changes); this module formats.
 Every string that comes from outside (client names, manager names, reasons built
 from them) is escaped for mrkdwn, so a client called `<!channel>` pings nobody.
 """
@@ -12,13 +17,14 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from clientpulse.config import LeadershipDigest
 from clientpulse.periods import ReportWeek, report_week
+from clientpulse.reports.digest_chart import ChartData, alt_text, render_png, text_fallback
 from clientpulse.reports.sla_figures import SlaWeek, hours, percent, portfolio_sla_week
 from connectors.slack import escape_mrkdwn
 from transforms.catalog import accepted_values
 
-MAX_AT_RISK_LISTED = 15
-SECTION_TEXT_LIMIT = 3000  # Slack's limit on a section block's text
+LOST_NAMED = 3  # lost lately: the newest by name, the rest counted
 
 
 _PORTFOLIO = ("clients", "active_clients", "at_risk", "recently_lost", "open_overdue_tasks")
@@ -35,10 +41,12 @@ def _portfolio(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 SLA_LABELS = {"first_reply": "First replies", "next_reply": "Next replies"}
 
 
-def _sla_block(week: SlaWeek) -> dict[str, Any]:
-    """Last week's email SLA over all clients (marts.portfolio_sla_weekly), per metric."""
+def _sla_block(week: SlaWeek, changes: dict[str, float | None]) -> dict[str, Any]:
+    """Last week's email SLA over all clients (marts.portfolio_sla_weekly), per metric,
+    with its change against the week before (marts.portfolio_weekly)."""
     lines = [
         f"• {SLA_LABELS[metric]}: {percent(f.compliance)} on time ({f.achieved} of {f.decided})"
+        f"{_points(changes.get(metric))}"
         f" · median {hours(f.median_minutes)} h · P90 {hours(f.p90_minutes)} h"
         f" · {f.breached} breached · {f.pending} pending"
         for metric, f in week.figures.items()
@@ -47,84 +55,230 @@ def _sla_block(week: SlaWeek) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([heading, *lines])}}
 
 
-_THIS_WEEK = "(SELECT max(week_start) FROM marts.client_risk_weekly)"
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _at_risk_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """This week's at-risk clients, highest score first (marts.client_risk_weekly)."""
-    return con.execute(
-        f"""SELECT c.client_name, c.account_manager_name, r.score, r.reasons
-            FROM marts.client_risk_weekly AS r JOIN staging.cfg_clients AS c USING (client_id)
-            WHERE r.at_risk AND r.week_start = {_THIS_WEEK}
-            ORDER BY r.score DESC, c.client_name"""
+def _signed(value: float | int | None, unit: str = "") -> str:
+    """`+3`, `−2`, `±0` (with `unit`); "" without a value to compare with."""
+    if value is None:
+        return ""
+    if value == 0:
+        return f"±0{unit}"
+    sign = "+" if value > 0 else "−"
+    return f"{sign}{abs(value):g}{unit}"
+
+
+def _points(change: float | None) -> str:
+    """A compliance change as percentage points: ` · +3 pts`; "" without one."""
+    return "" if change is None else f" ({_signed(round(100 * change), ' pts')})"
+
+
+def _since(value: float | int | None, unit: str = "") -> str:
+    return "" if value is None else f" ({_signed(value, unit)})"
+
+
+def _portfolio_weeks(con: duckdb.DuckDBPyConnection, weeks: int) -> list[dict[str, Any]]:
+    """The last `weeks` rows of marts.portfolio_weekly, oldest first."""
+    relation = con.execute(
+        "SELECT * FROM (SELECT * FROM marts.portfolio_weekly ORDER BY week_start DESC LIMIT ?) "
+        "ORDER BY week_start",
+        [weeks],
+    )
+    names = [d[0] for d in relation.description]
+    return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+
+
+def _headline_block(week: dict[str, Any] | None, portfolio: dict[str, Any]) -> dict[str, Any]:
+    """Clients at risk, lost this month, on-time delivery and overdue tasks, with their
+    change since last week (marts.portfolio_weekly, marts.portfolio_health)."""
+    if week is None:
+        at_risk = f"{portfolio['at_risk']} of {portfolio['active_clients']} active"
+        lost = "no history yet"
+        on_time = "no history yet"
+    else:
+        at_risk = (
+            f"{week['at_risk_clients']} of {week['active_clients']} active"
+            f"{_since(week['at_risk_change_1w'])}"
+        )
+        lost = f"{week['lost_this_month']}{_since(week['lost_this_month_change_1w'])}"
+        on_time = (
+            "no dated task completed"
+            if week["on_time_rate"] is None
+            else f"{percent(week['on_time_rate'])} of {week['dated_completed_tasks']} tasks"
+            f"{_points(week['on_time_change_1w'])}"
+        )
+    label = f", {week['reported_iso_week']}" if week else ""
+    return {
+        "type": "section",
+        "fields": [
+            {"type": "mrkdwn", "text": f"*Clients at risk*\n{at_risk}"},
+            {"type": "mrkdwn", "text": f"*Lost this month*\n{lost}"},
+            {"type": "mrkdwn", "text": f"*Delivered on time{label}*\n{on_time}"},
+            {
+                "type": "mrkdwn",
+                "text": f"*Open overdue tasks*\n{portfolio['open_overdue_tasks']}",
+            },
+        ],
+    }
+
+
+def _movers_block(con: duckdb.DuckDBPyConnection, listed: int) -> dict[str, Any]:
+    """The clients whose risk score rose or fell most since last week, with the factor
+    that moved them (marts.client_risk_movers)."""
+    rows = con.execute(
+        "SELECT direction, client_name, account_manager_name, previous_score, score, "
+        "score_change_1w, factor, factor_evidence FROM marts.client_risk_movers "
+        "WHERE mover_rank <= ? ORDER BY direction DESC, mover_rank",
+        [listed],
     ).fetchall()
+    heading = "*Biggest movers* (risk score 0–100)"
+    if not rows:
+        return _section(heading + "\nNo risk score moved since last week.")
+    lines = []
+    for direction, name, _manager, before, score, change, factor, _evidence in rows:
+        arrow = ":small_red_triangle:" if direction == "rose" else ":small_red_triangle_down:"
+        why = f": {factor.replace('_', ' ')}" if factor else ""
+        lines.append(
+            f"{arrow} *{escape_mrkdwn(name)}* {before:.0f} → {score:.0f} "
+            f"({_signed(round(change))}){why}"
+        )
+    return _section("\n".join([heading, *lines]))
 
 
-def _recently_lost_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """Clients lost lately, with the day the relationship ended."""
-    return con.execute(
-        f"""SELECT c.client_name, r.lost_on
+def _at_risk_block(con: duckdb.DuckDBPyConnection, active: int, listed: int) -> dict[str, Any]:
+    """The top `listed` at-risk clients by score with owner, score, top two factors and
+    the suggested action; the rest as a count (marts.client_risk_actions)."""
+    rows = con.execute(
+        "SELECT client_name, account_manager_name, score, top_factor_evidence, "
+        "second_factor_evidence, suggested_action FROM marts.client_risk_actions "
+        "ORDER BY risk_rank"
+    ).fetchall()
+    if not rows:
+        return _section("*At-risk clients*\nNone this week.")
+    lines = [f"*At-risk clients* · {len(rows)} of {active} active, highest risk first"]
+    for name, manager, score, first, second, action in rows[:listed]:
+        reasons = "; ".join(escape_mrkdwn(r) for r in (first, second) if r)
+        lines.append(
+            f"• *{escape_mrkdwn(name)}* ({escape_mrkdwn(manager)}) · risk {score:.0f}: {reasons}"
+            f" → _{escape_mrkdwn(action)}_"
+        )
+    if len(rows) > listed:
+        lines.append(f"…and {len(rows) - listed} more at risk")
+    return _section("\n".join(lines))
+
+
+def _lost_block(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """Clients lost lately, newest first, as a count with the first few names."""
+    rows = con.execute(
+        """SELECT c.client_name, r.lost_on
             FROM marts.client_risk_weekly AS r JOIN staging.cfg_clients AS c USING (client_id)
-            WHERE r.lost_recently AND r.week_start = {_THIS_WEEK}
+            WHERE r.lost_recently
+                AND r.week_start = (SELECT max(week_start) FROM marts.client_risk_weekly)
             ORDER BY r.lost_on DESC, c.client_name"""
     ).fetchall()
+    if not rows:
+        return None
+    names = [f"{escape_mrkdwn(name)} ({lost_on:%b %-d})" for name, lost_on in rows[:LOST_NAMED]]
+    text = f"*Lost lately* · {len(rows)}: " + ", ".join(names)
+    if len(rows) > LOST_NAMED:
+        text += f" …and {len(rows) - LOST_NAMED} more"
+    return _section(text)
 
 
-def fit_section(heading: str, items: list[str], limit: int = SECTION_TEXT_LIMIT) -> str:
-    """`heading` and the comma-separated items that fit in `limit` characters, then how
-    many were left out. Items must already be escaped."""
-    text = heading
-    for index, item in enumerate(items):
-        rest = len(items) - index - 1
-        tail = f" …and {rest} more" if rest else ""
-        candidate = text + ("\n" if index == 0 else ", ") + item
-        if len(candidate) + len(tail) > limit:
-            return text + f" …and {len(items) - index} more"
-        text = candidate
-    return text
-
-
-def _segment_blocks(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """One section per strategy, its clients with their segment (DOMAIN §6)."""
+def _managers_block(
+    con: duckdb.DuckDBPyConnection, reported_week: str, listed: int
+) -> dict[str, Any]:
+    """One line per account manager: clients at risk of their active clients and their
+    clients' SLA last week (marts.manager_portfolio, DOMAIN §7)."""
     rows = con.execute(
-        "SELECT strategy_key, strategy, client_name, segment FROM marts.client_segment "
-        "ORDER BY client_name"
+        "SELECT account_manager_name, at_risk_clients, active_clients, first_reply_compliance, "
+        "next_reply_compliance FROM marts.manager_portfolio WHERE active_clients > 0 "
+        "ORDER BY at_risk_clients DESC, account_manager_name"
     ).fetchall()
-    groups: dict[str | None, tuple[str, list[str]]] = {}
-    for key, strategy, name, segment in rows:
-        label = (strategy or "not enough data to segment").capitalize()
-        entry = escape_mrkdwn(name) + (f" ({escape_mrkdwn(segment)})" if segment else "")
-        groups.setdefault(key, (label, []))[1].append(entry)
-    blocks: list[dict[str, Any]] = [
-        {"type": "divider"},
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": "*Segments and strategies* (attractiveness / relationship)",
-            },
-        },
-    ]
-    strategies = accepted_values("marts.client_segment", "strategy_key")
-    for key in (*strategies, None):  # clients without enough data come last
-        if key not in groups:
-            continue
-        label, entries = groups[key]
-        text = fit_section(f"*{escape_mrkdwn(label)}* · {len(entries)}", entries)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
-    return blocks
+    lines = [f"*By account manager* (at risk of active · replies on time, {reported_week})"]
+    for name, at_risk, active, first, next_ in rows[:listed]:
+        lines.append(
+            f"• {escape_mrkdwn(name)}: {at_risk} of {active} · first {percent(first)}"
+            f" · next {percent(next_)}"
+        )
+    if len(rows) > listed:
+        rest = rows[listed:]
+        lines.append(
+            f"…and {len(rest)} more managers with {sum(r[1] for r in rest)} clients at risk"
+        )
+    return _section("\n".join(lines))
+
+
+def _segments_block(con: duckdb.DuckDBPyConnection, listed: int) -> dict[str, Any]:
+    """Clients per strategy (marts.portfolio_segments) and the clients that changed
+    strategy since last week (marts.client_strategy_changes), DOMAIN §6."""
+    counts = {
+        key: (strategy, clients)
+        for key, strategy, clients in con.execute(
+            "SELECT strategy_key, strategy, clients FROM marts.portfolio_segments"
+        ).fetchall()
+    }
+    parts = []
+    for key in (*accepted_values("marts.client_segment", "strategy_key"), None):
+        if key in counts:
+            label = key.replace("_", " ") if key else "not enough data"
+            parts.append(f"{label.capitalize()} {counts[key][1]}")
+    changes = con.execute(
+        "SELECT client_name, previous_strategy_key, strategy_key "
+        "FROM marts.client_strategy_changes ORDER BY client_name"
+    ).fetchall()
+    lines = ["*Strategies* (clients; DOMAIN §6): " + " · ".join(parts)]
+    if changes:
+        moved = [
+            f"{escape_mrkdwn(name)} ({(before or 'no data').replace('_', ' ')} → "
+            f"{(after or 'no data').replace('_', ' ')})"
+            for name, before, after in changes[:listed]
+        ]
+        more = f" …and {len(changes) - listed} more" if len(changes) > listed else ""
+        lines.append(f"Changed strategy since last week: {', '.join(moved)}{more}")
+    else:
+        lines.append("No client changed strategy since last week.")
+    return _section("\n".join(lines))
+
+
+def _chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chart's data (marts.portfolio_weekly), its PNG, alt text and text fallback."""
+    data = ChartData(
+        weeks=[w["iso_week"] for w in weeks],
+        at_risk=[w["at_risk_clients"] for w in weeks],
+        first_reply=[w["first_reply_compliance"] for w in weeks],
+        next_reply=[w["next_reply_compliance"] for w in weeks],
+        on_time=[w["on_time_rate"] for w in weeks],
+    )
+    return {
+        "title": "Clients at risk and SLA compliance, by week",
+        "alt_text": alt_text(data),
+        "text_fallback": text_fallback(data),
+        "data": data.as_dict(),
+        "png": render_png(data),
+    }
 
 
 def compose_digest(
-    con: duckdb.DuckDBPyConnection, as_of: datetime, timezone: str, period: str
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    timezone: str,
+    period: str,
+    settings: LeadershipDigest | None = None,
 ) -> dict[str, Any]:
-    """Build the digest message (`text` fallback plus `blocks`) from the portfolio marts,
-    `marts.client_risk_weekly` and `marts.client_segment`."""
+    """The digest message (`text` fallback plus `blocks`) and, when configured, its
+    `chart` (PNG bytes with alt text and a text fallback), from the portfolio marts."""
+    settings = settings or LeadershipDigest()
     portfolio = _portfolio(con)
     week: ReportWeek = report_week(as_of, timezone)
     sla = portfolio_sla_week(con, week)
-    first_reply = sla.figures["first_reply"].compliance
-    compliance = percent(first_reply) if first_reply is not None else "no data"
+    weeks = _portfolio_weeks(con, settings.chart_weeks)
+    this = weeks[-1] if weeks else None
+    changes = {
+        "first_reply": this["first_reply_change_1w"] if this else None,
+        "next_reply": this["next_reply_change_1w"] if this else None,
+    }
     local = as_of.astimezone(ZoneInfo(timezone))
     blocks: list[dict[str, Any]] = [
         {
@@ -132,67 +286,35 @@ def compose_digest(
             "text": {"type": "plain_text", "text": f"ClientPulse weekly digest · {period}"},
         },
         {
-            "type": "section",
-            "fields": [
-                {"type": "mrkdwn", "text": f"*Clients*\n{portfolio['clients']}"},
-                {
-                    "type": "mrkdwn",
-                    "text": f"*Open overdue tasks*\n{portfolio['open_overdue_tasks']}",
-                },
-                {"type": "mrkdwn", "text": f"*At risk*\n{portfolio['at_risk']}"},
-                {"type": "mrkdwn", "text": f"*Lost lately*\n{portfolio['recently_lost']}"},
-            ],
-        },
-        _sla_block(sla),
-        {"type": "divider"},
-    ]
-    rows = _at_risk_rows(con)
-    if rows:
-        lines = [
-            f"• *{escape_mrkdwn(name)}* ({escape_mrkdwn(manager)}) · risk {score:.0f}: "
-            + "; ".join(escape_mrkdwn(r) for r in reasons)
-            for name, manager, score, reasons in rows[:MAX_AT_RISK_LISTED]
-        ]
-        if len(rows) > MAX_AT_RISK_LISTED:
-            lines.append(f"…and {len(rows) - MAX_AT_RISK_LISTED} more")
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "*At-risk clients*\n" + "\n".join(lines)},
-            }
-        )
-    else:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "*At-risk clients*\nNone this week."},
-            }
-        )
-    lost = _recently_lost_rows(con)
-    if lost:
-        names = [f"{escape_mrkdwn(name)} ({lost_on:%Y-%m-%d})" for name, lost_on in lost]
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": fit_section("*Lost lately*", names)},
-            }
-        )
-    blocks.extend(_segment_blocks(con))
-    blocks.append(
-        {
             "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": f"As of {local:%Y-%m-%d %H:%M} {escape_mrkdwn(timezone)} · "
-                    "SLA clocks: business hours",
-                }
-            ],
-        }
-    )
+            "elements": [{"type": "mrkdwn", "text": "(±N) = change since last week"}],
+        },
+        _headline_block(this, portfolio),
+        _sla_block(sla, changes),
+        {"type": "divider"},
+        _movers_block(con, settings.movers_listed),
+        _at_risk_block(con, portfolio["active_clients"], settings.at_risk_listed),
+    ]
+    lost = _lost_block(con)
+    if lost:
+        blocks.append(lost)
+    blocks += [
+        {"type": "divider"},
+        _managers_block(con, week.label, settings.managers_listed),
+        _segments_block(con, settings.strategy_changes_listed),
+    ]
+    chart = _chart(weeks) if settings.chart and weeks else None
+    footer = f"As of {local:%Y-%m-%d %H:%M} {escape_mrkdwn(timezone)} · SLA clocks: business hours"
+    if chart:
+        footer += f" · chart of the last {len(weeks)} weeks posted below"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
+    first_reply = sla.figures["first_reply"].compliance
+    compliance = percent(first_reply) if first_reply is not None else "no data"
+    at_risk = this["at_risk_clients"] if this else portfolio["at_risk"]
     text = (
-        f"ClientPulse weekly digest {period}: {portfolio['at_risk']} of "
-        f"{portfolio['active_clients']} active clients at risk, {portfolio['recently_lost']} "
-        f"lost lately; first replies on time in {week.label}: {compliance}."
+        f"ClientPulse weekly digest {period}: {at_risk} of {portfolio['active_clients']} "
+        f"active clients at risk{_since(this['at_risk_change_1w'] if this else None)}, "
+        f"{this['lost_this_month'] if this else 0} lost this month; first replies on time "
+        f"in {week.label}: {compliance}{_points(changes['first_reply'])}."
     )
-    return {"text": text, "blocks": blocks}
+    return {"text": text, "blocks": blocks, "chart": chart}

@@ -97,6 +97,12 @@ SELECT
     (SELECT count(*) FROM tasks AS t
         WHERE t.client_id = w.client_id AND t.created_on >= w.week_start
           AND t.created_on < w.week_end) AS new_tasks,
-    coalesce(o.carried_over, 0) AS carried_over
+    coalesce(o.carried_over, 0) AS carried_over,
+    (SELECT count(*) FROM tasks AS t
+        WHERE t.client_id = w.client_id AND t.completed_on >= w.week_start
+          AND t.completed_on < w.week_end AND t.on_time IS NOT NULL) AS dated_completed_tasks,
+    (SELECT count(*) FROM tasks AS t
+        WHERE t.client_id = w.client_id AND t.completed_on >= w.week_start
+          AND t.completed_on < w.week_end AND t.on_time) AS on_time_tasks
 FROM weeks AS w
 LEFT JOIN open_at_end AS o USING (client_id, week_start)

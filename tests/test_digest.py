@@ -1,0 +1,404 @@
+"""The leadership digest: movers and at-risk actions computed by their models, the chart
+drawn from marts.portfolio_weekly, one screen at 500 clients, and the chart uploaded
+through Slack's v2 file upload at most once."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import matplotlib.image
+import pytest
+
+from clientpulse.config import LeadershipDigest
+from clientpulse.pipeline.build_signals import model_variables
+from clientpulse.pipeline.compose import DIGEST_KINDS, compose_leadership_digest
+from clientpulse.pipeline.config_seeds import config_seeds
+from clientpulse.pipeline.deliver import Senders, deliver
+from clientpulse.reports.digest_chart import ChartData, chart_figure
+from clientpulse.reports.leadership_digest import compose_digest
+from connectors.slack import SlackPoster
+from sandbox.fake_slack import create_app
+from sandbox.http_server import serving
+from sandbox.slack_render import render_text
+from tests.factories import AS_OF, load_small_world, small_config
+from transforms.catalog import MODELS_DIR, catalog, checks
+from transforms.runner import build
+from warehouse.db import open_writer
+from warehouse.quality import run_gate
+
+THIS_WEEK = date(2026, 11, 16)
+# One screen: what a laptop shows of a Slack message without scrolling far, read in a
+# minute. The digest at any portfolio size stays within these.
+MAX_BLOCKS = 15
+MAX_CHARACTERS = 4000  # of block text, as sent (mrkdwn, escaped)
+MAX_LINES = 45  # as rendered: header, fields, section lines, dividers, context
+MAX_FALLBACK = 300  # the notification text
+
+
+def _model(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Build one mart from its own SQL file, over the tables a test laid out."""
+    sql = (MODELS_DIR / "marts" / f"{name}.sql").read_text(encoding="utf-8")
+    con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS\n{sql.strip().rstrip(';')}")
+
+
+FACTOR = (
+    "STRUCT(factor VARCHAR, area VARCHAR, raw_value DOUBLE, evidence VARCHAR, "
+    "score DOUBLE, weight DOUBLE, contribution DOUBLE)"
+)
+
+
+def _risk_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS staging")
+    con.execute(
+        f"""CREATE TABLE marts.client_risk_weekly (client_id VARCHAR, week_start DATE,
+            as_of TIMESTAMPTZ, status VARCHAR, started_on DATE, lost_on DATE,
+            lost_recently BOOLEAN, score DOUBLE, band VARCHAR, at_risk BOOLEAN,
+            coverage DOUBLE, factors {FACTOR}[], reasons VARCHAR[], score_change_1w DOUBLE,
+            score_change_4w DOUBLE, rule_at_risk BOOLEAN)"""
+    )
+
+
+def _risk_row(client, week, score, change, factors, *, status="active", at_risk=False):
+    structs = [
+        {
+            "factor": f,
+            "area": "contact",
+            "raw_value": 0.0,
+            "evidence": f"{f} evidence",
+            "score": 0.0,
+            "weight": 1.0,
+            "contribution": c,
+        }
+        for f, c in factors
+    ]
+    return [
+        client,
+        week,
+        AS_OF,
+        status,
+        None,
+        None,
+        False,
+        score,
+        None,
+        at_risk,
+        1.0,
+        structs,
+        [],
+        change,
+        None,
+        False,
+    ]
+
+
+def _built_from(con: duckdb.DuckDBPyConnection, rows: list[list], model: str, select: str):
+    """`rows` as marts.client_risk_weekly, then `model` built on them; `select` from it
+    (columns, then ORDER BY)."""
+    con.executemany(f"INSERT INTO marts.client_risk_weekly VALUES ({', '.join('?' * 16)})", rows)
+    _model(con, model)
+    columns, order = select.split(" ORDER BY ")
+    return con.execute(f"SELECT {columns} FROM marts.{model} ORDER BY {order}").fetchall()
+
+
+def test_movers_name_the_factor_that_moved_each_score_most(tmp_path):
+    con = duckdb.connect(str(tmp_path / "m.duckdb"))
+    _risk_table(con)
+    con.execute(
+        "CREATE TABLE staging.cfg_clients AS SELECT * FROM (VALUES "
+        "('a', 'Alpha', 'Anna'), ('b', 'Beta', 'Bob'), ('c', 'Gamma', 'Anna'), "
+        "('d', 'Delta', 'Bob')) AS t (client_id, client_name, account_manager_name)"
+    )
+    last = THIS_WEEK - timedelta(days=7)
+    rows = [
+        # a rose 30 → 55: contact_gap +20 points, silent_slips +5
+        _risk_row("a", last, 30, None, [("contact_gap", 10), ("silent_slips", 20)]),
+        _risk_row("a", THIS_WEEK, 55, 25, [("contact_gap", 30), ("silent_slips", 25)]),
+        # b fell 60 → 40: lost_deals −30, contact_gap +10
+        _risk_row("b", last, 60, None, [("lost_deals", 40), ("contact_gap", 20)]),
+        _risk_row("b", THIS_WEEK, 40, -20, [("lost_deals", 10), ("contact_gap", 30)]),
+        # c rose by 5 only: second among risers; d unchanged: not a mover
+        _risk_row("c", last, 10, None, [("on_time_rate", 10)]),
+        _risk_row("c", THIS_WEEK, 15, 5, [("on_time_rate", 15)]),
+        _risk_row("d", THIS_WEEK, 20, 0, [("on_time_rate", 20)]),
+    ]
+    got = _built_from(
+        con,
+        rows,
+        "client_risk_movers",
+        "client_id, direction, mover_rank, previous_score, score_change_1w, factor, "
+        "factor_contribution_change ORDER BY client_id",
+    )
+    assert got == [
+        ("a", "rose", 1, 30.0, 25.0, "contact_gap", 20.0),
+        ("b", "fell", 1, 60.0, -20.0, "lost_deals", -30.0),
+        ("c", "rose", 2, 10.0, 5.0, "on_time_rate", 5.0),
+    ]
+
+
+def test_at_risk_actions_take_the_two_heaviest_factors_and_never_a_lost_client(tmp_path):
+    con = duckdb.connect(str(tmp_path / "a.duckdb"))
+    _risk_table(con)
+    con.execute(
+        "CREATE TABLE staging.cfg_clients AS SELECT * FROM (VALUES "
+        "('a', 'Alpha', 'Anna'), ('b', 'Beta', 'Bob'), ('l', 'Gone', 'Bob')) "
+        "AS t (client_id, client_name, account_manager_name)"
+    )
+    rows = [
+        _risk_row(
+            "a",
+            THIS_WEEK,
+            50,
+            None,
+            [("contact_gap", 5), ("silent_slips", 25), ("lost_deals", 20)],
+            at_risk=True,
+        ),
+        _risk_row(
+            "b", THIS_WEEK, 70, 3, [("contact_vs_baseline", 70), ("on_site_gap", 0)], at_risk=True
+        ),
+        _risk_row("l", THIS_WEEK, 90, None, [("contact_gap", 90)], status="lost"),
+    ]
+    got = _built_from(
+        con,
+        rows,
+        "client_risk_actions",
+        "client_id, risk_rank, top_factor, second_factor, suggested_action ORDER BY risk_rank",
+    )
+    assert got == [
+        (
+            "b",
+            1,
+            "contact_vs_baseline",
+            None,
+            "call the client: contact has fallen below its usual rhythm",
+        ),
+        (
+            "a",
+            2,
+            "silent_slips",
+            "lost_deals",
+            "call the client about the slipped tasks; announce every moved date before it passes",
+        ),
+    ]
+
+
+@pytest.fixture
+def history(tmp_path):
+    """The small agency built as of three Mondays: three weeks of risk history."""
+    config = small_config(tmp_path)
+    with open_writer(config.warehouse.path) as con:
+        load_small_world(con, config)
+        for weeks_back in (2, 1, 0):
+            as_of = AS_OF - timedelta(weeks=weeks_back)
+            build(con, as_of, model_variables(config), config_seeds(config))
+    return config
+
+
+def test_the_chart_draws_the_weekly_mart_series(history):
+    with open_writer(history.warehouse.path) as con:
+        message = compose_digest(con, AS_OF, history.agency.timezone, "2026-W47")
+        rows = con.execute(
+            "SELECT iso_week, at_risk_clients, first_reply_compliance, next_reply_compliance, "
+            "on_time_rate FROM marts.portfolio_weekly ORDER BY week_start"
+        ).fetchall()
+    chart = message["chart"]
+    assert [r[0] for r in rows] == ["2026-W45", "2026-W46", "2026-W47"]
+    assert chart["data"] == {
+        "weeks": [r[0] for r in rows],
+        "at_risk": [r[1] for r in rows],
+        "first_reply": [r[2] for r in rows],
+        "next_reply": [r[3] for r in rows],
+        "on_time": [r[4] for r in rows],
+    }
+    # what the figure plots is that data (compliance as percent), not something else
+    figure = chart_figure(ChartData(**chart["data"]))
+    top, bottom = figure.axes
+    assert list(top.lines[0].get_ydata()) == [r[1] for r in rows]
+    for line, column in zip(bottom.lines, (2, 3, 4), strict=True):
+        expected = [float("nan") if r[column] is None else round(100 * r[column], 1) for r in rows]
+        assert [str(v) for v in line.get_ydata()] == [str(v) for v in expected]
+    image = matplotlib.image.imread(io.BytesIO(chart["png"]), format="png")
+    assert image.shape[:2] == (450, 800)
+    assert "3 weeks, 2026-W45 to 2026-W47" in chart["alt_text"]
+    assert chart["text_fallback"].splitlines()[0] == "Last 3 weeks (W45, W46, W47):"
+
+
+WEEK_OF_W = "DATE '2026-11-16' - CAST(7 * w AS INTEGER)"  # w weeks before this one
+
+
+def _simulated_portfolio(con: duckdb.DuckDBPyConnection, clients: int, managers: int) -> None:
+    """`clients` clients under `managers` managers, 13 weeks of risk history with long
+    names that need escaping, about a quarter at risk, one in twelve lost and one in
+    twelve changing strategy; then the digest's marts built from their own SQL."""
+    lost = clients // 12
+    con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ", [AS_OF])
+    con.execute("CREATE SCHEMA marts; CREATE SCHEMA staging")
+    con.execute(
+        f"""CREATE TABLE staging.cfg_account_managers AS
+            SELECT 'm' || i AS account_manager_id,
+                   'Account Manager Number ' || i || ' <Lead>' AS account_manager_name
+            FROM range({managers}) AS t (i)"""
+    )
+    con.execute(
+        f"""CREATE TABLE staging.cfg_clients AS
+            SELECT 'c' || i AS client_id,
+                   'Northwind Logistics & Partners Holding ' || i AS client_name,
+                   'm' || (i % {managers}) AS account_manager_id,
+                   'Account Manager Number ' || (i % {managers}) || ' <Lead>'
+                       AS account_manager_name
+            FROM range({clients}) AS t (i)"""
+    )
+    con.execute(
+        f"""CREATE TABLE marts.client_risk_weekly AS
+        WITH base AS (
+            SELECT 'c' || i AS client_id, i, {WEEK_OF_W} AS week_start,
+                   (hash(i * 31 + w) % 1000) / 10.0 AS score
+            FROM range({clients}) AS c (i), range(13) AS ws (w)
+        )
+        SELECT client_id, week_start, TIMESTAMPTZ '2026-11-16 07:00:00+00' AS as_of,
+            CASE WHEN i < {lost} THEN 'lost' ELSE 'active' END AS status,
+            DATE '2025-01-01' AS started_on,
+            CASE WHEN i < {lost} THEN DATE '2026-11-02' + CAST(i % 14 AS INTEGER) END AS lost_on,
+            i < {lost} AS lost_recently, score,
+            CASE WHEN i < {lost} THEN NULL WHEN score >= 75 THEN 'at_risk' ELSE 'healthy' END
+                AS band,
+            i >= {lost} AND score >= 75 AS at_risk, 1.0 AS coverage,
+            [{{'factor': 'contact_vs_baseline', 'area': 'contact', 'raw_value': 0.4,
+               'evidence': 'two-way exchanges at 40% of the usual rate for 4 weeks',
+               'score': score, 'weight': 8.0, 'contribution': score * 0.6}},
+             {{'factor': 'silent_slips', 'area': 'delivery', 'raw_value': 3.0,
+               'evidence': '3 silent slips in 8 weeks',
+               'score': score, 'weight': 2.0, 'contribution': score * 0.4}}] AS factors,
+            ['two-way exchanges at 40% of the usual rate'] AS reasons,
+            score - lead(score) OVER (PARTITION BY client_id ORDER BY week_start DESC)
+                AS score_change_1w,
+            NULL::DOUBLE AS score_change_4w, false AS rule_at_risk
+        FROM base"""
+    )
+    con.execute(
+        f"""CREATE TABLE marts.client_health AS
+            SELECT 'c' || i AS client_id, i % 3 AS open_overdue_tasks FROM range({clients}) t (i)"""
+    )
+    con.execute(
+        f"""CREATE TABLE marts.client_sla_weekly AS
+            SELECT 'c' || i AS client_id, {WEEK_OF_W} AS week_start,
+                   metric, 4 + i % 3 AS achieved, 5 AS decided
+            FROM range({clients}) c (i), range(14) ws (w),
+                 (VALUES ('first_reply'), ('next_reply')) m (metric)"""
+    )
+    con.execute(
+        """CREATE TABLE marts.portfolio_sla_weekly AS
+            SELECT week_start, strftime(week_start, '%G-W%V') AS iso_week, metric,
+                   sum(decided) AS measurements, sum(achieved) AS achieved,
+                   sum(decided - achieved) AS breached, 0 AS pending, 0 AS no_reply_needed,
+                   sum(decided) AS decided, sum(achieved) / sum(decided) AS compliance,
+                   240.0 AS median_business_minutes, 900.0 AS p90_business_minutes
+            FROM marts.client_sla_weekly GROUP BY ALL"""
+    )
+    con.execute(
+        f"""CREATE TABLE marts.client_delivery_weekly AS
+            SELECT 'c' || i AS client_id, {WEEK_OF_W} AS week_start,
+                   3 AS dated_completed_tasks, 2 + (i + w) % 2 AS on_time_tasks
+            FROM range({clients}) c (i), range(14) ws (w)"""
+    )
+    strategies = "['strengthen', 'invest', 'invest_loyal', 'protect', 'earn', 'consider_ending']"
+    con.execute(
+        f"""CREATE TABLE marts.client_segment_weekly AS
+            SELECT 'c' || i AS client_id, {WEEK_OF_W} AS week_start,
+                   {strategies}[1 + (i + CASE WHEN w = 0 AND i < {lost} THEN 1 ELSE 0 END) % 6]
+                       AS strategy_key
+            FROM range({clients}) c (i), range(2) ws (w)"""
+    )
+    con.execute(
+        """CREATE TABLE marts.client_segment AS
+            SELECT client_id, strategy_key, replace(strategy_key, '_', ' ') AS strategy
+            FROM marts.client_segment_weekly WHERE week_start = DATE '2026-11-16'"""
+    )
+    for name in (
+        "portfolio_health",
+        "portfolio_weekly",
+        "manager_portfolio",
+        "client_risk_movers",
+        "client_risk_actions",
+        "client_strategy_changes",
+        "portfolio_segments",
+    ):
+        _model(con, name)
+
+
+def _screen(message: dict) -> tuple[int, int, int]:
+    """(blocks, characters of block text as sent, lines as rendered)."""
+    texts = []
+    for block in message["blocks"]:
+        texts.append((block.get("text") or {}).get("text", ""))
+        texts += [f["text"] for f in block.get("fields") or []]
+        texts += [e.get("text", "") for e in block.get("elements") or []]
+    rendered = render_text([{"channel_name": "leadership", "posted_at": "", **message}])
+    return len(message["blocks"]), sum(len(t) for t in texts), len(rendered.splitlines()) - 1
+
+
+@pytest.mark.parametrize("clients,managers", [(36, 4), (500, 25)])
+def test_the_digest_stays_within_one_screen(tmp_path, clients, managers):
+    con = duckdb.connect(str(tmp_path / "p.duckdb"))
+    _simulated_portfolio(con, clients, managers)
+    at_risk = con.execute("SELECT count(*) FROM marts.client_risk_actions").fetchone()[0]
+    message = compose_digest(con, AS_OF, "Europe/Kyiv", "2026-W47", LeadershipDigest())
+    blocks, characters, lines = _screen(message)
+    print(f"{clients} clients: {blocks} blocks, {characters} characters, {lines} lines")
+    assert blocks <= MAX_BLOCKS and characters <= MAX_CHARACTERS and lines <= MAX_LINES
+    assert len(message["text"]) <= MAX_FALLBACK
+    dumped = json.dumps(message["blocks"], ensure_ascii=False)
+    assert "<Lead>" not in dumped and " & " not in dumped  # every name escaped
+    at_risk_text = next(
+        b["text"]["text"] for b in message["blocks"] if "*At-risk clients*" in str(b)
+    )
+    assert at_risk_text.count("\n• ") == min(5, at_risk)  # top five named, the rest counted
+    if at_risk > 5:
+        assert f"…and {at_risk - 5} more at risk" in at_risk_text
+    for lost in range(clients // 12):  # lost clients are never listed at risk
+        assert f"Holding {lost}*" not in at_risk_text
+    movers = next(b["text"]["text"] for b in message["blocks"] if "*Biggest movers*" in str(b))
+    assert movers.count(":small_red_triangle:") == 3
+    assert movers.count(":small_red_triangle_down:") == 3
+    strategies = next(b["text"]["text"] for b in message["blocks"] if "*Strategies*" in str(b))
+    changed = clients // 12  # three named, the rest counted
+    assert strategies.count(" → ") == min(3, changed)
+    assert (f"…and {changed - 3} more" in strategies) == (changed > 3)
+
+
+def test_the_chart_is_uploaded_through_slacks_v2_flow_once(history, tmp_path):
+    with open_writer(history.warehouse.path) as con:
+        assert all(r.success for r in run_gate(con, "build-1", checks(catalog())))
+    live = history.model_copy(
+        update={"delivery": history.delivery.model_copy(update={"dry_run": False})}
+    )
+    capture = tmp_path / "slack.jsonl"
+    token = "xoxb-digest"
+
+    def refuse():
+        raise AssertionError("the digest sends no email")
+
+    with serving(create_app(token, capture, channels=("leadership", "ops"))) as server:
+        poster = SlackPoster.with_token(token, f"{server.base_url}/api/")
+        for attempt in range(2):
+            compose_leadership_digest(live, AS_OF, f"run-{attempt}")
+            sent = deliver(live, Senders(lambda: poster, refuse), f"run-{attempt}", DIGEST_KINDS)
+            assert sent["sent"] == (2 if attempt == 0 else 0)
+    digest, chart = [json.loads(x) for x in capture.read_text(encoding="utf-8").splitlines()]
+    assert digest["blocks"][0]["text"]["text"] == "ClientPulse weekly digest · 2026-W47"
+    assert "chart of the last 3 weeks posted below" in json.dumps(digest["blocks"])
+    (shared,) = chart["files"]
+    assert chart["channel_name"] == "leadership"
+    assert chart["text"].startswith("Last 3 weeks (W45, W46, W47):")
+    assert shared["name"] == "clientpulse-digest-2026-W47.png"
+    assert shared["alt_txt"].startswith("Two line charts over 3 weeks")
+    assert Path(shared["path"]).read_bytes().startswith(b"\x89PNG")
+    with open_writer(history.warehouse.path) as con:
+        refs = con.execute(
+            "SELECT kind, provider_ref FROM ops.sent_log ORDER BY sent_at"
+        ).fetchall()
+    assert [k for k, _ in refs] == list(DIGEST_KINDS)
+    assert refs[1][1].endswith(":" + shared["id"])
