@@ -110,7 +110,8 @@ def test_movers_name_the_factor_that_moved_each_score_most(tmp_path):
     con.execute(
         "CREATE TABLE staging.cfg_clients AS SELECT * FROM (VALUES "
         "('a', 'Alpha', 'Anna'), ('b', 'Beta', 'Bob'), ('c', 'Gamma', 'Anna'), "
-        "('d', 'Delta', 'Bob')) AS t (client_id, client_name, account_manager_name)"
+        "('d', 'Delta', 'Bob'), ('e', 'Epsilon', 'Anna')) "
+        "AS t (client_id, client_name, account_manager_name)"
     )
     last = THIS_WEEK - timedelta(days=7)
     rows = [
@@ -124,6 +125,9 @@ def test_movers_name_the_factor_that_moved_each_score_most(tmp_path):
         _risk_row("c", last, 10, None, [("on_time_rate", 10)]),
         _risk_row("c", THIS_WEEK, 15, 5, [("on_time_rate", 15)]),
         _risk_row("d", THIS_WEEK, 20, 0, [("on_time_rate", 20)]),
+        # e rose 0.6 → 16.4: printed in whole points, 1 → 16 (+15), never "(+16)"
+        _risk_row("e", last, 0.6, None, [("contact_gap", 0.6)]),
+        _risk_row("e", THIS_WEEK, 16.4, 15.8, [("contact_gap", 16.4)]),
     ]
     got = _built_from(
         con,
@@ -135,7 +139,8 @@ def test_movers_name_the_factor_that_moved_each_score_most(tmp_path):
     assert got == [
         ("a", "rose", 1, 30.0, 25.0, "contact_gap", 20.0),
         ("b", "fell", 1, 60.0, -20.0, "lost_deals", -30.0),
-        ("c", "rose", 2, 10.0, 5.0, "on_time_rate", 5.0),
+        ("c", "rose", 3, 10, 5, "on_time_rate", 5.0),
+        ("e", "rose", 2, 1, 15, "contact_gap", 15.8),
     ]
 
 

@@ -139,10 +139,7 @@ def _movers_block(con: duckdb.DuckDBPyConnection, listed: int) -> dict[str, Any]
     for direction, name, _manager, before, score, change, factor, _evidence in rows:
         arrow = ":small_red_triangle:" if direction == "rose" else ":small_red_triangle_down:"
         why = f": {factor.replace('_', ' ')}" if factor else ""
-        lines.append(
-            f"{arrow} *{escape_mrkdwn(name)}* {before:.0f} → {score:.0f} "
-            f"({_signed(round(change))}){why}"
-        )
+        lines.append(f"{arrow} *{escape_mrkdwn(name)}* {before} → {score} ({_signed(change)}){why}")
     return _section("\n".join([heading, *lines]))
 
 

@@ -54,9 +54,10 @@ SELECT
     row_number() OVER (
         PARTITION BY sign(m.score_change_1w) ORDER BY abs(m.score_change_1w) DESC, c.client_name
     ) AS mover_rank,
-    m.score,
-    round(m.score - m.score_change_1w, 1) AS previous_score,
-    m.score_change_1w,
+    -- whole points, as the digest prints them, so that before → after (change) adds up
+    CAST(round(m.score) AS INTEGER) AS score,
+    CAST(round(m.score - m.score_change_1w) AS INTEGER) AS previous_score,
+    CAST(round(m.score) - round(m.score - m.score_change_1w) AS INTEGER) AS score_change_1w,
     d.factor,
     d.area AS factor_area,
     d.evidence AS factor_evidence,
