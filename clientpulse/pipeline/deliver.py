@@ -82,9 +82,11 @@ class Senders:
 
 def _send(config: AgencyConfig, senders: Senders, item: OutboxItem) -> str:
     if item.channel == "slack":
-        posted = senders.get("slack").post(
-            item.payload["channel"], item.payload["text"], item.payload["blocks"]
-        )
+        slack = senders.get("slack")
+        # A DM (account-manager alerts) opens the conversation with the user first.
+        user = item.payload.get("user")
+        channel = slack.open_dm(user) if user else item.payload["channel"]
+        posted = slack.post(channel, item.payload["text"], item.payload["blocks"])
         return f"{posted.channel_id}:{posted.ts}"
     refused = senders.get("email").send(_email(config, item.payload))
     if refused:  # delivered to the others: recorded, never re-sent to them
