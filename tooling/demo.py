@@ -101,6 +101,9 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
         "",
         "Try these on the snapshot (it stays readable while the pipeline runs):",
     ]
+    new_dms = [m for m in messages[slack_before:] if m["channel_name"].startswith("dm-")]
+    lines += ["", f"Account-manager DMs this run ({len(new_dms)}, JSON in {capture}):", ""]
+    lines += [render_text(new_dms), ""]
     for title, sql in EXAMPLE_QUERIES:
         lines += [
             f"  -- {title}",

@@ -12,6 +12,7 @@ nothing, and an Airflow backfill run is told so by its DAG.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,28 +43,39 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[d
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+@dataclass
 class AlertState:
     """What was sent and what the managers said, as of one run's local day."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, today: date) -> None:
-        self.today = today
-        log = con.execute(
+    today: date
+    sent: set[str] = field(default_factory=set)
+    last_risk_alert: dict[tuple[str, str], date] = field(default_factory=dict)
+    snoozed: set[str] = field(default_factory=set)
+    not_a_risk: set[tuple[str, date]] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection, today: date) -> AlertState:
+        state = cls(today)
+        for key, manager, client, reason, on in con.execute(
             "SELECT alert_key, account_manager_id, client_id, reason, alerted_on FROM ops.alert_log"
-        ).fetchall()
-        self.sent = {r[0] for r in log}
-        self.last_risk_alert: dict[tuple[str, str], date] = {}
-        for _, manager, client, reason, on in log:
-            if reason in RISK_REASONS:
-                key = (manager, client)
-                self.last_risk_alert[key] = max(on, self.last_risk_alert.get(key, on))
+        ).fetchall():
+            state.remember(key, manager, client, reason, on)
         feedback = con.execute(
             "SELECT client_id, action, until_on, episode_week FROM ops.alert_feedback"
         ).fetchall()
-        self.snoozed = {c for c, a, until, _ in feedback if a == "snooze" and until >= today}
-        self.not_a_risk = {(c, w) for c, a, _, w in feedback if a == "not_a_risk"}
+        state.snoozed = {c for c, a, until, _ in feedback if a == "snooze" and until >= today}
+        state.not_a_risk = {(c, w) for c, a, _, w in feedback if a == "not_a_risk"}
+        return state
+
+    def remember(self, key: str, manager: str, client: str, reason: str, on: date) -> None:
+        """Count an alert as sent (from the log, or in a replay)."""
+        self.sent.add(key)
+        if reason in RISK_REASONS:
+            last = self.last_risk_alert.get((manager, client), on)
+            self.last_risk_alert[(manager, client)] = max(on, last)
 
 
-def _risk_alert(row: dict[str, Any], state: AlertState, cooldown_days: int) -> Alert | None:
+def risk_alert(row: dict[str, Any], state: AlertState, cooldown_days: int) -> Alert | None:
     manager, client, change = row["account_manager_id"], row["client_id"], row["change"]
     if client in state.snoozed:
         return None
@@ -95,7 +107,7 @@ def _risk_alerts(
         "ORDER BY client_id",
         [week],
     )
-    found = (_risk_alert(r, state, config.alerts.cooldown_days) for r in rows)
+    found = (risk_alert(r, state, config.alerts.cooldown_days) for r in rows)
     return [a for a in found if a is not None]
 
 
@@ -134,6 +146,12 @@ def _lost(con: duckdb.DuckDBPyConnection, week: date | None) -> set[str]:
     return {r[0] for r in rows}
 
 
+def capped(alerts: list[Alert], manager_id: str, cap: int) -> tuple[list[Alert], int]:
+    """The manager's alerts this run, most urgent first, up to `cap`; and how many more."""
+    mine = sorted((a for a in alerts if a.manager_id == manager_id), key=lambda a: a.rank)
+    return mine[:cap], max(0, len(mine) - cap)
+
+
 def _recipient(config: AgencyConfig, manager: Any) -> dict[str, Any]:
     """A DM to the manager, else the fallback channel (the message names them)."""
     if manager.slack_user_id:
@@ -153,10 +171,9 @@ def _queue(
     cap = config.alerts.max_per_message
     figures = {"dms": 0, "alerts": 0, "held_by_cap": 0}
     for manager in config.account_managers:
-        mine = sorted((a for a in alerts if a.manager_id == manager.id), key=lambda a: a.rank)
-        if not mine:
+        shown, more = capped(alerts, manager.id, cap)
+        if not shown:
             continue
-        shown, more = mine[:cap], len(mine) - cap if len(mine) > cap else 0
         to = _recipient(config, manager)
         message = alert_message(manager, shown, more, playbook, named=to["user"] is None)
         delivery = Delivery(ACCOUNT_MANAGER_ALERTS, "slack", manager.id, period, {**to, **message})
@@ -230,7 +247,7 @@ def compose_alerts(
         if backfill or latest is None or week < latest:
             stats.update(skipped="past week: a backfill never alerts", week=str(week))
             return dict(stats)
-        state = AlertState(con, today)
+        state = AlertState.load(con, today)
         alerts = _early_warnings(con, state, _lost(con, latest))
         if not early_warnings_only:
             alerts = _risk_alerts(con, config, week, state) + alerts
