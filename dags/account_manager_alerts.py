@@ -39,8 +39,8 @@ def account_manager_alerts():
             load_config(),
             as_of(context),
             run_id(context),
-            early_warnings_only="asset" in run_type,
-            backfill="backfill" in run_type,
+            early_warnings_only=run_type == "asset_triggered",
+            backfill=run_type == "backfill",
         )
 
     @task(pool=WRITER_POOL)

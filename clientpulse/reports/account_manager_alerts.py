@@ -69,8 +69,9 @@ class Alert:
         return ORDER.index(self.reason), -(self.row.get("score") or 0)
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%a %d %b %H:%M") if value is not None else "—"
+def _when(value: datetime | None, language: str, playbook: Playbook) -> str:
+    """A local instant in the playbook's format for the language (strftime)."""
+    return value.strftime(playbook.label(language, "time_format")) if value is not None else "—"
 
 
 def _percent(value: float | None) -> str:
@@ -129,7 +130,7 @@ def _warning_text(alert: Alert, language: str, playbook: Playbook) -> str:
         language,
         "wrote",
         who=escape_mrkdwn(row["from_addr"] or "?"),
-        when=_when(row["inbound_at_local"]),
+        when=_when(row["inbound_at_local"], language, playbook),
         subject=escape_mrkdwn(row["subject"] or ""),
     )
     breaches = playbook.label(
@@ -137,7 +138,7 @@ def _warning_text(alert: Alert, language: str, playbook: Playbook) -> str:
         "breaches",
         share=_percent(row["share_of_target"]),
         target=f"{row['target_hours']:g}",
-        when=_when(row["breach_at_local"]),
+        when=_when(row["breach_at_local"], language, playbook),
     )
     title = playbook.label(language, "early_warning")
     action = escape_mrkdwn(playbook.action(language, "unanswered_past_target"))
