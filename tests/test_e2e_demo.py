@@ -33,6 +33,7 @@ from clientpulse.reports.i18n import STRINGS
 from connectors.slack import escape_mrkdwn
 from sandbox.sim_text import JUSTIFICATIONS, NOT_STARTED_REASONS
 from sandbox.simulator import DEMO_AS_OF, simulate
+from tooling.local_airflow import LocalAirflow
 from transforms.catalog import catalog
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
@@ -429,3 +430,26 @@ def test_a_backfilled_past_week_and_a_rerun_queue_no_alert(demo):
     assert skipped["skipped"].startswith("past week")
     assert again["dms"] == 0 and again["portfolio_dms"] == 0
     assert _query(config.warehouse.path, outbox) == before
+
+
+def test_a_snooze_triggered_through_airflow_is_stored_with_who_and_why(demo):
+    config, out = demo["config"], demo["out"]
+    airflow = LocalAirflow(out / "airflow", config.source_path, {})
+    conf = {
+        "action": "snooze",
+        "client": "lumen-energy",
+        "until": "2026-12-01",
+        "reason": "CEO on holiday; call booked for 2 Dec",
+        "by": "taras-savchuk",
+    }
+    result = airflow.airflow(
+        "dags", "test", "-c", json.dumps(conf), "account_manager_feedback", DEMO_AS_OF.isoformat()
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    stored = _query(
+        config.warehouse.path,
+        "SELECT client_id, action, until_on, reason, recorded_by FROM ops.alert_feedback",
+    )
+    assert stored == [
+        ("lumen-energy", "snooze", date(2026, 12, 1), conf["reason"], "taras-savchuk")
+    ]
