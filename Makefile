@@ -12,7 +12,7 @@ OUT        ?= out
 export GX_ANALYTICS_ENABLED := false
 export UV_PYTHON := 3.11
 
-.PHONY: help setup dovecot demo test smoke bench backfill backtest run lint clean
+.PHONY: help setup dovecot demo test smoke bench backfill backtest alerts-replay run lint clean
 
 help:
 	@echo "make demo   set up, start the sandbox, run every DAG once through Airflow, print the outputs"
@@ -22,6 +22,7 @@ help:
 	@echo "make run    run the pipeline once through Airflow on \$$CLIENTPULSE_CONFIG (no sandbox)"
 	@echo "make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD  weekly risk history on the data already ingested"
 	@echo "make backtest  replay the demo agency's history and judge the risk score against its truth"
+	@echo "make alerts-replay  after make demo: alerts per account manager over the last 8 weeks"
 	@echo "make lint   ruff"
 
 # uv from PyPI when it is not on the machine yet; then the venv from the committed lock
@@ -60,6 +61,10 @@ backfill: setup
 
 backtest: setup
 	$(PY) -m benchmarks.bench_risk_backtest --agency demo
+
+# After `make demo`: the alerts each account manager would have had over the last 8 weeks.
+alerts-replay: setup
+	$(PY) -m benchmarks.alerts_replay --weeks 8
 
 run: setup
 	$(PY) -m tooling.local_airflow --airflow-home $(OUT)/airflow

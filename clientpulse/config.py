@@ -527,7 +527,25 @@ class AccountManager(_Model):
     id: Identifier
     name: str
     email: Email
-    slack_user_id: str | None = None
+    slack_user_id: str | None = None  # else alerts go to alerts.fallback_channel, named
+    language: Literal["en", "uk", "ru"] = "en"  # of the alerts and the playbook
+
+
+_LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class Alerts(_Model):
+    """Account-manager alerts (DAG account_manager_alerts): when, what counts, how many."""
+
+    daily_at: str = Field("09:30", pattern=_LOCAL_TIME)  # agency-local, on working days
+    risk_up_step: float = Field(10, gt=0)  # score points up in a week: "risk up sharply"
+    trend_points: float = Field(2, ge=0)  # portfolio arrow: a weekly change past this
+    cooldown_days: int = Field(7, ge=1)  # a still-at-risk reminder at most this often
+    early_warning_share: float = Field(0.75, gt=0, lt=1)  # of the SLA target, business time
+    max_per_message: int = Field(8, ge=1)  # alerts in one DM; the rest: "and N more"
+    fallback_channel: str = "#account-managers"  # for a manager without slack_user_id
+    playbook: Path = PROJECT_ROOT / "config" / "playbook.yaml"  # suggested actions, en/uk/ru
+    portfolio_weekday: Literal["mon", "tue", "wed", "thu", "fri"] = "mon"
 
 
 class Client(_Model):
@@ -567,6 +585,7 @@ class AgencyConfig(_Model):
     signals: Signals = Signals()
     client_status: ClientStatusFields = ClientStatusFields()
     leadership_digest: LeadershipDigest = LeadershipDigest()
+    alerts: Alerts = Alerts()
     account_managers: list[AccountManager] = Field(min_length=1)
     clients: list[Client] = Field(min_length=1)
     source_path: Path | None = None
@@ -670,7 +689,7 @@ def _unique(key: str, values: list[str]) -> None:
         seen.add(value)
 
 
-_PATH_FIELDS = re.compile(r"(^|\.)(path|snapshot_path|dry_run_dir|csv_dir)$")
+_PATH_FIELDS = re.compile(r"(^|\.)(path|snapshot_path|dry_run_dir|csv_dir|playbook)$")
 
 
 def _resolve_paths(node: object, base: Path, key: str = "") -> object:

@@ -48,6 +48,14 @@ OPS = OpsChannel(
     connection_id=_SLACK.get("connection_id", "clientpulse_slack"),
     channel=_light_setting(_SLACK, _CONFIG_PATH, "ops_channel"),
 )
+_ALERTS = (_RAW_CONFIG.get("alerts") if isinstance(_RAW_CONFIG, dict) else None) or {}
+_WORKING_DAYS = (
+    _light_setting(_RAW_CONFIG, _CONFIG_PATH, "agency").get("business_hours") or {}
+).get("days", ["mon", "tue", "wed", "thu", "fri"])
+_ALERT_HOUR, _ALERT_MINUTE = str(_ALERTS.get("daily_at", "09:30")).split(":")
+# account_manager_alerts: daily on the agency's working days at alerts.daily_at (local).
+ALERTS_CRON = f"{int(_ALERT_MINUTE)} {int(_ALERT_HOUR)} * * {','.join(_WORKING_DAYS)}"
+
 # A digest not delivered this long after its run was queued alerts ops (Deadline Alert);
 # "off" for one-off local runs, where no scheduler watches deadlines.
 _DEADLINE_MINUTES = os.environ.get("CLIENTPULSE_DIGEST_DEADLINE_MINUTES", "120")

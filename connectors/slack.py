@@ -145,6 +145,17 @@ class SlackPoster:
             WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
         )
 
+    def open_dm(self, user_id: str) -> str:
+        """The id of the direct message with `user_id` (conversations.open), for `post`."""
+        try:
+            response = self._client.conversations_open(users=user_id)
+        except SlackApiError as exc:
+            error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+            raise SlackPostError(f"DM with {user_id}", error) from exc
+        except OSError as exc:  # opening a DM posts nothing: safe to retry next run
+            raise SlackUnreachable(f"Slack conversations.open for {user_id}: {exc}") from exc
+        return response["channel"]["id"]
+
     def post(
         self, channel: str, text: str, blocks: Sequence[dict[str, Any]] | None = None
     ) -> PostedMessage:

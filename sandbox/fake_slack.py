@@ -1,7 +1,8 @@
 """A local Slack Web API for the methods ClientPulse calls.
 
-`auth.test`, `chat.postMessage` and `conversations.list` answer with the shapes of
-Slack's published spec; the file upload of slack-sdk's `files_upload_v2`
+`auth.test`, `chat.postMessage`, `conversations.list` and `conversations.open` (a
+direct message with one user, whose `D…` id chat.postMessage then accepts) answer with
+the shapes of Slack's published spec; the file upload of slack-sdk's `files_upload_v2`
 (`files.getUploadURLExternal`, a POST of the bytes to the `upload_url` it hands out,
 `files.completeUploadExternal`) with the shapes of Slack's method reference. All:
 HTTP 200 with `{"ok": false, "error": ...}` for API errors, HTTP 429 with `Retry-After`
@@ -18,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -110,9 +112,12 @@ def file_id(sequence: int) -> str:
     return f"F0CP{sequence:06d}"
 
 
-def channel_id(name: str) -> str:
-    """A stable, Slack-shaped id (C + 10 uppercase hex characters) for a channel name."""
-    return "C" + hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:10].upper()
+def channel_id(name: str, prefix: str = "C") -> str:
+    """A stable, Slack-shaped id (C, or D for a DM, + 10 uppercase hex characters)."""
+    return prefix + hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:10].upper()
+
+
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 def _text(element: Any) -> str:
@@ -162,6 +167,7 @@ class FakeSlack:
         self.capture_path = capture_path
         capture_path.parent.mkdir(parents=True, exist_ok=True)
         self.channels = [Channel(channel_id(name), name) for name in channels]
+        self.dms: dict[str, Channel] = {}  # user id -> the DM opened with them
         self._last_ts = 0.0
         self._lock = threading.Lock()
         self.uploads: dict[str, Upload] = {}
@@ -170,7 +176,16 @@ class FakeSlack:
     def find(self, reference: str) -> Channel | None:
         """A channel by id, `name` or `#name`, as chat.postMessage accepts them."""
         wanted = reference.removeprefix("#").lower()
-        return next((c for c in self.channels if wanted in (c.id.lower(), c.name)), None)
+        known = [*self.channels, *self.dms.values()]
+        return next((c for c in known if wanted in (c.id.lower(), c.name)), None)
+
+    def open_dm(self, user: str) -> tuple[Channel, bool]:
+        """The DM with `user` (opened now, or `True` when it already was)."""
+        with self._lock:
+            already = user in self.dms
+            if not already:
+                self.dms[user] = Channel(channel_id(user, "D"), f"dm-{user}")
+            return self.dms[user], already
 
     def record(
         self,
@@ -441,6 +456,29 @@ def create_app(
             comment = str(arguments.get("initial_comment") or "")
             workspace.record(channel, comment, None, shared)
         return {"ok": True, "files": files}
+
+    @app.api_route("/api/conversations.open", methods=["GET", "POST"])
+    async def conversations_open(request: Request) -> Any:
+        arguments = await authorize(request)
+        if isinstance(arguments, JSONResponse):
+            return arguments
+        if arguments.get("channel"):
+            dm = next((c for c in workspace.dms.values() if c.id == arguments["channel"]), None)
+            if dm is None:
+                return slack_error("channel_not_found")
+            return {"ok": True, "no_op": True, "already_open": True, "channel": {"id": dm.id}}
+        users = [u.strip() for u in str(arguments.get("users") or "").split(",") if u.strip()]
+        if not users:
+            return slack_error("users_list_not_supplied")
+        if len(users) > 1:  # a group DM: ClientPulse never opens one
+            return slack_error("method_not_supported_for_channel_type")
+        if not USER_ID.fullmatch(users[0]):
+            return slack_error("user_not_found")
+        dm, already = workspace.open_dm(users[0])
+        answer: dict[str, Any] = {"ok": True, "channel": {"id": dm.id}}
+        if already:
+            answer.update(no_op=True, already_open=True)
+        return answer
 
     @app.api_route("/api/{method}", methods=["GET", "POST"])
     async def unknown_method(method: str) -> JSONResponse:

@@ -34,7 +34,9 @@ def unescape_mrkdwn(text: str) -> str:
 
 
 def _render_message(message: dict[str, Any]) -> str:
-    title = f"#{message['channel_name']} [{message['posted_at']}]"
+    name = message["channel_name"]
+    where = f"DM @{name.removeprefix('dm-')}" if name.startswith("dm-") else f"#{name}"
+    title = f"{where} [{message['posted_at']}]"
     body = [line for block in message.get("blocks") or [] for line in _render_block(block)]
     if not body:
         body = message.get("text", "").splitlines()

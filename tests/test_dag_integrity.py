@@ -21,7 +21,10 @@ EXPECTED_DAGS = {
     "leadership_digest",
     "client_weekly_status",
     "warehouse_maintenance",
+    "account_manager_alerts",
+    "account_manager_feedback",
 }
+MANUAL_DAGS = {"account_manager_feedback"}  # triggered with conf only: no clock
 # Modules that mean real work at parse time: the warehouse, data frames, the network.
 HEAVY_MODULES = ("duckdb", "pandas", "great_expectations", "requests", "slack_sdk", "connectors")
 
@@ -54,7 +57,7 @@ def test_owner_retries_tags_and_writer_pool(dagbag):
 def test_every_schedule_runs_on_the_agency_clock(dagbag):
     from clientpulse.orchestration import AGENCY_TIMEZONE
 
-    for dag_id in EXPECTED_DAGS:
+    for dag_id in EXPECTED_DAGS - MANUAL_DAGS:
         timetable = dagbag.dags[dag_id].timetable
         timetable = getattr(timetable, "timetable", timetable)  # asset-or-time: its clock
         assert str(timetable.timezone) == AGENCY_TIMEZONE, dag_id
@@ -70,6 +73,15 @@ def test_ingest_dags_feed_the_build_through_assets(dagbag):
     for dag_id, uris in outlets.items():
         assert uris, f"{dag_id} updates no asset"
         assert uris <= scheduled_on, f"build_signals is not scheduled on {dag_id}'s asset"
+
+
+def test_alerts_run_daily_on_working_days_and_after_every_build(dagbag):
+    from clientpulse.orchestration import ASSET_MARTS
+
+    timetable = dagbag.dags["account_manager_alerts"].timetable
+    assert {a.uri for a in timetable.asset_condition.objects} == {ASSET_MARTS}
+    assert timetable.timetable.expression == "30 9 * * mon,tue,wed,thu,fri"
+    assert type(dagbag.dags["account_manager_feedback"].timetable).__name__ == "NullTimetable"
 
 
 _PROBE = """

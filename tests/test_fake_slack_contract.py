@@ -290,3 +290,29 @@ def test_slack_sdk_files_upload_v2_shares_the_file_into_the_channel(
         "A line chart",
     )
     assert Path(shared["path"]).read_bytes() == PNG
+
+
+def test_conversations_open_and_a_dm_post_match_the_spec(spec: dict, api: str) -> None:
+    opened = call(api, "conversations.open", data={"users": "U08NWC0JC1"})
+    again = call(api, "conversations.open", json={"users": "U08NWC0JC1"})
+    validator = response_validator(spec, "conversations.open", "post", "200")
+    for answer in (opened, again):
+        validator.validate(answer)
+    dm = opened["channel"]["id"]
+    assert dm.startswith("D") and again["channel"]["id"] == dm
+    assert "already_open" not in opened and again["already_open"] is True
+
+    posted = call(api, "chat.postMessage", json={"channel": dm, "text": "Your clients"})
+    response_validator(spec, "chat.postMessage", "post", "200").validate(posted)
+    assert posted["channel"] == dm
+
+    errors = response_validator(spec, "conversations.open", "post", "default")
+    for arguments, code in [
+        ({}, "users_list_not_supplied"),
+        ({"users": "not-a-user"}, "user_not_found"),
+        ({"users": "U1AAA,U2BBB"}, "method_not_supported_for_channel_type"),
+    ]:
+        answer = call(api, "conversations.open", data=arguments)
+        assert answer == {"ok": False, "error": code}
+        errors.validate(answer)
+    assert not validator.is_valid({"ok": True, "channel": {"id": dm}, "user": "U08NWC0JC1"})

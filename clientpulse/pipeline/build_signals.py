@@ -65,6 +65,9 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
         "attractiveness_medium_at": segmentation.attractiveness.medium_at,
         "relationship_high_at": segmentation.relationship.high_at,
         "relationship_medium_at": segmentation.relationship.medium_at,
+        "alert_early_warning_share": config.alerts.early_warning_share,
+        "alert_risk_up_step": config.alerts.risk_up_step,
+        "alert_trend_points": config.alerts.trend_points,
     }
 
 

@@ -91,9 +91,11 @@ class Senders:
 
 def _send(config: AgencyConfig, senders: Senders, item: OutboxItem) -> str:
     if item.channel == "slack":
-        posted = senders.get("slack").post(
-            item.payload["channel"], item.payload["text"], item.payload["blocks"]
-        )
+        slack = senders.get("slack")
+        # A DM (account-manager alerts) opens the conversation with the user first.
+        user = item.payload.get("user")
+        channel = slack.open_dm(user) if user else item.payload["channel"]
+        posted = slack.post(channel, item.payload["text"], item.payload["blocks"])
         return f"{posted.channel_id}:{posted.ts}"
     if item.channel == "slack_file":
         payload = item.payload

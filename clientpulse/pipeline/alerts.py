@@ -1,0 +1,314 @@
+"""Account-manager alerts: pick what changed from the marts, drop what was already said,
+snoozed or marked "not a risk", and queue one Slack DM per manager per run.
+
+Each alert has a key (manager, client, reason, the episode/week/wait it is about). The
+keys of the alerts a DM carries are written to `ops.alert_log` in the same transaction
+that puts the DM in the outbox, and the outbox sends it at most once: a rerun, a retry
+or a second demo finds the keys and queues nothing. Only the current risk week alerts:
+a run whose week is older than the newest week the warehouse holds (a backfill) sends
+nothing, and an Airflow backfill run is told so by its DAG.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from clientpulse.config import AgencyConfig
+from clientpulse.periods import iso_week
+from clientpulse.pipeline.runlog import run_step
+from clientpulse.reports.account_manager_alerts import (
+    RISK_REASONS,
+    Alert,
+    Playbook,
+    alert_message,
+    portfolio_message,
+)
+from warehouse.db import open_writer, transaction
+from warehouse.outbox import Delivery, enqueue
+
+ACCOUNT_MANAGER_ALERTS = "account_manager_alerts"
+PORTFOLIO_VIEW = "account_manager_portfolio"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@dataclass
+class AlertState:
+    """What was sent and what the managers said, as of one run's local day."""
+
+    today: date
+    sent: set[str] = field(default_factory=set)
+    last_risk_alert: dict[tuple[str, str], date] = field(default_factory=dict)
+    snoozed: set[str] = field(default_factory=set)
+    not_a_risk: set[tuple[str, date]] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection, today: date) -> AlertState:
+        state = cls(today)
+        for key, manager, client, reason, on in con.execute(
+            "SELECT alert_key, account_manager_id, client_id, reason, alerted_on FROM ops.alert_log"
+        ).fetchall():
+            state.remember(key, manager, client, reason, on)
+        feedback = con.execute(
+            "SELECT client_id, action, until_on, episode_week FROM ops.alert_feedback"
+        ).fetchall()
+        state.snoozed = {c for c, a, until, _ in feedback if a == "snooze" and until >= today}
+        state.not_a_risk = {(c, w) for c, a, _, w in feedback if a == "not_a_risk"}
+        return state
+
+    def remember(self, key: str, manager: str, client: str, reason: str, on: date) -> None:
+        """Count an alert as sent (from the log, or in a replay)."""
+        self.sent.add(key)
+        if reason in RISK_REASONS:
+            last = self.last_risk_alert.get((manager, client), on)
+            self.last_risk_alert[(manager, client)] = max(on, last)
+
+
+def risk_alert(row: dict[str, Any], state: AlertState, cooldown_days: int) -> Alert | None:
+    manager, client, change = row["account_manager_id"], row["client_id"], row["change"]
+    if client in state.snoozed:
+        return None
+    if change in RISK_REASONS and (client, row["at_risk_since"]) in state.not_a_risk:
+        return None
+    last = state.last_risk_alert.get((manager, client))
+    if change == "newly_at_risk":
+        subject = f"episode {row['at_risk_since']}"
+    elif change == "risk_up":
+        subject = f"week {row['week_start']}"
+    elif change == "still_at_risk":
+        if last is not None and (state.today - last).days < cooldown_days:
+            return None
+        subject = f"reminder {state.today}"
+    else:  # recovered: once, and only to a manager who was told the client was at risk
+        if last is None:
+            return None
+        subject = f"week {row['week_start']}"
+    alert = Alert(manager, client, change, subject, row, reminder=last is not None)
+    return None if alert.key in state.sent else alert
+
+
+def _risk_alerts(
+    con: duckdb.DuckDBPyConnection, config: AgencyConfig, week: date, state: AlertState
+) -> list[Alert]:
+    rows = _rows(
+        con,
+        "SELECT * FROM marts.client_risk_alerts WHERE week_start = ? AND change <> 'none' "
+        "ORDER BY client_id",
+        [week],
+    )
+    found = (risk_alert(r, state, config.alerts.cooldown_days) for r in rows)
+    return [a for a in found if a is not None]
+
+
+def _early_warnings(
+    con: duckdb.DuckDBPyConnection, state: AlertState, lost: set[str]
+) -> list[Alert]:
+    rows = _rows(
+        con,
+        "SELECT * FROM marts.client_sla_early_warnings WHERE due_for_warning "
+        "ORDER BY breach_at NULLS LAST, client_id, inbound_message_id",
+        [],
+    )
+    alerts = [
+        Alert(
+            r["account_manager_id"],
+            r["client_id"],
+            "early_warning",
+            f"{r['metric']}:{r['inbound_message_id']}",
+            r,
+        )
+        for r in rows
+        if r["client_id"] not in lost
+    ]
+    return [a for a in alerts if a.key not in state.sent]
+
+
+def _latest_week(con: duckdb.DuckDBPyConnection) -> date | None:
+    return con.execute("SELECT max(week_start) FROM marts.client_risk_weekly").fetchone()[0]
+
+
+def _lost(con: duckdb.DuckDBPyConnection, week: date | None) -> set[str]:
+    rows = con.execute(
+        "SELECT client_id FROM marts.client_risk_weekly WHERE week_start = ? AND status = 'lost'",
+        [week],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def capped(alerts: list[Alert], manager_id: str, cap: int) -> tuple[list[Alert], int]:
+    """The manager's alerts this run, most urgent first, up to `cap`; and how many more."""
+    mine = sorted((a for a in alerts if a.manager_id == manager_id), key=lambda a: a.rank)
+    return mine[:cap], max(0, len(mine) - cap)
+
+
+def _recipient(config: AgencyConfig, manager: Any) -> dict[str, Any]:
+    """A DM to the manager, else the fallback channel (the message names them)."""
+    if manager.slack_user_id:
+        return {"user": manager.slack_user_id, "channel": None}
+    return {"user": None, "channel": config.alerts.fallback_channel}
+
+
+def _queue(
+    con: duckdb.DuckDBPyConnection,
+    config: AgencyConfig,
+    alerts: list[Alert],
+    period: str,
+    today: date,
+    playbook: Playbook,
+) -> dict[str, int]:
+    """Group by manager, cap, and queue one DM each with its alert keys logged."""
+    cap = config.alerts.max_per_message
+    figures = {"dms": 0, "alerts": 0, "held_by_cap": 0}
+    for manager in config.account_managers:
+        shown, more = capped(alerts, manager.id, cap)
+        if not shown:
+            continue
+        to = _recipient(config, manager)
+        message = alert_message(manager, shown, more, playbook, named=to["user"] is None)
+        delivery = Delivery(ACCOUNT_MANAGER_ALERTS, "slack", manager.id, period, {**to, **message})
+        with transaction(con):
+            if not enqueue(con, delivery):
+                continue
+            con.executemany(
+                "INSERT INTO ops.alert_log VALUES (?, ?, ?, ?, ?, ?, ?, now()) "
+                "ON CONFLICT (alert_key) DO NOTHING",
+                [
+                    [a.key, a.manager_id, a.client_id, a.reason, a.subject, delivery.key, today]
+                    for a in shown
+                ],
+            )
+        figures["dms"] += 1
+        figures["alerts"] += len(shown)
+        figures["held_by_cap"] += more
+    return figures
+
+
+def _queue_portfolios(
+    con: duckdb.DuckDBPyConnection,
+    config: AgencyConfig,
+    week: date,
+    period: str,
+    playbook: Playbook,
+) -> int:
+    queued = 0
+    for manager in config.account_managers:
+        clients = _rows(
+            con,
+            "SELECT * FROM marts.client_risk_alerts WHERE week_start = ? "
+            "AND account_manager_id = ? AND status = 'active' "
+            "ORDER BY score DESC NULLS LAST, client_name",
+            [week, manager.id],
+        )
+        figures = _rows(
+            con,
+            "SELECT * FROM marts.account_manager_portfolio WHERE account_manager_id = ?",
+            [manager.id],
+        )
+        if not clients or not figures:
+            continue
+        to = _recipient(config, manager)
+        message = portfolio_message(
+            manager, clients, figures[0], playbook, named=to["user"] is None
+        )
+        delivery = Delivery(PORTFOLIO_VIEW, "slack", manager.id, period, {**to, **message})
+        with transaction(con):
+            queued += int(enqueue(con, delivery))
+    return queued
+
+
+def compose_alerts(
+    config: AgencyConfig,
+    as_of: datetime,
+    run_id: str,
+    *,
+    early_warnings_only: bool = False,
+    backfill: bool = False,
+) -> dict[str, Any]:
+    """Queue this run's DMs: risk alerts and the portfolio view on the daily run, early
+    warnings on every run. A backfill (or a run for a week older than the warehouse's
+    newest) queues nothing."""
+    local = as_of.astimezone(ZoneInfo(config.agency.timezone))
+    today, week = local.date(), local.date() - timedelta(days=local.weekday())
+    period = local.strftime("%Y-%m-%dT%H:%M")
+    playbook = Playbook.load(config.alerts.playbook)
+    with open_writer(config.warehouse.path) as con, run_step(con, run_id, "alerts") as stats:
+        latest = _latest_week(con)
+        if backfill or latest is None or week < latest:
+            stats.update(skipped="past week: a backfill never alerts", week=str(week))
+            return dict(stats)
+        state = AlertState.load(con, today)
+        alerts = _early_warnings(con, state, _lost(con, latest))
+        if not early_warnings_only:
+            alerts = _risk_alerts(con, config, week, state) + alerts
+        stats.update(_queue(con, config, alerts, period, today, playbook))
+        weekly = not early_warnings_only and WEEKDAYS[local.weekday()] == (
+            config.alerts.portfolio_weekday
+        )
+        if weekly:
+            stats["portfolio_dms"] = _queue_portfolios(
+                con, config, week, iso_week(as_of, config.agency.timezone), playbook
+            )
+        stats.update(period=period, week=str(week))
+        return dict(stats)
+
+
+FEEDBACK_ACTIONS = ("snooze", "not_a_risk")
+
+
+class FeedbackError(ValueError):
+    """A snooze or "not a risk" that cannot be recorded (unknown client, no date …)."""
+
+
+def record_feedback(
+    config: AgencyConfig,
+    action: str,
+    client_id: str,
+    reason: str,
+    by: str,
+    until: date | None = None,
+) -> dict[str, Any]:
+    """Store a manager's snooze (until a date) or "not a risk" (for the client's current
+    at-risk episode), with who and why; later runs suppress that client's risk alerts."""
+    if action not in FEEDBACK_ACTIONS:
+        raise FeedbackError(f"action must be one of {FEEDBACK_ACTIONS}, not {action!r}")
+    if client_id not in {c.id for c in config.clients}:
+        raise FeedbackError(f"unknown client {client_id!r}")
+    if not reason.strip() or not by.strip():
+        raise FeedbackError("a reason and who records it (by) are required")
+    if action == "snooze" and until is None:
+        raise FeedbackError("snooze needs an until date")
+    with open_writer(config.warehouse.path) as con:
+        episode = None
+        if action == "not_a_risk":
+            episode = con.execute(
+                "SELECT at_risk_since FROM marts.client_risk_alerts WHERE client_id = ? "
+                "ORDER BY week_start DESC LIMIT 1",
+                [client_id],
+            ).fetchone()
+            if episode is None or episode[0] is None:
+                raise FeedbackError(f"{client_id} is not at risk this week: nothing to mark")
+            episode = episode[0]
+        feedback_id = str(uuid.uuid4())
+        with transaction(con):
+            con.execute(
+                "INSERT INTO ops.alert_feedback VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+                [feedback_id, client_id, action, until, episode, reason, by],
+            )
+    return {
+        "feedback_id": feedback_id,
+        "client_id": client_id,
+        "action": action,
+        "until": str(until) if until else None,
+        "episode_week": str(episode) if episode else None,
+    }

@@ -1,0 +1,301 @@
+"""Account-manager alerts end to end below Airflow: the models build on hand-made rows,
+`compose_alerts` queues through the real outbox, `deliver` posts to the fake Slack over
+its wire protocol (conversations.open + chat.postMessage), and what arrived is read
+back from its capture file.
+
+Risk weeks are set by hand in marts.client_risk_alerts (built once by the real models,
+then rewritten per scenario): the alert rules are what is tested here, the score in
+test_risk_score.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from clientpulse.config import AgencyConfig, load_config
+from clientpulse.pipeline.alerts import FeedbackError, compose_alerts, record_feedback
+from clientpulse.pipeline.build_signals import build_models
+from clientpulse.pipeline.deliver import Senders, deliver
+from connectors.slack import SlackPoster
+from sandbox.fake_slack import create_app
+from sandbox.http_server import serving
+from tests.factories import FIXTURE, message
+from warehouse.db import open_writer
+from warehouse.load import upsert
+
+TOKEN = "xoxb-alerts-test"
+KINDS = ["account_manager_alerts", "account_manager_portfolio"]
+W1 = date(2026, 11, 16)  # a Monday
+DAY = timedelta(days=1)
+
+
+def _at(day: date, hour: int = 9, minute: int = 30) -> datetime:
+    """An instant on the agency's (Kyiv, UTC+2 in November) clock."""
+    return datetime(day.year, day.month, day.day, hour - 2, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def slack(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    capture = tmp_path / "slack.jsonl"
+    with serving(create_app(TOKEN, capture)) as server:
+        yield {"url": f"{server.base_url}/api/", "capture": capture}
+
+
+def _config(tmp_path: Path, slack_user_id: str | None = None, **alerts: Any) -> AgencyConfig:
+    raw = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    raw["delivery"]["dry_run"] = False
+    raw["alerts"] = alerts
+    raw["account_managers"][0]["slack_user_id"] = slack_user_id
+    for client in raw["clients"]:
+        client["start_date"] = "2026-01-05"
+    (tmp_path / "agency.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    return load_config(tmp_path / "agency.yaml")
+
+
+def _run(
+    config: AgencyConfig, slack: dict, as_of: datetime, *, portfolio: bool = False, **flags: bool
+) -> list[dict]:
+    """Compose and deliver one run; return the alert messages (or, `portfolio`, all the
+    messages) Slack received in it."""
+    before = _posted(slack)
+    compose_alerts(config, as_of, f"test/{as_of.isoformat()}", **flags)
+    senders = Senders(slack=lambda: SlackPoster.with_token(TOKEN, slack["url"]), smtp=None)
+    deliver(config, senders, f"test/{as_of.isoformat()}", KINDS)
+    received = _posted(slack)[len(before) :]
+    return [m for m in received if portfolio or "your portfolio" not in m["text"]]
+
+
+def _posted(slack: dict) -> list[dict]:
+    if not slack["capture"].exists():
+        return []
+    return [json.loads(line) for line in slack["capture"].read_text().splitlines()]
+
+
+def _texts(message: dict) -> str:
+    parts = [message["text"]]
+    for block in message["blocks"] or []:
+        text = block.get("text")
+        parts.append(text["text"] if isinstance(text, dict) else "")
+        parts += [e.get("text", "") for e in block.get("elements", [])]
+    return "\n".join(parts)
+
+
+def _build(config: AgencyConfig, as_of: datetime, messages: list[dict]) -> None:
+    with open_writer(config.warehouse.path) as con:
+        if messages:
+            upsert(con, "raw.email_messages", messages, ["message_key"])
+        build_models(con, config, as_of)
+
+
+MOVED = [
+    {
+        "factor": "silent_slips",
+        "area": "delivery",
+        "score_before": 30.0,
+        "score_after": 100.0,
+        "evidence_before": "1 silent slip on <Site> & co",
+        "evidence_after": "3 silent slips on <Site> & co",
+        "contribution_change": 12.5,
+    }
+]
+
+
+def _week(config: AgencyConfig, week: date, *rows: tuple[str, str, bool, str | None]) -> None:
+    """Make `week` the newest risk week with these (client, change, at_risk, since) rows."""
+    with open_writer(config.warehouse.path) as con:
+        con.execute("DELETE FROM marts.client_risk_alerts")
+        con.execute(
+            "INSERT INTO marts.client_risk_weekly (client_id, week_start, status, at_risk) "
+            "VALUES ('acme', ?, 'active', false)",
+            [week],
+        )
+        for client, change, at_risk, since in rows:
+            name = {"acme": "Acme <!channel>", "beta": "Бета Груп"}[client]
+            con.execute(
+                """INSERT INTO marts.client_risk_alerts VALUES
+                   (?, ?, 'anna', ?, 'active', 41.5, ?, ?, 12.0, ?, ?, ?, ?, 'silent_slips',
+                    '3 silent slips', 'up')""",
+                [
+                    client,
+                    name,
+                    week,
+                    "at_risk" if at_risk else "healthy",
+                    at_risk,
+                    change,
+                    since,
+                    week - 7 * DAY,
+                    MOVED,
+                ],
+            )
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    """The small agency's models built once (real schema), as of the Monday."""
+    config = _config(tmp_path)
+    _build(config, _at(W1), [])
+    return tmp_path
+
+
+def test_newly_at_risk_names_the_factors_and_the_action_once(built, slack):
+    config = _config(built)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1))
+
+    first = _run(config, slack, _at(W1))
+    assert len(first) == 1
+    text = _texts(first[0])
+    assert "Newly at risk" in text and "score 41.5 (at_risk)" in text
+    # before → after with the evidence, and the playbook's action for silent slips
+    assert "then 1 silent slip on &lt;Site&gt; &amp; co" in text
+    assert "now 3 silent slips on &lt;Site&gt; &amp; co" in text and "30 → 100" in text
+    assert "give the new dates before they ask" in text
+    # a rerun of the run, a retry later that day and the next day send nothing again
+    assert _run(config, slack, _at(W1)) == []
+    assert _run(config, slack, _at(W1 + DAY)) == []
+
+
+def test_a_manager_without_a_slack_id_gets_it_in_the_channel_with_their_name(built, slack):
+    config = _config(built)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1))
+    [posted] = _run(config, slack, _at(W1))
+    assert posted["channel_name"] == "account-managers"
+    assert "For Anna &lt;Lead&gt;" in _texts(posted)
+
+
+def test_a_manager_with_a_slack_id_gets_a_direct_message(built, slack):
+    config = _config(built, slack_user_id="U0ANNA0001")
+    _week(config, W1, ("acme", "newly_at_risk", True, W1))
+    [posted] = _run(config, slack, _at(W1))
+    assert posted["channel_id"].startswith("D") and posted["channel_name"] == "dm-U0ANNA0001"
+    assert "Anna" not in _texts(posted)  # their own DM: no name needed
+
+
+def test_every_external_string_is_escaped(built, slack):
+    config = _config(built)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1))
+    messages = _run(config, slack, _at(W1))
+    for text in map(_texts, messages):
+        for raw in ("<!channel>", "<Lead>", "<Site>", "& co"):
+            assert raw not in text
+        assert "Acme &lt;!channel&gt;" in text
+
+
+def test_still_at_risk_waits_for_the_cooldown_and_is_marked_a_reminder(built, slack):
+    config = _config(built, cooldown_days=8)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1))
+    assert len(_run(config, slack, _at(W1))) == 1
+    _week(config, W1 + 7 * DAY, ("acme", "still_at_risk", True, W1))
+    assert _run(config, slack, _at(W1 + 7 * DAY)) == []  # 7 days < 8
+    [reminder] = _run(config, slack, _at(W1 + 8 * DAY))
+    assert "Still at risk (reminder)" in _texts(reminder)
+    assert _run(config, slack, _at(W1 + 9 * DAY)) == []  # the next one after 8 more days
+
+
+def test_recovered_follows_up_once_and_only_after_an_alert(built, slack):
+    config = _config(built)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1))
+    _run(config, slack, _at(W1))
+    week2 = W1 + 7 * DAY
+    _week(config, week2, ("acme", "recovered", False, None), ("beta", "recovered", False, None))
+    [posted] = _run(config, slack, _at(week2))
+    text = _texts(posted)
+    assert "Recovered" in text and "Acme" in text
+    assert "Бета" not in text  # never told beta was at risk: nothing to follow up
+    assert _run(config, slack, _at(week2 + DAY)) == []
+
+
+def test_snooze_until_a_date_then_alerts_again(built, slack):
+    config = _config(built)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1))
+    record_feedback(config, "snooze", "acme", "CEO on holiday", "anna", date(2026, 11, 20))
+    assert _run(config, slack, _at(W1)) == []
+    assert _run(config, slack, _at(date(2026, 11, 20))) == []  # the last snoozed day
+    [posted] = _run(config, slack, _at(date(2026, 11, 21)))
+    assert "Acme" in _texts(posted)
+    with open_writer(config.warehouse.path) as con:
+        stored = con.execute(
+            "SELECT action, until_on, reason, recorded_by FROM ops.alert_feedback"
+        ).fetchall()
+    assert stored == [("snooze", date(2026, 11, 20), "CEO on holiday", "anna")]
+
+
+def test_not_a_risk_mutes_the_episode_but_not_the_next_one(built, slack):
+    config = _config(built)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1))
+    record_feedback(config, "not_a_risk", "acme", "seasonal lull, agreed", "anna")
+    assert _run(config, slack, _at(W1)) == []
+    _week(config, W1 + 7 * DAY, ("acme", "still_at_risk", True, W1))
+    assert _run(config, slack, _at(W1 + 7 * DAY)) == []
+    later = W1 + 21 * DAY  # recovered in between; a new episode starts
+    _week(config, later, ("acme", "newly_at_risk", True, later))
+    assert len(_run(config, slack, _at(later))) == 1
+    with pytest.raises(FeedbackError, match="unknown client"):
+        record_feedback(config, "not_a_risk", "nobody", "x", "anna")
+
+
+def test_the_cap_shows_n_alerts_and_counts_the_rest(built, slack):
+    config = _config(built, max_per_message=1)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1), ("beta", "risk_up", False, None))
+    [posted] = _run(config, slack, _at(W1))
+    text = _texts(posted)
+    assert "Acme" in text and "Бета" not in text
+    assert "…and 1 more: see your weekly portfolio view." in text
+    [next_day] = _run(config, slack, _at(W1 + DAY))  # the held one comes next run
+    assert "Бета" in _texts(next_day)
+
+
+def test_a_backfilled_past_week_never_alerts(built, slack):
+    config = _config(built)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1))
+    assert _run(config, slack, _at(W1 - 7 * DAY)) == []  # a week older than the newest
+    assert _run(config, slack, _at(W1), backfill=True) == []  # an Airflow backfill run
+    assert len(_run(config, slack, _at(W1))) == 1
+
+
+def test_early_warning_at_75_percent_across_a_weekend_once_per_wait(tmp_path, slack):
+    config = _config(tmp_path)
+    # Friday 13 Nov, 15:00 Kyiv; target 24 business hours, 9-18 Mon-Fri: 75% = 18 h is
+    # Fri 3 h + Mon 9 h + Tue 6 h → Tue 15:00; the target: Tue 3 h more + Wed 3 h → Wed 12:00
+    wrote = message(
+        "w1",
+        "ceo@acme.test",
+        ["anna@agency.test"],
+        _at(date(2026, 11, 13), 15, 0),
+        subject="Invoice <urgent> & *now*",
+    )
+    tuesday = date(2026, 11, 17)
+    _build(config, _at(tuesday, 14, 30), [wrote])
+    assert _run(config, slack, _at(tuesday, 14, 30), early_warnings_only=True) == []
+
+    _build(config, _at(tuesday, 15, 30), [])
+    with open_writer(config.warehouse.path) as con:
+        warn_at, breach_at, due = con.execute(
+            "SELECT warn_at, breach_at, due_for_warning FROM marts.client_sla_early_warnings"
+        ).fetchone()
+    assert warn_at == _at(tuesday, 15, 0) and breach_at == _at(date(2026, 11, 18), 12, 0)
+    assert due
+    [posted] = _run(config, slack, _at(tuesday, 15, 30), early_warnings_only=True)
+    text = _texts(posted)
+    assert "ceo@acme.test wrote on Fri 13 Nov 15:00" in text
+    assert "Invoice &lt;urgent&gt; &amp; *now*" in text
+    assert "breaches Wed 18 Nov 12:00" in text
+
+    _build(config, _at(tuesday, 17, 0), [])
+    assert _run(config, slack, _at(tuesday, 17, 0), early_warnings_only=True) == []
+
+
+def test_the_portfolio_view_lists_every_client_with_the_managers_figures(built, slack):
+    config = _config(built)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1), ("beta", "none", False, None))
+    messages = _run(config, slack, _at(W1), portfolio=True)
+    [portfolio] = [m for m in messages if "portfolio" in m["text"]]
+    text = _texts(portfolio)
+    assert "↑ *Acme &lt;!channel&gt;* 41.5 (at_risk) · 3 silent slips" in text
+    assert "Бета Груп" in text and "Reply SLA met" in text and "(agency" in text
+    assert _run(config, slack, _at(W1 + DAY), portfolio=True) == []  # weekly: once
