@@ -299,3 +299,15 @@ def test_the_portfolio_view_lists_every_client_with_the_managers_figures(built, 
     assert "↑ *Acme &lt;!channel&gt;* 41.5 (at_risk) · 3 silent slips" in text
     assert "Бета Груп" in text and "Reply SLA met" in text and "(agency" in text
     assert _run(config, slack, _at(W1 + DAY), portfolio=True) == []  # weekly: once
+
+
+def test_the_playbook_names_and_acts_on_every_risk_factor_in_every_language() -> None:
+    from clientpulse.config import DEFAULT_RISK_FACTORS, PROJECT_ROOT
+    from clientpulse.reports.account_manager_alerts import Playbook
+
+    playbook = Playbook.load(PROJECT_ROOT / "config" / "playbook.yaml")
+    for language in ("en", "uk", "ru"):
+        for factor in DEFAULT_RISK_FACTORS:
+            assert factor in playbook.actions[language], (language, factor)
+            assert f"factor_{factor}" in playbook.labels[language], (language, factor)
+    assert playbook.factor("uk", "contact_vs_baseline") == "контакт проти звичного ритму"
