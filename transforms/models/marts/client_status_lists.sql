@@ -27,15 +27,12 @@ tasks AS (
         c.today,
         CAST(timezone(c.timezone, f.created_at) AS DATE) AS created_on,
         CAST(timezone(c.timezone, f.completed_at) AS DATE) AS completed_on,
-        CAST(timezone(c.timezone, t.modified_at) AS DATE) AS modified_on
+        CAST(timezone(c.timezone, t.modified_at) AS DATE) AS modified_on,
+        t.project_name
     FROM marts.fct_task_delivery AS f
     JOIN clients AS c USING (client_id)
     JOIN staging.asana_tasks AS t USING (task_gid)
     WHERE f.parent_gid IS NULL
-),
-
-projects AS (
-    SELECT gid AS project_gid, payload ->> 'name' AS project_name FROM raw.asana_projects
 ),
 
 lists AS (
@@ -75,7 +72,6 @@ FROM tasks
 WHERE created_on >= week_start AND created_on < week_end
 )
 
-SELECT l.*, p.project_name, t.section_name
+SELECT l.*, t.project_name, t.section_name
 FROM lists AS l
 JOIN tasks AS t USING (client_id, task_gid)
-LEFT JOIN projects AS p USING (project_gid)
