@@ -156,6 +156,14 @@ def compose_client_status(
     return {
         "subject": subject,
         "to": sorted(client.report_recipients),
-        "text": _env.get_template("client_weekly_status.txt.j2").render(context),
-        "html": _env.get_template("client_weekly_status.html.j2").render(context),
+        **render_email("client_weekly_status", context),
+    }
+
+
+def render_email(template: str, context: dict[str, Any]) -> dict[str, str]:
+    """The text and HTML parts of a client email from `<template>.txt.j2` / `.html.j2`
+    (HTML autoescaped: task names and reasons are external text)."""
+    return {
+        "text": _env.get_template(f"{template}.txt.j2").render(context),
+        "html": _env.get_template(f"{template}.html.j2").render(context),
     }
