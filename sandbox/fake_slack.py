@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -144,7 +145,10 @@ class FakeSlack:
         self._lock = threading.Lock()
 
     def find(self, reference: str) -> Channel | None:
-        """A channel by id, `name` or `#name`, as chat.postMessage accepts them."""
+        """A channel by id, `name` or `#name`, as chat.postMessage accepts them; a user id
+        (`U…`) is the app's direct-message channel with that user (`D…`), as in Slack."""
+        if re.fullmatch(r"[UW][A-Z0-9]{8,}", reference):
+            return Channel("D" + reference[1:], f"@{reference}")
         wanted = reference.removeprefix("#").lower()
         return next((c for c in self.channels if wanted in (c.id.lower(), c.name)), None)
 

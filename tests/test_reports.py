@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from clientpulse.pipeline.approval import offers, record_decisions
 from clientpulse.pipeline.build_signals import model_variables
 from clientpulse.pipeline.compose import (
     QualityGateFailed,
@@ -155,6 +156,11 @@ def test_dry_run_delivery_writes_files_once_per_period(config):
     for attempt in range(2):
         digest = compose_leadership_digest(config, AS_OF, f"run-{attempt}")
         emails = compose_client_statuses(config, AS_OF, f"run-{attempt}")
+        # the client emails are drafts until their manager approves them
+        offered = offers(config, "client_weekly_status", "2026-W47")
+        assert len(offered) == (2 if attempt == 0 else 0)
+        approve = {"chosen_options": ["Approve"], "responded_by_user": {"id": "anna"}}
+        record_decisions(config, f"run-{attempt}", offered, [approve] * len(offered), "ref")
         sent = deliver(
             config, senders, f"run-{attempt}", ["leadership_digest", "client_weekly_status"]
         )
