@@ -1,6 +1,9 @@
 """The outbox: each delivery is rendered once, keyed by (kind, channel, client,
 recipient, period), so two clients reporting to one address get a message each.
 
+A client email starts as a `draft` (or `held`, never offered, when it failed its
+checks) and becomes `pending` when its account manager approves it, or `rejected`
+(never sent); `ops.approvals` keeps who decided, when and how (the approval trail).
 States: `pending` → `sending` → `sent`; `failed` when the send broke off before the
 receiver could have accepted it (retried next run); `unknown` when it broke off after
 (or the run died mid-send): whether it arrived is unknown, so ops checks instead of
