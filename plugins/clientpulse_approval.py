@@ -32,27 +32,32 @@ class ManagerApprovalDM(BaseNotifier):
     def notify(self, context: Any) -> None:
         from clientpulse.config import load_config
         from clientpulse_connections import slack_poster
-        from connectors.slack import escape_mrkdwn
 
         task = context["task"]
         offer = task.offer
         if not offer.get("slack_user_id"):
             log.warning("%s has no slack_user_id: no DM for %s", offer["manager_id"], offer["key"])
             return
-        link = HITLOperator.generate_link_to_ui_from_context(context)
-        policy = (
-            f" If nobody answers in {offer['auto_after_hours']} h it is approved by policy."
-            if offer.get("auto_after_hours")
-            else ""
-        )
-        text = (
-            f"Client email waiting for your approval: *{escape_mrkdwn(task.subject)}*.{policy}\n"
-            f"<{link}|Approve or reject it in Airflow>"
-        )
         try:
-            slack_poster(load_config()).post(offer["slack_user_id"], text)
+            link = HITLOperator.generate_link_to_ui_from_context(context=context)
+            slack_poster(load_config()).post(offer["slack_user_id"], dm_text(offer, task, link))
         except Exception:  # the approval stays open in Airflow: a lost DM blocks nothing
             log.exception("could not DM %s about %s", offer["manager_id"], offer["key"])
+
+
+def dm_text(offer: dict[str, Any], task: Any, link: str) -> str:
+    """The manager's DM: what waits, the policy's timeout, the link (mrkdwn-escaped)."""
+    from connectors.slack import escape_mrkdwn
+
+    policy = (
+        f" If nobody answers in {offer['auto_after_hours']} h it is approved by policy."
+        if offer.get("auto_after_hours")
+        else ""
+    )
+    return (
+        f"Client email waiting for your approval: *{escape_mrkdwn(task.subject)}*.{policy}\n"
+        f"<{link}|Approve or reject it in Airflow>"
+    )
 
 
 class ClientEmailApproval(HITLOperator):

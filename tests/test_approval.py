@@ -130,3 +130,27 @@ def test_a_draft_with_problems_is_held_not_offered():
     assert email_problems({"to": ["a@b.test"], "subject": " ", "text": "t", "html": "h"}) == [
         "empty subject"
     ]
+
+
+def test_an_unanswered_approval_fails_the_run_and_is_offered_again(config):
+    from clientpulse.pipeline.approval import ApprovalMissing
+
+    compose_client_monthly_reports(config, AS_OF, "run-1")
+    offered = offers(config, CLIENT_MONTHLY_REPORT, "2026-11")
+    approve = {"chosen_options": ["Approve"], "responded_by_user": {"id": "anna"}}
+    with pytest.raises(ApprovalMissing, match="1 of 2 approvals got no answer"):
+        record_decisions(config, "run-1", offered, [approve, None], "ref")
+    again = offers(config, CLIENT_MONTHLY_REPORT, "2026-11")
+    assert [o["offer"]["client_id"] for o in again] == ["beta"]
+
+
+def test_the_managers_dm_escapes_the_client_text_and_links_the_approval():
+    from types import SimpleNamespace
+
+    from clientpulse_approval import dm_text
+
+    task = SimpleNamespace(subject="Approve for acme: Acme <!channel> & *co*")
+    text = dm_text({"auto_after_hours": 4}, task, "http://airflow/required_actions?x=1")
+    assert "<!channel>" not in text and "&lt;!channel&gt; &amp;" in text
+    assert "approved by policy" in text
+    assert text.endswith("<http://airflow/required_actions?x=1|Approve or reject it in Airflow>")

@@ -116,15 +116,16 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
 
 
 def approval_lines(trail: list[tuple]) -> list[str]:
-    """The approval trail (ops.approvals): counts per kind and decision, then the
-    decisions that were not an approval, and a few approvals."""
+    """The approval trail (ops.approvals): counts per kind and decision ('-': still
+    waiting), then the rejections and a few approvals."""
     counts: dict[tuple[str, str], int] = {}
     for key, *_rest in trail:
         kind, decision = key.split("|")[0], _rest[2]
         counts[kind, decision] = counts.get((kind, decision), 0) + 1
     lines = ["  approval trail (ops.approvals):"]
     lines += [f"    {kind}: {decision} {n}" for (kind, decision), n in sorted(counts.items())]
-    shown = [r for r in trail if r[3] != "approved"] + [r for r in trail if r[3] == "approved"][:3]
+    rejected = [r for r in trail if r[3] == "rejected"]
+    shown = rejected + [r for r in trail if r[3] == "approved"][:3]
     for key, manager, policy, decision, by, at, via, status in shown:
         when = f"{at:%Y-%m-%d %H:%M:%S %Z}" if at else "-"
         lines.append(

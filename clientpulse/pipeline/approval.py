@@ -88,7 +88,16 @@ def record_decisions(
                 approved += decision.approved
                 rejected += not decision.approved
         stats.update(approved=approved, rejected=rejected, unanswered=unanswered)
-        return dict(stats)
+    if unanswered:  # recorded what was answered; the rest stay drafts for a rerun
+        raise ApprovalMissing(
+            f"{unanswered} of {len(offered)} approvals got no answer (their approve task "
+            "failed or was skipped): those drafts stay drafts, offered again on a rerun"
+        )
+    return dict(stats)
+
+
+class ApprovalMissing(RuntimeError):
+    """An approval task ended without an answer."""
 
 
 def _instant(value: Any) -> datetime:
