@@ -39,10 +39,20 @@ class ManagerApprovalDM(BaseNotifier):
             log.warning("%s has no slack_user_id: no DM for %s", offer["manager_id"], offer["key"])
             return
         try:
-            link = HITLOperator.generate_link_to_ui_from_context(context=context)
+            link = HITLOperator.generate_link_to_ui_from_context(
+                context=context, base_url=_ui_base_url()
+            )
             slack_poster(load_config()).post(offer["slack_user_id"], dm_text(offer, task, link))
         except Exception:  # the approval stays open in Airflow: a lost DM blocks nothing
             log.exception("could not DM %s about %s", offer["manager_id"], offer["key"])
+
+
+def _ui_base_url() -> str:
+    """Airflow's public URL (`[api] base_url`, AIRFLOW__API__BASE_URL): set it in
+    production so the link opens the real UI; unset (one-off local runs) a local one."""
+    from airflow.configuration import conf
+
+    return conf.get("api", "base_url", fallback=None) or "http://localhost:8080"
 
 
 def dm_text(offer: dict[str, Any], task: Any, link: str) -> str:
