@@ -179,9 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--airflow-home", type=Path, default=PROJECT_ROOT / "out" / "airflow")
     parser.add_argument("--logical-date", type=datetime.fromisoformat, default=None)
+    parser.add_argument(
+        "--approve-as",
+        default=None,
+        help="answer the client emails' approvals as this named user (recorded so in "
+        "ops.approvals); without it the client-email DAGs are not run",
+    )
     args = parser.parse_args(argv)
     logical_date = args.logical_date or datetime.now(UTC).replace(microsecond=0)
-    airflow = LocalAirflow(args.airflow_home, config_path(), {})
+    airflow = LocalAirflow(args.airflow_home, config_path(), {}, approver=args.approve_as)
     print(f"Running the pipeline through Airflow on {airflow.config} as of {logical_date}")
     run_pipeline(airflow, logical_date)
     return 0

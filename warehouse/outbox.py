@@ -188,6 +188,8 @@ def release_for_resend(
             )
             con.execute("DELETE FROM ops.sent_log WHERE delivery_key = ?", [key])
             con.execute("DELETE FROM ops.outbox WHERE delivery_key = ?", [key])
+            # a re-sent client email is a new draft: its manager approves it again
+            con.execute("DELETE FROM ops.approvals WHERE delivery_key = ?", [key])
     return keys
 
 
