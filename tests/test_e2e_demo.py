@@ -65,7 +65,7 @@ def _emails(out: Path, kind: str) -> dict[tuple[str, ...], email.message.EmailMe
     found = {}
     for path in (out / "email").glob("*.eml"):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if message["Message-ID"].startswith(f"<{kind}."):
+        if message["Message-ID"].strip().startswith(f"<{kind}."):
             found[tuple(sorted(a.strip() for a in message["To"].split(",")))] = message
     return found
 
