@@ -529,6 +529,9 @@ class AccountManager(_Model):
     email: Email
     slack_user_id: str | None = None  # else alerts go to alerts.fallback_channel, named
     language: Literal["en", "uk", "ru"] = "en"  # of the alerts and the playbook
+    # The manager's Airflow user: only they may answer their clients' approvals (unset:
+    # any user allowed to answer the DAG's approvals).
+    airflow_user: str | None = None
 
 
 _LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -546,6 +549,26 @@ class Alerts(_Model):
     fallback_channel: str = "#account-managers"  # for a manager without slack_user_id
     playbook: Path = PROJECT_ROOT / "config" / "playbook.yaml"  # suggested actions, en/uk/ru
     portfolio_weekday: Literal["mon", "tue", "wed", "thu", "fri"] = "mon"
+
+
+class AutoAfterHours(_Model):
+    """Approval policy: the manager is asked; unanswered after N hours, the draft is
+    approved by the policy (recorded as such)."""
+
+    auto_after_hours: int = Field(ge=1, le=24 * 14)
+
+
+# How a client's emails are approved before sending: `required` (the manager decides,
+# however long it takes), `{auto_after_hours: N}`, or `auto` (sent without asking; the
+# trail says so).
+ApprovalPolicy = Literal["required", "auto"] | AutoAfterHours
+
+
+def policy_name(policy: ApprovalPolicy) -> str:
+    """`required`, `auto`, or `auto_after_hours:N` (as stored in ops.approvals)."""
+    if isinstance(policy, AutoAfterHours):
+        return f"auto_after_hours:{policy.auto_after_hours}"
+    return policy
 
 
 class Client(_Model):
@@ -570,6 +593,7 @@ class Client(_Model):
     segment_inputs: dict[str, float] = {}  # segmentation input values the CRM does not hold
     start_date: date | None = None  # else the first won deal, else the first exchange
     end_date: date | None = None  # the relationship ended: the client is lost from then
+    approval: ApprovalPolicy = "required"  # client emails wait for the account manager
 
     _tz = field_validator("timezone")(_check_timezone)
 

@@ -31,3 +31,27 @@ def report_week(as_of: datetime, timezone: str) -> ReportWeek:
     local = as_of.astimezone(ZoneInfo(timezone)).date()
     start = local - timedelta(days=local.weekday() + 7)
     return ReportWeek(start, _label(start))
+
+
+def month_label(as_of: datetime, timezone: str) -> str:
+    """The month (`2026-11`) that `as_of` falls in, on the agency's calendar."""
+    return f"{as_of.astimezone(ZoneInfo(timezone)).date():%Y-%m}"
+
+
+def is_first_working_day(
+    as_of: datetime, timezone: str, holiday_country: str, days_off: list[date]
+) -> bool:
+    """Whether `as_of`'s agency-local day is the month's first working day: no weekend,
+    public holiday (the `holidays` library) or agency day off before it in the month."""
+    import holidays
+
+    local = as_of.astimezone(ZoneInfo(timezone)).date()
+    public = holidays.country_holidays(holiday_country, years=local.year)
+
+    def working(day: date) -> bool:
+        return day.weekday() < 5 and day not in public and day not in days_off
+
+    first = local.replace(day=1)
+    while not working(first):
+        first += timedelta(days=1)
+    return local == first

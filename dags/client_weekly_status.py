@@ -1,11 +1,14 @@
-"""Weekly status email to each client: their own tasks and reply times, in their language.
-
-Sent at most once per client and ISO week, whatever reruns happen.
+"""Weekly status email to each active client: their own tasks and reply times, in their
+language. Each email is a draft until the client's account manager approves it
+(Airflow's Required Actions, or the HITL REST API; policy per client in the config);
+rejected drafts are never sent. Sent at most once per client and ISO week, whatever
+reruns happen.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import CronTriggerTimetable, dag, task
+from clientpulse_approval import approve_and_send
 
 from clientpulse.orchestration import AGENCY_TIMEZONE, WRITER_POOL, as_of, dag_settings, run_id
 
@@ -22,17 +25,7 @@ def client_weekly_status():
 
         return compose_client_statuses(load_config(), as_of(context), run_id(context))
 
-    @task(pool=WRITER_POOL)
-    def send(**context) -> dict:
-        from clientpulse.config import load_config
-        from clientpulse.pipeline.compose import CLIENT_WEEKLY_STATUS
-        from clientpulse.pipeline.deliver import deliver
-        from clientpulse_connections import senders
-
-        config = load_config()
-        return deliver(config, senders(config), run_id(context), [CLIENT_WEEKLY_STATUS])
-
-    compose() >> send()
+    approve_and_send("client_weekly_status", compose())
 
 
 client_weekly_status()

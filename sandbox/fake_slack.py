@@ -174,7 +174,10 @@ class FakeSlack:
         self.files_dir = capture_path.parent / "files"
 
     def find(self, reference: str) -> Channel | None:
-        """A channel by id, `name` or `#name`, as chat.postMessage accepts them."""
+        """A channel by id, `name` or `#name`, as chat.postMessage accepts them; a user id
+        (`U…`) is the app's direct-message channel with that user (`D…`), as in Slack."""
+        if USER_ID.fullmatch(reference):
+            return self.open_dm(reference)[0]
         wanted = reference.removeprefix("#").lower()
         known = [*self.channels, *self.dms.values()]
         return next((c for c in known if wanted in (c.id.lower(), c.name)), None)

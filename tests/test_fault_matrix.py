@@ -298,9 +298,13 @@ SMTP_CONN = "AIRFLOW_CONN_CLIENTPULSE_SMTP"
 
 
 def _config(tmp_path: Path, **changes):
-    """The two-client test agency, sending for real, with `changes(raw)` applied."""
+    """The two-client test agency, sending for real, with `changes(raw)` applied. Its
+    emails go out under approval policy `auto`: these are faults of sending (approval
+    is tests/test_approval.py's)."""
     raw = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
     raw["delivery"]["dry_run"] = False
+    for client in raw["clients"]:
+        client["approval"] = "auto"
     for change in changes.values():
         change(raw)
     (tmp_path / "agency.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))

@@ -49,6 +49,8 @@ def mail_only_run(tmp_path_factory):
             str(root / "airflow"),
             "--logical-date",
             DEMO_AS_OF.isoformat(),
+            "--approve-as",
+            "local-run approver",
         ],
         cwd=PROJECT_ROOT,
         env=env,

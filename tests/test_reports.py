@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from clientpulse.pipeline.approval import offers, record_decisions
 from clientpulse.pipeline.build_signals import model_variables
 from clientpulse.pipeline.compose import (
     DIGEST_KINDS,
@@ -79,7 +80,7 @@ def test_sla_figures_in_digest_and_emails_are_last_weeks_marts(config):
     line = "First replies: 100% on time (2 of 2); median 8.5 h, P90 13.7 h; 0 late, 0 awaiting"
     assert line in acme["text"] and line in acme["html"]
     assert "Follow-up replies: nothing to answer" in acme["text"]
-    assert "Перші відповіді: вчасно 0% (0 з 1); медіана — год" in beta["text"]
+    assert "Перші відповіді: вчасно 0% (0 з 1); відповідей ще не було" in beta["text"]
     assert "із запізненням 1, чекають на відповідь 0" in beta["html"]
 
 
@@ -147,6 +148,11 @@ def test_dry_run_delivery_writes_files_once_per_period(config):
     for attempt in range(2):
         digest = compose_leadership_digest(config, AS_OF, f"run-{attempt}")
         emails = compose_client_statuses(config, AS_OF, f"run-{attempt}")
+        # the client emails are drafts until their manager approves them
+        offered = offers(config, "client_weekly_status", "2026-W47")
+        assert len(offered) == (2 if attempt == 0 else 0)
+        approve = {"chosen_options": ["Approve"], "responded_by_user": {"id": "anna"}}
+        record_decisions(config, f"run-{attempt}", offered, [approve] * len(offered), "ref")
         sent = deliver(config, senders, f"run-{attempt}", [*DIGEST_KINDS, "client_weekly_status"])
         assert digest["enqueued"] == (1 if attempt == 0 else 0)
         assert digest["chart_enqueued"] == (1 if attempt == 0 else 0)

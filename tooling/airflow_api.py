@@ -57,6 +57,17 @@ class AirflowApi:
         path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/tries"
         return self._call("GET", path)["task_instances"]
 
+    def hitl_details(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """The run's human-in-the-loop requests (approvals), answered or not."""
+        return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/hitlDetails")["hitl_details"]
+
+    def respond(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int, option: str
+    ) -> dict[str, Any]:
+        """Answer one approval as the logged-in user (what a manager's client does)."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/{map_index}/hitlDetails"
+        return self._call("PATCH", path, json={"chosen_options": [option]})
+
     def wait(self, runs: dict[str, str], timeout: float, poll: float = 2.0) -> dict[str, str]:
         """Wait until every (dag_id → run_id) is finished; raise if any failed or time ran out."""
         deadline = time.monotonic() + timeout

@@ -19,8 +19,14 @@ from sandbox.runner import read_connections, start_sandbox, stop_sandbox
 from sandbox.simulator import DEMO_AS_OF
 from sandbox.slack_render import load_capture, render_text
 from tooling.local_airflow import PIPELINE, LocalAirflow, run_pipeline
+from warehouse.outbox import approval_trail
 
 DEMO_CONFIG = PROJECT_ROOT / "config" / "demo.yaml"
+# A one-off local run has no manager to wait for: this named demo manager answers the
+# approvals through Airflow's HITL endpoint code, and rejects one monthly report to show
+# that a rejected draft is never sent. The trail (ops.approvals) records it so.
+DEMO_APPROVER = "demo-manager (make demo)"
+DEMO_REJECTED = ("kvitka-flowers",)
 INGEST_DAGS = ("ingest_mailboxes", "ingest_asana", "ingest_crm")
 # After the digests: the account managers' DMs for the demo's Monday (not in PIPELINE:
 # `make smoke` runs its own stages).
@@ -81,6 +87,7 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
         at_risk, lost, weeks = con.execute(
             "SELECT at_risk_clients, lost_clients, history_weeks FROM marts.portfolio_health"
         ).fetchone()
+        trail = approval_trail(con)
     finally:
         con.close()
     lines = [
@@ -98,6 +105,7 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
         f"  client emails sent (.eml): {len(emails)} in {out / 'email'}",
         *(f"    {p.name}" for p in emails[:5]),
         *([f"    … and {len(emails) - 5} more"] if len(emails) > 5 else []),
+        *approval_lines(trail),
         f"  Airflow logs: {out / 'airflow' / 'logs'}",
         "",
         "Try these on the snapshot (it stays readable while the pipeline runs):",
@@ -125,6 +133,26 @@ def _digest_lines(posted: list[dict]) -> list[str]:
         *(f"    | {line}" for line in render_text(digest).splitlines()),
         *(f"  digest chart (PNG): {path}" for path in charts),
     ]
+
+
+def approval_lines(trail: list[tuple]) -> list[str]:
+    """The approval trail (ops.approvals): counts per kind and decision ('-': still
+    waiting), then the rejections and a few approvals."""
+    counts: dict[tuple[str, str], int] = {}
+    for key, *_rest in trail:
+        kind, decision = key.split("|")[0], _rest[2]
+        counts[kind, decision] = counts.get((kind, decision), 0) + 1
+    lines = ["  approval trail (ops.approvals):"]
+    lines += [f"    {kind}: {decision} {n}" for (kind, decision), n in sorted(counts.items())]
+    rejected = [r for r in trail if r[3] == "rejected"]
+    shown = rejected + [r for r in trail if r[3] == "approved"][:3]
+    for key, manager, policy, decision, by, at, via, status in shown:
+        when = f"{at:%Y-%m-%d %H:%M:%S %Z}" if at else "-"
+        lines.append(
+            f"    {key} · manager {manager} · policy {policy} · {decision} by {by} at {when}"
+            f" via {via} · outbox {status}"
+        )
+    return lines
 
 
 def fill_history(config: AgencyConfig) -> None:
@@ -155,7 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     start_sandbox(args.config, out, args.seed)
     try:
         connections = read_connections(out)
-        airflow = LocalAirflow(out / "airflow", args.config.resolve(), connections)
+        airflow = LocalAirflow(
+            out / "airflow",
+            args.config.resolve(),
+            connections,
+            approver=DEMO_APPROVER,
+            reject_clients=DEMO_REJECTED,
+        )
         print(f"Running the DAGs through Airflow as of {DEMO_AS_OF.isoformat()} …", flush=True)
         run_pipeline(airflow, DEMO_AS_OF, INGEST_DAGS)
         print("Filling the weekly risk history of the demo's past …", flush=True)

@@ -27,7 +27,10 @@ PIPELINE = (
     "build_signals",
     "leadership_digest",
     "client_weekly_status",
+    "client_monthly_report",
 )
+# DAGs whose client emails wait for their account manager (Airflow HITL approvals).
+APPROVAL_DAGS = ("client_weekly_status", "client_monthly_report")
 
 
 # Metadata DB, the writer pool, serialized DAGs: what `make demo`, `make run`, `make smoke`
@@ -50,6 +53,10 @@ class LocalAirflow:
     home: Path
     config: Path
     extra_env: Mapping[str, str]
+    # Who answers the approvals of a one-off run (`make demo`): a named demo manager,
+    # recorded as the approver; None: the client-email DAGs are not run (nobody to ask).
+    approver: str | None = None
+    reject_clients: tuple[str, ...] = ()
 
     @property
     def env(self) -> dict[str, str]:
@@ -94,14 +101,60 @@ class LocalAirflow:
                 raise DagRunFailed(f"`airflow {' '.join(step)}` failed:\n{result.stderr[-3000:]}")
 
     def run_dag(self, dag_id: str, logical_date: datetime) -> float:
-        """Run one DAG for `logical_date`; raise with its log tail if any task failed."""
+        """Run one DAG for `logical_date`; raise with its log tail if any task failed.
+        A DAG with approvals runs with the approver answering them (tooling.demo_approver,
+        through Airflow's own HITL endpoint code)."""
         started = time.monotonic()
         log = self.home / "logs" / "runs" / f"{dag_id}.log"
-        result = self.airflow("dags", "test", dag_id, logical_date.isoformat(), log=log)
+        approver = self._start_approver(dag_id) if dag_id in APPROVAL_DAGS else None
+        try:
+            result = self.airflow("dags", "test", dag_id, logical_date.isoformat(), log=log)
+        finally:
+            if approver is not None:
+                _stop(approver)
         if result.returncode != 0:  # `dags test` exits 1 when any task failed
             tail = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
             raise DagRunFailed(f"DAG {dag_id} failed (full log: {log}):\n{tail}")
         return time.monotonic() - started
+
+    def _start_approver(self, dag_id: str) -> subprocess.Popen:
+        # the rejections show on the monthly report; every weekly status is approved
+        rejected = self.reject_clients if dag_id == "client_monthly_report" else ()
+        rejects = [arg for c in rejected for arg in ("--reject-client", c)]
+        command = [sys.executable, "-m", "tooling.demo_approver", "--dag-id", dag_id]
+        log = (self.home / "logs" / "runs" / f"{dag_id}.approvals.log").open("w")
+        # The interpreter is this venv's; arguments come from this module.
+        return subprocess.Popen(  # noqa: S603
+            [*command, "--as-user", str(self.approver), *rejects],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+        )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def first_working_day_of_month(logical_date: datetime, config: Path) -> datetime:
+    """The first working day of `logical_date`'s month (agency calendar), same local time."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from clientpulse.config import load_config
+    from clientpulse.periods import is_first_working_day
+
+    agency = load_config(config).agency
+    local = logical_date.astimezone(ZoneInfo(agency.timezone))
+    day = local.replace(day=1)
+    while not is_first_working_day(day, agency.timezone, agency.holiday_country, agency.days_off):
+        day += timedelta(days=1)
+    return day.astimezone(UTC)
 
 
 def run_pipeline(
@@ -110,8 +163,14 @@ def run_pipeline(
     airflow.prepare()
     timings = {}
     for dag_id in dags:
+        if dag_id in APPROVAL_DAGS and airflow.approver is None:
+            print(f"  {dag_id} not run: its emails need a manager's approval", flush=True)
+            continue
+        when = logical_date
+        if dag_id == "client_monthly_report":  # it runs on the month's first working day
+            when = first_working_day_of_month(logical_date, airflow.config)
         print(f"  running {dag_id} …", flush=True)
-        timings[dag_id] = airflow.run_dag(dag_id, logical_date)
+        timings[dag_id] = airflow.run_dag(dag_id, when)
         print(f"  {dag_id} succeeded in {timings[dag_id]:.1f}s", flush=True)
     return timings
 
@@ -120,9 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--airflow-home", type=Path, default=PROJECT_ROOT / "out" / "airflow")
     parser.add_argument("--logical-date", type=datetime.fromisoformat, default=None)
+    parser.add_argument(
+        "--approve-as",
+        default=None,
+        help="answer the client emails' approvals as this named user (recorded so in "
+        "ops.approvals); without it the client-email DAGs are not run",
+    )
     args = parser.parse_args(argv)
     logical_date = args.logical_date or datetime.now(UTC).replace(microsecond=0)
-    airflow = LocalAirflow(args.airflow_home, config_path(), {})
+    airflow = LocalAirflow(args.airflow_home, config_path(), {}, approver=args.approve_as)
     print(f"Running the pipeline through Airflow on {airflow.config} as of {logical_date}")
     run_pipeline(airflow, logical_date)
     return 0

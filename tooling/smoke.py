@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import email
 import json
 import re
 import secrets
@@ -59,6 +60,7 @@ from tooling.topology import (
     free_port,
     read_env_file,
 )
+from warehouse.outbox import approval_trail
 
 # Smoke-only settings on top of deploy/airflow.env (the drift guard allows exactly these).
 SMOKE_TUNING = {
@@ -83,7 +85,15 @@ STAGES = (
     ("leadership_digest", "client_weekly_status"),
 )
 DIGEST_DAGS = STAGES[-1]
-assert sorted(d for stage in STAGES for d in stage) == sorted(PIPELINE)
+# The monthly report runs on the month's first working day; its approvals take the same
+# path (clientpulse_approval.approve_and_send) as the weekly status proven here.
+assert sorted(d for stage in STAGES for d in stage) == sorted(
+    d for d in PIPELINE if d != "client_monthly_report"
+)
+# Every client's emails go out under policy `auto` but two, whose drafts wait for a
+# manager: the smoke approves one and rejects the other over the REST API.
+SMOKE_APPROVED, SMOKE_REJECTED = "harbor-lane-coffee", "kvitka-flowers"
+APPROVAL_DAG = "client_weekly_status"
 KEYED_TABLES = {  # table → its natural key
     "raw.email_messages": "message_key",
     "raw.email_sightings": "mailbox, message_key",
@@ -133,6 +143,10 @@ def write_config(out: Path) -> Path:
     }
     raw["sources"]["mailboxes"]["mbox"][0]["path"] = "mail/shared-inbox.mbox"
     raw["delivery"]["dry_run_dir"] = "dry_run"
+    for client in raw["clients"]:
+        client["approval"] = (
+            "required" if client["id"] in (SMOKE_APPROVED, SMOKE_REJECTED) else "auto"
+        )
     path = out / "agency.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -310,6 +324,67 @@ def check_clean_run(smoke: Smoke, api: AirflowApi, runs: dict[str, str], logs: P
     smoke.log(f"clean run: {len(tis)} tasks, {writers} writer tasks, none overlapped or retried")
 
 
+class Manager:
+    """Answers the drafts waiting in the client-email run over the REST API, as a
+    manager's client would: approves one and rejects the other, after checking that
+    they wait (the run is not finished and nothing of theirs reached SMTP)."""
+
+    def __init__(self, smoke: Smoke, api: AirflowApi) -> None:
+        self.smoke, self.api = smoke, api
+        self.answered: dict[str, str] = {}
+
+    def __call__(self, stage: tuple[str, ...], runs: dict[str, str]) -> None:
+        if APPROVAL_DAG not in runs:
+            return
+        run_id = runs[APPROVAL_DAG]
+        deadline = time.monotonic() + min(300.0, self.smoke.remaining)
+        waiting: list[dict[str, Any]] = []
+        while len(waiting) < 2 and time.monotonic() < deadline:
+            details = self.api.hitl_details(APPROVAL_DAG, run_id)
+            waiting = [d for d in details if d["task_instance"]["state"] == "awaiting_input"]
+            time.sleep(1)
+        check(len(waiting) == 2, f"expected two drafts awaiting approval, got {len(waiting)}")
+        check(
+            self.api.run(APPROVAL_DAG, run_id)["state"] == "running",
+            "the run finished while drafts were waiting",
+        )
+        time.sleep(3)  # waiting stays waiting
+        for detail in waiting:
+            ti = detail["task_instance"]
+            check(ti["state"] == "awaiting_input", f"{ti['map_index']} stopped waiting")
+            option = "Reject" if f" for {SMOKE_REJECTED}:" in detail["subject"] else "Approve"
+            self.api.respond(APPROVAL_DAG, run_id, ti["task_id"], ti["map_index"], option)
+            self.answered[detail["subject"]] = option
+        self.smoke.log(f"answered the approvals over REST: {self.answered}")
+
+
+def check_approvals(smoke: Smoke, config: AgencyConfig, out: Path) -> None:
+    """Only the approved draft of the two reached SMTP; the trail names the user."""
+    to = {
+        tuple(sorted(m["To"].split(", ")))
+        for m in (email.message_from_bytes(p.read_bytes()) for p in (out / "email").glob("*.eml"))
+    }
+    approved, rejected = (config.client(c) for c in (SMOKE_APPROVED, SMOKE_REJECTED))
+    check(tuple(sorted(approved.report_recipients)) in to, "the approved draft was not sent")
+    check(tuple(sorted(rejected.report_recipients)) not in to, "the rejected draft was sent")
+    con = duckdb.connect(str(config.warehouse.path), read_only=True)
+    try:
+        trail = approval_trail(con, APPROVAL_DAG)
+    finally:
+        con.close()
+    decided = {r[0].split("|")[2]: (r[3], r[4], r[6], r[7]) for r in trail if r[2] == "required"}
+    check(
+        decided
+        == {
+            SMOKE_APPROVED: ("approved", ADMIN_USER, "airflow_hitl", "sent"),
+            SMOKE_REJECTED: ("rejected", ADMIN_USER, "airflow_hitl", "rejected"),
+        },
+        f"approval trail: {decided}",
+    )
+    smoke.report["approvals"] = {k: list(v) for k, v in decided.items()}
+    smoke.log(f"approval trail: {decided}")
+
+
 class WorkerKiller:
     """SIGKILL the worker tree once a writer task has run a while: in the first stage
     with a task that runs long enough (re-ingesting is quick; the build always rebuilds)."""
@@ -407,15 +482,16 @@ def run_smoke(out: Path) -> dict[str, Any]:
         api = AirflowApi(base_url, ADMIN_USER, password)
         task_logs = out / "airflow" / "logs"
 
-        clean = run_stages(smoke, api, "clean", DEMO_AS_OF)
+        clean = run_stages(smoke, api, "clean", DEMO_AS_OF, Manager(smoke, api))
         check_clean_run(smoke, api, clean, task_logs)
+        check_approvals(smoke, config, out)
         counts_clean, sent_clean = warehouse_counts(config), deliveries(out)
         leadership = config.delivery.slack.leadership_channel.lstrip("#")
         check(  # the digest, then its chart (a file upload introduced by its numbers)
             len(sent_clean["slack"].get(leadership, [])) == 2,
             f"expected one leadership digest and its chart: {sent_clean['slack']}",
         )
-        expected_emails = len(emailed_clients(config))
+        expected_emails = len(emailed_clients(config)) - 1  # the rejected draft
         check(sent_clean["emails"] == expected_emails, f"emails: {sent_clean['emails']}")
 
         killer = WorkerKiller(smoke, api, services)

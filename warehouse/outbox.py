@@ -1,6 +1,9 @@
 """The outbox: each delivery is rendered once, keyed by (kind, channel, client,
 recipient, period), so two clients reporting to one address get a message each.
 
+A client email starts as a `draft` (or `held`, never offered, when it failed its
+checks) and becomes `pending` when its account manager approves it, or `rejected`
+(never sent); `ops.approvals` keeps who decided, when and how (the approval trail).
 States: `pending` → `sending` → `sent`; `failed` when the send broke off before the
 receiver could have accepted it (retried next run); `unknown` when it broke off after
 (or the run died mid-send): whether it arrived is unknown, so ops checks instead of
@@ -185,4 +188,156 @@ def release_for_resend(
             )
             con.execute("DELETE FROM ops.sent_log WHERE delivery_key = ?", [key])
             con.execute("DELETE FROM ops.outbox WHERE delivery_key = ?", [key])
+            # a re-sent client email is a new draft: its manager approves it again
+            con.execute("DELETE FROM ops.approvals WHERE delivery_key = ?", [key])
     return keys
+
+
+# Approval before sending: client emails are drafts until their manager decides.
+
+APPROVE, REJECT = "Approve", "Reject"  # the options offered (Airflow HITL)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A draft offered to its manager: what Airflow's approval task shows."""
+
+    key: str
+    kind: str
+    period: str
+    client_id: str | None
+    account_manager: str
+    policy: str
+    subject: str
+    to: list[str]
+    text: str
+
+
+def enqueue_draft(
+    con: duckdb.DuckDBPyConnection,
+    delivery: Delivery,
+    account_manager: str,
+    policy: str,
+    problems: list[str],
+) -> bool:
+    """Add a client email as a `draft` awaiting its manager (`held`, never offered, when
+    it has problems; `pending` at once when the policy is `auto`, recorded as such);
+    return whether it was added. An existing key is left as it is: a rerun neither
+    offers nor sends anything twice."""
+    with transaction(con):
+        if not enqueue(con, delivery):
+            return False
+        status = "held" if problems else ("pending" if policy == "auto" else "draft")
+        con.execute(
+            "UPDATE ops.outbox SET status = ?, last_error = ? WHERE delivery_key = ?",
+            [status, "; ".join(problems) or None, delivery.key],
+        )
+        auto = status == "pending"
+        con.execute(
+            """INSERT INTO ops.approvals (delivery_key, kind, period, client_id,
+                   account_manager, policy, decision, decided_by, decided_at, via)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? THEN now() END, ?)""",
+            [
+                delivery.key,
+                delivery.kind,
+                delivery.period,
+                delivery.client_id,
+                account_manager,
+                policy,
+                "approved" if auto else None,
+                "policy: auto" if auto else None,
+                auto,
+                "policy_auto" if auto else None,
+            ],
+        )
+    return True
+
+
+def drafts_to_offer(con: duckdb.DuckDBPyConnection, kind: str, period: str) -> list[Draft]:
+    """The drafts of (kind, period) still awaiting a decision, in key order."""
+    rows = con.execute(
+        """SELECT o.delivery_key, o.kind, o.period, o.client_id, a.account_manager, a.policy,
+                  o.payload
+           FROM ops.outbox o JOIN ops.approvals a USING (delivery_key)
+           WHERE o.kind = ? AND o.period = ? AND o.status = 'draft' AND a.decision IS NULL
+           ORDER BY o.delivery_key""",
+        [kind, period],
+    ).fetchall()
+    drafts = []
+    for key, kind_, period_, client_id, manager, policy, payload in rows:
+        email = json.loads(payload)
+        drafts.append(
+            Draft(
+                key,
+                kind_,
+                period_,
+                client_id,
+                manager,
+                policy,
+                email["subject"],
+                email["to"],
+                email["text"],
+            )
+        )
+    return drafts
+
+
+def mark_offered(con: duckdb.DuckDBPyConnection, keys: list[str]) -> None:
+    con.execute(
+        "UPDATE ops.approvals SET offered_at = coalesce(offered_at, now()) "
+        "WHERE list_contains(?, delivery_key)",
+        [keys],
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    key: str
+    approved: bool
+    decided_by: str
+    decided_at: Any  # datetime
+    via: str
+    ref: str
+
+
+def record_decision(con: duckdb.DuckDBPyConnection, decision: Decision) -> bool:
+    """Record a manager's decision on a draft once: approved → `pending` (the sender
+    takes it), rejected → `rejected` (never sent). A draft already decided is left as it
+    is; return whether this decision was recorded."""
+    with transaction(con):
+        row = con.execute(
+            """UPDATE ops.approvals SET decision = ?, decided_by = ?, decided_at = ?, via = ?,
+                   approval_ref = ?
+               WHERE delivery_key = ? AND decision IS NULL RETURNING delivery_key""",
+            [
+                "approved" if decision.approved else "rejected",
+                decision.decided_by,
+                decision.decided_at,
+                decision.via,
+                decision.ref,
+                decision.key,
+            ],
+        ).fetchone()
+        if row is None:
+            return False
+        con.execute(
+            "UPDATE ops.outbox SET status = ?, updated_at = now() "
+            "WHERE delivery_key = ? AND status = 'draft'",
+            ["pending" if decision.approved else "rejected", decision.key],
+        )
+    return True
+
+
+def approval_trail(
+    con: duckdb.DuckDBPyConnection, kind: str | None = None, period: str | None = None
+) -> list[tuple]:
+    """(delivery key, manager, policy, decision, decided by, decided at, via, outbox
+    status) of each client email, optionally of one kind and period."""
+    return con.execute(
+        """SELECT a.delivery_key, a.account_manager, a.policy, coalesce(a.decision, '-'),
+                  coalesce(a.decided_by, '-'), a.decided_at, coalesce(a.via, '-'), o.status
+           FROM ops.approvals a JOIN ops.outbox o USING (delivery_key)
+           WHERE (? IS NULL OR a.kind = ?) AND (? IS NULL OR a.period = ?)
+           ORDER BY a.kind, a.period, a.delivery_key""",
+        [kind, kind, period, period],
+    ).fetchall()

@@ -7,24 +7,28 @@ numbers that did not pass.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import duckdb
 
-from clientpulse.config import AgencyConfig
-from clientpulse.periods import iso_week
+from clientpulse.config import AgencyConfig, Client, policy_name
+from clientpulse.periods import iso_week, month_label
 from clientpulse.pipeline.runlog import run_step
 from clientpulse.reports.client_status import compose_client_status
 from clientpulse.reports.leadership_digest import compose_digest
+from clientpulse.reports.monthly_report import compose_monthly_report, report_months
 from warehouse.db import open_writer, transaction
-from warehouse.outbox import Delivery, enqueue
+from warehouse.outbox import Delivery, enqueue, enqueue_draft
 from warehouse.quality import last_gate_failures
 
 LEADERSHIP_DIGEST = "leadership_digest"
 DIGEST_CHART = "leadership_digest_chart"  # its own delivery: uploaded at most once
 DIGEST_KINDS = (LEADERSHIP_DIGEST, DIGEST_CHART)  # what the digest's DAG sends
 CLIENT_WEEKLY_STATUS = "client_weekly_status"
+CLIENT_MONTHLY_REPORT = "client_monthly_report"
+MAX_EMAIL_BYTES = 1_000_000
 
 
 class QualityGateFailed(RuntimeError):
@@ -105,28 +109,85 @@ def compose_leadership_digest(config: AgencyConfig, as_of: datetime, run_id: str
         return dict(stats)
 
 
-def compose_client_statuses(config: AgencyConfig, as_of: datetime, run_id: str) -> dict[str, Any]:
-    period = iso_week(as_of, config.agency.timezone)
-    with (
-        open_writer(config.warehouse.path) as con,
-        run_step(con, run_id, CLIENT_WEEKLY_STATUS) as stats,
-    ):
+def email_problems(email: dict[str, Any]) -> list[str]:
+    """Why a composed client email must not be offered for approval (empty)."""
+    problems = []
+    if not email.get("to"):
+        problems.append("no recipients")
+    for part in ("subject", "text", "html"):
+        if not str(email.get(part) or "").strip():
+            problems.append(f"empty {part}")
+    if len(email.get("text", "")) + len(email.get("html", "")) > MAX_EMAIL_BYTES:
+        problems.append("over 1 MB")
+    return problems
+
+
+def _compose_client_emails(
+    config: AgencyConfig,
+    run_id: str,
+    kind: str,
+    period: str,
+    render: Callable[[duckdb.DuckDBPyConnection, Client], dict[str, Any]],
+) -> dict[str, Any]:
+    """Render one email per active client with recipients into the outbox as a draft for
+    its account manager (approval policy per client); lost clients get none."""
+    with open_writer(config.warehouse.path) as con, run_step(con, run_id, kind) as stats:
         _require_passed_gate(con)
-        added = skipped = 0
+        added = skipped = held = 0
         lost = lost_clients(con)
         for client in config.clients:
             if not client.report_recipients or client.id in lost:
                 continue
-            email = compose_client_status(con, config, client, as_of, period)
-            email["message_id"] = _message_id(config, CLIENT_WEEKLY_STATUS, client.id, period)
+            email = render(con, client)
+            email["message_id"] = _message_id(config, kind, client.id, period)
             recipient = ",".join(email["to"])
-            delivery = Delivery(CLIENT_WEEKLY_STATUS, "email", recipient, period, email, client.id)
-            with transaction(con):
-                if enqueue(con, delivery):
-                    added += 1
-                else:
-                    skipped += 1
+            delivery = Delivery(kind, "email", recipient, period, email, client.id)
+            problems = email_problems(email)
+            policy = policy_name(client.approval)
+            if enqueue_draft(con, delivery, client.account_manager, policy, problems):
+                added += 1
+                held += bool(problems)
+            else:
+                skipped += 1
         stats.update(
-            period=period, enqueued=added, already_queued=skipped, lost_not_sent=sorted(lost)
+            period=period,
+            enqueued=added,
+            already_queued=skipped,
+            held=held,
+            lost_not_sent=sorted(lost),
         )
         return dict(stats)
+
+
+def compose_client_statuses(config: AgencyConfig, as_of: datetime, run_id: str) -> dict[str, Any]:
+    period = iso_week(as_of, config.agency.timezone)
+    return _compose_client_emails(
+        config,
+        run_id,
+        CLIENT_WEEKLY_STATUS,
+        period,
+        lambda con, client: compose_client_status(con, config, client, as_of, period),
+    )
+
+
+class StaleMonthlyMarts(RuntimeError):
+    """The monthly marts were built for another month than the run's."""
+
+
+def compose_client_monthly_reports(
+    config: AgencyConfig, as_of: datetime, run_id: str
+) -> dict[str, Any]:
+    """One PDCA report per active client for the month of `as_of` (agency calendar),
+    from marts built in that month (else it fails rather than report another month)."""
+    period = month_label(as_of, config.agency.timezone)
+
+    def render(con: duckdb.DuckDBPyConnection, client: Client) -> dict[str, Any]:
+        months = report_months(con, client.id)
+        if months is None or f"{months[0]:%Y-%m}" != period:
+            raise StaleMonthlyMarts(
+                f"marts.client_monthly_* are for {months and f'{months[0]:%Y-%m}'}, the run "
+                f"for {period}: run build_signals first"
+            )
+        return compose_monthly_report(con, config, client, as_of)
+
+    return _compose_client_emails(config, run_id, CLIENT_MONTHLY_REPORT, period, render)

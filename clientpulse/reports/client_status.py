@@ -45,7 +45,7 @@ LISTS = ("carry_over", "not_carried_over", "not_started", "new")
 
 def _note(t: dict[str, str], list_name: str, row: tuple) -> str:
     """The short note after a task: its date, or the reason it is (not) on the list."""
-    _, code, reason, due_on, completed_on, days_overdue = row
+    code, reason, due_on, completed_on, days_overdue, section = row[1:7]
     if list_name == "carry_over":
         if code == "overdue":
             return t["days_late"].format(days=days_overdue)
@@ -54,37 +54,79 @@ def _note(t: dict[str, str], list_name: str, row: tuple) -> str:
         if code == "done":
             return t["done_on"].format(date=f"{completed_on:%Y-%m-%d}")
         return t["cancelled_because"].format(reason=reason) if reason else t["cancelled"]
-    return reason or t["no_reason"]
+    if reason:
+        return reason
+    if list_name == "not_started" and section:
+        return t["in_section"].format(section=section_name(t, section))
+    return t["no_reason"]
+
+
+def section_name(t: dict[str, str], section: str) -> str:
+    """An Asana section's name in the client's language when it is a known one (the
+    defaults of client_status.*_sections), else as the agency wrote it."""
+    return t.get(f"section:{section.strip().lower()}", section)
+
+
+def _label(t: dict[str, str], name: str, project: str | None, collides: bool) -> str:
+    return t["task_in_project"].format(task=name, project=project) if collides and project else name
 
 
 def _sections(
     con: duckdb.DuckDBPyConnection, client: Client, t: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """The four lists of DOMAIN §3 for this client only (marts.client_status_lists)."""
+    """The four lists of DOMAIN §3 for this client only (marts.client_status_lists), each
+    cut at MAX_ITEMS with "and N more"; a task whose name another listed task of a
+    different project shares is labelled with its project."""
     sections = []
     for list_name in LISTS:
         rows = con.execute(
-            """SELECT task_name, reason_code, reason, due_on, completed_on, days_overdue
-               FROM marts.client_status_lists
+            """WITH names AS (
+                   SELECT task_name, count(DISTINCT coalesce(project_name, '')) > 1 AS collides
+                   FROM marts.client_status_lists WHERE client_id = ? GROUP BY task_name)
+               SELECT task_name, reason_code, reason, due_on, completed_on, days_overdue,
+                      section_name, project_name, collides, count(*) OVER () AS total
+               FROM marts.client_status_lists JOIN names USING (task_name)
                WHERE client_id = ? AND list = ?
                ORDER BY due_on NULLS LAST, task_name, task_gid LIMIT ?""",
-            [client.id, list_name, MAX_ITEMS],
+            [client.id, client.id, list_name, MAX_ITEMS],
         ).fetchall()
-        entries = [Item(row[0], _note(t, list_name, row)) for row in rows]
-        sections.append({"title": t[list_name], "entries": entries})
+        entries = [
+            Item(_label(t, row[0], row[7], row[8]), _note(t, list_name, row)) for row in rows
+        ]
+        more = rows[0][9] - len(rows) if rows else 0
+        sections.append(
+            {
+                "title": t[list_name],
+                "entries": entries,
+                "more": t["and_more"].format(count=more) if more else "",
+            }
+        )
     return sections
 
 
 def _sla_line(t: dict[str, str], metric: str, figures: SlaFigures) -> str:
+    """One metric's line; a figure that cannot be given (nothing decided, no reply
+    timed) is said in words, never shown as a dash."""
     if not figures.measurements:
         return t["sla_none"].format(label=t[metric])
+    if figures.compliance is None:
+        compliance = t["sla_none_decided"]
+    else:
+        compliance = t["sla_compliance"].format(
+            compliance=percent(figures.compliance),
+            achieved=figures.achieved,
+            decided=figures.decided,
+        )
+    if figures.median_minutes is None:
+        times = t["sla_no_times"]
+    else:
+        times = t["sla_times"].format(
+            median=hours(figures.median_minutes), p90=hours(figures.p90_minutes)
+        )
     return t["sla_line"].format(
         label=t[metric],
-        compliance=percent(figures.compliance),
-        achieved=figures.achieved,
-        decided=figures.decided,
-        median=hours(figures.median_minutes),
-        p90=hours(figures.p90_minutes),
+        compliance=compliance,
+        times=times,
         breached=figures.breached,
         pending=figures.pending,
     )
@@ -114,6 +156,14 @@ def compose_client_status(
     return {
         "subject": subject,
         "to": sorted(client.report_recipients),
-        "text": _env.get_template("client_weekly_status.txt.j2").render(context),
-        "html": _env.get_template("client_weekly_status.html.j2").render(context),
+        **render_email("client_weekly_status", context),
+    }
+
+
+def render_email(template: str, context: dict[str, Any]) -> dict[str, str]:
+    """The text and HTML parts of a client email from `<template>.txt.j2` / `.html.j2`
+    (HTML autoescaped: task names and reasons are external text)."""
+    return {
+        "text": _env.get_template(f"{template}.txt.j2").render(context),
+        "html": _env.get_template(f"{template}.html.j2").render(context),
     }

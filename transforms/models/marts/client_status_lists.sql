@@ -4,9 +4,11 @@
 --   for an overdue one the days since it was due, on the client's calendar);
 -- * not_carried_over: done that week (reason `done`), or cancelled (a cancelled section)
 --   and last changed that week (reason `cancelled`, with the reason field if set);
--- * not_started: tasks in a not-started section, with the reason field, else the
---   section's name;
+-- * not_started: tasks in a not-started section, with the reason field (the report
+--   names the section, translated, when there is none);
 -- * new: tasks created that week, with why they are needed (the justification field).
+-- Each row carries the task's project and section names: the report labels a task with
+-- its project when another of the client's listed tasks has the same name.
 WITH clients AS (
     SELECT
         client_id,
@@ -25,12 +27,15 @@ tasks AS (
         c.today,
         CAST(timezone(c.timezone, f.created_at) AS DATE) AS created_on,
         CAST(timezone(c.timezone, f.completed_at) AS DATE) AS completed_on,
-        CAST(timezone(c.timezone, t.modified_at) AS DATE) AS modified_on
+        CAST(timezone(c.timezone, t.modified_at) AS DATE) AS modified_on,
+        t.project_name
     FROM marts.fct_task_delivery AS f
     JOIN clients AS c USING (client_id)
     JOIN staging.asana_tasks AS t USING (task_gid)
     WHERE f.parent_gid IS NULL
-)
+),
+
+lists AS (
 
 SELECT client_id, 'carry_over' AS list, task_gid, task_name, status AS reason_code,
     CAST(NULL AS VARCHAR) AS reason, current_due_on AS due_on, completed_on,
@@ -55,7 +60,7 @@ WHERE status = 'cancelled' AND modified_on >= week_start AND modified_on < week_
 UNION ALL
 
 SELECT client_id, 'not_started', task_gid, task_name, 'not_started',
-    coalesce(status_reason, section_name), current_due_on, completed_on, NULL
+    status_reason, current_due_on, completed_on, NULL
 FROM tasks
 WHERE status = 'not_started'
 
@@ -65,3 +70,8 @@ SELECT client_id, 'new', task_gid, task_name, status, justification, current_due
     NULL
 FROM tasks
 WHERE created_on >= week_start AND created_on < week_end
+)
+
+SELECT l.*, t.project_name, t.section_name
+FROM lists AS l
+JOIN tasks AS t USING (client_id, task_gid)

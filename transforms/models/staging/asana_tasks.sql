@@ -48,7 +48,10 @@ SELECT
     t.payload -> 'memberships' -> 0 -> 'section' ->> 'name' AS section_name,
     t.payload ->> 'permalink_url'                       AS permalink_url,
     x.status_reason,
-    x.justification
+    x.justification,
+    pr.payload ->> 'name'                               AS project_name,
+    coalesce(t.payload ->> 'resource_subtype' = 'milestone', false) AS milestone
 FROM live AS t
 LEFT JOIN staging.cfg_client_projects AS p USING (project_gid)
 LEFT JOIN texts AS x USING (gid)
+LEFT JOIN raw.asana_projects AS pr ON pr.gid = t.project_gid

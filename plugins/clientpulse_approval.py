@@ -1,0 +1,129 @@
+"""Approval before sending through Airflow's human-in-the-loop operators: one decision
+per client email, the account manager told in a Slack DM with a link to it.
+
+`ClientEmailApproval` is a `HITLOperator` with the options Approve / Reject, mapped over
+the drafts a run offers (`clientpulse.pipeline.approval.offers`); each mapped instance
+takes its draft's subject, body, respondent and the policy's timeout. A manager answers
+in the UI (Browse → Required Actions) or over the REST API:
+`PATCH /api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/approve/{map_index}/hitlDetails`
+with `{"chosen_options": ["Approve"]}` (or `["Reject"]`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from airflow.providers.standard.operators.hitl import HITLOperator
+from airflow.sdk.bases.notifier import BaseNotifier
+
+# The options offered; warehouse.outbox.APPROVE / REJECT say the same (imported lazily:
+# DAG files parse this module and must not load the warehouse).
+APPROVE, REJECT = "Approve", "Reject"
+log = logging.getLogger(__name__)
+
+
+class ManagerApprovalDM(BaseNotifier):
+    """A Slack DM to the draft's account manager, linking to the approval."""
+
+    template_fields = ()
+
+    def notify(self, context: Any) -> None:
+        from clientpulse.config import load_config
+        from clientpulse_connections import slack_poster
+
+        task = context["task"]
+        offer = task.offer
+        if not offer.get("slack_user_id"):
+            log.warning("%s has no slack_user_id: no DM for %s", offer["manager_id"], offer["key"])
+            return
+        try:
+            link = HITLOperator.generate_link_to_ui_from_context(
+                context=context, base_url=_ui_base_url()
+            )
+            slack_poster(load_config()).post(offer["slack_user_id"], dm_text(offer, task, link))
+        except Exception:  # the approval stays open in Airflow: a lost DM blocks nothing
+            log.exception("could not DM %s about %s", offer["manager_id"], offer["key"])
+
+
+def _ui_base_url() -> str:
+    """Airflow's public URL (`[api] base_url`, AIRFLOW__API__BASE_URL): set it in
+    production so the link opens the real UI; unset (one-off local runs) a local one."""
+    from airflow.configuration import conf
+
+    return conf.get("api", "base_url", fallback=None) or "http://localhost:8080"
+
+
+def dm_text(offer: dict[str, Any], task: Any, link: str) -> str:
+    """The manager's DM: what waits, the policy's timeout, the link (mrkdwn-escaped)."""
+    from connectors.slack import escape_mrkdwn
+
+    policy = (
+        f" If nobody answers in {offer['auto_after_hours']} h it is approved by policy."
+        if offer.get("auto_after_hours")
+        else ""
+    )
+    return (
+        f"Client email waiting for your approval: *{escape_mrkdwn(task.subject)}*.{policy}\n"
+        f"<{link}|Approve or reject it in Airflow>"
+    )
+
+
+class ClientEmailApproval(HITLOperator):
+    """Approve or reject one client email draft (`offer` from approval.offers)."""
+
+    def __init__(self, *, offer: dict[str, Any], **kwargs: Any) -> None:
+        hours = offer.get("auto_after_hours")
+        user = offer.get("airflow_user")
+        super().__init__(
+            options=[APPROVE, REJECT],
+            defaults=[APPROVE] if hours else None,
+            response_timeout=timedelta(hours=hours) if hours else None,
+            assigned_users=[{"id": user, "name": user}] if user else None,
+            notifiers=[ManagerApprovalDM()],
+            **kwargs,
+        )
+        self.offer = offer
+
+
+def approve_and_send(kind: str, composed: Any) -> None:
+    """The tasks after `composed` (a compose task's output, with its `period`) in a
+    client-email DAG: offer → approve (one mapped ClientEmailApproval per draft) →
+    record the decisions (whatever the approvals' states) → send what was approved."""
+    from airflow.sdk import task
+
+    from clientpulse.orchestration import WRITER_POOL, run_id
+
+    @task(pool=WRITER_POOL)
+    def offer(composed: dict) -> list[dict]:
+        from clientpulse.config import load_config
+        from clientpulse.pipeline.approval import offers
+
+        return offers(load_config(), kind, composed["period"])
+
+    @task(pool=WRITER_POOL, trigger_rule="all_done")
+    def record(offered: list[dict], **context) -> dict:
+        from clientpulse.config import load_config
+        from clientpulse.pipeline.approval import record_decisions
+
+        ti = context["ti"]
+        answers = [
+            ti.xcom_pull(task_ids="approve", map_indexes=index) for index in range(len(offered))
+        ]
+        ref = f"{context['dag'].dag_id}/{context['run_id']}/approve"
+        return record_decisions(load_config(), run_id(context), offered, answers, ref)
+
+    @task(pool=WRITER_POOL, trigger_rule="all_done")
+    def send(**context) -> dict:
+        from clientpulse.config import load_config
+        from clientpulse.pipeline.deliver import deliver
+        from clientpulse_connections import senders
+
+        config = load_config()
+        return deliver(config, senders(config), run_id(context), [kind])
+
+    offered = offer(composed)
+    approvals = ClientEmailApproval.partial(task_id="approve").expand_kwargs(offered)
+    recorded = record(offered)
+    approvals >> recorded >> send()

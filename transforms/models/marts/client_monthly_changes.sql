@@ -1,0 +1,54 @@
+-- Act of the monthly client report (DOMAIN §3: changes to plans): per client, what changed
+-- in the month before the month of as_of (client's calendar), with its reason:
+-- * date_moved: a top-level task's due date moved later that month (marts.fct_task_slips
+--   with a new date), with the task's status reason field;
+-- * new_task: a top-level task created that month, with its justification field.
+WITH months AS (
+    SELECT
+        client_id,
+        timezone,
+        CAST(CAST(date_trunc('month', CAST(timezone(timezone, getvariable('as_of')) AS DATE)) AS DATE)
+            - INTERVAL 1 MONTH AS DATE) AS month_start,
+        CAST(date_trunc('month', CAST(timezone(timezone, getvariable('as_of')) AS DATE)) AS DATE)
+            AS month_end
+    FROM staging.cfg_clients
+)
+
+SELECT
+    s.client_id,
+    m.month_start,
+    'date_moved' AS change,
+    s.task_gid,
+    f.task_name,
+    t.project_name,
+    s.slipped_on AS changed_on,
+    s.old_due_on,
+    s.new_due_on,
+    f.status_reason AS reason
+FROM marts.fct_task_slips AS s
+JOIN months AS m USING (client_id)
+JOIN marts.fct_task_delivery AS f USING (task_gid)
+JOIN staging.asana_tasks AS t USING (task_gid)
+WHERE f.parent_gid IS NULL
+  AND s.new_due_on IS NOT NULL
+  AND s.slipped_on >= m.month_start AND s.slipped_on < m.month_end
+
+UNION ALL
+
+SELECT
+    f.client_id,
+    m.month_start,
+    'new_task',
+    f.task_gid,
+    f.task_name,
+    t.project_name,
+    CAST(timezone(m.timezone, f.created_at) AS DATE),
+    NULL,
+    f.current_due_on,
+    f.justification
+FROM marts.fct_task_delivery AS f
+JOIN months AS m USING (client_id)
+JOIN staging.asana_tasks AS t USING (task_gid)
+WHERE f.parent_gid IS NULL
+  AND CAST(timezone(m.timezone, f.created_at) AS DATE) >= m.month_start
+  AND CAST(timezone(m.timezone, f.created_at) AS DATE) < m.month_end

@@ -1,0 +1,106 @@
+-- Check of the monthly client report (DOMAIN §3: weak spots shown, not hidden): one row
+-- per configured client for the month before the month of as_of (client's calendar):
+-- email reply figures of the waits that began that month (marts.fct_email_sla as of
+-- as_of; compliance = achieved / (achieved + breached), median of answered waits),
+-- delivery (completed top-level tasks, on time or late), slips announced and silent
+-- (marts.fct_task_slips) and revision rounds (a completed task marked incomplete again).
+WITH clients AS (
+    SELECT
+        client_id,
+        timezone,
+        CAST(CAST(date_trunc('month', CAST(timezone(timezone, getvariable('as_of')) AS DATE)) AS DATE)
+            - INTERVAL 1 MONTH AS DATE) AS month_start
+    FROM staging.cfg_clients
+),
+
+months AS (
+    SELECT *, CAST(month_start + INTERVAL 1 MONTH AS DATE) AS month_end FROM clients
+),
+
+sla AS (
+    SELECT
+        e.client_id,
+        e.metric,
+        count(*) FILTER (WHERE e.status = 'achieved') AS achieved,
+        count(*) FILTER (WHERE e.status IN ('achieved', 'breached')) AS decided,
+        median(e.business_minutes) FILTER (
+            WHERE e.replied_at IS NOT NULL AND e.status <> 'no_reply_needed'
+        ) AS median_minutes
+    FROM marts.fct_email_sla AS e
+    JOIN months AS m USING (client_id)
+    WHERE CAST(timezone(m.timezone, e.inbound_at) AS DATE) >= m.month_start
+      AND CAST(timezone(m.timezone, e.inbound_at) AS DATE) < m.month_end
+    GROUP BY e.client_id, e.metric
+),
+
+delivered AS (
+    SELECT
+        client_id,
+        count(*) AS completed_tasks,
+        count(*) FILTER (WHERE on_time) AS completed_on_time,
+        count(*) FILTER (WHERE NOT on_time) AS completed_late
+    FROM marts.client_monthly_delivered
+    GROUP BY client_id
+),
+
+slips AS (
+    SELECT
+        s.client_id,
+        count(*) FILTER (WHERE s.kind = 'announced') AS announced_slips,
+        count(*) FILTER (WHERE s.kind = 'silent') AS silent_slips
+    FROM marts.fct_task_slips AS s
+    JOIN months AS m USING (client_id)
+    JOIN marts.fct_task_delivery AS f USING (task_gid)
+    WHERE f.parent_gid IS NULL AND s.slipped_on >= m.month_start AND s.slipped_on < m.month_end
+    GROUP BY s.client_id
+),
+
+completions AS (
+    SELECT
+        s.task_gid,
+        s.subtype,
+        s.created_at,
+        count(*) FILTER (WHERE s.subtype = 'marked_complete') OVER (
+            PARTITION BY s.task_gid ORDER BY s.created_at, s.story_gid
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ) AS completions_before
+    FROM staging.asana_stories AS s
+    WHERE s.subtype IN ('marked_complete', 'marked_incomplete')
+      AND s.created_at <= getvariable('as_of')
+),
+
+revisions AS (
+    SELECT f.client_id, count(*) AS revision_rounds
+    FROM completions AS r
+    JOIN marts.fct_task_delivery AS f USING (task_gid)
+    JOIN months AS m USING (client_id)
+    WHERE r.subtype = 'marked_incomplete' AND r.completions_before > 0
+      AND f.parent_gid IS NULL
+      AND CAST(timezone(m.timezone, r.created_at) AS DATE) >= m.month_start
+      AND CAST(timezone(m.timezone, r.created_at) AS DATE) < m.month_end
+    GROUP BY f.client_id
+)
+
+SELECT
+    m.client_id,
+    m.month_start,
+    coalesce(fr.decided, 0) AS first_reply_decided,
+    coalesce(fr.achieved, 0) AS first_reply_achieved,
+    fr.achieved / nullif(fr.decided, 0) AS first_reply_compliance,
+    round(fr.median_minutes / 60, 1) AS first_reply_median_hours,
+    coalesce(nr.decided, 0) AS next_reply_decided,
+    coalesce(nr.achieved, 0) AS next_reply_achieved,
+    nr.achieved / nullif(nr.decided, 0) AS next_reply_compliance,
+    round(nr.median_minutes / 60, 1) AS next_reply_median_hours,
+    coalesce(d.completed_tasks, 0) AS completed_tasks,
+    coalesce(d.completed_on_time, 0) AS completed_on_time,
+    coalesce(d.completed_late, 0) AS completed_late,
+    coalesce(s.announced_slips, 0) AS announced_slips,
+    coalesce(s.silent_slips, 0) AS silent_slips,
+    coalesce(r.revision_rounds, 0) AS revision_rounds
+FROM months AS m
+LEFT JOIN sla AS fr ON fr.client_id = m.client_id AND fr.metric = 'first_reply'
+LEFT JOIN sla AS nr ON nr.client_id = m.client_id AND nr.metric = 'next_reply'
+LEFT JOIN delivered AS d ON d.client_id = m.client_id
+LEFT JOIN slips AS s ON s.client_id = m.client_id
+LEFT JOIN revisions AS r ON r.client_id = m.client_id
