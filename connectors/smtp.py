@@ -12,6 +12,7 @@ import re
 import smtplib
 import ssl
 from datetime import UTC, datetime
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 
@@ -155,7 +156,7 @@ def build_message(
     message = EmailMessage()
     message["From"] = _one_line(from_addr)
     message["To"] = _one_line(", ".join(to))
-    message["Subject"] = _one_line(subject)
+    _set_subject(message, _one_line(subject))
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
     for name, value in (headers or {}).items():
@@ -167,6 +168,21 @@ def build_message(
     # occur in quoted-printable or base64 parts.
     message.set_boundary("=_" + hashlib.sha256(message["Message-ID"].encode()).hexdigest()[:32])
     return message
+
+
+def _set_subject(message: EmailMessage, subject: str) -> None:
+    """Set a Subject that arrives exactly as written.
+
+    Python 3.11's header folder drops the space where it folds between two RFC 2047
+    encoded words: "Зоряне Небо Івент: звіт за місяць" arrives as "…звітза місяць".
+    The legacy `Header` encoder splits inside the words, spaces included, and the
+    result is stored pre-folded (`set_raw`), lines under 78 characters, so it is sent
+    as encoded.
+    """
+    if subject.isascii():
+        message["Subject"] = subject
+    else:
+        message.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
 
 
 def _one_line(value: str) -> str:

@@ -153,3 +153,32 @@ def test_numbering_continues_after_a_restart(tmp_path: Path) -> None:
             SmtpSender("127.0.0.1", server.port, timeout=5).send(status_message())
     assert [p.name[:5] for p in saved(tmp_path / "mail")] == ["0001-", "0002-"]
     assert [e["file"][:5] for e in index(tmp_path / "mail")] == ["0001-", "0002-"]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Зоряне Небо Івент: звіт за місяць, листопад 2026",
+        "Atlas Robotics Inc.: отчёт за месяц, ноябрь 2026",
+        "Кавовий дім «Левада»: звіт за тиждень 2026-W47 — і довгий хвіст, що переноситься "
+        "кілька разів, щоб жоден пробіл не загубився між словами",
+    ],
+)
+def test_a_long_non_ascii_subject_arrives_with_every_space(
+    capture: SmtpCapture, subject: str
+) -> None:
+    message = build_message(
+        from_addr="am@agency.example",
+        to=["ceo@romashka.example"],
+        subject=subject,
+        text=TEXT,
+        html=HTML,
+        message_id="monthly.romashka.2026-11@agency.example",
+    )
+    assert message["Subject"] == subject
+    SmtpSender("127.0.0.1", capture.port, timeout=5).send(message)
+    (path,) = saved(capture.out_dir)
+    raw = path.read_bytes()
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n"))
+    received = email.message_from_bytes(raw, policy=email.policy.default)
+    assert received["Subject"] == subject
