@@ -469,10 +469,17 @@ class RiskScore(_Model):
     min_measurements: int = Field(4, ge=1)  # decided waits before a compliance counts
     delivery_weeks: int = Field(8, ge=1)
     contact_recent_weeks: int = Field(4, ge=1)
-    contact_baseline_weeks: int = Field(12, ge=1)
+    # the client's usual rate: the weeks before the recent ones, or the part of them the
+    # mail on record covers once it covers `contact_baseline_min_weeks`; half a year, so
+    # a fade of two or three months does not pull the baseline down with it
+    contact_baseline_weeks: int = Field(26, ge=1)
+    contact_baseline_min_weeks: int = Field(12, ge=1)
     watch_at: float = Field(20, ge=0, le=100)
     at_risk_at: float = Field(30, ge=0, le=100)
     lost_after_days: int = Field(60, ge=1)  # no deal, task activity or exchange this long
+    # sooner once the client's last deal was lost (the renewal declined) and none is open:
+    # no task activity or exchange this long after it and the relationship is over
+    lost_after_lost_deal_days: int = Field(14, ge=1)
     lost_recently_days: int = Field(90, ge=1)  # the digest's "lost lately" window
 
     @field_validator("factors", mode="before")
@@ -490,6 +497,8 @@ class RiskScore(_Model):
             )
         if self.watch_at > self.at_risk_at:
             raise ValueError("watch_at must not be above at_risk_at")
+        if self.contact_baseline_min_weeks > self.contact_baseline_weeks:
+            raise ValueError("contact_baseline_min_weeks must not be above contact_baseline_weeks")
         return self
 
 

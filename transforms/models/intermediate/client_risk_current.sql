@@ -8,8 +8,11 @@
 -- * started: the configured start_date, else the first won deal, else the first two-way
 --   exchange; no row before it (a client not yet working with the agency is no risk);
 -- * lost: past the configured end_date, or no open deal, no task activity and no
---   two-way exchange for `risk_lost_after_days`: dated by the configured end or the last
---   exchange. A lost client is never at risk.
+--   two-way exchange for `risk_lost_after_days` — or only `risk_lost_after_lost_deal_days`
+--   once the client's latest closed deal was lost (the renewal declined: the agency knows
+--   the relationship is ending, and a client-week flagged after the client has gone
+--   warns of nothing): dated by the configured end or the last exchange. A lost client
+--   is never at risk.
 WITH exchanges AS (
     SELECT client_id, min(occurred_at) AS first_at, max(occurred_at) AS last_at
     FROM intermediate.client_exchanges
@@ -22,6 +25,9 @@ started AS (
         coalesce(c.start_date, d.first_deal_date, CAST(e.first_at AS DATE)) AS started_on,
         c.end_date,
         d.open_deals,
+        -- the latest closed deal was lost (the renewal declined)
+        coalesce(d.last_lost_date >= coalesce(d.last_won_date, d.last_lost_date), false)
+            AS last_deal_lost,
         e.last_at AS last_exchange_at
     FROM staging.cfg_clients AS c
     LEFT JOIN marts.dim_client AS d USING (client_id)
@@ -48,6 +54,12 @@ status AS (
                     < getvariable('as_of') - to_days(getvariable('risk_lost_after_days'))
                 AND s.last_exchange_at
                     < getvariable('as_of') - to_days(getvariable('risk_lost_after_days'))
+                THEN CAST(s.last_exchange_at AS DATE)
+            WHEN coalesce(s.open_deals, 0) = 0 AND s.last_deal_lost
+                AND coalesce(a.last_activity_at, s.last_exchange_at)
+                    < getvariable('as_of') - to_days(getvariable('risk_lost_after_lost_deal_days'))
+                AND s.last_exchange_at
+                    < getvariable('as_of') - to_days(getvariable('risk_lost_after_lost_deal_days'))
                 THEN CAST(s.last_exchange_at AS DATE)
         END AS lost_on
     FROM started AS s

@@ -11,8 +11,9 @@
 --                   `risk_delivery_weeks` weeks), open_overdue_tasks (now)
 --   contact         contact_vs_cadence and contact_vs_baseline (two-way exchanges a week
 --                   over the last `risk_contact_recent_weeks` weeks, against the agreed
---                   cadence and against the client's own rate in the
---                   `risk_contact_baseline_weeks` weeks before), contact_gap (business
+--                   cadence and against the client's own usual rate over the
+--                   `risk_contact_baseline_weeks` weeks before, or the part of them on
+--                   record from `risk_contact_baseline_min_weeks` on), contact_gap (business
 --                   days since the last exchange against the cadence), on_site_gap (no
 --                   visit for over a month, where the agency visits this client)
 --   commercial      revenue_qoq, revenue_yoy (trailing quarter against the one before
@@ -126,6 +127,24 @@ mail_from AS (
     SELECT min(sent_at) AS first_message_at FROM staging.email_messages
 ),
 
+baseline_window AS (
+    SELECT
+        w.recent_from,
+        w.baseline_from,
+        date_diff('second', w.baseline_from, w.recent_from) / (7 * 86400.0) AS covered_weeks
+    FROM (
+        SELECT
+            getvariable('as_of') - to_days(7 * getvariable('risk_contact_recent_weeks'))
+                AS recent_from,
+            -- greatest() skips NULLs: no mail on record at all covers nothing
+            CASE WHEN m.first_message_at IS NOT NULL THEN greatest(m.first_message_at,
+                getvariable('as_of') - to_days(7 * (getvariable('risk_contact_recent_weeks')
+                    + getvariable('risk_contact_baseline_weeks'))))
+            END AS baseline_from
+        FROM mail_from AS m
+    ) AS w
+),
+
 exchange_rates AS (
     SELECT
         c.client_id,
@@ -136,22 +155,22 @@ exchange_rates AS (
                 WHERE e.occurred_at > getvariable('as_of')
                     - to_days(7 * getvariable('risk_contact_recent_weeks')))
             / getvariable('risk_contact_recent_weeks') END AS recent_per_week,
-        CASE WHEN any_value(m.first_message_at) <= getvariable('as_of') - to_days(7 * (
-            getvariable('risk_contact_recent_weeks') + getvariable('risk_contact_baseline_weeks')))
+        -- the usual rate: over the `risk_contact_baseline_weeks` before the recent window,
+        -- or the part of them the mail on record covers, from `risk_contact_baseline_min_weeks`
+        -- covered weeks on: a long window, so a fade of a few months does not drag the
+        -- baseline down with it and still shows as a fall
+        CASE WHEN any_value(b.covered_weeks) >= getvariable('risk_contact_baseline_min_weeks')
         THEN
             count(e.occurred_at) FILTER (
-                WHERE e.occurred_at <= getvariable('as_of')
-                    - to_days(7 * getvariable('risk_contact_recent_weeks'))
-                AND e.occurred_at > getvariable('as_of') - to_days(7 * (
-                    getvariable('risk_contact_recent_weeks')
-                    + getvariable('risk_contact_baseline_weeks'))))
-            / getvariable('risk_contact_baseline_weeks') END AS baseline_per_week,
+                WHERE e.occurred_at <= b.recent_from AND e.occurred_at > b.baseline_from)
+            / any_value(b.covered_weeks) END AS baseline_per_week,
         7.0 / c.contact_cadence_days AS expected_per_week,
         max(e.occurred_at) AS last_exchange_at
     FROM clients AS c
     CROSS JOIN mail_from AS m
+    CROSS JOIN baseline_window AS b
     LEFT JOIN intermediate.client_exchanges AS e USING (client_id)
-    GROUP BY c.client_id, c.contact_cadence_days
+    GROUP BY c.client_id, c.contact_cadence_days, b.recent_from, b.baseline_from
 ),
 
 business_gap AS (

@@ -1,6 +1,6 @@
 -- One row per configured client: who owns it (account manager, CRM owner), its CRM
 -- company, its deal history (first won deal, repeat order, whether the repeat was
--- larger), and its lifecycle stage (DOMAIN §5) as of the build:
+-- larger, the last lost deal), and its lifecycle stage (DOMAIN §5) as of the build:
 --   prospect       no won deal yet (or, without CRM data, `stage: prospect` in config)
 --   honeymoon      within `signals.lifecycle.honeymoon_days` of the first won deal
 --   storm          past the honeymoon, no repeat order yet: trust is decided here
@@ -34,6 +34,15 @@ deals AS (
     GROUP BY client_id
 ),
 
+lost AS (
+    -- deals lost by as_of (by when they were closed: a later loss must not leak back)
+    SELECT client_id, max(CAST(timezone(getvariable('agency_timezone'), closed_at) AS DATE))
+        AS last_lost_date
+    FROM staging.crm_deals
+    WHERE is_lost AND client_id IS NOT NULL AND closed_at <= getvariable('as_of')
+    GROUP BY client_id
+),
+
 open_deals AS (
     SELECT client_id, count(*) AS open_deals, sum(amount) AS open_pipeline
     FROM staging.crm_deals
@@ -58,6 +67,7 @@ SELECT
     k.company_id IS NOT NULL AS has_crm,
     d.first_deal_date,
     d.last_won_date,
+    l.last_lost_date,
     coalesce(d.won_deals, 0) AS won_deals,
     coalesce(d.lifetime_revenue, 0) AS lifetime_revenue,
     coalesce(d.won_deals, 0) >= 2 AS repeat_order,
@@ -78,4 +88,5 @@ CROSS JOIN today
 LEFT JOIN staging.crm_companies AS k ON k.company_id = c.crm_company_id
 LEFT JOIN staging.crm_owners AS o ON o.owner_id = k.owner_id
 LEFT JOIN deals AS d ON d.client_id = c.client_id
+LEFT JOIN lost AS l ON l.client_id = c.client_id
 LEFT JOIN open_deals AS p ON p.client_id = c.client_id
