@@ -474,8 +474,10 @@ class RiskScore(_Model):
     # a fade of two or three months does not pull the baseline down with it
     contact_baseline_weeks: int = Field(26, ge=1)
     contact_baseline_min_weeks: int = Field(12, ge=1)
-    watch_at: float = Field(20, ge=0, le=100)
-    at_risk_at: float = Field(30, ge=0, le=100)
+    # band edges from the demo's replay: at 22 a slow fade is flagged a month ahead, with
+    # about one false-alarm week per healthy client a year
+    watch_at: float = Field(15, ge=0, le=100)
+    at_risk_at: float = Field(22, ge=0, le=100)
     lost_after_days: int = Field(60, ge=1)  # no deal, task activity or exchange this long
     # sooner once the client's last deal was lost (the renewal declined) and none is open:
     # no task activity or exchange this long after it and the relationship is over

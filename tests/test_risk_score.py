@@ -127,7 +127,7 @@ def test_two_way_contact_against_cadence_and_own_baseline_and_the_weighted_score
         status, score, coverage, band, at_risk, reasons, _ = _risk(con)
     # (50 × 1 + 83.3 × 4) / (1 + 4) = 383.2 / 5 = 76.64; weight with data 5 of 7 = 0.71
     assert (status, score, coverage) == ("active", 76.6, 0.71)
-    assert (band, at_risk) == ("at_risk", True)  # 76.6 ≥ at_risk_at 30
+    assert (band, at_risk) == ("at_risk", True)  # 76.6 ≥ at_risk_at 22
     assert reasons == [
         "two-way exchanges 1.5 → 0.5 a week",
         "0.5 two-way exchanges a week, the cadence asks for 1.0",
@@ -205,6 +205,60 @@ def test_a_client_gone_quiet_with_no_deal_or_work_is_lost_from_its_last_exchange
     assert (status, lost_on) == ("lost", date(2026, 10, 15))
 
 
+def _closed_deal(deal_id: str, stage: str, created, closed):
+    """A deal of acme's (company 500), opened `created` and won or lost `closed`."""
+    row = crm("deals", deal_id, {"dealstage": stage, "amount": 100}, companies=["500"], at=created)
+    payload = json.loads(row["payload"])
+    payload["properties"]["closedate"] = closed.isoformat()
+    payload["updatedAt"] = closed.isoformat()
+    return {**row, "payload": json.dumps(payload), "updated_at": closed}
+
+
+def test_after_its_last_deal_was_lost_a_quiet_client_is_lost_sooner(tmp_path):
+    config = _config(tmp_path, {"factors": ONLY_CONTACT})  # lost_after_lost_deal_days 14
+    old = [r for r in _acme_contact_history() if r["message_key"].startswith(("b", "c"))]
+    renewal_lost = _closed_deal("d1", "closedlost", AS_OF - 60 * D, AS_OF - 35 * D)
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", old, ["message_key"])
+        upsert(con, "raw.crm_objects", [renewal_lost], KEYS["raw.crm_objects"])
+        build_models(con, config, AS_OF)
+        status, *_, lost_on = _risk(con)
+        # the last exchange, 2026-10-15 21:00 UTC, is 31.4 days back: short of the 60 days
+        # of the general rule, past the 14 once the last deal was lost and none is open
+        assert (status, lost_on) == ("lost", date(2026, 10, 15))
+        # a deal won after the lost one: the relationship goes on, the 60 days apply
+        won = _closed_deal("d2", "closedwon", AS_OF - 40 * D, AS_OF - 33 * D)
+        upsert(con, "raw.crm_objects", [won], KEYS["raw.crm_objects"])
+        build_models(con, config, AS_OF)
+        status, *_, lost_on = _risk(con)
+        assert (status, lost_on) == ("active", None)
+
+
+def test_the_usual_rate_is_half_a_year_or_the_part_of_it_on_record(tmp_path):
+    config = _config(tmp_path, {"factors": ONLY_CONTACT, "contact_baseline_weeks": 26})
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", _acme_contact_history(), ["message_key"])
+        build_models(con, config, AS_OF)
+        factors = _factors(con)
+        reasons = _risk(con)[5]
+    # 26 weeks before the recent 4 reach back before the first message (week 17's
+    # Thursday, 115.5 days before as_of): the mail covers 115.5 - 28 = 87.5 days = 12.5
+    # weeks ≥ the 12 needed, holding 18 exchanges → 1.44 a week; 0.5 / 1.44 = 0.35;
+    # (1 - 0.3472) / 0.8 × 100 = 81.6
+    assert factors["contact_vs_baseline"] == (0.35, 81.6, 4.0)
+    assert reasons[0] == "two-way exchanges 1.4 → 0.5 a week"
+    # the mail starting with week 14 covers only 9.5 weeks before the recent window: no
+    # usual rate yet, so no score and no weight
+    (tmp_path / "short").mkdir()
+    short = _config(tmp_path / "short", {"factors": ONLY_CONTACT, "contact_baseline_weeks": 26})
+    drop = ("m17", "b15q", "b15r", "b16q", "b16r")
+    rows = [r for r in _acme_contact_history() if r["message_key"] not in drop]
+    with open_writer(short.warehouse.path) as con:
+        upsert(con, "raw.email_messages", rows, ["message_key"])
+        build_models(con, short, AS_OF)
+        assert _factors(con)["contact_vs_baseline"][:2] == (None, None)
+
+
 def _future_rows():
     """What happened after as_of: an exchange, the task done, a deal lost, a meeting."""
     done = json.loads(task("t1", "100", due="2026-11-10")["payload"])
@@ -237,15 +291,11 @@ def _future_rows():
 
 def _deal(stage: str, closed=None):
     """Deal d9, opened 20 days before as_of; `closed` when it was won or lost."""
-    row = crm(
+    if closed is not None:
+        return _closed_deal("d9", stage, AS_OF - 20 * D, closed)
+    return crm(
         "deals", "d9", {"dealstage": stage, "amount": 100}, companies=["500"], at=AS_OF - 20 * D
     )
-    if closed is not None:
-        payload = json.loads(row["payload"])
-        payload["properties"]["closedate"] = closed.isoformat()
-        payload["updatedAt"] = closed.isoformat()
-        row.update(payload=json.dumps(payload), updated_at=closed)
-    return row
 
 
 KEYS = {
