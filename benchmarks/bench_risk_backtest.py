@@ -16,9 +16,9 @@ For each agency (benchmarks/agencies.py: `demo`, the one the weights were tuned 
    history is reused too while the score's code (clientpulse/, transforms/) and the
    world are unchanged; `--rebuild` recomputes it anyway;
 3. judge the new flag (`at_risk`) and the old rule (`rule_at_risk`, the baseline) with
-   benchmarks/risk_backtest.py on the weeks from the first Monday four weeks after the
-   first message (`warm_up_end`: before it the score's 4-week windows reach back before
-   the data begins, and nearly every client is flagged for want of data), and print a
+   benchmarks/risk_backtest.py on the weeks from the first Monday whose reply and
+   recent-contact windows lie after the first message (`warm_up_end`, six weeks with the
+   defaults: before it the score's windows reach back before the data begins, and nearly every client is flagged for want of data), and print a
    table, the same figures over every week, each churned client's lead time per flag,
    and the BENCH lines (last).
 """
@@ -216,8 +216,8 @@ def table(agency: str, truth: dict, new: Backtest, old: Backtest) -> str:
 
 
 def warm_up_end(config: AgencyConfig, warehouse: Path) -> date:
-    """The first Monday whose 4-week windows (reply compliance, recent contact) lie wholly
-    after the first message."""
+    """The first Monday whose windows (reply compliance, recent contact) lie wholly after
+    the first message."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         first = con.execute("SELECT min(sent_at) FROM raw.email_messages").fetchone()[0].date()

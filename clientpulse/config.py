@@ -468,7 +468,8 @@ class RiskScore(_Model):
     reply_window_days: int = Field(28, ge=1)
     min_measurements: int = Field(4, ge=1)  # decided waits before a compliance counts
     delivery_weeks: int = Field(8, ge=1)
-    contact_recent_weeks: int = Field(4, ge=1)
+    # six weeks: a fortnight's holiday on either side no longer reads as a fall in contact
+    contact_recent_weeks: int = Field(6, ge=1)
     # the client's usual rate: the weeks before the recent ones, or the part of them the
     # mail on record covers once it covers `contact_baseline_min_weeks`; half a year, so
     # a fade of two or three months does not pull the baseline down with it

@@ -48,9 +48,14 @@ ONLY_CONTACT = {
 
 def _config(tmp_path, risk=None, clients=None):
     raw = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
-    # the hand-made mail reaches 12.5 weeks behind the recent window: a 12-week baseline
-    # lies wholly on record (the default half year, partly on record, has its own test)
-    raw["signals"]["risk"] = {"contact_baseline_weeks": 12, **(risk or {})}
+    # recent contact over the last 4 weeks; the hand-made mail reaches 12.5 weeks behind
+    # them: a 12-week baseline lies wholly on record (the default half year, partly on
+    # record, has its own test)
+    raw["signals"]["risk"] = {
+        "contact_recent_weeks": 4,
+        "contact_baseline_weeks": 12,
+        **(risk or {}),
+    }
     for client in raw["clients"]:
         client.update((clients or {}).get(client["id"], {}))
     (tmp_path / "agency.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
