@@ -18,9 +18,10 @@ For each agency (benchmarks/agencies.py: `demo`, the one the weights were tuned 
 3. judge the new flag (`at_risk`) and the old rule (`rule_at_risk`, the baseline) with
    benchmarks/risk_backtest.py on the weeks from the first Monday whose reply and
    recent-contact windows lie after the first message (`warm_up_end`, six weeks with the
-   defaults: before it the score's windows reach back before the data begins, and nearly every client is flagged for want of data), and print a
-   table, the same figures over every week, each churned client's lead time per flag,
-   and the BENCH lines (last).
+   defaults: before it the score's windows reach back before the data begins, and
+   nearly every client is flagged for want of data), and print a table, the same
+   figures over every week, each churned client's lead time per flag, and the BENCH
+   lines (last).
 """
 
 from __future__ import annotations
