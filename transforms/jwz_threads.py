@@ -102,12 +102,18 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
     a missing ancestor arrives later, because a referenced but unseen message already
     holds its place. A duplicated Message-ID keeps its later messages apart (`id#key`).
     """
-    con.execute(
+    con.execute(  # a duplicated id: the first message by seq keeps it (a group, not a sort)
         f"""CREATE OR REPLACE TEMP TABLE jwz_messages AS
-            SELECT *, CASE WHEN row_number() OVER (PARTITION BY base ORDER BY seq) > 1
-                           THEN base || '#' || key ELSE base END AS ident
-            FROM (SELECT *, coalesce(nullif(message_id, ''), '<' || key || '>') AS base
-                  FROM ({source}))"""
+            WITH based AS (
+                SELECT *, coalesce(nullif(message_id, ''), '<' || key || '>') AS base
+                FROM ({source})
+            ),
+            firsts AS (
+                SELECT base, min(seq) AS first_seq FROM based GROUP BY base HAVING count(*) > 1
+            )
+            SELECT b.*, CASE WHEN f.first_seq < b.seq THEN b.base || '#' || b.key
+                             ELSE b.base END AS ident
+            FROM based AS b LEFT JOIN firsts AS f USING (base)"""
     )
     # Each message's chain: References in order (first mention), then In-Reply-To if
     # not among them, never the message itself.
