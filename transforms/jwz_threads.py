@@ -18,6 +18,7 @@ kept. The working tables are temporary and dropped once the result (temporary ta
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -41,19 +42,22 @@ class ThreadMessage:
     provider_thread_id: str | None = None
 
 
-def _link(parents: dict[int, int], parent: int, child: int, *, override: bool) -> None:
-    node: int | None = parent
-    while node is not None:  # linking under its own descendant would make a loop
+def _link(parents: array, parent: int, child: int, *, override: bool) -> None:
+    node = parent
+    while node:  # linking under its own descendant would make a loop
         if node == child:
             return
-        node = parents.get(node)
-    if override or child not in parents:
+        node = parents[node]
+    if override or not parents[child]:
         parents[child] = parent
 
 
-def _walk_chains(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
-    """Container → parent, from the chains in message order (JWZ step 1)."""
-    parents: dict[int, int] = {}
+def _walk_chains(con: duckdb.DuckDBPyConnection, containers: int) -> array:
+    """Container → parent (0: none), from the chains in message order (JWZ step 1).
+
+    Container ids run from 1 to `containers`, so the links are a flat array of 8 bytes a
+    container (a dict of them held ~10× that at the peak of a large build)."""
+    parents = array("q", bytes(8 * (containers + 1)))
     result = con.execute("SELECT seq, own, ref FROM jwz_chains ORDER BY seq, pos")
     current, own, chain = None, 0, []
     while True:
@@ -73,24 +77,25 @@ def _walk_chains(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
     return parents
 
 
-def _link_message(parents: dict[int, int], own: int, chain: list[int]) -> None:
+def _link_message(parents: array, own: int, chain: list[int]) -> None:
     for parent, child in pairwise(chain):
         _link(parents, parent, child, override=False)
     _link(parents, chain[-1], own, override=True)
 
 
-def _roots(parents: dict[int, int]) -> dict[int, int]:
-    """Each linked container's root, each path walked once."""
-    roots: dict[int, int] = {}
-    for start in parents:
+def _root_links(parents: array) -> pd.DataFrame:
+    """(node, root) for each linked container, each path walked once."""
+    roots = array("q", bytes(8 * len(parents)))
+    linked = np.flatnonzero(np.frombuffer(parents, dtype=np.int64))
+    for start in linked.tolist():
         path, node = [], start
-        while node in parents and node not in roots:
+        while parents[node] and not roots[node]:
             path.append(node)
             node = parents[node]
-        root = roots.get(node, node)
+        root = roots[node] or node
         for item in path:
             roots[item] = root
-    return roots
+    return pd.DataFrame({"node": linked, "root": np.frombuffer(roots, dtype=np.int64)[linked]})
 
 
 def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyRelation:
@@ -141,10 +146,10 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
            JOIN jwz_ids AS o ON o.name = r.ident
            JOIN jwz_ids AS i ON i.name = r.ref"""
     )
-    roots = _roots(_walk_chains(con))
-    jwz_links = _frame(roots)  # noqa: F841 - read by the SQL below
+    containers = con.execute("SELECT count(*) FROM jwz_ids").fetchone()[0]
+    jwz_links = _root_links(_walk_chains(con, containers))  # read by the SQL below
     con.execute("CREATE OR REPLACE TEMP TABLE jwz_links AS SELECT * FROM jwz_links")
-    del roots
+    del jwz_links
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE jwz_threads AS
             WITH threaded AS (
@@ -179,16 +184,6 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
     for table in ("jwz_messages", "jwz_refs", "jwz_ids", "jwz_chains", "jwz_links"):
         con.execute(f"DROP TABLE {table}")  # temporary tables hold memory until dropped
     return con.sql("SELECT message_key, conversation_id FROM jwz_threads")
-
-
-def _frame(roots: dict[int, int]) -> pd.DataFrame:
-
-    return pd.DataFrame(
-        {
-            "node": np.fromiter(roots.keys(), dtype=np.int64, count=len(roots)),
-            "root": np.fromiter(roots.values(), dtype=np.int64, count=len(roots)),
-        }
-    )
 
 
 def thread_messages(messages: Iterable[ThreadMessage]) -> dict[str, str]:
