@@ -116,8 +116,13 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
             firsts AS (
                 SELECT base, min(seq) AS first_seq FROM based GROUP BY base HAVING count(*) > 1
             )
-            SELECT b.*, CASE WHEN f.first_seq < b.seq THEN b.base || '#' || b.key
-                             ELSE b.base END AS ident
+            SELECT b.seq, b.key, b.in_reply_to, b."references", b.provider_thread_id,
+                   CASE WHEN f.first_seq < b.seq THEN b.base || '#' || b.key
+                        ELSE b.base END AS ident,
+                   len(coalesce(b."references", [])) = 0
+                   AND coalesce(b.in_reply_to, '') = ''
+                   AND coalesce(b.provider_thread_id, '') <> ''
+                   AND regexp_matches(coalesce(b.subject, ''), '{REPLY_PREFIX}') AS orphan
             FROM based AS b LEFT JOIN firsts AS f USING (base)"""
     )
     # Each message's chain: References in order (first mention), then In-Reply-To if
@@ -134,6 +139,10 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
            WHERE coalesce(ref, '') <> '' AND ref <> ident
            GROUP BY ALL"""
     )
+    # Working tables are dropped (or narrowed) as soon as read: at 2M messages each
+    # holds hundreds of MB.
+    con.execute('ALTER TABLE jwz_messages DROP COLUMN "references"')
+    con.execute("ALTER TABLE jwz_messages DROP COLUMN in_reply_to")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE jwz_ids AS
            SELECT name, CAST(row_number() OVER () AS BIGINT) AS id
@@ -146,18 +155,15 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
            JOIN jwz_ids AS o ON o.name = r.ident
            JOIN jwz_ids AS i ON i.name = r.ref"""
     )
+    con.execute("DROP TABLE jwz_refs")
     containers = con.execute("SELECT count(*) FROM jwz_ids").fetchone()[0]
     jwz_links = _root_links(_walk_chains(con, containers))  # read by the SQL below
     con.execute("CREATE OR REPLACE TEMP TABLE jwz_links AS SELECT * FROM jwz_links")
     del jwz_links
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE jwz_threads AS
+        """CREATE OR REPLACE TEMP TABLE jwz_threads AS
             WITH threaded AS (
-                SELECT m.*, coalesce(l.root, o.id) AS root,
-                       len(coalesce(m."references", [])) = 0
-                       AND coalesce(m.in_reply_to, '') = ''
-                       AND coalesce(m.provider_thread_id, '') <> ''
-                       AND regexp_matches(coalesce(m.subject, ''), '{REPLY_PREFIX}') AS orphan
+                SELECT m.*, coalesce(l.root, o.id) AS root
                 FROM jwz_messages AS m
                 JOIN jwz_ids AS o ON o.name = m.ident
                 LEFT JOIN jwz_links AS l ON l.node = o.id
@@ -181,7 +187,7 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
             LEFT JOIN moved AS v ON v.from_root = t.root
             JOIN jwz_ids AS i ON i.id = coalesce(v.to_root, t.root)"""
     )
-    for table in ("jwz_messages", "jwz_refs", "jwz_ids", "jwz_chains", "jwz_links"):
+    for table in ("jwz_messages", "jwz_ids", "jwz_chains", "jwz_links"):
         con.execute(f"DROP TABLE {table}")  # temporary tables hold memory until dropped
     return con.sql("SELECT message_key, conversation_id FROM jwz_threads")
 
