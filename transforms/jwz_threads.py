@@ -18,6 +18,7 @@ kept. The working tables are temporary and dropped once the result (temporary ta
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -41,19 +42,22 @@ class ThreadMessage:
     provider_thread_id: str | None = None
 
 
-def _link(parents: dict[int, int], parent: int, child: int, *, override: bool) -> None:
-    node: int | None = parent
-    while node is not None:  # linking under its own descendant would make a loop
+def _link(parents: array, parent: int, child: int, *, override: bool) -> None:
+    node = parent
+    while node:  # linking under its own descendant would make a loop
         if node == child:
             return
-        node = parents.get(node)
-    if override or child not in parents:
+        node = parents[node]
+    if override or not parents[child]:
         parents[child] = parent
 
 
-def _walk_chains(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
-    """Container → parent, from the chains in message order (JWZ step 1)."""
-    parents: dict[int, int] = {}
+def _walk_chains(con: duckdb.DuckDBPyConnection, containers: int) -> array:
+    """Container → parent (0: none), from the chains in message order (JWZ step 1).
+
+    Container ids run from 1 to `containers`, so the links are a flat array of 8 bytes a
+    container (a dict of them held ~10× that at the peak of a large build)."""
+    parents = array("q", bytes(8 * (containers + 1)))
     result = con.execute("SELECT seq, own, ref FROM jwz_chains ORDER BY seq, pos")
     current, own, chain = None, 0, []
     while True:
@@ -73,24 +77,25 @@ def _walk_chains(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
     return parents
 
 
-def _link_message(parents: dict[int, int], own: int, chain: list[int]) -> None:
+def _link_message(parents: array, own: int, chain: list[int]) -> None:
     for parent, child in pairwise(chain):
         _link(parents, parent, child, override=False)
     _link(parents, chain[-1], own, override=True)
 
 
-def _roots(parents: dict[int, int]) -> dict[int, int]:
-    """Each linked container's root, each path walked once."""
-    roots: dict[int, int] = {}
-    for start in parents:
+def _root_links(parents: array) -> pd.DataFrame:
+    """(node, root) for each linked container, each path walked once."""
+    roots = array("q", bytes(8 * len(parents)))
+    linked = np.flatnonzero(np.frombuffer(parents, dtype=np.int64))
+    for start in linked.tolist():
         path, node = [], start
-        while node in parents and node not in roots:
+        while parents[node] and not roots[node]:
             path.append(node)
             node = parents[node]
-        root = roots.get(node, node)
+        root = roots[node] or node
         for item in path:
             roots[item] = root
-    return roots
+    return pd.DataFrame({"node": linked, "root": np.frombuffer(roots, dtype=np.int64)[linked]})
 
 
 def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyRelation:
@@ -102,12 +107,23 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
     a missing ancestor arrives later, because a referenced but unseen message already
     holds its place. A duplicated Message-ID keeps its later messages apart (`id#key`).
     """
-    con.execute(
+    con.execute(  # a duplicated id: the first message by seq keeps it (a group, not a sort)
         f"""CREATE OR REPLACE TEMP TABLE jwz_messages AS
-            SELECT *, CASE WHEN row_number() OVER (PARTITION BY base ORDER BY seq) > 1
-                           THEN base || '#' || key ELSE base END AS ident
-            FROM (SELECT *, coalesce(nullif(message_id, ''), '<' || key || '>') AS base
-                  FROM ({source}))"""
+            WITH based AS (
+                SELECT *, coalesce(nullif(message_id, ''), '<' || key || '>') AS base
+                FROM ({source})
+            ),
+            firsts AS (
+                SELECT base, min(seq) AS first_seq FROM based GROUP BY base HAVING count(*) > 1
+            )
+            SELECT b.seq, b.key, b.in_reply_to, b."references", b.provider_thread_id,
+                   CASE WHEN f.first_seq < b.seq THEN b.base || '#' || b.key
+                        ELSE b.base END AS ident,
+                   len(coalesce(b."references", [])) = 0
+                   AND coalesce(b.in_reply_to, '') = ''
+                   AND coalesce(b.provider_thread_id, '') <> ''
+                   AND regexp_matches(coalesce(b.subject, ''), '{REPLY_PREFIX}') AS orphan
+            FROM based AS b LEFT JOIN firsts AS f USING (base)"""
     )
     # Each message's chain: References in order (first mention), then In-Reply-To if
     # not among them, never the message itself.
@@ -123,6 +139,10 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
            WHERE coalesce(ref, '') <> '' AND ref <> ident
            GROUP BY ALL"""
     )
+    # Working tables are dropped (or narrowed) as soon as read: at 2M messages each
+    # holds hundreds of MB.
+    con.execute('ALTER TABLE jwz_messages DROP COLUMN "references"')
+    con.execute("ALTER TABLE jwz_messages DROP COLUMN in_reply_to")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE jwz_ids AS
            SELECT name, CAST(row_number() OVER () AS BIGINT) AS id
@@ -135,18 +155,15 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
            JOIN jwz_ids AS o ON o.name = r.ident
            JOIN jwz_ids AS i ON i.name = r.ref"""
     )
-    roots = _roots(_walk_chains(con))
-    jwz_links = _frame(roots)  # noqa: F841 - read by the SQL below
+    con.execute("DROP TABLE jwz_refs")
+    containers = con.execute("SELECT count(*) FROM jwz_ids").fetchone()[0]
+    jwz_links = _root_links(_walk_chains(con, containers))  # read by the SQL below
     con.execute("CREATE OR REPLACE TEMP TABLE jwz_links AS SELECT * FROM jwz_links")
-    del roots
+    del jwz_links
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE jwz_threads AS
+        """CREATE OR REPLACE TEMP TABLE jwz_threads AS
             WITH threaded AS (
-                SELECT m.*, coalesce(l.root, o.id) AS root,
-                       len(coalesce(m."references", [])) = 0
-                       AND coalesce(m.in_reply_to, '') = ''
-                       AND coalesce(m.provider_thread_id, '') <> ''
-                       AND regexp_matches(coalesce(m.subject, ''), '{REPLY_PREFIX}') AS orphan
+                SELECT m.*, coalesce(l.root, o.id) AS root
                 FROM jwz_messages AS m
                 JOIN jwz_ids AS o ON o.name = m.ident
                 LEFT JOIN jwz_links AS l ON l.node = o.id
@@ -170,19 +187,9 @@ def thread_relation(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckD
             LEFT JOIN moved AS v ON v.from_root = t.root
             JOIN jwz_ids AS i ON i.id = coalesce(v.to_root, t.root)"""
     )
-    for table in ("jwz_messages", "jwz_refs", "jwz_ids", "jwz_chains", "jwz_links"):
+    for table in ("jwz_messages", "jwz_ids", "jwz_chains", "jwz_links"):
         con.execute(f"DROP TABLE {table}")  # temporary tables hold memory until dropped
     return con.sql("SELECT message_key, conversation_id FROM jwz_threads")
-
-
-def _frame(roots: dict[int, int]) -> pd.DataFrame:
-
-    return pd.DataFrame(
-        {
-            "node": np.fromiter(roots.keys(), dtype=np.int64, count=len(roots)),
-            "root": np.fromiter(roots.values(), dtype=np.int64, count=len(roots)),
-        }
-    )
 
 
 def thread_messages(messages: Iterable[ThreadMessage]) -> dict[str, str]:

@@ -11,13 +11,29 @@ delivery steps refuse to send digests built on a build whose gate failed.
 
 from __future__ import annotations
 
+import importlib
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def import_gx_in_background() -> threading.Thread:
+    """Start importing Great Expectations on a thread of its own.
+
+    Its import takes seconds of Python (more than its checks at agency scale). A build
+    calls this first, so the import runs while DuckDB builds the models (which releases
+    the GIL); the gate's own import then finds the module loaded, or waits on Python's
+    import lock for the rest of it."""
+    thread = threading.Thread(
+        target=importlib.import_module, args=("great_expectations",), daemon=True
+    )
+    thread.start()
+    return thread
 
 
 @dataclass(frozen=True)
@@ -154,7 +170,7 @@ def validate_checks(
 def _gx_checks(con: duckdb.DuckDBPyConnection, checks: list[Check]) -> list[CheckResult]:
     """Run `checks` with Great Expectations; each table is read once, with only the
     columns its checks name."""
-    import great_expectations as gx  # heavy: imported only when the gate runs
+    import great_expectations as gx  # heavy: imported only when the gate runs (or soon before)
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")

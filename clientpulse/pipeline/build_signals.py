@@ -18,7 +18,7 @@ from clientpulse.pipeline.runlog import last_success_stat, run_step
 from transforms.catalog import catalog, checks
 from transforms.runner import build
 from warehouse.db import open_writer, set_limits, transaction
-from warehouse.quality import describe_failure, run_gate
+from warehouse.quality import describe_failure, import_gx_in_background, run_gate
 from warehouse.snapshot import publish_snapshot
 
 
@@ -128,6 +128,7 @@ def build_signals(
             with run_step(con, run_id, BUILD_STEP) as stats:
                 stats.update(skipped=True, inputs=inputs, raw=raw)
             return dict(stats)
+        import_gx_in_background()  # ready for the gate by the time the models are built
         with run_step(con, run_id, BUILD_STEP) as stats:
             stats.update(inputs=inputs, raw=raw)
             stats.update(build_models(con, config, as_of, settings))

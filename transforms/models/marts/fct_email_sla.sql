@@ -23,34 +23,38 @@ WITH events AS (
     WHERE direction = 'outbound' AND sent_at <= getvariable('as_of')
 ),
 
+-- Two passes over each conversation in order: the first finds where a segment starts
+-- (a gap since the previous message) and counts agency replies so far; the second numbers
+-- the segments and takes the count at the segment's start, so `replies_before` is the
+-- agency replies earlier in the same segment (this row included when it is one).
 gaps AS (
     SELECT
         *,
-        sent_at - lag(sent_at) OVER conversation
-            > to_seconds(CAST(getvariable('segment_gap_days') * 86400 AS BIGINT))
-            AS starts_anew
+        coalesce(
+            sent_at - lag(sent_at) OVER conversation
+                > to_seconds(CAST(getvariable('segment_gap_days') * 86400 AS BIGINT)),
+            false
+        ) AS starts_anew,
+        count(*) FILTER (WHERE side = 'out') OVER (conversation ROWS UNBOUNDED PRECEDING)
+            AS replies_so_far
     FROM events
     WINDOW conversation AS (PARTITION BY conversation_id, client_id ORDER BY sent_at, side, message_key)
 ),
 
-segmented AS (
-    SELECT
-        *,
-        count(*) FILTER (WHERE coalesce(starts_anew, false)) OVER (
-            PARTITION BY conversation_id, client_id ORDER BY sent_at, side, message_key
-            ROWS UNBOUNDED PRECEDING
-        ) AS segment_no
-    FROM gaps
-),
-
 counted AS (
     SELECT
-        *,
-        count(*) FILTER (WHERE side = 'out') OVER (
-            PARTITION BY conversation_id, client_id, segment_no ORDER BY sent_at, side, message_key
-            ROWS UNBOUNDED PRECEDING
+        * EXCLUDE (replies_so_far),
+        count(*) FILTER (WHERE starts_anew) OVER conversation AS segment_no,
+        replies_so_far - coalesce(
+            max(replies_so_far - (side = 'out')::INTEGER) FILTER (WHERE starts_anew)
+                OVER conversation,
+            0
         ) AS replies_before
-    FROM segmented
+    FROM gaps
+    WINDOW conversation AS (
+        PARTITION BY conversation_id, client_id ORDER BY sent_at, side, message_key
+        ROWS UNBOUNDED PRECEDING
+    )
 ),
 
 waits AS (
@@ -128,10 +132,11 @@ targeted AS (
     LEFT JOIN marts.dim_client AS d USING (client_id)
 ),
 
-mailboxes AS (
-    SELECT message_key, min(mailbox) AS mailbox
-    FROM raw.email_sightings
-    GROUP BY message_key
+mailboxes AS (  -- only the waits' messages: a sighting per mailbox that saw each
+    SELECT s.message_key, min(s.mailbox) AS mailbox
+    FROM raw.email_sightings AS s
+    SEMI JOIN targeted AS t ON t.inbound_message_key = s.message_key
+    GROUP BY s.message_key
 )
 
 SELECT

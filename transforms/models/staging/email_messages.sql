@@ -10,7 +10,7 @@
 -- pure closer ("Thanks, got it" under "Re: <topic>": raw closing_verdict, decided at
 -- ingest from the body's first bytes by connectors.closing; no body text is stored).
 -- Undated messages stay in raw (and quarantine) but cannot be placed on a clock.
-WITH messages AS (
+WITH messages AS NOT MATERIALIZED (
     SELECT
         *,
         lower(split_part(from_addr, '@', 2)) AS from_domain,

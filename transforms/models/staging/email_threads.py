@@ -18,8 +18,11 @@ DEPENDS_ON = ("raw.email_messages",)
 def compute(con: duckdb.DuckDBPyConnection, as_of: datetime) -> duckdb.DuckDBPyRelation:
     return thread_relation(
         con,
-        """SELECT message_key AS key, message_id, in_reply_to, "references", subject,
-                  gmail_thread_id AS provider_thread_id,
-                  row_number() OVER (ORDER BY sent_at, message_key) AS seq
-           FROM raw.email_messages WHERE sent_at IS NOT NULL""",
+        # the order is numbered on the two sort keys alone, then joined back: sorting the
+        # whole rows (reference lists, subjects) costs a third more
+        """SELECT m.message_key AS key, m.message_id, m.in_reply_to, m."references", m.subject,
+                  m.gmail_thread_id AS provider_thread_id, o.seq
+           FROM raw.email_messages AS m
+           JOIN (SELECT message_key, row_number() OVER (ORDER BY sent_at, message_key) AS seq
+                 FROM raw.email_messages WHERE sent_at IS NOT NULL) AS o USING (message_key)""",
     )
