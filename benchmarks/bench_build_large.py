@@ -89,12 +89,21 @@ def run_build(config_path: Path, full_refresh: bool) -> None:
     stats = build_signals(
         config, DEMO_AS_OF + timedelta(hours=1), f"bench-{time.time_ns()}", full_refresh
     )
-    print(json.dumps({"skipped": bool(stats.get("skipped"))}))
+    print(
+        json.dumps(
+            {
+                "skipped": bool(stats.get("skipped")),
+                "stages": stats.get("seconds", {}),
+                "slowest_models": stats.get("slowest_models", {}),
+            }
+        )
+    )
 
 
-def measure(*args: str) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of one build in a child process. Run from a process
-    of its own (`--measure`): RUSAGE_CHILDREN's peak is then that child's alone."""
+def measure(*args: str) -> dict:
+    """Wall seconds, peak RSS MB and the build's own report of one build in a child
+    process. Run from a process of its own (`--measure`): RUSAGE_CHILDREN's peak is
+    then that child's alone."""
     started = time.perf_counter()
     proc = subprocess.run(  # noqa: S603 - our own module
         [sys.executable, "-m", "benchmarks.bench_build_large", *args],
@@ -106,10 +115,12 @@ def measure(*args: str) -> tuple[float, float]:
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"{args} failed:\n{proc.stderr[-4000:]}")
-    return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": elapsed, "rss": rss, **report}
 
 
-def measure_fresh(*args: str) -> tuple[float, float]:
+def measure_fresh(*args: str) -> dict:
     """`measure` run in a fresh process, so each stage's peak RSS is its own."""
     proc = subprocess.run(  # noqa: S603 - our own module
         [sys.executable, "-m", "benchmarks.bench_build_large", "--measure", *args],
@@ -120,11 +131,10 @@ def measure_fresh(*args: str) -> tuple[float, float]:
     )
     if proc.returncode != 0:
         raise SystemExit(f"{args} failed:\n{proc.stderr[-4000:]}")
-    seconds, rss = proc.stdout.split()[-2:]
-    return float(seconds), float(rss)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def scenario(config_path: Path) -> dict[str, tuple[float, float]]:
+def scenario(config_path: Path) -> dict[str, dict]:
     """full, nochange and hourly builds of a fresh copy of the agency (its folder, with
     the config whose warehouse paths are relative to it)."""
     work = config_path.parent.with_name(config_path.parent.name + "-run")
@@ -158,8 +168,7 @@ def main() -> None:
     args, _ = parser.parse_known_args()
     if args.measure:
         argv = [a for a in sys.argv[1:] if a != "--measure"]
-        seconds, rss = measure(*argv)
-        print(f"{seconds:.2f} {rss:.0f}")
+        print(json.dumps(measure(*argv)))
         return
     if args.build:
         run_build(args.build, args.full_refresh)
@@ -168,21 +177,33 @@ def main() -> None:
     whole = (args.clients, args.messages, args.tasks)
     runs = {size: scenario(agency(*size)) for size in (quarter, whole)}
     small, large = runs[quarter], runs[whole]
-    full_s, full_rss = large["full"]
-    for stage, (seconds, rss) in large.items():
-        print(f"{stage}: {seconds:.1f} s, peak {rss:.0f} MB (quarter: {small[stage][0]:.1f} s)")
+    print_stages(runs)
+    full_s, full_rss = large["full"]["seconds"], large["full"]["rss"]
     print(f"BENCH build_full_large {full_s:.1f} s")
     print(f"BENCH build_full_large_peak_rss {full_rss:.0f} MB")
     for stage in ("nochange", "hourly"):
-        seconds = large[stage][0]
+        seconds = large[stage]["seconds"]
         print(
             f"BENCH build_{stage}_large {seconds:.1f} s baseline={full_s:.1f} "
             f"ratio={full_s / seconds:.1f}"
         )
-        print(f"BENCH build_{stage}_large_peak_rss {large[stage][1]:.0f} MB")
+        print(f"BENCH build_{stage}_large_peak_rss {large[stage]['rss']:.0f} MB")
     for stage, name in (("full", "build"), ("hourly", "build_hourly")):
-        k = exponent((quarter[1], small[stage][0]), (whole[1], large[stage][0]))
+        k = exponent((quarter[1], small[stage]["seconds"]), (whole[1], large[stage]["seconds"]))
         print(f"BENCH {name}_growth_exponent {k:.2f}")
+
+
+def print_stages(runs: dict[tuple[int, int, int], dict[str, dict]]) -> None:
+    """Per size and run: wall time, peak RSS, the build's own stage times and its
+    slowest models (a skipped build has none)."""
+    for (clients, messages, tasks), results in runs.items():
+        print(f"{clients} clients, {messages:,} messages, {tasks:,} tasks:")
+        for run, r in results.items():
+            stages = " · ".join(f"{k} {v:.1f} s" for k, v in r["stages"].items())
+            print(f"  {run}: {r['seconds']:.1f} s, peak {r['rss']:.0f} MB ({stages or 'skipped'})")
+            if r["slowest_models"]:
+                slowest = ", ".join(f"{t} {v:.1f} s" for t, v in r["slowest_models"].items())
+                print(f"    slowest models: {slowest}")
 
 
 if __name__ == "__main__":

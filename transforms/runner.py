@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -238,10 +239,12 @@ def build(
     models_dir: Path = MODELS_DIR,
     full_refresh: bool = False,
     select: Sequence[str] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[str]:
     """(Re)build every model as of `as_of`; `seeds` gives each seed table's rows;
     `select` narrows the build to those models and what they read (a backfill of one
-    history model needs no reports' marts).
+    history model needs no reports' marts); `timings`, when given, receives each
+    model's seconds.
 
     SQL reads `getvariable('as_of')` and any of `variables` (thresholds, windows, the
     agency time zone) the same way, so models hold no configuration of their own.
@@ -258,10 +261,13 @@ def build(
     _set_variables(con, as_of, variables or {})
     with transaction(con):
         for model in models:
+            started = time.perf_counter()
             try:
                 _run(con, model, docs, seeds, as_of, full_refresh)
             except (duckdb.Error, ValueError, KeyError) as exc:
                 where = model.path or model.table
                 raise ModelError(f"{where}: model {model.table} failed: {exc}") from exc
+            if timings is not None:
+                timings[model.table] = round(time.perf_counter() - started, 2)
         describe(con, {t: d for t, d in docs.items() if t in {m.table for m in models}})
     return [m.table for m in models]

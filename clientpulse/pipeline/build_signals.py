@@ -5,6 +5,9 @@ skipped (clientpulse/pipeline/build_inputs.py)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +23,8 @@ from transforms.runner import build
 from warehouse.db import open_writer, set_limits, transaction
 from warehouse.quality import describe_failure, import_gx_in_background, run_gate
 from warehouse.snapshot import publish_snapshot
+
+SLOWEST_MODELS = 5  # named with their seconds in the run's stats
 
 
 def model_variables(config: AgencyConfig) -> dict[str, object]:
@@ -87,7 +92,10 @@ def build_models(
     """Run every model as of `as_of`, the config's seeds first (`settings` when the
     caller already has them)."""
     settings = settings or build_settings(config)
-    return {"models": build(con, as_of, settings["variables"], settings["seeds"])}
+    timings: dict[str, float] = {}
+    tables = build(con, as_of, settings["variables"], settings["seeds"], timings=timings)
+    slowest = sorted(timings, key=timings.__getitem__, reverse=True)[:SLOWEST_MODELS]
+    return {"models": tables, "slowest_models": {t: timings[t] for t in slowest}}
 
 
 def gate_and_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id: str) -> list[str]:
@@ -112,6 +120,13 @@ def publish_if_passed(
     return str(snapshot)
 
 
+@contextmanager
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    seconds[stage] = round(time.perf_counter() - started, 2)
+
+
 def build_signals(
     config: AgencyConfig, as_of: datetime, run_id: str, full_refresh: bool = False
 ) -> dict[str, Any]:
@@ -131,11 +146,15 @@ def build_signals(
         import_gx_in_background()  # ready for the gate by the time the models are built
         with run_step(con, run_id, BUILD_STEP) as stats:
             stats.update(inputs=inputs, raw=raw)
-            stats.update(build_models(con, config, as_of, settings))
-            stats["quality_failures"] = gate_and_alert(con, config, run_id)
+            seconds = stats["seconds"] = {}
+            with _timed(seconds, "models"):
+                stats.update(build_models(con, config, as_of, settings))
+            with _timed(seconds, "gate"):
+                stats["quality_failures"] = gate_and_alert(con, config, run_id)
             stats["at_risk_clients"] = con.execute(
                 "SELECT at_risk_clients FROM marts.portfolio_health"
             ).fetchone()[0]
             # inside the step: a build counts as done (and skippable) once analysts see it
-            stats["snapshot"] = publish_if_passed(con, config, stats["quality_failures"])
+            with _timed(seconds, "snapshot"):
+                stats["snapshot"] = publish_if_passed(con, config, stats["quality_failures"])
         return dict(stats)
