@@ -49,16 +49,29 @@ def config(tmp_path):
 def test_digest_escapes_every_external_string(config):
     with open_writer(config.warehouse.path) as con:
         message = compose_digest(con, AS_OF, config.agency.timezone, "2026-W47")
+        scored = con.execute(
+            """SELECT c.client_name, r.at_risk FROM marts.client_risk_weekly AS r
+               JOIN staging.cfg_clients AS c USING (client_id)
+               WHERE r.week_start = (SELECT max(week_start) FROM marts.client_risk_weekly)
+               ORDER BY r.score DESC"""
+        ).fetchall()
     chart = message.pop("chart")
     dumped = json.dumps(message, ensure_ascii=False)
     assert "<!channel>" not in dumped and "<Lead>" not in dumped
     assert chart is not None and chart["png"].startswith(b"\x89PNG")
     at_risk = next(b for b in message["blocks"] if "At-risk" in b.get("text", {}).get("text", ""))
     text = at_risk["text"]["text"]
-    # the risk score (marts.client_risk_weekly): beta has gone quiet, acme has not
+    # the list is marts.client_risk_weekly's at-risk clients, highest score first: beta
+    # has gone quiet (first), acme meets a third of its cadence with tasks overdue; the
+    # names arrive escaped ("Acme <!channel>")
+    escaped = {"Бета Груп": "*Бета Груп*", "Acme <!channel>": "*Acme &lt;!channel&gt;*"}
+    flagged = [name for name, at_risk in scored if at_risk]
+    assert flagged[:1] == ["Бета Груп"]
+    positions = [text.index(escaped[name]) for name in flagged]
+    assert positions == sorted(positions)
+    assert all(escaped[name] not in text for name, at_risk in scored if not at_risk)
     assert "*Бета Груп* (Anna &lt;Lead&gt;) · risk " in text
     assert "two-way exchanges" in text
-    assert "Acme" not in text
     assert message["blocks"][0]["text"]["text"] == "ClientPulse weekly digest · 2026-W47"
 
 
