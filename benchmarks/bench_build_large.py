@@ -49,32 +49,33 @@ def agency(clients: int, messages: int, tasks: int) -> Path:
     return config
 
 
-def add_new_mail(config_path: Path, share: float) -> int:
-    """Reply in `share` of the conversations, an hour after their latest message."""
-    from clientpulse.config import load_config
+def add_new_mail(warehouse: Path, share: float, mark: str = "~new") -> int:
+    """Reply in `share` of the conversations, an hour after their latest message (the
+    new messages' keys and ids end in `mark`, one per round)."""
     from warehouse.db import open_writer, transaction
 
-    config = load_config(config_path)
-    with open_writer(config.warehouse.path) as con, transaction(con):
+    with open_writer(warehouse) as con, transaction(con):
         total = con.execute("SELECT count(*) FROM raw.email_messages").fetchone()[0]
         con.execute(
             f"""INSERT INTO raw.email_messages BY NAME
                 SELECT * REPLACE (
-                    message_key || '~new' AS message_key,
-                    message_id || '~new' AS message_id,
+                    message_key || $mark AS message_key,
+                    message_id || $mark AS message_id,
                     message_id AS in_reply_to,
                     list_append(coalesce("references", []), message_id) AS "references",
                     sent_at + INTERVAL 1 HOUR AS sent_at,
                     now() AS extracted_at)
                 FROM raw.email_messages
                 WHERE message_id IS NOT NULL AND sent_at IS NOT NULL
-                ORDER BY hash(message_key) LIMIT {int(total * share)}"""
+                ORDER BY hash(message_key) LIMIT {int(total * share)}""",
+            {"mark": mark},
         )
         con.execute(
             """INSERT INTO raw.email_sightings BY NAME
-               SELECT s.* REPLACE (s.message_key || '~new' AS message_key, now() AS extracted_at)
+               SELECT s.* REPLACE (s.message_key || $mark AS message_key, now() AS extracted_at)
                FROM raw.email_sightings AS s
-               JOIN raw.email_messages AS m ON m.message_key = s.message_key || '~new'"""
+               JOIN raw.email_messages AS m ON m.message_key = s.message_key || $mark""",
+            {"mark": mark},
         )
     return int(total * share)
 
@@ -146,7 +147,9 @@ def scenario(config_path: Path) -> dict[str, dict]:
         "full": measure_fresh("--build", config, "--full-refresh"),
         "nochange": measure_fresh("--build", config),
     }
-    add_new_mail(Path(config), NEW_MAIL_SHARE)
+    from clientpulse.config import load_config
+
+    add_new_mail(load_config(Path(config)).warehouse.path, NEW_MAIL_SHARE)
     results["hourly"] = measure_fresh("--build", config)
     shutil.rmtree(work)
     return results

@@ -7,8 +7,11 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+
 from clientpulse.config import AgencyConfig, load_config
 from clientpulse.pipeline.build_signals import build_models
+from transforms.catalog import load_catalog
 from warehouse.load import upsert
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small_agency.yaml"
@@ -170,3 +173,35 @@ def load_small_world(con, config: AgencyConfig) -> None:
         ["object_type", "id"],
     )
     build_models(con, config, AS_OF)
+
+
+def model_rows(path: Path, partitions_in: Path | None = None) -> dict[str, list[tuple]]:
+    """Every staging, intermediate and marts table of the warehouse at `path`, its rows
+    sorted. With `partitions_in` (another warehouse), a history table (materialized
+    `incremental`) keeps only the partitions that one holds: a full refresh starts
+    history over, so only the weeks it built can be compared."""
+    history = {
+        t: d.partition_by for t, d in load_catalog().items() if d.materialized == "incremental"
+    }
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        if partitions_in is not None:
+            con.execute(f"ATTACH '{partitions_in}' AS other (READ_ONLY)")
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE "
+                "database_name = current_database() "
+                "AND schema_name IN ('staging', 'intermediate', 'marts') ORDER BY 1"
+            ).fetchall()
+        ]
+        out = {}
+        for table in tables:
+            where = ""
+            if partitions_in is not None and table in history:
+                keys = ", ".join(f'"{c}"' for c in history[table])
+                where = f" WHERE ({keys}) IN (SELECT ({keys}) FROM other.{table})"
+            out[table] = sorted(con.execute(f"SELECT * FROM {table}{where}").fetchall(), key=repr)
+        return out
+    finally:
+        con.close()

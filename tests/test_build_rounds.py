@@ -8,10 +8,17 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 
-import duckdb
-
 from clientpulse.pipeline.build_signals import build_signals
-from tests.factories import AS_OF, crm, engagement, load_small_world, message, small_config, task
+from tests.factories import (
+    AS_OF,
+    crm,
+    engagement,
+    load_small_world,
+    message,
+    model_rows,
+    small_config,
+    task,
+)
 from warehouse.db import open_writer
 from warehouse.load import upsert
 
@@ -30,21 +37,6 @@ ROUNDS = [
     {},
 ]
 KEYS = {"raw.email_messages": ["message_key"], "raw.asana_tasks": ["gid"]}
-
-
-def _marts(path) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        tables = [
-            r[0]
-            for r in con.execute(
-                "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
-                "WHERE schema_name IN ('staging', 'intermediate', 'marts') ORDER BY 1"
-            ).fetchall()
-        ]
-        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
-    finally:
-        con.close()
 
 
 def test_hourly_builds_after_rounds_of_changes_equal_a_full_build(tmp_path):
@@ -66,4 +58,4 @@ def test_hourly_builds_after_rounds_of_changes_equal_a_full_build(tmp_path):
     )
     last_built = max(hour for hour, skip in enumerate(skipped, start=1) if not skip)
     build_signals(full_config, AS_OF + last_built * H, "full", full_refresh=True)
-    assert _marts(config.warehouse.path) == _marts(full)
+    assert model_rows(config.warehouse.path) == model_rows(full)

@@ -25,8 +25,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from benchmarks.bench_build_large import add_new_mail
 from clientpulse.config import DEMO_CONFIG, PROJECT_ROOT, load_config
 from clientpulse.pipeline.alerts import compose_alerts
+from clientpulse.pipeline.build_signals import build_signals
 from clientpulse.pipeline.risk_backfill import backfill
 from clientpulse.reports.account_manager_alerts import Playbook
 from clientpulse.reports.client_status import LISTS
@@ -34,6 +36,7 @@ from clientpulse.reports.i18n import STRINGS
 from connectors.slack import escape_mrkdwn
 from sandbox.sim_text import JUSTIFICATIONS, NOT_STARTED_REASONS
 from sandbox.simulator import DEMO_AS_OF, simulate
+from tests.factories import model_rows
 from tooling.local_airflow import LocalAirflow
 from transforms.catalog import catalog
 
@@ -553,3 +556,71 @@ def test_monthly_reports_went_out_after_approval_and_the_rejected_one_did_not(de
     # (plain text, beside the alerts' and portfolio views' Block Kit DMs)
     dms = [m for m in dms if m["channel_id"].startswith("D") and not m.get("blocks")]
     assert dms and all("Approve or reject it in Airflow" in m["text"] for m in dms)
+
+
+def _demo_round(path: Path, hour: int) -> None:
+    """One hour's changes on the demo's raw data: new replies in 0.5% of conversations
+    (odd hours), five open tasks completed (hour 3) and a deal lost with one contact
+    archived (hour 4)."""
+    if hour % 2:
+        add_new_mail(path, 0.005, mark=f"~h{hour}")
+    done_at = (DEMO_AS_OF + timedelta(hours=hour)).isoformat()
+    con = duckdb.connect(str(path))
+    try:
+        if hour == 3:
+            con.execute(
+                """UPDATE raw.asana_tasks
+                   SET payload = json_merge_patch(payload, json_object(
+                           'completed', true, 'completed_at', $at)),
+                       modified_at = CAST($at AS TIMESTAMPTZ)
+                   WHERE gid IN (SELECT gid FROM raw.asana_tasks
+                                 WHERE deleted_at IS NULL AND NOT (payload ->> 'completed')::BOOLEAN
+                                 ORDER BY gid LIMIT 5)""",
+                {"at": done_at},
+            )
+        if hour == 4:
+            con.execute(
+                """UPDATE raw.crm_objects
+                   SET payload = json_merge_patch(payload, $lost),
+                       updated_at = CAST($at AS TIMESTAMPTZ)
+                   WHERE object_type = 'deals' AND id = (
+                       SELECT min(id) FROM raw.crm_objects WHERE object_type = 'deals'
+                       AND payload ->> '$.properties.dealstage' NOT IN ('closedwon', 'closedlost')
+                   )""",
+                {"at": done_at, "lost": json.dumps({"properties": {"dealstage": "closedlost"}})},
+            )
+            con.execute(
+                """UPDATE raw.crm_objects
+                   SET archived = true, archived_at = CAST($at AS TIMESTAMPTZ)
+                   WHERE object_type = 'contacts'
+                   AND id = (SELECT min(id) FROM raw.crm_objects WHERE object_type = 'contacts')""",
+                {"at": done_at},
+            )
+    finally:
+        con.close()
+
+
+def test_hourly_builds_on_the_demo_equal_a_full_build(demo, tmp_path):
+    """Hourly builds after rounds of new mail, task and CRM changes on the demo (two
+    hours bring nothing and are skipped) leave the same models as one full build of the
+    end state; history tables are compared on the weeks the full build made."""
+    config = demo["config"]
+    hourly, full = tmp_path / "hourly.duckdb", tmp_path / "full.duckdb"
+    shutil.copyfile(config.warehouse.path, hourly)
+
+    def on(path: Path):
+        warehouse = config.warehouse.model_copy(
+            update={"path": path, "snapshot_path": path.with_suffix(".snapshot")}
+        )
+        return config.model_copy(update={"warehouse": warehouse})
+
+    skipped = []
+    for hour in range(1, 7):
+        if hour in (1, 3, 4, 5):
+            _demo_round(hourly, hour)
+        stats = build_signals(on(hourly), DEMO_AS_OF + timedelta(hours=hour), f"hour-{hour}")
+        skipped.append(bool(stats.get("skipped")))
+    assert skipped == [False, True, False, False, False, True]
+    shutil.copyfile(hourly, full)
+    build_signals(on(full), DEMO_AS_OF + timedelta(hours=5), "full", full_refresh=True)
+    assert model_rows(hourly, partitions_in=full) == model_rows(full)
