@@ -33,6 +33,9 @@
 #include <Python.h>
 #include <datetime.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define MAX_NAMES 64
 #define MAX_NAME_LEN 64
@@ -767,16 +770,26 @@ static int starts_with_ci(const unsigned char *s, Py_ssize_t n, const char *word
     return 1;
 }
 
+/* The first `needle` (at least 2 bytes) in s[from:n], or -1. SSE2 tests 16 places at
+ * once for the needle's first two bytes; the rest is compared where both are found. */
 static Py_ssize_t find_bytes(const unsigned char *s, Py_ssize_t n, Py_ssize_t from,
                              const unsigned char *needle, Py_ssize_t len) {
-    /* needles here start with a line feed: jump from one to the next */
-    const unsigned char *end = s + n - len + 1, *at = s + (from < 0 ? 0 : from);
-    while (at < end) {
-        const unsigned char *hit = memchr(at, needle[0], end - at);
-        if (!hit) return -1;
-        if (memcmp(hit, needle, len) == 0) return hit - s;
-        at = hit + 1;
+    Py_ssize_t i = from < 0 ? 0 : from, last = n - len; /* last place the needle fits */
+#ifdef __SSE2__
+    const __m128i first = _mm_set1_epi8((char)needle[0]), second = _mm_set1_epi8((char)needle[1]);
+    for (; i + 16 <= last + 1 && i + 17 <= n; i += 16) {
+        __m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i)), first);
+        __m128i b = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i + 1)), second);
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(a, b));
+        while (mask) {
+            int bit = __builtin_ctz(mask);
+            if (memcmp(s + i + bit + 2, needle + 2, len - 2) == 0) return i + bit;
+            mask &= mask - 1;
+        }
     }
+#endif
+    for (; i <= last; i++)
+        if (s[i] == needle[0] && memcmp(s + i + 1, needle + 1, len - 1) == 0) return i;
     return -1;
 }
 
