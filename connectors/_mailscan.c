@@ -937,7 +937,14 @@ static int quote_start(const unsigned char *s, Py_ssize_t a, Py_ssize_t b, const
     if (c == '>') return 2;
     if (c == '-' || c == '_' || s[line->last] == ':') return 1;
     int colon = memchr(s + line->first, ':', rest) != NULL;
-    if (colon && (c == 'f' || c == 'F' || c == 0xD0 || c == 0xD1)) return 1;
+    /* ^(?:from|від|от)\s*: — in Cyrillic, case-insensitively, it is the Python rules' call
+     * (letters outside the Cyrillic block fold to в and о: start with any non-ASCII) */
+    if (colon && c >= 0x80) return 1;
+    if (colon && starts_with_ci(s + line->first, rest, "from")) {
+        Py_ssize_t k = line->first + 4;
+        while (k < b && py_space(s[k])) k++;
+        if (k < b && (s[k] == ':' || s[k] >= 0x80)) return 1; /* or a non-ASCII space */
+    }
     if (starts_with_ci(s + line->first, rest, "on ")) return 1;
     return 0;
 }
@@ -1081,7 +1088,8 @@ static PyObject *quick_verdict(PyObject *self, PyObject *args) {
 /* --- the mbox scan ------------------------------------------------------------------ */
 
 /* What `scan` asks Python for: mbox._item (any message it does not build itself),
- * MessageRecord, mail_headers._body_verdict, and MAX_HEADER_BYTES, BODY_PREFIX_BYTES. */
+ * MessageRecord, mail_headers.rules_verdict (for the bodies settled_verdict leaves
+ * undecided), and MAX_HEADER_BYTES, BODY_PREFIX_BYTES. */
 static PyObject *scan_item, *record_type, *body_verdict, *source_mbox;
 static Py_ssize_t max_header_bytes, body_prefix_bytes;
 
@@ -1128,7 +1136,7 @@ static PyObject *scan_one(PyObject *buffer, Py_ssize_t start, Py_ssize_t end, Py
             PyObject *body = prefix ? Py_BuildValue("(NO)", prefix, whole ? Py_True : Py_False)
                                     : NULL;
             verdict = body ? PyObject_CallFunctionObjArgs(body_verdict, content_type, encoding,
-                                                          Py_True, body, NULL)
+                                                          body, NULL)
                            : NULL;
             Py_XDECREF(body);
         }

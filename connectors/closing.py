@@ -35,11 +35,16 @@ _ACK = {
     "uk": r"отримал?(?:и|а|в)|ок(?:ей)?|добре|супер|чудово|зрозуміло|прийнято|відмінно|гаразд",
     "ru": r"получил?(?:и|а)?|ок(?:ей)?|хорошо|отлично|супер|понятно|принято|договорились",
 }
-_CLAUSES = {
-    (language, kind): re.compile(rf"(?:{pattern})(?: (?:{pattern}))*", re.I)
-    for kind, table in (("thanks", _THANKS), ("ack", _ACK))
-    for language, pattern in table.items()
-}
+# One alternative per (language, kind), named "<language>_<kind>", thanks first: a
+# fullmatch picks the first alternative that matches the whole clause.
+_CLAUSE = re.compile(
+    "|".join(
+        rf"(?P<{language}_{kind}>(?:{pattern})(?: (?:{pattern}))*)"
+        for kind, table in (("thanks", _THANKS), ("ack", _ACK))
+        for language, pattern in table.items()
+    ),
+    re.I,
+)
 _CLAUSE_SPLIT = re.compile(r"[\s]*[,.!;:…\-–—)(]+[\s]*|\s*\n\s*")
 _GREETING = re.compile(
     r"(?i)^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|добрий день|доброго дня"
@@ -107,18 +112,26 @@ def text_verdict(body: BodyText) -> tuple[Verdict, str]:
 
 
 def _clause_kind(clause: str) -> tuple[str, str] | None:
-    clause = " ".join(clause.split())
-    for key, pattern in _CLAUSES.items():
-        if pattern.fullmatch(clause):
-            return key
-    return None
+    found = _CLAUSE.fullmatch(" ".join(clause.split()))
+    if found is None:
+        return None
+    language, _, kind = found.lastgroup.partition("_")
+    return language, kind
+
+
+def _quote_intro(stripped: str) -> bool:
+    """`_QUOTE_INTRO.search(stripped)`, skipping the regex on lines it cannot match: each
+    of its forms has a colon, starts with "-" or "_", or starts with "on"."""
+    if ":" in stripped or stripped.startswith(("-", "_")) or stripped[:2].lower() == "on":
+        return _QUOTE_INTRO.search(stripped) is not None
+    return False
 
 
 def _quote_start(lines: list[str]) -> int:
     """Index of the first line of quote, quote intro or signature (len(lines) if none)."""
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if stripped.startswith(">") or line.rstrip() == "--" or _QUOTE_INTRO.search(stripped):
+        if stripped.startswith(">") or line.rstrip() == "--" or _quote_intro(stripped):
             return index
     return len(lines)
 
@@ -128,7 +141,7 @@ def _writes_between_quotes(lines: list[str]) -> bool:
     quoted = False
     for line in lines:
         stripped = line.strip()
-        if line.rstrip() == "--" or (_QUOTE_INTRO.search(stripped) and stripped[:1] != ">"):
+        if line.rstrip() == "--" or (_quote_intro(stripped) and stripped[:1] != ">"):
             if quoted:
                 return False
             continue

@@ -633,6 +633,14 @@ def body_closing_verdict(
         quick = _native.quick_verdict(content_type, encoding, *body)
         if quick is not None:
             return quick
+    return rules_verdict(content_type, encoding, body)
+
+
+def rules_verdict(
+    content_type: RawValue | None, encoding: RawValue | None, body: BodyPrefix
+) -> tuple[Verdict, str]:
+    """The Python closing rules on a reply's raw header values and body prefix (what
+    `body_closing_verdict` asks when the compiled shortcut leaves a body undecided)."""
     return closing_verdict(
         unfold(content_type) if content_type is not None else None,
         unfold(encoding) if encoding is not None else None,

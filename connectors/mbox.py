@@ -41,10 +41,10 @@ from connectors.mail_headers import (
     RECORD_FIELDS,
     MessageRecord,
     Rejected,
-    body_closing_verdict,
     header_end,
     parse_date,
     record_from_block,
+    rules_verdict,
 )
 
 try:  # the compiled scan loop (connectors/_mailscan.c), built by the install
@@ -245,7 +245,7 @@ def _item(
 
 if _native is not None:
     _native.configure_scan(
-        (_item, MessageRecord, body_closing_verdict, MAX_HEADER_BYTES, BODY_PREFIX_BYTES)
+        (_item, MessageRecord, rules_verdict, MAX_HEADER_BYTES, BODY_PREFIX_BYTES)
     )
 
 

@@ -261,6 +261,12 @@ _PIECES = [
     "__________",
     "From: Anna",
     "від: Олена",
+    "\u1c82т: Олена",  # folds to "от" case-insensitively
+    "From the call: notes",
+    "FROM : Anna",
+    "From\u00a0: Anna",
+    "on 5 May Anna <anna@agency.example> wrote",
+    "Дякую, отримали.",
     "\u00a0> quoted after a no-break space",
     "\u2003 indented with an em space?",
     "",
@@ -332,3 +338,16 @@ def test_compiled_shortcut_agrees_on_generated_bodies_and_settles_many() -> None
             expected = closing_verdict(content_type, encoding, prefix, whole)
             assert quick == expected, (content_type, encoding, prefix, whole)
     assert settled > 1_000  # a shortcut, on bodies built to trip it: it still takes a share
+
+
+def test_the_quote_intro_prefilter_agrees_with_the_pattern() -> None:
+    from connectors.closing import _QUOTE_INTRO, _quote_intro
+
+    lines = [piece.strip() for piece in _PIECES] + [
+        line.strip()
+        for case in _shortcut_cases(2_000, seed=3)
+        for line in case[2].decode("utf-8", "replace").splitlines()
+    ]
+    assert [_quote_intro(line) for line in lines] == [
+        _QUOTE_INTRO.search(line) is not None for line in lines
+    ]
