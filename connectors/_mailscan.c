@@ -13,6 +13,11 @@
  *     message; None when the block or a value needs the Python path. Values in their
  *     common forms are read here; the rest go to the Python helpers given to
  *     `configure_record`, which are cached by raw value.
+ * header_text(raw) -> str | None
+ *     `mail_headers.header_text` for a raw value (bytes): plain ASCII, UTF-8 text, and
+ *     RFC 2047 words in the charsets given to `configure_charsets`; None where the
+ *     Python helper decides (unknown charsets, odd base64, undecodable bytes, ...).
+ *     `record` reads text fields this way.
  * quick_verdict(content_type, transfer_encoding, prefix, whole) -> (verdict, rule) | None
  *     `closing.closing_verdict` where the opening lines of a plain UTF-8 text settle it
  *     (a question, no own words, or too many for a closer) without the Python rules; None
@@ -23,6 +28,8 @@
  *     rest (rejected, dated from the envelope, a header block it cannot take).
  * configure(names)
  *     The canonical lower-case field names (mail_headers.READ_FIELDS), set once.
+ * configure_charsets(names)
+ *     The lower-case charsets header_text decodes itself, set once.
  * configure_record(helpers), configure_scan(helpers)
  *     The Python helpers `record` and `scan` call, set once.
  *
@@ -316,6 +323,10 @@ static PyObject *raw_value(const char *s, Span sp) {
     return PyBytes_FromStringAndSize(s + sp.start, sp.end - sp.start);
 }
 
+static int starts_with_ci(const unsigned char *s, Py_ssize_t n, const char *word);
+static Py_ssize_t find_bytes(const unsigned char *s, Py_ssize_t n, Py_ssize_t from,
+                             const unsigned char *needle, Py_ssize_t len);
+
 static PyObject *call1(int helper, PyObject *arg) {
     if (!arg) return NULL;
     PyObject *result = PyObject_CallOneArg(helpers[helper], arg);
@@ -323,27 +334,252 @@ static PyObject *call1(int helper, PyObject *arg) {
     return result;
 }
 
-/* A text field's value (`mail_headers.header_text`), or None when empty; `_text` for
- * anything but plain ASCII without encoded words. */
-static PyObject *text_value(const char *s, Span sp, int none_if_empty) {
+/* --- RFC 2047 encoded words ------------------------------------------------------- */
+
+/* Charsets decoded here: lower-case names that are their own codec (configure_charsets;
+ * mail_headers keeps out those its alias tables rename). Others go to Python. */
+#define MAX_CHARSETS 32
+#define MAX_WORDS 32
+static char charsets[MAX_CHARSETS][32];
+static int charset_count = 0;
+static signed char base64_value[256]; /* -1: not in the alphabet; filled at import */
+static PyObject *strip_name, *space_text, *empty_text;
+
+static int charset_index(const char *name, Py_ssize_t len) {
+    for (int i = 0; i < charset_count; i++) {
+        if ((Py_ssize_t)strlen(charsets[i]) == len &&
+            starts_with_ci((const unsigned char *)name, len, charsets[i]))
+            return i;
+    }
+    return -1;
+}
+
+static int text_reserve(Text *t, Py_ssize_t extra) {
+    Py_ssize_t need = t->len + extra + 1;
+    if (need <= t->cap) return 1;
+    char *grown = PyMem_Realloc(t->data, need * 2);
+    if (!grown) return 0;
+    t->data = grown;
+    t->cap = need * 2;
+    return 1;
+}
+
+static inline int hex_value(char c) {
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* `_decode_payload`: the payload's bytes appended to `out`; 0 for a base64 payload
+ * Python would pad, refuse or read leniently (then it decides), -1 out of memory. */
+static int decode_payload(const char *p, Py_ssize_t n, char encoding, Text *out) {
+    if (!text_reserve(out, n)) return -1;
+    unsigned char *o = (unsigned char *)out->data + out->len;
+    if (encoding == 'q') { /* "_" is a space, "=XX" a byte, any other "=" itself */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (p[i] == '=' && i + 2 < n && hex_value(p[i + 1]) >= 0 &&
+                hex_value(p[i + 2]) >= 0) {
+                *o++ = (unsigned char)(hex_value(p[i + 1]) * 16 + hex_value(p[i + 2]));
+                i += 2;
+            } else {
+                *o++ = p[i] == '_' ? ' ' : (unsigned char)p[i];
+            }
+        }
+    } else { /* the alphabet, then only the padding a complete last group needs */
+        Py_ssize_t length = n;
+        while (length > 0 && p[length - 1] == '=') length--;
+        Py_ssize_t padding = n - length, rest = length % 4;
+        if (rest == 1 || (rest == 0 && padding) || (rest == 2 && padding > 2) ||
+            (rest == 3 && padding > 1))
+            return 0;
+        unsigned int bits = 0;
+        int held = 0;
+        for (Py_ssize_t i = 0; i < length; i++) {
+            int v = base64_value[(unsigned char)p[i]];
+            if (v < 0) return 0;
+            bits = (bits << 6) | (unsigned int)v;
+            held += 6;
+            if (held >= 8) {
+                held -= 8;
+                *o++ = (unsigned char)(bits >> held);
+                bits &= (1u << held) - 1;
+            }
+        }
+    }
+    out->len = (char *)o - out->data;
+    return 1;
+}
+
+typedef struct {
+    Py_ssize_t a, b; /* the text, or an encoded word's payload */
+    char encoding;   /* 0 for plain text, else 'q' or 'b' */
+    int charset;     /* index in charsets, -1 for plain text */
+} Word;
+
+static inline int nonctext(Py_UCS4 c) { return Py_UNICODE_ISSPACE(c) || c == '(' || c == ')' || c == '\\'; }
+
+/* `decode_encoded_words(t).strip()` for ASCII text holding encoded words (no line
+ * breaks); FALLBACK when Python must decide (control characters, an unknown charset,
+ * odd base64, bytes the charset cannot decode, too many words). */
+static PyObject *decode_words(const char *t, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = t[i];
+        if ((c < 0x20 && c != '\t') || c >= 0x7f) return FALLBACK; /* lines, printable */
+    }
+    Word words[MAX_WORDS];
+    int count = 0, encoded = 0;
+    Py_ssize_t pos = 0; /* `_words`: _ENCODED_WORD.split of the line */
+    for (;;) {
+        Py_ssize_t start = -1, j = 0, e = 0;
+        for (Py_ssize_t k = pos; k + 1 < n && start < 0; k++) {
+            if (t[k] != '=' || t[k + 1] != '?') continue;
+            for (j = k + 2; j < n && t[j] != '?'; j++) {
+            }
+            if (j + 2 >= n || !strchr("qQbB", t[j + 1]) || t[j + 2] != '?') continue;
+            for (e = j + 3; e + 1 < n && !(t[e] == '?' && t[e + 1] == '='); e++) {
+            }
+            if (e + 1 < n) start = k;
+        }
+        Py_ssize_t a = pos, b = start < 0 ? n : start;
+        if (!encoded)
+            while (a < b && (t[a] == ' ' || t[a] == '\t')) a++; /* parts[0].lstrip() */
+        if (a < b) {
+            if (count == MAX_WORDS) return FALLBACK;
+            words[count++] = (Word){a, b, 0, -1};
+        }
+        if (start < 0) break;
+        int charset = charset_index(t + start + 2, j - start - 2);
+        if (charset < 0 || count == MAX_WORDS) return FALLBACK;
+        char encoding = t[j + 1] == 'q' || t[j + 1] == 'Q' ? 'q' : 'b';
+        words[count++] = (Word){j + 3, e, encoding, charset};
+        encoded++;
+        pos = e + 2;
+    }
+    if (!encoded) { /* no encoded word after all: the text, stripped */
+        Py_ssize_t a = 0, b = n;
+        while (a < b && py_space(t[a])) a++;
+        while (b > a && py_space(t[b - 1])) b--;
+        return PyUnicode_FromStringAndSize(t + a, b - a);
+    }
+    /* Runs of one charset: encoded bytes joined as they are, plain text with a space;
+     * whitespace between two encoded words is not text (`_words`, `_charset_runs`). */
+    PyObject *chunks = PyList_New(0), *result = NULL;
+    char kinds[MAX_WORDS]; /* per chunk: encoded or not */
+    int chunk_count = 0;
+    Text run = {0};
+    int run_charset = -2; /* -2: no run yet */
+    if (!chunks) return NULL;
+    for (int w = 0; w <= count; w++) {
+        const Word *word = w < count ? &words[w] : NULL;
+        if (word && w > 0 && w < count - 1 && words[w - 1].encoding && words[w + 1].encoding) {
+            Py_ssize_t k = word->a;
+            while (k < word->b && py_space(t[k])) k++;
+            if (word->b > word->a && k == word->b) continue;
+        }
+        if (run_charset != -2 && (!word || word->charset != run_charset)) {
+            PyObject *text = run_charset < 0
+                                 ? PyUnicode_DecodeASCII(run.data, run.len, NULL)
+                                 : PyUnicode_Decode(run.data, run.len, charsets[run_charset], NULL);
+            if (!text) {
+                PyErr_Clear(); /* bytes the charset cannot hold: Python's lenient decoding */
+                result = FALLBACK;
+                goto done;
+            }
+            int failed = PyList_Append(chunks, text);
+            Py_DECREF(text);
+            if (failed) goto done;
+            kinds[chunk_count++] = run_charset >= 0;
+            run.len = 0;
+            run_charset = -2;
+        }
+        if (!word) break;
+        if (run_charset == -1 && !word->encoding) {
+            if (!text_reserve(&run, 1)) goto memory;
+            run.data[run.len++] = ' ';
+        }
+        run_charset = word->charset;
+        if (word->encoding) {
+            int decoded = decode_payload(t + word->a, word->b - word->a, word->encoding, &run);
+            if (decoded < 0) goto memory;
+            if (!decoded) {
+                result = FALLBACK;
+                goto done;
+            }
+        } else {
+            if (!text_reserve(&run, word->b - word->a)) goto memory;
+            memcpy(run.data + run.len, t + word->a, word->b - word->a);
+            run.len += word->b - word->a;
+        }
+    }
+    /* `_join_chunks`: a space where encoded text meets plain text without one */
+    PyObject *joined = PyList_New(0);
+    int last_encoded = 0, last_space = 0;
+    for (int c = 0; joined && c < chunk_count; c++) {
+        PyObject *text = PyList_GET_ITEM(chunks, c);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+        int next_encoded = kinds[c], space = 0;
+        if (c) {
+            int has_space = len && nonctext(PyUnicode_READ_CHAR(text, 0));
+            if (last_encoded) {
+                if (!next_encoded && !has_space) {
+                    space = 1;
+                    next_encoded = 0;
+                }
+            } else if (next_encoded && !last_space) {
+                space = 1;
+            }
+        }
+        last_space = len && nonctext(PyUnicode_READ_CHAR(text, len - 1));
+        last_encoded = next_encoded;
+        if ((space && PyList_Append(joined, space_text)) || PyList_Append(joined, text))
+            Py_CLEAR(joined);
+    }
+    if (joined) {
+        PyObject *whole = PyUnicode_Join(empty_text, joined);
+        result = whole ? PyObject_CallMethodNoArgs(whole, strip_name) : NULL;
+        Py_XDECREF(whole);
+        Py_DECREF(joined);
+    }
+    goto done;
+memory:
+    PyErr_NoMemory();
+done:
+    text_free(&run);
+    Py_DECREF(chunks);
+    return result;
+}
+
+/* A text field's value as `mail_headers.header_text` gives it, or FALLBACK when Python
+ * must decide (see decode_words). */
+static PyObject *compiled_text(const char *s, Span sp) {
     Text t = {0};
     int plain = unfold_ascii((const unsigned char *)s, sp, &t);
     if (plain < 0) return PyErr_NoMemory();
-    if (plain && memchr(t.data ? t.data : "", '=', t.len)) {
-        for (Py_ssize_t i = 0; i + 1 < t.len; i++) {
-            if (t.data[i] == '=' && t.data[i + 1] == '?') plain = 0;
-        }
-    }
-    PyObject *result;
-    if (plain) {
-        Py_ssize_t a = 0, b = t.len;
-        while (a < b && py_space(t.data[a])) a++;
-        while (b > a && py_space(t.data[b - 1])) b--;
-        result = PyUnicode_FromStringAndSize(t.data ? t.data + a : "", b - a);
+    const char *d = t.data ? t.data : "";
+    PyObject *result = NULL;
+    if (!plain) { /* 8-bit bytes: UTF-8 text as written (RFC 6532), no encoded words */
+        PyObject *text = PyUnicode_DecodeUTF8(d, t.len, "replace");
+        result = text ? PyObject_CallMethodNoArgs(text, strip_name) : NULL;
+        Py_XDECREF(text);
+    } else if (memchr(d, '=', t.len) && find_bytes((const unsigned char *)d, t.len, 0,
+                                                   (const unsigned char *)"=?", 2) >= 0) {
+        result = decode_words(d, t.len);
     } else {
-        result = call1(H_TEXT, raw_value(s, sp));
+        Py_ssize_t a = 0, b = t.len;
+        while (a < b && py_space(d[a])) a++;
+        while (b > a && py_space(d[b - 1])) b--;
+        result = PyUnicode_FromStringAndSize(d + a, b - a);
     }
     text_free(&t);
+    return result;
+}
+
+/* A text field's value (`mail_headers.header_text`), or None when empty; `_text` for
+ * the values compiled_text leaves to Python. */
+static PyObject *text_value(const char *s, Span sp, int none_if_empty) {
+    PyObject *result = compiled_text(s, sp);
+    if (result == FALLBACK) result = call1(H_TEXT, raw_value(s, sp));
     if (result && none_if_empty && PyUnicode_GET_LENGTH(result) == 0) {
         Py_DECREF(result);
         Py_RETURN_NONE;
@@ -1199,6 +1435,38 @@ static PyObject *configure_scan(PyObject *self, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+/* header_text(raw) -> str | None: compiled_text over a whole raw value (None: Python's). */
+static PyObject *header_text(PyObject *self, PyObject *arg) {
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "header_text expects bytes");
+        return NULL;
+    }
+    Span all = {0, PyBytes_GET_SIZE(arg)};
+    PyObject *result = compiled_text(PyBytes_AS_STRING(arg), all);
+    return result == FALLBACK ? Py_NewRef(Py_None) : result;
+}
+
+static PyObject *configure_charsets(PyObject *self, PyObject *arg) {
+    PyObject *seq = PySequence_Fast(arg, "configure_charsets expects a sequence of names");
+    if (!seq) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    charset_count = 0;
+    for (Py_ssize_t i = 0; i < count && i < MAX_CHARSETS; i++) {
+        Py_ssize_t len;
+        PyObject *name = PySequence_Fast_GET_ITEM(seq, i);
+        const char *text = PyUnicode_Check(name) ? PyUnicode_AsUTF8AndSize(name, &len) : NULL;
+        if (!text || len >= (Py_ssize_t)sizeof charsets[0]) {
+            Py_DECREF(seq);
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad charset name");
+            return NULL;
+        }
+        memcpy(charsets[i], text, len + 1);
+        charset_count = (int)i + 1;
+    }
+    Py_DECREF(seq);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"parse_date", parse_date, METH_O, "A Date in the common RFC 5322 shape, as aware UTC."},
     {"configure", configure, METH_O, "Set the canonical lower-case field names."},
@@ -1207,6 +1475,8 @@ static PyMethodDef methods[] = {
     {"quick_verdict", quick_verdict, METH_VARARGS, "A closing verdict the opening lines settle."},
     {"scan", scan, METH_VARARGS, "The items of the complete messages in an mbox buffer."},
     {"configure_scan", configure_scan, METH_O, "Set the Python helpers of scan."},
+    {"header_text", header_text, METH_O, "A text field's value, or None when Python decides."},
+    {"configure_charsets", configure_charsets, METH_O, "Set the charsets decoded here."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1216,6 +1486,13 @@ PyMODINIT_FUNC PyInit__mailscan(void) {
     for (int c = 0; c < 256; c++)
         atext[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                    (c && strchr("!#$%&'*+/=?^_`{|}~.-", c) != NULL);
+    const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    memset(base64_value, -1, sizeof base64_value);
+    for (int k = 0; k < 64; k++) base64_value[(unsigned char)alphabet[k]] = (signed char)k;
+    strip_name = PyUnicode_InternFromString("strip");
+    space_text = PyUnicode_InternFromString(" ");
+    empty_text = PyUnicode_InternFromString("");
+    if (!strip_name || !space_text || !empty_text) return NULL;
     PyDateTime_IMPORT;
     if (!PyDateTimeAPI) return NULL;
     status_ok = PyUnicode_InternFromString("ok");

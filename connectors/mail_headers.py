@@ -775,7 +775,17 @@ def _raw_message_ids(raw: RawValue) -> list[str]:
     return message_ids(unfold(raw))
 
 
+# Charsets whose encoded words the compiled reader decodes itself: each is its own name
+# and codec in the stdlib's tables (others are renamed or merged by `_charset_runs`).
+_COMPILED_CHARSETS = (
+    *("utf-8", "utf8", "koi8-r", "koi8-u", "windows-1251", "cp1251", "windows-1252"),
+    *("iso-8859-1", "iso-8859-2", "iso-8859-5", "iso-8859-15"),
+)
+
 if _native is not None:  # what the compiled record builder asks Python for
+    _native.configure_charsets(
+        tuple(c for c in _COMPILED_CHARSETS if _charset_name(c) == c == CODEC_MAP.get(c, c))
+    )
     _native.configure_record(
         (
             _sender,
