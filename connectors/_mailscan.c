@@ -417,7 +417,9 @@ typedef struct {
     int charset;     /* index in charsets, -1 for plain text */
 } Word;
 
-static inline int nonctext(Py_UCS4 c) { return Py_UNICODE_ISSPACE(c) || c == '(' || c == ')' || c == '\\'; }
+static inline int nonctext(Py_UCS4 c) {
+    return Py_UNICODE_ISSPACE(c) || c == '(' || c == ')' || c == '\\';
+}
 
 /* `decode_encoded_words(t).strip()` for ASCII text holding encoded words (no line
  * breaks); FALLBACK when Python must decide (control characters, an unknown charset,
@@ -1227,11 +1229,29 @@ static PyObject *own_text_verdict(const unsigned char *s, Py_ssize_t n, int whol
     Py_RETURN_NONE;
 }
 
+static PyObject *text_verdict; /* closing.plain_text_verdict (configure_scan) */
+
+/* The part's text as `body_text.first_text` decodes it (UTF-8, a cut last character
+ * dropped), judged by the Python rules without reading the MIME structure again. */
+static PyObject *ask_text_verdict(const unsigned char *s, Py_ssize_t n, int whole) {
+    PyObject *text = PyUnicode_DecodeUTF8((const char *)s, n, "replace");
+    if (text && !whole) {
+        Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+        Py_SETREF(text, PyUnicode_Substring(text, 0, length ? length - 1 : 0));
+    }
+    if (!text) return NULL;
+    PyObject *result =
+        PyObject_CallFunctionObjArgs(text_verdict, text, whole ? Py_True : Py_False, NULL);
+    Py_DECREF(text);
+    return result;
+}
+
 /* `closing.closing_verdict` for the shapes it settles from the opening lines alone: a
  * text/plain body, or the first part of a multipart one, in UTF-8 or ASCII without
- * transfer encoding. None for anything else (the Python rules decide). */
+ * transfer encoding. None for anything else (the Python rules decide); with `ask`,
+ * a text/plain part of that kind the opening lines leave open goes to text_verdict. */
 static PyObject *settled_verdict(PyObject *ct_raw, PyObject *cte_raw, const unsigned char *body,
-                                 Py_ssize_t n, int whole) {
+                                 Py_ssize_t n, int whole, int ask) {
     Text ct = {0}, cte = {0};
     PyObject *result = NULL;
     char mime[64];
@@ -1303,6 +1323,10 @@ static PyObject *settled_verdict(PyObject *ct_raw, PyObject *cte_raw, const unsi
     if (strcmp(mime, "text/plain") || !utf8_as_is(ct_text, ct_len, cte_text, cte_len))
         goto undecided;
     result = own_text_verdict(body, n, whole);
+    if (ask && result == Py_None) {
+        Py_DECREF(result);
+        result = ask_text_verdict(body, n, whole);
+    }
     goto done;
 undecided:
     result = Py_NewRef(Py_None);
@@ -1318,14 +1342,14 @@ static PyObject *quick_verdict(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     int whole;
     if (!PyArg_ParseTuple(args, "OOy#p", &ct_raw, &cte_raw, &body, &n, &whole)) return NULL;
-    return settled_verdict(ct_raw, cte_raw, body, n, whole);
+    return settled_verdict(ct_raw, cte_raw, body, n, whole, 0);
 }
 
 /* --- the mbox scan ------------------------------------------------------------------ */
 
 /* What `scan` asks Python for: mbox._item (any message it does not build itself),
  * MessageRecord, mail_headers.rules_verdict (for the bodies settled_verdict leaves
- * undecided), and MAX_HEADER_BYTES, BODY_PREFIX_BYTES. */
+ * undecided), closing.plain_text_verdict (for its plain text parts) and MAX_HEADER_BYTES, BODY_PREFIX_BYTES. */
 static PyObject *scan_item, *record_type, *body_verdict, *source_mbox;
 static Py_ssize_t max_header_bytes, body_prefix_bytes;
 
@@ -1364,7 +1388,7 @@ static PyObject *scan_one(PyObject *buffer, Py_ssize_t start, Py_ssize_t end, Py
     PyObject *encoding = PyTuple_GET_ITEM(values, RECORD_VALUES + 1);
     if (PyTuple_GET_ITEM(values, RECORD_VALUES + 2) == Py_True) {
         verdict = settled_verdict(content_type, encoding, d + body_start, body_stop - body_start,
-                                  whole);
+                                  whole, 1);
         if (verdict == Py_None) {
             Py_DECREF(verdict);
             PyObject *prefix = PyBytes_FromStringAndSize((const char *)d + body_start,
@@ -1425,10 +1449,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
 }
 
 static PyObject *configure_scan(PyObject *self, PyObject *arg) {
-    PyObject *item, *type, *verdict;
-    if (!PyArg_ParseTuple(arg, "OOOnn", &item, &type, &verdict, &max_header_bytes,
+    PyObject *item, *type, *verdict, *plain;
+    if (!PyArg_ParseTuple(arg, "OOOOnn", &item, &type, &verdict, &plain, &max_header_bytes,
                           &body_prefix_bytes))
         return NULL;
+    Py_XSETREF(text_verdict, Py_NewRef(plain));
     Py_XSETREF(scan_item, Py_NewRef(item));
     Py_XSETREF(record_type, Py_NewRef(type));
     Py_XSETREF(body_verdict, Py_NewRef(verdict));

@@ -73,6 +73,11 @@ def closing_verdict(
     return text_verdict(found)
 
 
+def plain_text_verdict(text: str, complete: bool) -> tuple[Verdict, str]:
+    """`text_verdict` of a text/plain part already decoded (the compiled reader's call)."""
+    return text_verdict(BodyText(text.replace("\r\n", "\n"), complete))
+
+
 def text_verdict(body: BodyText) -> tuple[Verdict, str]:
     """(verdict, rule) for decoded opening text.
 

@@ -36,6 +36,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from connectors.body_text import BODY_PREFIX_BYTES
+from connectors.closing import plain_text_verdict
 from connectors.errors import ConnectorError
 from connectors.mail_headers import (
     RECORD_FIELDS,
@@ -245,7 +246,14 @@ def _item(
 
 if _native is not None:
     _native.configure_scan(
-        (_item, MessageRecord, rules_verdict, MAX_HEADER_BYTES, BODY_PREFIX_BYTES)
+        (
+            _item,
+            MessageRecord,
+            rules_verdict,
+            plain_text_verdict,
+            MAX_HEADER_BYTES,
+            BODY_PREFIX_BYTES,
+        )
     )
 
 

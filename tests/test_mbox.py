@@ -12,6 +12,7 @@ import csv
 import hashlib
 import mailbox
 import random
+import re
 from datetime import UTC, datetime
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
@@ -790,3 +791,36 @@ def test_compiled_encoded_words_agree_with_python_and_settle_most() -> None:
     ]
     assert wrong == []
     assert sum(ours is not None for ours in compiled) > len(values) // 3  # damaged on purpose
+
+
+def test_compiled_and_python_closing_verdicts_agree_in_the_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replies with the closing table's generated bodies, some past the bytes read."""
+    from tests.test_closing import _shortcut_cases
+
+    date = "Date: Mon, 5 Feb 2024 10:00:00 +0300\n"  # undated ones are Python's
+    rng = random.Random(31)
+    path = tmp_path / "replies.mbox"
+    with path.open("wb") as out:
+        for n, (content_type, encoding, body, _) in enumerate(_shortcut_cases(4_000, seed=7)):
+            head = f"From: a{n}@client.example\nIn-Reply-To: <r{n}@agency.example>\n{date}"
+            if content_type is not None:
+                head += "Content-Type: " + content_type.replace("\n", "\n ") + "\n"
+            if encoding is not None:
+                head += f"Content-Transfer-Encoding: {encoding}\n"
+            if rng.random() < 0.2:
+                body += b"\n" + b"filler line\n" * rng.randint(100, 200)
+            body = re.sub(rb"(?m)^(>*From )", rb">\1", body)
+            out.write(b"From a@b Mon Feb  5 10:00:00 2024\n" + head.encode() + b"\n")
+            out.write(body + b"\n\n")
+        for j in range(1_510, 1_550):  # the last byte read lands on, or next to, "Sure"
+            body = b"Thanks!\n> " + b"q" * j + b"\nSure\n" + b"x\n" * 1_000
+            out.write(b"From a@b Mon Feb  5 10:00:00 2024\nFrom: a@x.example\nReferences: <r>\n")
+            out.write(date.encode() + b"\n" + body + b"\n")
+    compiled = list(iter_mbox(path, mailbox="m", workers=1))
+    monkeypatch.setattr(mail_headers, "_native", None)
+    monkeypatch.setattr(mbox, "_native", None)
+    pure = list(iter_mbox(path, mailbox="m", workers=1))
+    assert len(compiled) == len(pure) == 4_040
+    assert [i for i, (a, b) in enumerate(zip(compiled, pure, strict=True)) if a != b] == []
