@@ -39,6 +39,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
+#include <stdint.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -304,14 +305,35 @@ static int unfold_ascii(const unsigned char *s, Span sp, Text *t) {
         t->data = grown;
         t->cap = need * 2;
     }
-    unsigned char seen = 0; /* any byte with the high bit set: not ASCII */
-    for (Py_ssize_t i = sp.start; i < sp.end; i++) {
-        unsigned char c = s[i];
-        seen |= c;
-        t->data[t->len] = (char)c;
-        t->len += c != '\r' && c != '\n';
+    const unsigned char *p = s + sp.start, *end = s + sp.end;
+    char *out = t->data + t->len;
+    uint64_t seen = 0; /* any byte with the high bit set: not ASCII */
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (end - p >= 8) { /* eight bytes at a time; one by one where a CR or LF is */
+        uint64_t w, lf, cr;
+        memcpy(&w, p, 8);
+        lf = w ^ (ones * '\n');
+        cr = w ^ (ones * '\r');
+        seen |= w;
+        if ((((lf - ones) & ~lf) | ((cr - ones) & ~cr)) & highs) {
+            for (int k = 0; k < 8; k++) {
+                *out = (char)p[k];
+                out += p[k] != '\r' && p[k] != '\n';
+            }
+        } else {
+            memcpy(out, &w, 8);
+            out += 8;
+        }
+        p += 8;
     }
-    return !(seen & 0x80);
+    for (; p < end; p++) {
+        unsigned char c = *p;
+        seen |= c;
+        *out = (char)c;
+        out += c != '\r' && c != '\n';
+    }
+    t->len = out - t->data;
+    return !(seen & highs);
 }
 
 static int text_append(Text *t, const char *data, Py_ssize_t len) {
