@@ -39,6 +39,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
+#include <structmember.h>
 #include <stdint.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -1370,7 +1371,7 @@ static PyObject *quick_verdict(PyObject *self, PyObject *args) {
 /* --- the mbox scan ------------------------------------------------------------------ */
 
 /* What `scan` asks Python for: mbox._item (any message it does not build itself),
- * MessageRecord, mail_headers.rules_verdict (for the bodies settled_verdict leaves
+ * MessageRecord and its fields (RECORD_FIELDS), mail_headers.rules_verdict (for the bodies settled_verdict leaves
  * undecided), closing.plain_text_verdict (for its plain text parts) and MAX_HEADER_BYTES, BODY_PREFIX_BYTES. */
 static PyObject *scan_item, *record_type, *body_verdict, *source_mbox;
 static Py_ssize_t max_header_bytes, body_prefix_bytes;
@@ -1383,6 +1384,41 @@ static Py_ssize_t header_block_end(const unsigned char *d, Py_ssize_t n, Py_ssiz
     Py_ssize_t crlf = find_bytes(d, lf < 0 ? stop : lf, start, (const unsigned char *)"\n\r\n", 3);
     Py_ssize_t blank = crlf >= 0 ? crlf : lf;
     return blank < 0 ? stop : blank + 1;
+}
+
+/* Where each field of MessageRecord (a slots dataclass) sits in its instances, so that
+ * records are filled as its __init__ fills them, without running it; 0 when a field is
+ * not a plain slot (then the type is called). */
+static Py_ssize_t record_offsets[RECORD_VALUES + 2];
+static int record_slots = 0;
+
+static int find_record_slots(PyObject *type, PyObject *fields) {
+    record_slots = 0;
+    if (!PyType_Check(type) || PyTuple_GET_SIZE(fields) != RECORD_VALUES + 2 ||
+        PyObject_HasAttrString(type, "__post_init__"))
+        return 0;
+    for (int k = 0; k < RECORD_VALUES + 2; k++) {
+        PyObject *descr = PyObject_GetAttr(type, PyTuple_GET_ITEM(fields, k));
+        if (!descr) return -1;
+        int slot = Py_IS_TYPE(descr, &PyMemberDescr_Type) &&
+                   ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX;
+        if (slot) record_offsets[k] = ((PyMemberDescrObject *)descr)->d_member->offset;
+        Py_DECREF(descr);
+        if (!slot) return 0;
+    }
+    record_slots = 1;
+    return 0;
+}
+
+/* MessageRecord(*args) */
+static PyObject *new_record(PyObject *const *args) {
+    if (!record_slots) return PyObject_Vectorcall(record_type, args, RECORD_VALUES + 2, NULL);
+    PyTypeObject *type = (PyTypeObject *)record_type;
+    PyObject *record = type->tp_alloc(type, 0);
+    if (!record) return NULL;
+    for (int k = 0; k < RECORD_VALUES + 2; k++)
+        *(PyObject **)((char *)record + record_offsets[k]) = Py_NewRef(args[k]);
+    return record;
 }
 
 /* mbox._item for a complete message d[start:end] (not the file's last), or NULL. */
@@ -1430,7 +1466,7 @@ static PyObject *scan_one(PyObject *buffer, Py_ssize_t start, Py_ssize_t end, Py
     for (int k = 0; k < RECORD_VALUES; k++) args[k] = PyTuple_GET_ITEM(values, k);
     args[RECORD_VALUES] = PyTuple_GET_ITEM(verdict, 0);
     args[RECORD_VALUES + 1] = PyTuple_GET_ITEM(verdict, 1);
-    result = PyObject_Vectorcall(record_type, args, RECORD_VALUES + 2, NULL);
+    result = new_record(args);
     goto done;
 python:
     Py_XDECREF(values);
@@ -1471,10 +1507,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
 }
 
 static PyObject *configure_scan(PyObject *self, PyObject *arg) {
-    PyObject *item, *type, *verdict, *plain;
-    if (!PyArg_ParseTuple(arg, "OOOOnn", &item, &type, &verdict, &plain, &max_header_bytes,
-                          &body_prefix_bytes))
+    PyObject *item, *type, *fields, *verdict, *plain;
+    if (!PyArg_ParseTuple(arg, "OOO!OOnn", &item, &type, &PyTuple_Type, &fields, &verdict, &plain,
+                          &max_header_bytes, &body_prefix_bytes))
         return NULL;
+    if (find_record_slots(type, fields) < 0) return NULL;
     Py_XSETREF(text_verdict, Py_NewRef(plain));
     Py_XSETREF(scan_item, Py_NewRef(item));
     Py_XSETREF(record_type, Py_NewRef(type));

@@ -249,6 +249,7 @@ if _native is not None:
         (
             _item,
             MessageRecord,
+            RECORD_FIELDS,
             rules_verdict,
             plain_text_verdict,
             MAX_HEADER_BYTES,
