@@ -719,39 +719,41 @@ static PyObject *address_list(const char *s, const Fields *f, int field) {
 }
 
 /* `message_ids(unfold(raw))`: a list of ids; the helper reads other forms. */
+#define MAX_IDS 128
+
 static PyObject *message_id_list(const char *s, Span sp) {
     Text t = {0};
     int plain = unfold_ascii((const unsigned char *)s, sp, &t);
     if (plain < 0) return PyErr_NoMemory();
     const char *d = t.data ? t.data : "";
-    Py_ssize_t n = t.len, i = 0, ids = 0;
+    Span ids[MAX_IDS]; /* each id without its brackets; the first of equal ones only */
+    Py_ssize_t n = t.len, i = 0, count = 0;
     if (plain) { /* \s*+(?:<[^<>\s]++>\s*+)+ */
         while (i < n && py_space(d[i])) i++;
         while (i < n) {
             Py_ssize_t k = i + 1;
             while (k < n && d[k] != '<' && d[k] != '>' && !py_space(d[k])) k++;
-            if (d[i] != '<' || k == i + 1 || k >= n || d[k] != '>') {
+            if (d[i] != '<' || k == i + 1 || k >= n || d[k] != '>' || count == MAX_IDS) {
                 plain = 0;
                 break;
             }
-            ids++;
+            Py_ssize_t len = k - i - 1, seen = 0;
+            for (Py_ssize_t j = 0; j < count && !seen; j++)
+                seen = ids[j].end - ids[j].start == len &&
+                       !memcmp(d + ids[j].start, d + i + 1, len);
+            if (!seen) ids[count++] = (Span){i + 1, k};
             for (i = k + 1; i < n && py_space(d[i]);) i++;
         }
     }
-    if (!plain || !ids) {
+    if (!plain || !count) {
         text_free(&t);
         return call1(H_MESSAGE_IDS, raw_value(s, sp));
     }
-    PyObject *result = PyList_New(0);
-    for (i = 0; result && i < n; i++) {
-        if (d[i] != '<') continue;
-        Py_ssize_t k = i + 1;
-        while (d[k] != '>') k++;
-        PyObject *id = PyUnicode_FromStringAndSize(d + i + 1, k - i - 1);
-        int seen = id ? PySequence_Contains(result, id) : -1;
-        if (seen < 0 || (!seen && PyList_Append(result, id))) Py_CLEAR(result);
-        Py_XDECREF(id);
-        i = k;
+    PyObject *result = PyList_New(count);
+    for (Py_ssize_t j = 0; result && j < count; j++) {
+        PyObject *id = PyUnicode_FromStringAndSize(d + ids[j].start, ids[j].end - ids[j].start);
+        if (!id) Py_CLEAR(result);
+        else PyList_SET_ITEM(result, j, id);
     }
     text_free(&t);
     return result;
@@ -1371,8 +1373,9 @@ static PyObject *quick_verdict(PyObject *self, PyObject *args) {
 /* --- the mbox scan ------------------------------------------------------------------ */
 
 /* What `scan` asks Python for: mbox._item (any message it does not build itself),
- * MessageRecord and its fields (RECORD_FIELDS), mail_headers.rules_verdict (for the bodies settled_verdict leaves
- * undecided), closing.plain_text_verdict (for its plain text parts) and MAX_HEADER_BYTES, BODY_PREFIX_BYTES. */
+ * MessageRecord and its fields (RECORD_FIELDS), mail_headers.rules_verdict (for the
+ * bodies settled_verdict leaves undecided), closing.plain_text_verdict (for their plain
+ * text parts), and MAX_HEADER_BYTES, BODY_PREFIX_BYTES. */
 static PyObject *scan_item, *record_type, *body_verdict, *source_mbox;
 static Py_ssize_t max_header_bytes, body_prefix_bytes;
 
