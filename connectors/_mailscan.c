@@ -26,6 +26,9 @@
  *     `mbox._scan`'s loop over the messages of a read buffer that end at a following
  *     From line: a MessageRecord each, built here, or what `mbox._item` gives for the
  *     rest (rejected, dated from the envelope, a header block it cannot take).
+ * pack(items, python_pack) -> list, unpack(values) -> list
+ *     `mbox._pack` over a list of items (records read here, others by `python_pack`),
+ *     and back: the packed records of a list as MessageRecords (other tuples as they are).
  * configure(names)
  *     The canonical lower-case field names (mail_headers.READ_FIELDS), set once.
  * configure_charsets(names)
@@ -1393,7 +1396,7 @@ static Py_ssize_t header_block_end(const unsigned char *d, Py_ssize_t n, Py_ssiz
  * records are filled as its __init__ fills them, without running it; 0 when a field is
  * not a plain slot (then the type is called). */
 static Py_ssize_t record_offsets[RECORD_VALUES + 2];
-static int record_slots = 0;
+static int record_slots = 0, sent_at_index = -1;
 
 static int find_record_slots(PyObject *type, PyObject *fields) {
     record_slots = 0;
@@ -1406,10 +1409,12 @@ static int find_record_slots(PyObject *type, PyObject *fields) {
         int slot = Py_IS_TYPE(descr, &PyMemberDescr_Type) &&
                    ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX;
         if (slot) record_offsets[k] = ((PyMemberDescrObject *)descr)->d_member->offset;
+        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(fields, k), "sent_at") == 0)
+            sent_at_index = k;
         Py_DECREF(descr);
         if (!slot) return 0;
     }
-    record_slots = 1;
+    record_slots = sent_at_index >= 0;
     return 0;
 }
 
@@ -1422,6 +1427,110 @@ static PyObject *new_record(PyObject *const *args) {
     for (int k = 0; k < RECORD_VALUES + 2; k++)
         *(PyObject **)((char *)record + record_offsets[k]) = Py_NewRef(args[k]);
     return record;
+}
+
+/* --- records between processes (mbox._pack and mbox._unpack) ----------------------- */
+
+/* A record's values as a tuple, `sent_at` as microseconds since the epoch; NULL without
+ * an error when mbox._pack should say (an unset field, a sent_at not in UTC). */
+static PyObject *pack_record(PyObject *record) {
+    PyObject *values = PyTuple_New(RECORD_VALUES + 2);
+    for (int k = 0; values && k < RECORD_VALUES + 2; k++) {
+        PyObject *value = *(PyObject **)((char *)record + record_offsets[k]);
+        if (value && k == sent_at_index && value != Py_None) {
+            if (!PyDateTime_CheckExact(value) ||
+                PyDateTime_DATE_GET_TZINFO(value) != PyDateTimeAPI->TimeZone_UTC) {
+                Py_CLEAR(values);
+                break;
+            }
+            long long seconds = days_from_civil(PyDateTime_GET_YEAR(value),
+                                                PyDateTime_GET_MONTH(value),
+                                                PyDateTime_GET_DAY(value)) * 86400LL +
+                                PyDateTime_DATE_GET_HOUR(value) * 3600 +
+                                PyDateTime_DATE_GET_MINUTE(value) * 60 +
+                                PyDateTime_DATE_GET_SECOND(value);
+            value = PyLong_FromLongLong(seconds * 1000000 + PyDateTime_DATE_GET_MICROSECOND(value));
+            if (!value) Py_CLEAR(values);
+            else PyTuple_SET_ITEM(values, k, value);
+            continue;
+        }
+        if (!value) {
+            Py_CLEAR(values);
+            break;
+        }
+        PyTuple_SET_ITEM(values, k, Py_NewRef(value));
+    }
+    return values;
+}
+
+/* pack(items, python_pack) -> list: `[mbox._pack(item) for item in items]`, records read
+ * here. */
+static PyObject *pack(PyObject *self, PyObject *args) {
+    PyObject *items, *python_pack;
+    if (!PyArg_ParseTuple(args, "O!O", &PyList_Type, &items, &python_pack)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i), *packed = NULL;
+        if (record_slots && Py_IS_TYPE(item, (PyTypeObject *)record_type))
+            packed = pack_record(item);
+        if (!packed && !PyErr_Occurred()) packed = PyObject_CallOneArg(python_pack, item);
+        if (!packed) Py_CLEAR(out);
+        else PyList_SET_ITEM(out, i, packed);
+    }
+    return out;
+}
+
+/* unpack(values) -> list: each packed record (a tuple of the record's length) as a
+ * MessageRecord again, with its datetime; other tuples are left for mbox._unpack. */
+static PyObject *unpack(PyObject *self, PyObject *arg) {
+    if (!PyList_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "unpack expects a list");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(arg);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        PyObject *values = PyList_GET_ITEM(arg, i), *item = NULL;
+        if (!record_slots || !PyTuple_CheckExact(values) ||
+            PyTuple_GET_SIZE(values) != RECORD_VALUES + 2) {
+            PyList_SET_ITEM(out, i, Py_NewRef(values));
+            continue;
+        }
+        PyObject *args[RECORD_VALUES + 2], *micros = PyTuple_GET_ITEM(values, sent_at_index);
+        for (int k = 0; k < RECORD_VALUES + 2; k++) args[k] = PyTuple_GET_ITEM(values, k);
+        PyObject *moment = NULL;
+        if (micros != Py_None) {
+            long long us = PyLong_AsLongLong(micros);
+            if (us == -1 && PyErr_Occurred()) {
+                Py_CLEAR(out);
+                break;
+            }
+            long long seconds = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+            long long days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+            long long of_day = seconds - days * 86400, y;
+            int m, d;
+            civil_from_days(days, &y, &m, &d);
+            if (y < 1 || y > 9999) { /* out of datetime's range: Python raises */
+                PyList_SET_ITEM(out, i, Py_NewRef(values));
+                continue;
+            }
+            moment = PyDateTimeAPI->DateTime_FromDateAndTime(
+                (int)y, m, d, (int)(of_day / 3600), (int)(of_day / 60 % 60), (int)(of_day % 60),
+                (int)(us - seconds * 1000000), PyDateTimeAPI->TimeZone_UTC,
+                PyDateTimeAPI->DateTimeType);
+            if (!moment) {
+                Py_CLEAR(out);
+                break;
+            }
+            args[sent_at_index] = moment;
+        }
+        item = new_record(args);
+        Py_XDECREF(moment);
+        if (!item) Py_CLEAR(out);
+        else PyList_SET_ITEM(out, i, item);
+    }
+    return out;
 }
 
 /* mbox._item for a complete message d[start:end] (not the file's last), or NULL. */
@@ -1562,6 +1671,8 @@ static PyMethodDef methods[] = {
     {"quick_verdict", quick_verdict, METH_VARARGS, "A closing verdict the opening lines settle."},
     {"scan", scan, METH_VARARGS, "The items of the complete messages in an mbox buffer."},
     {"configure_scan", configure_scan, METH_O, "Set the Python helpers of scan."},
+    {"pack", pack, METH_VARARGS, "Items as the tuples mbox workers send."},
+    {"unpack", unpack, METH_O, "Packed records as MessageRecords again."},
     {"header_text", header_text, METH_O, "A text field's value, or None when Python decides."},
     {"configure_charsets", configure_charsets, METH_O, "Set the charsets decoded here."},
     {NULL, NULL, 0, NULL},

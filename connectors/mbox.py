@@ -377,8 +377,9 @@ def _serve_ranges(path: str, mailbox: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         for start, stop in ranges:
-            items = _scan(fd, path, mailbox, start, stop, size)
-            packed = marshal.dumps([_pack(item) for item in items])
+            items = list(_scan(fd, path, mailbox, start, stop, size))
+            values = _native.pack(items, _pack) if _native is not None else list(map(_pack, items))
+            packed = marshal.dumps(values)
             out.write(_LENGTH.pack(len(packed)))
             out.write(packed)
             out.flush()
@@ -408,7 +409,13 @@ def _pack(item: MessageRecord | Rejected | Pending) -> tuple:
 
 
 def _unpack(packed: bytes) -> Iterator[MessageRecord | Rejected | Pending]:
-    for values in marshal.loads(packed):  # noqa: S302 - from our own worker
+    items = marshal.loads(packed)  # noqa: S302 - from our own worker
+    if _native is not None:  # the records rebuilt in one call; the other tuples below
+        items = _native.unpack(items)
+    for values in items:
+        if type(values) is not tuple:
+            yield values
+            continue
         if len(values) < 4:
             yield Rejected(*values) if len(values) == 3 else Pending(*values)
             continue

@@ -824,3 +824,24 @@ def test_compiled_and_python_closing_verdicts_agree_in_the_scan(
     pure = list(iter_mbox(path, mailbox="m", workers=1))
     assert len(compiled) == len(pure) == 4_040
     assert [i for i, (a, b) in enumerate(zip(compiled, pure, strict=True)) if a != b] == []
+
+
+def test_compiled_packing_between_processes_agrees_with_python() -> None:
+    import dataclasses
+    import marshal
+    from datetime import timedelta, timezone
+
+    record = mail_headers.record_from_block(_BASE_BLOCK, mailbox="m", source="mbox", source_ref="r")
+    moments = [
+        None,
+        datetime(2024, 2, 5, 7, 0, 0, 123456, UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 999999, UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, UTC),
+        datetime(2024, 2, 5, 10, 0, tzinfo=timezone(timedelta(hours=3))),  # Python packs it
+    ]
+    items = [dataclasses.replace(record, sent_at=moment) for moment in moments]
+    items += [Rejected("r", "From", "no From header"), mbox.Pending(42)]
+    packed = mail_headers._native.pack(items, mbox._pack)
+    assert packed == [mbox._pack(item) for item in items]
+    assert list(mbox._unpack(marshal.dumps(packed))) == items
