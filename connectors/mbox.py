@@ -184,7 +184,11 @@ def _scan(
         following = buffer.find(SEPARATOR, at)
         complete = following != -1 or base + len(buffer) >= size
         if not complete and len(buffer) - at < window:
-            wanted = min(max(READ_BYTES, window), size - base - len(buffer))
+            if base + len(buffer) < stop:
+                wanted = max(READ_BYTES, window)
+            else:  # past `stop` only this message is left: read it in doubling steps
+                wanted = max(PROBE_BYTES, len(buffer) - at)
+            wanted = min(wanted, size - base - len(buffer))
             buffer = buffer[at:] + os.pread(fd, wanted, base + len(buffer))
             base = position
             continue
