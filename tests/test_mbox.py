@@ -845,3 +845,21 @@ def test_compiled_packing_between_processes_agrees_with_python() -> None:
     packed = mail_headers._native.pack(items, mbox._pack)
     assert packed == [mbox._pack(item) for item in items]
     assert list(mbox._unpack(marshal.dumps(packed))) == items
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [b"\n\n", b"\n\r\n", b"\n\r\n\n", b"\n\r\r\n\n", b"\n\r\n\r\n", b"\r\n\r\n", b"\n\rX\n\n"],
+)
+def test_compiled_scan_ends_header_blocks_where_python_does(
+    tmp_path: Path, blank: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = _BASE_BLOCK + b"In-Reply-To: <r@x>\nX-Pad: " + b"p" * 40
+    body = b"Thanks" + b" " * 1_528 + b"?" + b"x" * 100  # the "?" is read, or cut off
+    entry = b"From a@b Mon Feb  5 10:00:00 2024\n" + head + blank + body + b"\n\n"
+    path = tmp_path / "blank.mbox"
+    path.write_bytes(entry * 3)
+    compiled = list(iter_mbox(path, mailbox="m", workers=1))
+    monkeypatch.setattr(mail_headers, "_native", None)
+    monkeypatch.setattr(mbox, "_native", None)
+    assert compiled == list(iter_mbox(path, mailbox="m", workers=1))
