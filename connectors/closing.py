@@ -75,7 +75,7 @@ def closing_verdict(
 
 def plain_text_verdict(text: str, complete: bool) -> tuple[Verdict, str]:
     """`text_verdict` of a text/plain part already decoded (the compiled reader's call)."""
-    return text_verdict(BodyText(text.replace("\r\n", "\n"), complete))
+    return _verdict(text.replace("\r\n", "\n"), complete)
 
 
 def text_verdict(body: BodyText) -> tuple[Verdict, str]:
@@ -84,7 +84,11 @@ def text_verdict(body: BodyText) -> tuple[Verdict, str]:
     The writer's own words are judged first; what follows them (the rest of the part,
     the lines after the quote) is looked at only for would-be closers.
     """
-    lines = body.text.split("\n")
+    return _verdict(body.text, body.complete)
+
+
+def _verdict(part: str, complete: bool) -> tuple[Verdict, str]:
+    lines = part.split("\n")
     cut = _quote_start(lines)
     own = [line.strip() for line in lines[:cut] if line.strip()]
     if own and _GREETING.match(own[0]):
@@ -108,7 +112,7 @@ def text_verdict(body: BodyText) -> tuple[Verdict, str]:
         kinds.add(kind)
     if not kinds:
         return "not_closer", "no_words"
-    if cut == len(lines) and not body.complete:
+    if cut == len(lines) and not complete:
         return "not_closer", "runs_past_prefix"
     if cut < len(lines) and lines[cut].rstrip() != "--" and _writes_between_quotes(lines[cut:]):
         return "not_closer", "inline_reply"
