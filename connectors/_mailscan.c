@@ -54,16 +54,18 @@
 
 static PyObject *names[MAX_NAMES];           /* canonical names (str) */
 static char lowered[MAX_NAMES][MAX_NAME_LEN]; /* the same, as C strings */
-static Py_ssize_t lengths[MAX_NAMES];
 static int name_count = 0;
 
 static inline int is_name_char(unsigned char c) { return c >= 0x21 && c <= 0x7E && c != ':'; }
 
+/* The names by length and first character (a chain through next_name; -1 ends it). */
+static signed char first_name[MAX_NAME_LEN][128], next_name[MAX_NAMES];
+
 static int lookup(const unsigned char *name, Py_ssize_t len) {
     if (len >= MAX_NAME_LEN) return -1;
     unsigned char first = name[0] >= 'A' && name[0] <= 'Z' ? name[0] + 32 : name[0];
-    for (int i = 0; i < name_count; i++) {
-        if (lengths[i] != len || (unsigned char)lowered[i][0] != first) continue;
+    if (first >= 128) return -1;
+    for (int i = first_name[len][first]; i >= 0; i = next_name[i]) {
         Py_ssize_t k = 0;
         for (; k < len; k++) {
             unsigned char c = name[k];
@@ -244,6 +246,7 @@ static PyObject *configure(PyObject *self, PyObject *arg) {
     }
     for (int i = 0; i < name_count; i++) Py_CLEAR(names[i]);
     name_count = 0;
+    memset(first_name, -1, sizeof first_name);
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *name = PySequence_Fast_GET_ITEM(seq, i);
         Py_ssize_t len;
@@ -254,10 +257,12 @@ static PyObject *configure(PyObject *self, PyObject *arg) {
             return NULL;
         }
         memcpy(lowered[i], text, len + 1);
-        lengths[i] = len;
         Py_INCREF(name);
         names[i] = name;
         name_count = (int)i + 1;
+        unsigned char first = (unsigned char)lowered[i][0];
+        next_name[i] = first < 128 ? first_name[len][first] : -1;
+        if (first < 128) first_name[len][first] = (signed char)i;
     }
     Py_DECREF(seq);
     Py_RETURN_NONE;
