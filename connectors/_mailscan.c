@@ -1256,6 +1256,9 @@ static int quote_start(const unsigned char *s, Py_ssize_t a, Py_ssize_t b, const
 
 #define MAX_OWN_CHARS 120
 
+/* The verdicts settled here, made once (every record shares them). */
+static PyObject *verdict_question, *verdict_no_text, *verdict_long, *verdict_not_a_reply;
+
 /* (verdict, rule) when the opening lines settle it without the Python rules, else None:
  * a question before anything that may start the quote, no own words before the quote,
  * or own words certainly longer than MAX_OWN_CHARS even if a greeting and a name and
@@ -1275,7 +1278,7 @@ static PyObject *own_text_verdict(const unsigned char *s, Py_ssize_t n, int whol
             settled = start == 2;
             break;
         }
-        if (line.question) return Py_BuildValue("(ss)", "not_closer", "question");
+        if (line.question) return Py_NewRef(verdict_question);
         if (line.chars) {
             if (!lines) first = line.chars;
             total += line.chars;
@@ -1291,8 +1294,8 @@ static PyObject *own_text_verdict(const unsigned char *s, Py_ssize_t n, int whol
     }
     /* what stays of the words whatever is dropped: all but the first and last two lines */
     Py_ssize_t kept = lines >= 4 ? total - first - last[0] - last[1] + (lines - 4) : 0;
-    if (settled && !lines) return Py_BuildValue("(ss)", "not_closer", "no_text");
-    if (settled && kept > MAX_OWN_CHARS) return Py_BuildValue("(ss)", "not_closer", "long");
+    if (settled && !lines) return Py_NewRef(verdict_no_text);
+    if (settled && kept > MAX_OWN_CHARS) return Py_NewRef(verdict_long);
     Py_RETURN_NONE;
 }
 
@@ -1614,7 +1617,7 @@ static PyObject *scan_one(PyObject *buffer, Py_ssize_t start, Py_ssize_t end, Py
             Py_XDECREF(body);
         }
     } else {
-        verdict = Py_BuildValue("(ss)", "unknown", "not_a_reply");
+        verdict = Py_NewRef(verdict_not_a_reply);
     }
     if (!verdict) goto done;
     PyObject *args[RECORD_VALUES + 2];
@@ -1730,6 +1733,11 @@ PyMODINIT_FUNC PyInit__mailscan(void) {
     const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     memset(base64_value, -1, sizeof base64_value);
     for (int k = 0; k < 64; k++) base64_value[(unsigned char)alphabet[k]] = (signed char)k;
+    verdict_question = Py_BuildValue("(ss)", "not_closer", "question");
+    verdict_no_text = Py_BuildValue("(ss)", "not_closer", "no_text");
+    verdict_long = Py_BuildValue("(ss)", "not_closer", "long");
+    verdict_not_a_reply = Py_BuildValue("(ss)", "unknown", "not_a_reply");
+    if (!verdict_question || !verdict_no_text || !verdict_long || !verdict_not_a_reply) return NULL;
     strip_name = PyUnicode_InternFromString("strip");
     space_text = PyUnicode_InternFromString(" ");
     empty_text = PyUnicode_InternFromString("");
