@@ -33,6 +33,9 @@
  *     The canonical lower-case field names (mail_headers.READ_FIELDS), set once.
  * configure_charsets(names)
  *     The lower-case charsets header_text decodes itself, set once.
+ * configure_closing(letters)
+ *     The letters closing's thanks and acknowledgements are written in, set once (until
+ *     then quick_verdict leaves "other words" to Python).
  * configure_record(helpers), configure_scan(helpers)
  *     The Python helpers `record` and `scan` call, set once.
  *
@@ -1257,15 +1260,85 @@ static int quote_start(const unsigned char *s, Py_ssize_t a, Py_ssize_t b, const
 #define MAX_OWN_CHARS 120
 
 /* The verdicts settled here, made once (every record shares them). */
-static PyObject *verdict_question, *verdict_no_text, *verdict_long, *verdict_not_a_reply;
+static PyObject *verdict_question, *verdict_no_text, *verdict_long, *verdict_other_words;
+static PyObject *verdict_not_a_reply;
+
+/* The letters of closing's thanks and acknowledgements (configure_closing), lower-case:
+ * ASCII, and the Cyrillic block U+0400..U+045F. */
+static unsigned char vocabulary_ascii[128], vocabulary_cyrillic[0x60];
+static int vocabulary_set = 0; /* the other-words rule waits for configure_closing */
+
+static long cyrillic_lower(long cp) {
+    return cp >= 0x410 && cp <= 0x42F ? cp + 0x20 : cp >= 0x400 && cp <= 0x40F ? cp + 0x50 : cp;
+}
+
+/* What the Python rules may do with an own line, judged from its characters. */
+typedef struct {
+    unsigned char words;         /* a character no thanks or acknowledgement has */
+    unsigned char not_greeting;  /* certainly not closing._GREETING */
+    unsigned char not_name;      /* certainly not closing._NAME */
+    unsigned char not_sign_off;  /* certainly not closing._SIGN_OFF */
+} OwnLine;
+
+/* Characters outside the vocabulary's letters, the clause separators and whitespace make
+ * a clause that cannot be a thanks or an acknowledgement (their patterns are letters and
+ * spaces only, case-insensitive: only ASCII and Cyrillic-block characters are judged).
+ * The greeting, name and sign-off patterns are ruled out by their first letters and the
+ * characters they allow; anything else stays possible. */
+static void classify_line(const unsigned char *s, const Line *line, OwnLine *own) {
+    int spaces = 0, name_chars = 1, sign_off_chars = line->chars <= 25, words = 0;
+    long first = -1;
+    for (Py_ssize_t i = line->first; i <= line->last;) {
+        int len;
+        long cp = utf8_at(s, line->last + 5, i, &len); /* read_line checked the bytes */
+        if (first < 0) first = cp;
+        spaces += cp == ' ';
+        if (cp < 128) {
+            unsigned char c = (unsigned char)cp, lower = c >= 'A' && c <= 'Z' ? c + 32 : c;
+            int letter = lower >= 'a' && lower <= 'z';
+            if (!(letter || (c >= '0' && c <= '9') || (c && strchr("_'.- ", c)))) name_chars = 0;
+            if (!(letter || c == ' ' || c == ',')) sign_off_chars = 0;
+            if (c && !py_space(c) && !strchr(",.!;:-)(?", c) && !vocabulary_ascii[lower])
+                words = 1;
+        } else {
+            if (unicode_space(cp)) name_chars = 0;
+            if (cp >= 0x400 && cp < 0x460 && !vocabulary_cyrillic[cyrillic_lower(cp) - 0x400])
+                words = 1;
+        }
+        i += len;
+    }
+    long lower = first < 128 ? (first >= 'A' && first <= 'Z' ? first + 32 : first)
+                             : cyrillic_lower(first);
+    own->words = (unsigned char)words;
+    own->not_greeting = first < 128 ? first && !strchr("hdg", (int)lower)
+                                    : first >= 0x400 && first < 0x460 && lower != 0x434 &&
+                                          lower != 0x432 && lower != 0x43F && lower != 0x437;
+    own->not_name =
+        !name_chars || spaces >= 3 || (first < 128 && !(first >= 'A' && first <= 'Z'));
+    own->not_sign_off =
+        !sign_off_chars || (first < 128 && !(first && strchr("bkrcsy", (int)lower)));
+}
+
+#define MAX_OWN_LINES 32
+
+/* Whether own line i of `count` certainly stays in the text closing's rules judge: a
+ * greeting may go first, then a name last, then a sign-off last. */
+static int certainly_kept(const OwnLine *own, Py_ssize_t i, Py_ssize_t count) {
+    if (i == 0 && !own[0].not_greeting) return 0;
+    if (i == count - 1) return own[i].not_name && own[i].not_sign_off;
+    if (i == count - 2) return own[count - 1].not_name || own[i].not_sign_off;
+    return 1;
+}
 
 /* (verdict, rule) when the opening lines settle it without the Python rules, else None:
  * a question before anything that may start the quote, no own words before the quote,
- * or own words certainly longer than MAX_OWN_CHARS even if a greeting and a name and
- * sign-off were dropped. */
+ * own words certainly longer than MAX_OWN_CHARS even if a greeting and a name and
+ * sign-off were dropped, or, in words certainly judged and never too long for a closer,
+ * a character no thanks or acknowledgement has (other words). */
 static PyObject *own_text_verdict(const unsigned char *s, Py_ssize_t n, int whole) {
     Py_ssize_t total = 0, first = 0, last[2] = {0, 0}, lines = 0, pos = 0;
     int settled = 0;
+    OwnLine own[MAX_OWN_LINES];
     for (;;) {
         Py_ssize_t end = pos;
         while (end < n && s[end] != '\n') end++;
@@ -1280,6 +1353,7 @@ static PyObject *own_text_verdict(const unsigned char *s, Py_ssize_t n, int whol
         }
         if (line.question) return Py_NewRef(verdict_question);
         if (line.chars) {
+            if (lines < MAX_OWN_LINES) classify_line(s, &line, &own[lines]);
             if (!lines) first = line.chars;
             total += line.chars;
             last[0] = last[1];
@@ -1296,6 +1370,11 @@ static PyObject *own_text_verdict(const unsigned char *s, Py_ssize_t n, int whol
     Py_ssize_t kept = lines >= 4 ? total - first - last[0] - last[1] + (lines - 4) : 0;
     if (settled && !lines) return Py_NewRef(verdict_no_text);
     if (settled && kept > MAX_OWN_CHARS) return Py_NewRef(verdict_long);
+    if (settled && vocabulary_set && lines <= MAX_OWN_LINES && total + lines - 1 <= MAX_OWN_CHARS) {
+        for (Py_ssize_t i = 0; i < lines; i++)
+            if (own[i].words && certainly_kept(own, i, lines))
+                return Py_NewRef(verdict_other_words);
+    }
     Py_RETURN_NONE;
 }
 
@@ -1709,6 +1788,23 @@ static PyObject *configure_charsets(PyObject *self, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+/* configure_closing(letters): the letters of closing's thanks and acknowledgements. */
+static PyObject *configure_closing(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "configure_closing expects a str");
+        return NULL;
+    }
+    memset(vocabulary_ascii, 0, sizeof vocabulary_ascii);
+    memset(vocabulary_cyrillic, 0, sizeof vocabulary_cyrillic);
+    for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(arg); i++) {
+        Py_UCS4 c = PyUnicode_READ_CHAR(arg, i);
+        if (c < 128) vocabulary_ascii[c >= 'A' && c <= 'Z' ? c + 32 : c] = 1;
+        else if (c >= 0x400 && c < 0x460) vocabulary_cyrillic[cyrillic_lower(c) - 0x400] = 1;
+    }
+    vocabulary_set = 1;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"parse_date", parse_date, METH_O, "A Date in the common RFC 5322 shape, as aware UTC."},
     {"configure", configure, METH_O, "Set the canonical lower-case field names."},
@@ -1721,6 +1817,7 @@ static PyMethodDef methods[] = {
     {"unpack", unpack, METH_O, "Packed records as MessageRecords again."},
     {"header_text", header_text, METH_O, "A text field's value, or None when Python decides."},
     {"configure_charsets", configure_charsets, METH_O, "Set the charsets decoded here."},
+    {"configure_closing", configure_closing, METH_O, "Set the closing vocabulary's letters."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1736,8 +1833,11 @@ PyMODINIT_FUNC PyInit__mailscan(void) {
     verdict_question = Py_BuildValue("(ss)", "not_closer", "question");
     verdict_no_text = Py_BuildValue("(ss)", "not_closer", "no_text");
     verdict_long = Py_BuildValue("(ss)", "not_closer", "long");
+    verdict_other_words = Py_BuildValue("(ss)", "not_closer", "other_words");
     verdict_not_a_reply = Py_BuildValue("(ss)", "unknown", "not_a_reply");
-    if (!verdict_question || !verdict_no_text || !verdict_long || !verdict_not_a_reply) return NULL;
+    if (!verdict_question || !verdict_no_text || !verdict_long || !verdict_other_words ||
+        !verdict_not_a_reply)
+        return NULL;
     strip_name = PyUnicode_InternFromString("strip");
     space_text = PyUnicode_InternFromString(" ");
     empty_text = PyUnicode_InternFromString("");

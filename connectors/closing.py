@@ -45,6 +45,10 @@ _CLAUSE = re.compile(
     ),
     re.I,
 )
+# Every letter a thanks or an acknowledgement can hold (for the compiled shortcut).
+VOCABULARY_LETTERS = "".join(
+    sorted({c.lower() for p in (*_THANKS.values(), *_ACK.values()) for c in p if c.isalpha()})
+)
 _CLAUSE_SPLIT = re.compile(r"[\s]*[,.!;:…\-–—)(]+[\s]*|\s*\n\s*")
 _GREETING = re.compile(
     r"(?i)^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|добрий день|доброго дня"

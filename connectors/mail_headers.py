@@ -25,7 +25,7 @@ from functools import lru_cache
 from mmap import mmap
 from typing import Any, Literal
 
-from connectors.closing import Verdict, closing_verdict
+from connectors.closing import VOCABULARY_LETTERS, Verdict, closing_verdict
 
 try:  # the compiled field reader (connectors/_mailscan.c), built by the install
     from connectors import _mailscan as _native
@@ -100,6 +100,7 @@ READ_FIELDS = (
 _READ_KEYS = {**{n: n for n in READ_FIELDS}, **{n.encode(): n for n in READ_FIELDS}}
 if _native is not None:
     _native.configure(READ_FIELDS)
+    _native.configure_closing(VOCABULARY_LETTERS)
 # The spellings mail mostly uses, so that most names are found without lower-casing.
 _READ_KEYS.update({"-".join(p.capitalize() for p in n.split("-")).encode(): n for n in READ_FIELDS})
 _READ_KEYS.update({b"Message-ID": "message-id", b"X-GM-THRID": "x-gm-thrid", b"List-ID": "list-id"})
