@@ -377,7 +377,7 @@ static PyObject *call1(int helper, PyObject *arg) {
 static char charsets[MAX_CHARSETS][32];
 static int charset_count = 0;
 static signed char base64_value[256]; /* -1: not in the alphabet; filled at import */
-static PyObject *strip_name, *space_text, *empty_text;
+static PyObject *strip_name, *space_text, *empty_text, *comma_text;
 
 static int charset_index(const char *name, Py_ssize_t len) {
     for (int i = 0; i < charset_count; i++) {
@@ -770,6 +770,32 @@ static PyObject *message_id_list(const char *s, Span sp) {
     return result;
 }
 
+/* `list(_labels(raw))`: the text split at commas, each label stripped, empty ones left
+ * out (`mail_headers.gmail_labels`); the helper reads quoted (CSV) labels. */
+static PyObject *label_list(const char *s, Span sp) {
+    PyObject *text = compiled_text(s, sp), *result = NULL;
+    if (!text) return NULL;
+    if (text == FALLBACK || PyUnicode_FindChar(text, '"', 0, PyUnicode_GET_LENGTH(text), 1) != -1) {
+        if (text != FALLBACK) Py_DECREF(text);
+        PyObject *labels = call1(H_LABELS, raw_value(s, sp));
+        result = labels ? PySequence_List(labels) : NULL;
+        Py_XDECREF(labels);
+        return result;
+    }
+    PyObject *parts = PyUnicode_Split(text, comma_text, -1);
+    Py_DECREF(text);
+    if (!parts) return NULL;
+    result = PyList_New(0);
+    for (Py_ssize_t k = 0; result && k < PyList_GET_SIZE(parts); k++) {
+        PyObject *label = PyObject_CallMethodNoArgs(PyList_GET_ITEM(parts, k), strip_name);
+        if (!label || (PyUnicode_GET_LENGTH(label) && PyList_Append(result, label)))
+            Py_CLEAR(result);
+        Py_XDECREF(label);
+    }
+    Py_DECREF(parts);
+    return result;
+}
+
 static PyObject *first_raw_or_none(const char *s, const Fields *f, int field) {
     if (!f->count[field_index[field]]) Py_RETURN_NONE;
     return raw_value(s, f->spans[field_index[field]][0]);
@@ -970,11 +996,7 @@ static PyObject *record_values(const char *s, Py_ssize_t n, PyObject *mailbox, P
         if (!v[20]) goto done;
     }
     if (f.count[field_index[F_X_GMAIL_LABELS]]) {
-        PyObject *labels =
-            call1(H_LABELS, raw_value(s, f.spans[field_index[F_X_GMAIL_LABELS]][0]));
-        if (!labels) goto done;
-        v[21] = PySequence_List(labels);
-        Py_DECREF(labels);
+        v[21] = label_list(s, f.spans[field_index[F_X_GMAIL_LABELS]][0]);
     } else {
         v[21] = PyList_New(0);
     }
@@ -1841,7 +1863,8 @@ PyMODINIT_FUNC PyInit__mailscan(void) {
     strip_name = PyUnicode_InternFromString("strip");
     space_text = PyUnicode_InternFromString(" ");
     empty_text = PyUnicode_InternFromString("");
-    if (!strip_name || !space_text || !empty_text) return NULL;
+    comma_text = PyUnicode_InternFromString(",");
+    if (!strip_name || !space_text || !empty_text || !comma_text) return NULL;
     PyDateTime_IMPORT;
     if (!PyDateTimeAPI) return NULL;
     status_ok = PyUnicode_InternFromString("ok");
