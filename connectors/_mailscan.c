@@ -1313,6 +1313,10 @@ static void classify_line(const unsigned char *s, const Line *line, OwnLine *own
     for (Py_ssize_t i = line->first; i <= line->last;) {
         int len;
         long cp = utf8_at(s, line->last + 5, i, &len); /* read_line checked the bytes */
+        if (cp < 0) { /* cannot happen; if it did, rule nothing out */
+            *own = (OwnLine){0};
+            return;
+        }
         if (first < 0) first = cp;
         spaces += cp == ' ';
         if (cp < 128) {
