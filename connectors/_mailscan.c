@@ -13,6 +13,11 @@
  *     message; None when the block or a value needs the Python path. Values in their
  *     common forms are read here; the rest go to the Python helpers given to
  *     `configure_record`, which are cached by raw value.
+ * header_text(raw) -> str | None
+ *     `mail_headers.header_text` for a raw value (bytes): plain ASCII, UTF-8 text, and
+ *     RFC 2047 words in the charsets given to `configure_charsets`; None where the
+ *     Python helper decides (unknown charsets, odd base64, undecodable bytes, ...).
+ *     `record` reads text fields this way.
  * quick_verdict(content_type, transfer_encoding, prefix, whole) -> (verdict, rule) | None
  *     `closing.closing_verdict` where the opening lines of a plain UTF-8 text settle it
  *     (a question, no own words, or too many for a closer) without the Python rules; None
@@ -21,8 +26,16 @@
  *     `mbox._scan`'s loop over the messages of a read buffer that end at a following
  *     From line: a MessageRecord each, built here, or what `mbox._item` gives for the
  *     rest (rejected, dated from the envelope, a header block it cannot take).
+ * pack(items, python_pack) -> list, unpack(values) -> list
+ *     `mbox._pack` over a list of items (records read here, others by `python_pack`),
+ *     and back: the packed records of a list as MessageRecords (other tuples as they are).
  * configure(names)
  *     The canonical lower-case field names (mail_headers.READ_FIELDS), set once.
+ * configure_charsets(names)
+ *     The lower-case charsets header_text decodes itself, set once.
+ * configure_closing(letters)
+ *     The letters closing's thanks and acknowledgements are written in, set once (until
+ *     then quick_verdict leaves "other words" to Python).
  * configure_record(helpers), configure_scan(helpers)
  *     The Python helpers `record` and `scan` call, set once.
  *
@@ -32,23 +45,30 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
+#include <structmember.h>
+#include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define MAX_NAMES 64
 #define MAX_NAME_LEN 64
 
 static PyObject *names[MAX_NAMES];           /* canonical names (str) */
 static char lowered[MAX_NAMES][MAX_NAME_LEN]; /* the same, as C strings */
-static Py_ssize_t lengths[MAX_NAMES];
 static int name_count = 0;
 
 static inline int is_name_char(unsigned char c) { return c >= 0x21 && c <= 0x7E && c != ':'; }
 
+/* The names by length and first character (a chain through next_name; -1 ends it). */
+static signed char first_name[MAX_NAME_LEN][128], next_name[MAX_NAMES];
+
 static int lookup(const unsigned char *name, Py_ssize_t len) {
     if (len >= MAX_NAME_LEN) return -1;
     unsigned char first = name[0] >= 'A' && name[0] <= 'Z' ? name[0] + 32 : name[0];
-    for (int i = 0; i < name_count; i++) {
-        if (lengths[i] != len || (unsigned char)lowered[i][0] != first) continue;
+    if (first >= 128) return -1;
+    for (int i = first_name[len][first]; i >= 0; i = next_name[i]) {
         Py_ssize_t k = 0;
         for (; k < len; k++) {
             unsigned char c = name[k];
@@ -229,6 +249,7 @@ static PyObject *configure(PyObject *self, PyObject *arg) {
     }
     for (int i = 0; i < name_count; i++) Py_CLEAR(names[i]);
     name_count = 0;
+    memset(first_name, -1, sizeof first_name);
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *name = PySequence_Fast_GET_ITEM(seq, i);
         Py_ssize_t len;
@@ -239,10 +260,12 @@ static PyObject *configure(PyObject *self, PyObject *arg) {
             return NULL;
         }
         memcpy(lowered[i], text, len + 1);
-        lengths[i] = len;
         Py_INCREF(name);
         names[i] = name;
         name_count = (int)i + 1;
+        unsigned char first = (unsigned char)lowered[i][0];
+        next_name[i] = first < 128 ? first_name[len][first] : -1;
+        if (first < 128) first_name[len][first] = (signed char)i;
     }
     Py_DECREF(seq);
     Py_RETURN_NONE;
@@ -294,14 +317,35 @@ static int unfold_ascii(const unsigned char *s, Span sp, Text *t) {
         t->data = grown;
         t->cap = need * 2;
     }
-    unsigned char seen = 0; /* any byte with the high bit set: not ASCII */
-    for (Py_ssize_t i = sp.start; i < sp.end; i++) {
-        unsigned char c = s[i];
-        seen |= c;
-        t->data[t->len] = (char)c;
-        t->len += c != '\r' && c != '\n';
+    const unsigned char *p = s + sp.start, *end = s + sp.end;
+    char *out = t->data + t->len;
+    uint64_t seen = 0; /* any byte with the high bit set: not ASCII */
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (end - p >= 8) { /* eight bytes at a time; one by one where a CR or LF is */
+        uint64_t w, lf, cr;
+        memcpy(&w, p, 8);
+        lf = w ^ (ones * '\n');
+        cr = w ^ (ones * '\r');
+        seen |= w;
+        if ((((lf - ones) & ~lf) | ((cr - ones) & ~cr)) & highs) {
+            for (int k = 0; k < 8; k++) {
+                *out = (char)p[k];
+                out += p[k] != '\r' && p[k] != '\n';
+            }
+        } else {
+            memcpy(out, &w, 8);
+            out += 8;
+        }
+        p += 8;
     }
-    return !(seen & 0x80);
+    for (; p < end; p++) {
+        unsigned char c = *p;
+        seen |= c;
+        *out = (char)c;
+        out += c != '\r' && c != '\n';
+    }
+    t->len = out - t->data;
+    return !(seen & highs);
 }
 
 static int text_append(Text *t, const char *data, Py_ssize_t len) {
@@ -313,6 +357,10 @@ static PyObject *raw_value(const char *s, Span sp) {
     return PyBytes_FromStringAndSize(s + sp.start, sp.end - sp.start);
 }
 
+static int starts_with_ci(const unsigned char *s, Py_ssize_t n, const char *word);
+static Py_ssize_t find_bytes(const unsigned char *s, Py_ssize_t n, Py_ssize_t from,
+                             const unsigned char *needle, Py_ssize_t len);
+
 static PyObject *call1(int helper, PyObject *arg) {
     if (!arg) return NULL;
     PyObject *result = PyObject_CallOneArg(helpers[helper], arg);
@@ -320,27 +368,254 @@ static PyObject *call1(int helper, PyObject *arg) {
     return result;
 }
 
-/* A text field's value (`mail_headers.header_text`), or None when empty; `_text` for
- * anything but plain ASCII without encoded words. */
-static PyObject *text_value(const char *s, Span sp, int none_if_empty) {
+/* --- RFC 2047 encoded words ------------------------------------------------------- */
+
+/* Charsets decoded here: lower-case names that are their own codec (configure_charsets;
+ * mail_headers keeps out those its alias tables rename). Others go to Python. */
+#define MAX_CHARSETS 32
+#define MAX_WORDS 32
+static char charsets[MAX_CHARSETS][32];
+static int charset_count = 0;
+static signed char base64_value[256]; /* -1: not in the alphabet; filled at import */
+static PyObject *strip_name, *space_text, *empty_text, *comma_text;
+
+static int charset_index(const char *name, Py_ssize_t len) {
+    for (int i = 0; i < charset_count; i++) {
+        if ((Py_ssize_t)strlen(charsets[i]) == len &&
+            starts_with_ci((const unsigned char *)name, len, charsets[i]))
+            return i;
+    }
+    return -1;
+}
+
+static int text_reserve(Text *t, Py_ssize_t extra) {
+    Py_ssize_t need = t->len + extra + 1;
+    if (need <= t->cap) return 1;
+    char *grown = PyMem_Realloc(t->data, need * 2);
+    if (!grown) return 0;
+    t->data = grown;
+    t->cap = need * 2;
+    return 1;
+}
+
+static inline int hex_value(char c) {
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* `_decode_payload`: the payload's bytes appended to `out`; 0 for a base64 payload
+ * Python would pad, refuse or read leniently (then it decides), -1 out of memory. */
+static int decode_payload(const char *p, Py_ssize_t n, char encoding, Text *out) {
+    if (!text_reserve(out, n)) return -1;
+    unsigned char *o = (unsigned char *)out->data + out->len;
+    if (encoding == 'q') { /* "_" is a space, "=XX" a byte, any other "=" itself */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (p[i] == '=' && i + 2 < n && hex_value(p[i + 1]) >= 0 &&
+                hex_value(p[i + 2]) >= 0) {
+                *o++ = (unsigned char)(hex_value(p[i + 1]) * 16 + hex_value(p[i + 2]));
+                i += 2;
+            } else {
+                *o++ = p[i] == '_' ? ' ' : (unsigned char)p[i];
+            }
+        }
+    } else { /* the alphabet, then only the padding a complete last group needs */
+        Py_ssize_t length = n;
+        while (length > 0 && p[length - 1] == '=') length--;
+        Py_ssize_t padding = n - length, rest = length % 4;
+        if (rest == 1 || (rest == 0 && padding) || (rest == 2 && padding > 2) ||
+            (rest == 3 && padding > 1))
+            return 0;
+        unsigned int bits = 0;
+        int held = 0;
+        for (Py_ssize_t i = 0; i < length; i++) {
+            int v = base64_value[(unsigned char)p[i]];
+            if (v < 0) return 0;
+            bits = (bits << 6) | (unsigned int)v;
+            held += 6;
+            if (held >= 8) {
+                held -= 8;
+                *o++ = (unsigned char)(bits >> held);
+                bits &= (1u << held) - 1;
+            }
+        }
+    }
+    out->len = (char *)o - out->data;
+    return 1;
+}
+
+typedef struct {
+    Py_ssize_t a, b; /* the text, or an encoded word's payload */
+    char encoding;   /* 0 for plain text, else 'q' or 'b' */
+    int charset;     /* index in charsets, -1 for plain text */
+} Word;
+
+static inline int nonctext(Py_UCS4 c) {
+    return Py_UNICODE_ISSPACE(c) || c == '(' || c == ')' || c == '\\';
+}
+
+/* `decode_encoded_words(t).strip()` for ASCII text holding encoded words (no line
+ * breaks); FALLBACK when Python must decide (control characters, an unknown charset,
+ * odd base64, bytes the charset cannot decode, too many words). */
+static PyObject *decode_words(const char *t, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = t[i];
+        if ((c < 0x20 && c != '\t') || c >= 0x7f) return FALLBACK; /* lines, printable */
+    }
+    Word words[MAX_WORDS];
+    int count = 0, encoded = 0;
+    Py_ssize_t pos = 0; /* `_words`: _ENCODED_WORD.split of the line */
+    for (;;) {
+        Py_ssize_t start = -1, j = 0, e = 0;
+        for (Py_ssize_t k = pos; k + 1 < n && start < 0; k++) {
+            if (t[k] != '=' || t[k + 1] != '?') continue;
+            for (j = k + 2; j < n && t[j] != '?'; j++) {
+            }
+            if (j + 2 >= n || !strchr("qQbB", t[j + 1]) || t[j + 2] != '?') continue;
+            for (e = j + 3; e + 1 < n && !(t[e] == '?' && t[e + 1] == '='); e++) {
+            }
+            if (e + 1 < n) start = k;
+        }
+        Py_ssize_t a = pos, b = start < 0 ? n : start;
+        if (!encoded)
+            while (a < b && (t[a] == ' ' || t[a] == '\t')) a++; /* parts[0].lstrip() */
+        if (a < b) {
+            if (count == MAX_WORDS) return FALLBACK;
+            words[count++] = (Word){a, b, 0, -1};
+        }
+        if (start < 0) break;
+        int charset = charset_index(t + start + 2, j - start - 2);
+        if (charset < 0 || count == MAX_WORDS) return FALLBACK;
+        char encoding = t[j + 1] == 'q' || t[j + 1] == 'Q' ? 'q' : 'b';
+        words[count++] = (Word){j + 3, e, encoding, charset};
+        encoded++;
+        pos = e + 2;
+    }
+    if (!encoded) { /* no encoded word after all: the text, stripped */
+        Py_ssize_t a = 0, b = n;
+        while (a < b && py_space(t[a])) a++;
+        while (b > a && py_space(t[b - 1])) b--;
+        return PyUnicode_FromStringAndSize(t + a, b - a);
+    }
+    /* Runs of one charset: encoded bytes joined as they are, plain text with a space;
+     * whitespace between two encoded words is not text (`_words`, `_charset_runs`). */
+    PyObject *chunks = PyList_New(0), *result = NULL;
+    char kinds[MAX_WORDS]; /* per chunk: encoded or not */
+    int chunk_count = 0;
+    Text run = {0};
+    int run_charset = -2; /* -2: no run yet */
+    if (!chunks) return NULL;
+    for (int w = 0; w <= count; w++) {
+        const Word *word = w < count ? &words[w] : NULL;
+        if (word && w > 0 && w < count - 1 && words[w - 1].encoding && words[w + 1].encoding) {
+            Py_ssize_t k = word->a;
+            while (k < word->b && py_space(t[k])) k++;
+            if (word->b > word->a && k == word->b) continue;
+        }
+        if (run_charset != -2 && (!word || word->charset != run_charset)) {
+            PyObject *text = run_charset < 0
+                                 ? PyUnicode_DecodeASCII(run.data, run.len, NULL)
+                                 : PyUnicode_Decode(run.data, run.len, charsets[run_charset], NULL);
+            if (!text) {
+                PyErr_Clear(); /* bytes the charset cannot hold: Python's lenient decoding */
+                result = FALLBACK;
+                goto done;
+            }
+            int failed = PyList_Append(chunks, text);
+            Py_DECREF(text);
+            if (failed) goto done;
+            kinds[chunk_count++] = run_charset >= 0;
+            run.len = 0;
+            run_charset = -2;
+        }
+        if (!word) break;
+        if (run_charset == -1 && !word->encoding) {
+            if (!text_reserve(&run, 1)) goto memory;
+            run.data[run.len++] = ' ';
+        }
+        run_charset = word->charset;
+        if (word->encoding) {
+            int decoded = decode_payload(t + word->a, word->b - word->a, word->encoding, &run);
+            if (decoded < 0) goto memory;
+            if (!decoded) {
+                result = FALLBACK;
+                goto done;
+            }
+        } else {
+            if (!text_reserve(&run, word->b - word->a)) goto memory;
+            memcpy(run.data + run.len, t + word->a, word->b - word->a);
+            run.len += word->b - word->a;
+        }
+    }
+    /* `_join_chunks`: a space where encoded text meets plain text without one */
+    PyObject *joined = PyList_New(0);
+    int last_encoded = 0, last_space = 0;
+    for (int c = 0; joined && c < chunk_count; c++) {
+        PyObject *text = PyList_GET_ITEM(chunks, c);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+        int next_encoded = kinds[c], space = 0;
+        if (c) {
+            int has_space = len && nonctext(PyUnicode_READ_CHAR(text, 0));
+            if (last_encoded) {
+                if (!next_encoded && !has_space) {
+                    space = 1;
+                    next_encoded = 0;
+                }
+            } else if (next_encoded && !last_space) {
+                space = 1;
+            }
+        }
+        last_space = len && nonctext(PyUnicode_READ_CHAR(text, len - 1));
+        last_encoded = next_encoded;
+        if ((space && PyList_Append(joined, space_text)) || PyList_Append(joined, text))
+            Py_CLEAR(joined);
+    }
+    if (joined) {
+        PyObject *whole = PyUnicode_Join(empty_text, joined);
+        result = whole ? PyObject_CallMethodNoArgs(whole, strip_name) : NULL;
+        Py_XDECREF(whole);
+        Py_DECREF(joined);
+    }
+    goto done;
+memory:
+    PyErr_NoMemory();
+done:
+    text_free(&run);
+    Py_DECREF(chunks);
+    return result;
+}
+
+/* A text field's value as `mail_headers.header_text` gives it, or FALLBACK when Python
+ * must decide (see decode_words). */
+static PyObject *compiled_text(const char *s, Span sp) {
     Text t = {0};
     int plain = unfold_ascii((const unsigned char *)s, sp, &t);
     if (plain < 0) return PyErr_NoMemory();
-    if (plain && memchr(t.data ? t.data : "", '=', t.len)) {
-        for (Py_ssize_t i = 0; i + 1 < t.len; i++) {
-            if (t.data[i] == '=' && t.data[i + 1] == '?') plain = 0;
-        }
-    }
-    PyObject *result;
-    if (plain) {
-        Py_ssize_t a = 0, b = t.len;
-        while (a < b && py_space(t.data[a])) a++;
-        while (b > a && py_space(t.data[b - 1])) b--;
-        result = PyUnicode_FromStringAndSize(t.data ? t.data + a : "", b - a);
+    const char *d = t.data ? t.data : "";
+    PyObject *result = NULL;
+    if (!plain) { /* 8-bit bytes: UTF-8 text as written (RFC 6532), no encoded words */
+        PyObject *text = PyUnicode_DecodeUTF8(d, t.len, "replace");
+        result = text ? PyObject_CallMethodNoArgs(text, strip_name) : NULL;
+        Py_XDECREF(text);
+    } else if (memchr(d, '=', t.len) && find_bytes((const unsigned char *)d, t.len, 0,
+                                                   (const unsigned char *)"=?", 2) >= 0) {
+        result = decode_words(d, t.len);
     } else {
-        result = call1(H_TEXT, raw_value(s, sp));
+        Py_ssize_t a = 0, b = t.len;
+        while (a < b && py_space(d[a])) a++;
+        while (b > a && py_space(d[b - 1])) b--;
+        result = PyUnicode_FromStringAndSize(d + a, b - a);
     }
     text_free(&t);
+    return result;
+}
+
+/* A text field's value (`mail_headers.header_text`), or None when empty; `_text` for
+ * the values compiled_text leaves to Python. */
+static PyObject *text_value(const char *s, Span sp, int none_if_empty) {
+    PyObject *result = compiled_text(s, sp);
+    if (result == FALLBACK) result = call1(H_TEXT, raw_value(s, sp));
     if (result && none_if_empty && PyUnicode_GET_LENGTH(result) == 0) {
         Py_DECREF(result);
         Py_RETURN_NONE;
@@ -455,41 +730,69 @@ static PyObject *address_list(const char *s, const Fields *f, int field) {
 }
 
 /* `message_ids(unfold(raw))`: a list of ids; the helper reads other forms. */
+#define MAX_IDS 128
+
 static PyObject *message_id_list(const char *s, Span sp) {
     Text t = {0};
     int plain = unfold_ascii((const unsigned char *)s, sp, &t);
     if (plain < 0) return PyErr_NoMemory();
     const char *d = t.data ? t.data : "";
-    Py_ssize_t n = t.len, i = 0, ids = 0;
+    Span ids[MAX_IDS]; /* each id without its brackets; the first of equal ones only */
+    Py_ssize_t n = t.len, i = 0, count = 0;
     if (plain) { /* \s*+(?:<[^<>\s]++>\s*+)+ */
         while (i < n && py_space(d[i])) i++;
         while (i < n) {
             Py_ssize_t k = i + 1;
             while (k < n && d[k] != '<' && d[k] != '>' && !py_space(d[k])) k++;
-            if (d[i] != '<' || k == i + 1 || k >= n || d[k] != '>') {
+            if (d[i] != '<' || k == i + 1 || k >= n || d[k] != '>' || count == MAX_IDS) {
                 plain = 0;
                 break;
             }
-            ids++;
+            Py_ssize_t len = k - i - 1, seen = 0;
+            for (Py_ssize_t j = 0; j < count && !seen; j++)
+                seen = ids[j].end - ids[j].start == len &&
+                       !memcmp(d + ids[j].start, d + i + 1, len);
+            if (!seen) ids[count++] = (Span){i + 1, k};
             for (i = k + 1; i < n && py_space(d[i]);) i++;
         }
     }
-    if (!plain || !ids) {
+    if (!plain || !count) {
         text_free(&t);
         return call1(H_MESSAGE_IDS, raw_value(s, sp));
     }
-    PyObject *result = PyList_New(0);
-    for (i = 0; result && i < n; i++) {
-        if (d[i] != '<') continue;
-        Py_ssize_t k = i + 1;
-        while (d[k] != '>') k++;
-        PyObject *id = PyUnicode_FromStringAndSize(d + i + 1, k - i - 1);
-        int seen = id ? PySequence_Contains(result, id) : -1;
-        if (seen < 0 || (!seen && PyList_Append(result, id))) Py_CLEAR(result);
-        Py_XDECREF(id);
-        i = k;
+    PyObject *result = PyList_New(count);
+    for (Py_ssize_t j = 0; result && j < count; j++) {
+        PyObject *id = PyUnicode_FromStringAndSize(d + ids[j].start, ids[j].end - ids[j].start);
+        if (!id) Py_CLEAR(result);
+        else PyList_SET_ITEM(result, j, id);
     }
     text_free(&t);
+    return result;
+}
+
+/* `list(_labels(raw))`: the text split at commas, each label stripped, empty ones left
+ * out (`mail_headers.gmail_labels`); the helper reads quoted (CSV) labels. */
+static PyObject *label_list(const char *s, Span sp) {
+    PyObject *text = compiled_text(s, sp), *result = NULL;
+    if (!text) return NULL;
+    if (text == FALLBACK || PyUnicode_FindChar(text, '"', 0, PyUnicode_GET_LENGTH(text), 1) != -1) {
+        if (text != FALLBACK) Py_DECREF(text);
+        PyObject *labels = call1(H_LABELS, raw_value(s, sp));
+        result = labels ? PySequence_List(labels) : NULL;
+        Py_XDECREF(labels);
+        return result;
+    }
+    PyObject *parts = PyUnicode_Split(text, comma_text, -1);
+    Py_DECREF(text);
+    if (!parts) return NULL;
+    result = PyList_New(0);
+    for (Py_ssize_t k = 0; result && k < PyList_GET_SIZE(parts); k++) {
+        PyObject *label = PyObject_CallMethodNoArgs(PyList_GET_ITEM(parts, k), strip_name);
+        if (!label || (PyUnicode_GET_LENGTH(label) && PyList_Append(result, label)))
+            Py_CLEAR(result);
+        Py_XDECREF(label);
+    }
+    Py_DECREF(parts);
     return result;
 }
 
@@ -693,11 +996,7 @@ static PyObject *record_values(const char *s, Py_ssize_t n, PyObject *mailbox, P
         if (!v[20]) goto done;
     }
     if (f.count[field_index[F_X_GMAIL_LABELS]]) {
-        PyObject *labels =
-            call1(H_LABELS, raw_value(s, f.spans[field_index[F_X_GMAIL_LABELS]][0]));
-        if (!labels) goto done;
-        v[21] = PySequence_List(labels);
-        Py_DECREF(labels);
+        v[21] = label_list(s, f.spans[field_index[F_X_GMAIL_LABELS]][0]);
     } else {
         v[21] = PyList_New(0);
     }
@@ -767,16 +1066,60 @@ static int starts_with_ci(const unsigned char *s, Py_ssize_t n, const char *word
     return 1;
 }
 
+/* The first `needle` (at least 2 bytes) in s[from:n], or -1. SSE2 tests 16 places at
+ * once for the needle's first two bytes; the rest is compared where both are found. */
 static Py_ssize_t find_bytes(const unsigned char *s, Py_ssize_t n, Py_ssize_t from,
                              const unsigned char *needle, Py_ssize_t len) {
-    /* needles here start with a line feed: jump from one to the next */
-    const unsigned char *end = s + n - len + 1, *at = s + (from < 0 ? 0 : from);
-    while (at < end) {
-        const unsigned char *hit = memchr(at, needle[0], end - at);
-        if (!hit) return -1;
-        if (memcmp(hit, needle, len) == 0) return hit - s;
-        at = hit + 1;
+    Py_ssize_t i = from < 0 ? 0 : from, last = n - len; /* last place the needle fits */
+#ifdef __SSE2__
+    const __m128i first = _mm_set1_epi8((char)needle[0]), second = _mm_set1_epi8((char)needle[1]);
+    for (; i + 32 <= last + 1 && i + 33 <= n; i += 32) { /* 32 places, one test if none */
+        __m128i a = _mm_and_si128(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i)), first),
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i + 1)), second));
+        __m128i b = _mm_and_si128(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i + 16)), first),
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i + 17)), second));
+        if (!_mm_movemask_epi8(_mm_or_si128(a, b))) continue;
+        unsigned mask = (unsigned)_mm_movemask_epi8(a) | (unsigned)_mm_movemask_epi8(b) << 16;
+        while (mask) {
+            int bit = __builtin_ctz(mask);
+            if (memcmp(s + i + bit + 2, needle + 2, len - 2) == 0) return i + bit;
+            mask &= mask - 1;
+        }
     }
+    for (; i + 16 <= last + 1 && i + 17 <= n; i += 16) {
+        __m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i)), first);
+        __m128i b = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i + 1)), second);
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(a, b));
+        while (mask) {
+            int bit = __builtin_ctz(mask);
+            if (memcmp(s + i + bit + 2, needle + 2, len - 2) == 0) return i + bit;
+            mask &= mask - 1;
+        }
+    }
+#endif
+    for (; i <= last; i++)
+        if (s[i] == needle[0] && memcmp(s + i + 1, needle + 1, len - 1) == 0) return i;
+    return -1;
+}
+
+/* The first p >= from with s[p] a line feed and s[p + 1] (before n) a line feed or CR. */
+static Py_ssize_t find_break_pair(const unsigned char *s, Py_ssize_t n, Py_ssize_t from) {
+    Py_ssize_t i = from;
+#ifdef __SSE2__
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    for (; i + 17 <= n; i += 16) {
+        __m128i next = _mm_loadu_si128((const __m128i *)(s + i + 1));
+        __m128i hits = _mm_and_si128(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i)), lf),
+            _mm_or_si128(_mm_cmpeq_epi8(next, lf), _mm_cmpeq_epi8(next, cr)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(hits);
+        if (mask) return i + __builtin_ctz(mask);
+    }
+#endif
+    for (; i + 1 < n; i++)
+        if (s[i] == '\n' && (s[i + 1] == '\n' || s[i + 1] == '\r')) return i;
     return -1;
 }
 
@@ -924,20 +1267,104 @@ static int quote_start(const unsigned char *s, Py_ssize_t a, Py_ssize_t b, const
     if (c == '>') return 2;
     if (c == '-' || c == '_' || s[line->last] == ':') return 1;
     int colon = memchr(s + line->first, ':', rest) != NULL;
-    if (colon && (c == 'f' || c == 'F' || c == 0xD0 || c == 0xD1)) return 1;
+    /* ^(?:from|від|от)\s*: — in Cyrillic, case-insensitively, it is the Python rules' call
+     * (letters outside the Cyrillic block fold to в and о: start with any non-ASCII) */
+    if (colon && c >= 0x80) return 1;
+    if (colon && starts_with_ci(s + line->first, rest, "from")) {
+        Py_ssize_t k = line->first + 4;
+        while (k < b && py_space(s[k])) k++;
+        if (k < b && (s[k] == ':' || s[k] >= 0x80)) return 1; /* or a non-ASCII space */
+    }
     if (starts_with_ci(s + line->first, rest, "on ")) return 1;
     return 0;
 }
 
 #define MAX_OWN_CHARS 120
 
+/* The verdicts settled here, made once (every record shares them). */
+static PyObject *verdict_question, *verdict_no_text, *verdict_long, *verdict_other_words;
+static PyObject *verdict_not_a_reply;
+
+/* The letters of closing's thanks and acknowledgements (configure_closing), lower-case:
+ * ASCII, and the Cyrillic block U+0400..U+045F. */
+static unsigned char vocabulary_ascii[128], vocabulary_cyrillic[0x60];
+static int vocabulary_set = 0; /* the other-words rule waits for configure_closing */
+
+static long cyrillic_lower(long cp) {
+    return cp >= 0x410 && cp <= 0x42F ? cp + 0x20 : cp >= 0x400 && cp <= 0x40F ? cp + 0x50 : cp;
+}
+
+/* What the Python rules may do with an own line, judged from its characters. */
+typedef struct {
+    unsigned char words;         /* a character no thanks or acknowledgement has */
+    unsigned char not_greeting;  /* certainly not closing._GREETING */
+    unsigned char not_name;      /* certainly not closing._NAME */
+    unsigned char not_sign_off;  /* certainly not closing._SIGN_OFF */
+} OwnLine;
+
+/* Characters outside the vocabulary's letters, the clause separators and whitespace make
+ * a clause that cannot be a thanks or an acknowledgement (their patterns are letters and
+ * spaces only, case-insensitive: only ASCII and Cyrillic-block characters are judged).
+ * The greeting, name and sign-off patterns are ruled out by their first letters and the
+ * characters they allow; anything else stays possible. */
+static void classify_line(const unsigned char *s, const Line *line, OwnLine *own) {
+    int spaces = 0, name_chars = 1, sign_off_chars = line->chars <= 25, words = 0;
+    long first = -1;
+    for (Py_ssize_t i = line->first; i <= line->last;) {
+        int len;
+        long cp = utf8_at(s, line->last + 5, i, &len); /* read_line checked the bytes */
+        if (cp < 0) { /* cannot happen; if it did, rule nothing out */
+            *own = (OwnLine){0};
+            return;
+        }
+        if (first < 0) first = cp;
+        spaces += cp == ' ';
+        if (cp < 128) {
+            unsigned char c = (unsigned char)cp, lower = c >= 'A' && c <= 'Z' ? c + 32 : c;
+            int letter = lower >= 'a' && lower <= 'z';
+            if (!(letter || (c >= '0' && c <= '9') || (c && strchr("_'.- ", c)))) name_chars = 0;
+            if (!(letter || c == ' ' || c == ',')) sign_off_chars = 0;
+            if (c && !py_space(c) && !strchr(",.!;:-)(?", c) && !vocabulary_ascii[lower])
+                words = 1;
+        } else {
+            if (unicode_space(cp)) name_chars = 0;
+            if (cp >= 0x400 && cp < 0x460 && !vocabulary_cyrillic[cyrillic_lower(cp) - 0x400])
+                words = 1;
+        }
+        i += len;
+    }
+    long lower = first < 128 ? (first >= 'A' && first <= 'Z' ? first + 32 : first)
+                             : cyrillic_lower(first);
+    own->words = (unsigned char)words;
+    own->not_greeting = first < 128 ? first && !strchr("hdg", (int)lower)
+                                    : first >= 0x400 && first < 0x460 && lower != 0x434 &&
+                                          lower != 0x432 && lower != 0x43F && lower != 0x437;
+    own->not_name =
+        !name_chars || spaces >= 3 || (first < 128 && !(first >= 'A' && first <= 'Z'));
+    own->not_sign_off =
+        !sign_off_chars || (first < 128 && !(first && strchr("bkrcsy", (int)lower)));
+}
+
+#define MAX_OWN_LINES 32
+
+/* Whether own line i of `count` certainly stays in the text closing's rules judge: a
+ * greeting may go first, then a name last, then a sign-off last. */
+static int certainly_kept(const OwnLine *own, Py_ssize_t i, Py_ssize_t count) {
+    if (i == 0 && !own[0].not_greeting) return 0;
+    if (i == count - 1) return own[i].not_name && own[i].not_sign_off;
+    if (i == count - 2) return own[count - 1].not_name || own[i].not_sign_off;
+    return 1;
+}
+
 /* (verdict, rule) when the opening lines settle it without the Python rules, else None:
  * a question before anything that may start the quote, no own words before the quote,
- * or own words certainly longer than MAX_OWN_CHARS even if a greeting and a name and
- * sign-off were dropped. */
+ * own words certainly longer than MAX_OWN_CHARS even if a greeting and a name and
+ * sign-off were dropped, or, in words certainly judged and never too long for a closer,
+ * a character no thanks or acknowledgement has (other words). */
 static PyObject *own_text_verdict(const unsigned char *s, Py_ssize_t n, int whole) {
     Py_ssize_t total = 0, first = 0, last[2] = {0, 0}, lines = 0, pos = 0;
     int settled = 0;
+    OwnLine own[MAX_OWN_LINES];
     for (;;) {
         Py_ssize_t end = pos;
         while (end < n && s[end] != '\n') end++;
@@ -950,8 +1377,9 @@ static PyObject *own_text_verdict(const unsigned char *s, Py_ssize_t n, int whol
             settled = start == 2;
             break;
         }
-        if (line.question) return Py_BuildValue("(ss)", "not_closer", "question");
+        if (line.question) return Py_NewRef(verdict_question);
         if (line.chars) {
+            if (lines < MAX_OWN_LINES) classify_line(s, &line, &own[lines]);
             if (!lines) first = line.chars;
             total += line.chars;
             last[0] = last[1];
@@ -966,16 +1394,39 @@ static PyObject *own_text_verdict(const unsigned char *s, Py_ssize_t n, int whol
     }
     /* what stays of the words whatever is dropped: all but the first and last two lines */
     Py_ssize_t kept = lines >= 4 ? total - first - last[0] - last[1] + (lines - 4) : 0;
-    if (settled && !lines) return Py_BuildValue("(ss)", "not_closer", "no_text");
-    if (settled && kept > MAX_OWN_CHARS) return Py_BuildValue("(ss)", "not_closer", "long");
+    if (settled && !lines) return Py_NewRef(verdict_no_text);
+    if (settled && kept > MAX_OWN_CHARS) return Py_NewRef(verdict_long);
+    if (settled && vocabulary_set && lines <= MAX_OWN_LINES && total + lines - 1 <= MAX_OWN_CHARS) {
+        for (Py_ssize_t i = 0; i < lines; i++)
+            if (own[i].words && certainly_kept(own, i, lines))
+                return Py_NewRef(verdict_other_words);
+    }
     Py_RETURN_NONE;
+}
+
+static PyObject *text_verdict; /* closing.plain_text_verdict (configure_scan) */
+
+/* The part's text as `body_text.first_text` decodes it (UTF-8, a cut last character
+ * dropped), judged by the Python rules without reading the MIME structure again. */
+static PyObject *ask_text_verdict(const unsigned char *s, Py_ssize_t n, int whole) {
+    PyObject *text = PyUnicode_DecodeUTF8((const char *)s, n, "replace");
+    if (text && !whole) {
+        Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+        Py_SETREF(text, PyUnicode_Substring(text, 0, length ? length - 1 : 0));
+    }
+    if (!text) return NULL;
+    PyObject *result =
+        PyObject_CallFunctionObjArgs(text_verdict, text, whole ? Py_True : Py_False, NULL);
+    Py_DECREF(text);
+    return result;
 }
 
 /* `closing.closing_verdict` for the shapes it settles from the opening lines alone: a
  * text/plain body, or the first part of a multipart one, in UTF-8 or ASCII without
- * transfer encoding. None for anything else (the Python rules decide). */
+ * transfer encoding. None for anything else (the Python rules decide); with `ask`,
+ * a text/plain part of that kind the opening lines leave open goes to text_verdict. */
 static PyObject *settled_verdict(PyObject *ct_raw, PyObject *cte_raw, const unsigned char *body,
-                                 Py_ssize_t n, int whole) {
+                                 Py_ssize_t n, int whole, int ask) {
     Text ct = {0}, cte = {0};
     PyObject *result = NULL;
     char mime[64];
@@ -1047,6 +1498,10 @@ static PyObject *settled_verdict(PyObject *ct_raw, PyObject *cte_raw, const unsi
     if (strcmp(mime, "text/plain") || !utf8_as_is(ct_text, ct_len, cte_text, cte_len))
         goto undecided;
     result = own_text_verdict(body, n, whole);
+    if (ask && result == Py_None) {
+        Py_DECREF(result);
+        result = ask_text_verdict(body, n, whole);
+    }
     goto done;
 undecided:
     result = Py_NewRef(Py_None);
@@ -1062,13 +1517,15 @@ static PyObject *quick_verdict(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     int whole;
     if (!PyArg_ParseTuple(args, "OOy#p", &ct_raw, &cte_raw, &body, &n, &whole)) return NULL;
-    return settled_verdict(ct_raw, cte_raw, body, n, whole);
+    return settled_verdict(ct_raw, cte_raw, body, n, whole, 0);
 }
 
 /* --- the mbox scan ------------------------------------------------------------------ */
 
 /* What `scan` asks Python for: mbox._item (any message it does not build itself),
- * MessageRecord, mail_headers._body_verdict, and MAX_HEADER_BYTES, BODY_PREFIX_BYTES. */
+ * MessageRecord and its fields (RECORD_FIELDS), mail_headers.rules_verdict (for the
+ * bodies settled_verdict leaves undecided), closing.plain_text_verdict (for their plain
+ * text parts), and MAX_HEADER_BYTES, BODY_PREFIX_BYTES. */
 static PyObject *scan_item, *record_type, *body_verdict, *source_mbox;
 static Py_ssize_t max_header_bytes, body_prefix_bytes;
 
@@ -1076,10 +1533,155 @@ static Py_ssize_t header_block_end(const unsigned char *d, Py_ssize_t n, Py_ssiz
                                    Py_ssize_t stop) {
     if ((start < n && d[start] == '\n') || (start + 1 < n && d[start] == '\r' && d[start + 1] == '\n'))
         return start;
-    Py_ssize_t lf = find_bytes(d, stop, start, (const unsigned char *)"\n\n", 2);
-    Py_ssize_t crlf = find_bytes(d, lf < 0 ? stop : lf, start, (const unsigned char *)"\n\r\n", 3);
-    Py_ssize_t blank = crlf >= 0 ? crlf : lf;
-    return blank < 0 ? stop : blank + 1;
+    /* header_end's first "\n\n", or a "\n\r\n" ending before it, in one pass over the
+     * places where a line feed is followed by a line feed or a CR */
+    for (Py_ssize_t p = start; (p = find_break_pair(d, stop, p)) >= 0; p++) {
+        if (d[p + 1] == '\n') return p + 1;
+        if (p + 2 < stop && d[p + 2] == '\n') /* "\n\r\n\n": the "\n\n" ends first */
+            return p + 3 < stop && d[p + 3] == '\n' ? p + 3 : p + 1;
+    }
+    return stop;
+}
+
+/* Where each field of MessageRecord (a slots dataclass) sits in its instances, so that
+ * records are filled as its __init__ fills them, without running it; 0 when a field is
+ * not a plain slot (then the type is called). */
+static Py_ssize_t record_offsets[RECORD_VALUES + 2];
+static int record_slots = 0, sent_at_index = -1;
+
+static int find_record_slots(PyObject *type, PyObject *fields) {
+    record_slots = 0;
+    if (!PyType_Check(type) || PyTuple_GET_SIZE(fields) != RECORD_VALUES + 2 ||
+        PyObject_HasAttrString(type, "__post_init__"))
+        return 0;
+    for (int k = 0; k < RECORD_VALUES + 2; k++) {
+        PyObject *descr = PyObject_GetAttr(type, PyTuple_GET_ITEM(fields, k));
+        if (!descr) return -1;
+        int slot = Py_IS_TYPE(descr, &PyMemberDescr_Type) &&
+                   ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX;
+        if (slot) record_offsets[k] = ((PyMemberDescrObject *)descr)->d_member->offset;
+        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(fields, k), "sent_at") == 0)
+            sent_at_index = k;
+        Py_DECREF(descr);
+        if (!slot) return 0;
+    }
+    record_slots = sent_at_index >= 0;
+    return 0;
+}
+
+/* MessageRecord(*args) */
+static PyObject *new_record(PyObject *const *args) {
+    if (!record_slots) return PyObject_Vectorcall(record_type, args, RECORD_VALUES + 2, NULL);
+    PyTypeObject *type = (PyTypeObject *)record_type;
+    PyObject *record = type->tp_alloc(type, 0);
+    if (!record) return NULL;
+    for (int k = 0; k < RECORD_VALUES + 2; k++)
+        *(PyObject **)((char *)record + record_offsets[k]) = Py_NewRef(args[k]);
+    return record;
+}
+
+/* --- records between processes (mbox._pack and mbox._unpack) ----------------------- */
+
+/* A record's values as a tuple, `sent_at` as microseconds since the epoch; NULL without
+ * an error when mbox._pack should say (an unset field, a sent_at not in UTC). */
+static PyObject *pack_record(PyObject *record) {
+    PyObject *values = PyTuple_New(RECORD_VALUES + 2);
+    for (int k = 0; values && k < RECORD_VALUES + 2; k++) {
+        PyObject *value = *(PyObject **)((char *)record + record_offsets[k]);
+        if (value && k == sent_at_index && value != Py_None) {
+            if (!PyDateTime_CheckExact(value) ||
+                PyDateTime_DATE_GET_TZINFO(value) != PyDateTimeAPI->TimeZone_UTC) {
+                Py_CLEAR(values);
+                break;
+            }
+            long long seconds = days_from_civil(PyDateTime_GET_YEAR(value),
+                                                PyDateTime_GET_MONTH(value),
+                                                PyDateTime_GET_DAY(value)) * 86400LL +
+                                PyDateTime_DATE_GET_HOUR(value) * 3600 +
+                                PyDateTime_DATE_GET_MINUTE(value) * 60 +
+                                PyDateTime_DATE_GET_SECOND(value);
+            value = PyLong_FromLongLong(seconds * 1000000 + PyDateTime_DATE_GET_MICROSECOND(value));
+            if (!value) Py_CLEAR(values);
+            else PyTuple_SET_ITEM(values, k, value);
+            continue;
+        }
+        if (!value) {
+            Py_CLEAR(values);
+            break;
+        }
+        PyTuple_SET_ITEM(values, k, Py_NewRef(value));
+    }
+    return values;
+}
+
+/* pack(items, python_pack) -> list: `[mbox._pack(item) for item in items]`, records read
+ * here. */
+static PyObject *pack(PyObject *self, PyObject *args) {
+    PyObject *items, *python_pack;
+    if (!PyArg_ParseTuple(args, "O!O", &PyList_Type, &items, &python_pack)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i), *packed = NULL;
+        if (record_slots && Py_IS_TYPE(item, (PyTypeObject *)record_type))
+            packed = pack_record(item);
+        if (!packed && !PyErr_Occurred()) packed = PyObject_CallOneArg(python_pack, item);
+        if (!packed) Py_CLEAR(out);
+        else PyList_SET_ITEM(out, i, packed);
+    }
+    return out;
+}
+
+/* unpack(values) -> list: each packed record (a tuple of the record's length) as a
+ * MessageRecord again, with its datetime; other tuples are left for mbox._unpack. */
+static PyObject *unpack(PyObject *self, PyObject *arg) {
+    if (!PyList_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "unpack expects a list");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(arg);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        PyObject *values = PyList_GET_ITEM(arg, i), *item = NULL;
+        if (!record_slots || !PyTuple_CheckExact(values) ||
+            PyTuple_GET_SIZE(values) != RECORD_VALUES + 2) {
+            PyList_SET_ITEM(out, i, Py_NewRef(values));
+            continue;
+        }
+        PyObject *args[RECORD_VALUES + 2], *micros = PyTuple_GET_ITEM(values, sent_at_index);
+        for (int k = 0; k < RECORD_VALUES + 2; k++) args[k] = PyTuple_GET_ITEM(values, k);
+        PyObject *moment = NULL;
+        if (micros != Py_None) {
+            long long us = PyLong_AsLongLong(micros);
+            if (us == -1 && PyErr_Occurred()) {
+                Py_CLEAR(out);
+                break;
+            }
+            long long seconds = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+            long long days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+            long long of_day = seconds - days * 86400, y;
+            int m, d;
+            civil_from_days(days, &y, &m, &d);
+            if (y < 1 || y > 9999) { /* out of datetime's range: Python raises */
+                PyList_SET_ITEM(out, i, Py_NewRef(values));
+                continue;
+            }
+            moment = PyDateTimeAPI->DateTime_FromDateAndTime(
+                (int)y, m, d, (int)(of_day / 3600), (int)(of_day / 60 % 60), (int)(of_day % 60),
+                (int)(us - seconds * 1000000), PyDateTimeAPI->TimeZone_UTC,
+                PyDateTimeAPI->DateTimeType);
+            if (!moment) {
+                Py_CLEAR(out);
+                break;
+            }
+            args[sent_at_index] = moment;
+        }
+        item = new_record(args);
+        Py_XDECREF(moment);
+        if (!item) Py_CLEAR(out);
+        else PyList_SET_ITEM(out, i, item);
+    }
+    return out;
 }
 
 /* mbox._item for a complete message d[start:end] (not the file's last), or NULL. */
@@ -1107,7 +1709,7 @@ static PyObject *scan_one(PyObject *buffer, Py_ssize_t start, Py_ssize_t end, Py
     PyObject *encoding = PyTuple_GET_ITEM(values, RECORD_VALUES + 1);
     if (PyTuple_GET_ITEM(values, RECORD_VALUES + 2) == Py_True) {
         verdict = settled_verdict(content_type, encoding, d + body_start, body_stop - body_start,
-                                  whole);
+                                  whole, 1);
         if (verdict == Py_None) {
             Py_DECREF(verdict);
             PyObject *prefix = PyBytes_FromStringAndSize((const char *)d + body_start,
@@ -1115,19 +1717,19 @@ static PyObject *scan_one(PyObject *buffer, Py_ssize_t start, Py_ssize_t end, Py
             PyObject *body = prefix ? Py_BuildValue("(NO)", prefix, whole ? Py_True : Py_False)
                                     : NULL;
             verdict = body ? PyObject_CallFunctionObjArgs(body_verdict, content_type, encoding,
-                                                          Py_True, body, NULL)
+                                                          body, NULL)
                            : NULL;
             Py_XDECREF(body);
         }
     } else {
-        verdict = Py_BuildValue("(ss)", "unknown", "not_a_reply");
+        verdict = Py_NewRef(verdict_not_a_reply);
     }
     if (!verdict) goto done;
     PyObject *args[RECORD_VALUES + 2];
     for (int k = 0; k < RECORD_VALUES; k++) args[k] = PyTuple_GET_ITEM(values, k);
     args[RECORD_VALUES] = PyTuple_GET_ITEM(verdict, 0);
     args[RECORD_VALUES + 1] = PyTuple_GET_ITEM(verdict, 1);
-    result = PyObject_Vectorcall(record_type, args, RECORD_VALUES + 2, NULL);
+    result = new_record(args);
     goto done;
 python:
     Py_XDECREF(values);
@@ -1168,13 +1770,64 @@ static PyObject *scan(PyObject *self, PyObject *args) {
 }
 
 static PyObject *configure_scan(PyObject *self, PyObject *arg) {
-    PyObject *item, *type, *verdict;
-    if (!PyArg_ParseTuple(arg, "OOOnn", &item, &type, &verdict, &max_header_bytes,
-                          &body_prefix_bytes))
+    PyObject *item, *type, *fields, *verdict, *plain;
+    if (!PyArg_ParseTuple(arg, "OOO!OOnn", &item, &type, &PyTuple_Type, &fields, &verdict, &plain,
+                          &max_header_bytes, &body_prefix_bytes))
         return NULL;
+    if (find_record_slots(type, fields) < 0) return NULL;
+    Py_XSETREF(text_verdict, Py_NewRef(plain));
     Py_XSETREF(scan_item, Py_NewRef(item));
     Py_XSETREF(record_type, Py_NewRef(type));
     Py_XSETREF(body_verdict, Py_NewRef(verdict));
+    Py_RETURN_NONE;
+}
+
+/* header_text(raw) -> str | None: compiled_text over a whole raw value (None: Python's). */
+static PyObject *header_text(PyObject *self, PyObject *arg) {
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "header_text expects bytes");
+        return NULL;
+    }
+    Span all = {0, PyBytes_GET_SIZE(arg)};
+    PyObject *result = compiled_text(PyBytes_AS_STRING(arg), all);
+    return result == FALLBACK ? Py_NewRef(Py_None) : result;
+}
+
+static PyObject *configure_charsets(PyObject *self, PyObject *arg) {
+    PyObject *seq = PySequence_Fast(arg, "configure_charsets expects a sequence of names");
+    if (!seq) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    charset_count = 0;
+    for (Py_ssize_t i = 0; i < count && i < MAX_CHARSETS; i++) {
+        Py_ssize_t len;
+        PyObject *name = PySequence_Fast_GET_ITEM(seq, i);
+        const char *text = PyUnicode_Check(name) ? PyUnicode_AsUTF8AndSize(name, &len) : NULL;
+        if (!text || len >= (Py_ssize_t)sizeof charsets[0]) {
+            Py_DECREF(seq);
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad charset name");
+            return NULL;
+        }
+        memcpy(charsets[i], text, len + 1);
+        charset_count = (int)i + 1;
+    }
+    Py_DECREF(seq);
+    Py_RETURN_NONE;
+}
+
+/* configure_closing(letters): the letters of closing's thanks and acknowledgements. */
+static PyObject *configure_closing(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "configure_closing expects a str");
+        return NULL;
+    }
+    memset(vocabulary_ascii, 0, sizeof vocabulary_ascii);
+    memset(vocabulary_cyrillic, 0, sizeof vocabulary_cyrillic);
+    for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(arg); i++) {
+        Py_UCS4 c = PyUnicode_READ_CHAR(arg, i);
+        if (c < 128) vocabulary_ascii[c >= 'A' && c <= 'Z' ? c + 32 : c] = 1;
+        else if (c >= 0x400 && c < 0x460) vocabulary_cyrillic[cyrillic_lower(c) - 0x400] = 1;
+    }
+    vocabulary_set = 1;
     Py_RETURN_NONE;
 }
 
@@ -1186,6 +1839,11 @@ static PyMethodDef methods[] = {
     {"quick_verdict", quick_verdict, METH_VARARGS, "A closing verdict the opening lines settle."},
     {"scan", scan, METH_VARARGS, "The items of the complete messages in an mbox buffer."},
     {"configure_scan", configure_scan, METH_O, "Set the Python helpers of scan."},
+    {"pack", pack, METH_VARARGS, "Items as the tuples mbox workers send."},
+    {"unpack", unpack, METH_O, "Packed records as MessageRecords again."},
+    {"header_text", header_text, METH_O, "A text field's value, or None when Python decides."},
+    {"configure_charsets", configure_charsets, METH_O, "Set the charsets decoded here."},
+    {"configure_closing", configure_closing, METH_O, "Set the closing vocabulary's letters."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1195,6 +1853,22 @@ PyMODINIT_FUNC PyInit__mailscan(void) {
     for (int c = 0; c < 256; c++)
         atext[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                    (c && strchr("!#$%&'*+/=?^_`{|}~.-", c) != NULL);
+    const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    memset(base64_value, -1, sizeof base64_value);
+    for (int k = 0; k < 64; k++) base64_value[(unsigned char)alphabet[k]] = (signed char)k;
+    verdict_question = Py_BuildValue("(ss)", "not_closer", "question");
+    verdict_no_text = Py_BuildValue("(ss)", "not_closer", "no_text");
+    verdict_long = Py_BuildValue("(ss)", "not_closer", "long");
+    verdict_other_words = Py_BuildValue("(ss)", "not_closer", "other_words");
+    verdict_not_a_reply = Py_BuildValue("(ss)", "unknown", "not_a_reply");
+    if (!verdict_question || !verdict_no_text || !verdict_long || !verdict_other_words ||
+        !verdict_not_a_reply)
+        return NULL;
+    strip_name = PyUnicode_InternFromString("strip");
+    space_text = PyUnicode_InternFromString(" ");
+    empty_text = PyUnicode_InternFromString("");
+    comma_text = PyUnicode_InternFromString(",");
+    if (!strip_name || !space_text || !empty_text || !comma_text) return NULL;
     PyDateTime_IMPORT;
     if (!PyDateTimeAPI) return NULL;
     status_ok = PyUnicode_InternFromString("ok");

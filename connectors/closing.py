@@ -35,11 +35,20 @@ _ACK = {
     "uk": r"отримал?(?:и|а|в)|ок(?:ей)?|добре|супер|чудово|зрозуміло|прийнято|відмінно|гаразд",
     "ru": r"получил?(?:и|а)?|ок(?:ей)?|хорошо|отлично|супер|понятно|принято|договорились",
 }
-_CLAUSES = {
-    (language, kind): re.compile(rf"(?:{pattern})(?: (?:{pattern}))*", re.I)
-    for kind, table in (("thanks", _THANKS), ("ack", _ACK))
-    for language, pattern in table.items()
-}
+# One alternative per (language, kind), named "<language>_<kind>", thanks first: a
+# fullmatch picks the first alternative that matches the whole clause.
+_CLAUSE = re.compile(
+    "|".join(
+        rf"(?P<{language}_{kind}>(?:{pattern})(?: (?:{pattern}))*)"
+        for kind, table in (("thanks", _THANKS), ("ack", _ACK))
+        for language, pattern in table.items()
+    ),
+    re.I,
+)
+# Every letter a thanks or an acknowledgement can hold (for the compiled shortcut).
+VOCABULARY_LETTERS = "".join(
+    sorted({c.lower() for p in (*_THANKS.values(), *_ACK.values()) for c in p if c.isalpha()})
+)
 _CLAUSE_SPLIT = re.compile(r"[\s]*[,.!;:…\-–—)(]+[\s]*|\s*\n\s*")
 _GREETING = re.compile(
     r"(?i)^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|добрий день|доброго дня"
@@ -68,13 +77,22 @@ def closing_verdict(
     return text_verdict(found)
 
 
+def plain_text_verdict(text: str, complete: bool) -> tuple[Verdict, str]:
+    """`text_verdict` of a text/plain part already decoded (the compiled reader's call)."""
+    return _verdict(text.replace("\r\n", "\n"), complete)
+
+
 def text_verdict(body: BodyText) -> tuple[Verdict, str]:
     """(verdict, rule) for decoded opening text.
 
     The writer's own words are judged first; what follows them (the rest of the part,
     the lines after the quote) is looked at only for would-be closers.
     """
-    lines = body.text.split("\n")
+    return _verdict(body.text, body.complete)
+
+
+def _verdict(part: str, complete: bool) -> tuple[Verdict, str]:
+    lines = part.split("\n")
     cut = _quote_start(lines)
     own = [line.strip() for line in lines[:cut] if line.strip()]
     if own and _GREETING.match(own[0]):
@@ -98,7 +116,7 @@ def text_verdict(body: BodyText) -> tuple[Verdict, str]:
         kinds.add(kind)
     if not kinds:
         return "not_closer", "no_words"
-    if cut == len(lines) and not body.complete:
+    if cut == len(lines) and not complete:
         return "not_closer", "runs_past_prefix"
     if cut < len(lines) and lines[cut].rstrip() != "--" and _writes_between_quotes(lines[cut:]):
         return "not_closer", "inline_reply"
@@ -107,18 +125,26 @@ def text_verdict(body: BodyText) -> tuple[Verdict, str]:
 
 
 def _clause_kind(clause: str) -> tuple[str, str] | None:
-    clause = " ".join(clause.split())
-    for key, pattern in _CLAUSES.items():
-        if pattern.fullmatch(clause):
-            return key
-    return None
+    found = _CLAUSE.fullmatch(" ".join(clause.split()))
+    if found is None:
+        return None
+    language, _, kind = found.lastgroup.partition("_")
+    return language, kind
+
+
+def _quote_intro(stripped: str) -> bool:
+    """`_QUOTE_INTRO.search(stripped)`, skipping the regex on lines it cannot match: each
+    of its forms has a colon, starts with "-" or "_", or starts with "on"."""
+    if ":" in stripped or stripped.startswith(("-", "_")) or stripped[:2].lower() == "on":
+        return _QUOTE_INTRO.search(stripped) is not None
+    return False
 
 
 def _quote_start(lines: list[str]) -> int:
     """Index of the first line of quote, quote intro or signature (len(lines) if none)."""
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if stripped.startswith(">") or line.rstrip() == "--" or _QUOTE_INTRO.search(stripped):
+        if stripped.startswith(">") or line.rstrip() == "--" or _quote_intro(stripped):
             return index
     return len(lines)
 
@@ -128,7 +154,7 @@ def _writes_between_quotes(lines: list[str]) -> bool:
     quoted = False
     for line in lines:
         stripped = line.strip()
-        if line.rstrip() == "--" or (_QUOTE_INTRO.search(stripped) and stripped[:1] != ">"):
+        if line.rstrip() == "--" or (_quote_intro(stripped) and stripped[:1] != ">"):
             if quoted:
                 return False
             continue

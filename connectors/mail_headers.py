@@ -25,7 +25,7 @@ from functools import lru_cache
 from mmap import mmap
 from typing import Any, Literal
 
-from connectors.closing import Verdict, closing_verdict
+from connectors.closing import VOCABULARY_LETTERS, Verdict, closing_verdict
 
 try:  # the compiled field reader (connectors/_mailscan.c), built by the install
     from connectors import _mailscan as _native
@@ -100,6 +100,7 @@ READ_FIELDS = (
 _READ_KEYS = {**{n: n for n in READ_FIELDS}, **{n.encode(): n for n in READ_FIELDS}}
 if _native is not None:
     _native.configure(READ_FIELDS)
+    _native.configure_closing(VOCABULARY_LETTERS)
 # The spellings mail mostly uses, so that most names are found without lower-casing.
 _READ_KEYS.update({"-".join(p.capitalize() for p in n.split("-")).encode(): n for n in READ_FIELDS})
 _READ_KEYS.update({b"Message-ID": "message-id", b"X-GM-THRID": "x-gm-thrid", b"List-ID": "list-id"})
@@ -633,6 +634,14 @@ def body_closing_verdict(
         quick = _native.quick_verdict(content_type, encoding, *body)
         if quick is not None:
             return quick
+    return rules_verdict(content_type, encoding, body)
+
+
+def rules_verdict(
+    content_type: RawValue | None, encoding: RawValue | None, body: BodyPrefix
+) -> tuple[Verdict, str]:
+    """The Python closing rules on a reply's raw header values and body prefix (what
+    `body_closing_verdict` asks when the compiled shortcut leaves a body undecided)."""
     return closing_verdict(
         unfold(content_type) if content_type is not None else None,
         unfold(encoding) if encoding is not None else None,
@@ -767,7 +776,17 @@ def _raw_message_ids(raw: RawValue) -> list[str]:
     return message_ids(unfold(raw))
 
 
+# Charsets whose encoded words the compiled reader decodes itself: each is its own name
+# and codec in the stdlib's tables (others are renamed or merged by `_charset_runs`).
+_COMPILED_CHARSETS = (
+    *("utf-8", "utf8", "koi8-r", "koi8-u", "windows-1251", "cp1251", "windows-1252"),
+    *("iso-8859-1", "iso-8859-2", "iso-8859-5", "iso-8859-15"),
+)
+
 if _native is not None:  # what the compiled record builder asks Python for
+    _native.configure_charsets(
+        tuple(c for c in _COMPILED_CHARSETS if _charset_name(c) == c == CODEC_MAP.get(c, c))
+    )
     _native.configure_record(
         (
             _sender,

@@ -36,15 +36,16 @@ from operator import attrgetter
 from pathlib import Path
 
 from connectors.body_text import BODY_PREFIX_BYTES
+from connectors.closing import plain_text_verdict
 from connectors.errors import ConnectorError
 from connectors.mail_headers import (
     RECORD_FIELDS,
     MessageRecord,
     Rejected,
-    body_closing_verdict,
     header_end,
     parse_date,
     record_from_block,
+    rules_verdict,
 )
 
 try:  # the compiled scan loop (connectors/_mailscan.c), built by the install
@@ -183,7 +184,11 @@ def _scan(
         following = buffer.find(SEPARATOR, at)
         complete = following != -1 or base + len(buffer) >= size
         if not complete and len(buffer) - at < window:
-            wanted = min(max(READ_BYTES, window), size - base - len(buffer))
+            if base + len(buffer) < stop:
+                wanted = max(READ_BYTES, window)
+            else:  # past `stop` only this message is left: read it in doubling steps
+                wanted = max(PROBE_BYTES, len(buffer) - at)
+            wanted = min(wanted, size - base - len(buffer))
             buffer = buffer[at:] + os.pread(fd, wanted, base + len(buffer))
             base = position
             continue
@@ -245,7 +250,15 @@ def _item(
 
 if _native is not None:
     _native.configure_scan(
-        (_item, MessageRecord, body_closing_verdict, MAX_HEADER_BYTES, BODY_PREFIX_BYTES)
+        (
+            _item,
+            MessageRecord,
+            RECORD_FIELDS,
+            rules_verdict,
+            plain_text_verdict,
+            MAX_HEADER_BYTES,
+            BODY_PREFIX_BYTES,
+        )
     )
 
 
@@ -368,8 +381,9 @@ def _serve_ranges(path: str, mailbox: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         for start, stop in ranges:
-            items = _scan(fd, path, mailbox, start, stop, size)
-            packed = marshal.dumps([_pack(item) for item in items])
+            items = list(_scan(fd, path, mailbox, start, stop, size))
+            values = _native.pack(items, _pack) if _native is not None else list(map(_pack, items))
+            packed = marshal.dumps(values)
             out.write(_LENGTH.pack(len(packed)))
             out.write(packed)
             out.flush()
@@ -399,7 +413,13 @@ def _pack(item: MessageRecord | Rejected | Pending) -> tuple:
 
 
 def _unpack(packed: bytes) -> Iterator[MessageRecord | Rejected | Pending]:
-    for values in marshal.loads(packed):  # noqa: S302 - from our own worker
+    items = marshal.loads(packed)  # noqa: S302 - from our own worker
+    if _native is not None:  # the records rebuilt in one call; the other tuples below
+        items = _native.unpack(items)
+    for values in items:
+        if type(values) is not tuple:
+            yield values
+            continue
         if len(values) < 4:
             yield Rejected(*values) if len(values) == 3 else Pending(*values)
             continue

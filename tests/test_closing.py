@@ -261,6 +261,12 @@ _PIECES = [
     "__________",
     "From: Anna",
     "від: Олена",
+    "\u1c82т: Олена",  # folds to "от" case-insensitively
+    "From the call: notes",
+    "FROM : Anna",
+    "From\u00a0: Anna",
+    "on 5 May Anna <anna@agency.example> wrote",
+    "Дякую, отримали.",
     "\u00a0> quoted after a no-break space",
     "\u2003 indented with an em space?",
     "",
@@ -332,3 +338,78 @@ def test_compiled_shortcut_agrees_on_generated_bodies_and_settles_many() -> None
             expected = closing_verdict(content_type, encoding, prefix, whole)
             assert quick == expected, (content_type, encoding, prefix, whole)
     assert settled > 1_000  # a shortcut, on bodies built to trip it: it still takes a share
+
+
+def test_the_quote_intro_prefilter_agrees_with_the_pattern() -> None:
+    from connectors.closing import _QUOTE_INTRO, _quote_intro
+
+    lines = [piece.strip() for piece in _PIECES] + [
+        line.strip()
+        for case in _shortcut_cases(2_000, seed=3)
+        for line in case[2].decode("utf-8", "replace").splitlines()
+    ]
+    assert [_quote_intro(line) for line in lines] == [
+        _QUOTE_INTRO.search(line) is not None for line in lines
+    ]
+
+
+_OWN_WORDS = [
+    *("thanks", "Thanks", "THANK YOU", "got it", "ok", "OK", "Okay", "noted", "great"),
+    *("спасибо", "Спасибо большое", "Дякую", "дякуємо", "ок", "Добре", "отримали", "Принято"),
+    *("Hi Anna", "Hello", "Dear team", "Good morning", "Добрый день", "Привіт", "вітаю"),
+    *("Anna", "Anna Koval", "Олена", "Ivan Petrov Jr", "Regards", "Best regards", "Cheers"),
+    *("Kind regards", "С уважением", "з повагою", "Sincerely", "br", "Yours"),
+    *("quick", "jazz", "2024", "it's", "обновлённый", "Щиро", "фото", "ї", "Q", "Z"),
+    *("\u212a", "\u017fincerely", "\u1c80ітаю", "\u0130", "o\u0301k", "x@y", "#5"),
+]
+_OWN_GLUE = [" ", " ", ", ", "! ", ". ", "\t", "\u00a0", " \u2026 ", " \u2014 ", "", ": "]
+
+
+def _own_text_cases(count: int, seed: int):
+    """Short own words built from thanks, greetings, names, sign-offs and other words."""
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(count):
+        lines = []
+        for _ in range(rng.randint(1, 5)):
+            words = [rng.choice(_OWN_WORDS) for _ in range(rng.choice((1, 1, 1, 2, 3)))]
+            line = "".join(word + rng.choice(_OWN_GLUE) for word in words)
+            lines.append(rng.choice(["", " ", "  "]) + line.rstrip(rng.choice(["", " ", ",."])))
+        tail = rng.choice(["", "\n", "\n> Could you?\n", "\n-- \nAnna\n", "\n\n> quoted\nmore\n"])
+        data = ("\n".join(lines) + tail).encode()
+        whole = rng.random() < 0.8
+        yield PLAIN, None, data if whole else data[: rng.randint(1, len(data))], whole
+
+
+def test_compiled_shortcut_agrees_on_short_own_words_and_settles_other_words() -> None:
+    from connectors.mail_headers import _native
+
+    other_words = 0
+    for content_type, encoding, prefix, whole in _own_text_cases(20_000, seed=11):
+        quick = _native.quick_verdict(_raw(content_type), _raw(encoding), prefix, whole)
+        if quick is not None:
+            expected = closing_verdict(content_type, encoding, prefix, whole)
+            assert quick == expected, (prefix, whole)
+            other_words += quick[1] == "other_words"
+    assert other_words > 2_000
+
+
+def test_the_vocabulary_letters_are_all_a_clause_can_hold() -> None:
+    """The shortcut's other-words rule: thanks and acknowledgements are letters and
+    spaces, and no ASCII or Cyrillic-block character outside VOCABULARY_LETTERS matches
+    one of their letters case-insensitively."""
+    import re
+
+    from connectors.closing import _ACK, _THANKS, VOCABULARY_LETTERS
+
+    letters = set(VOCABULARY_LETTERS)
+    for pattern in (*_THANKS.values(), *_ACK.values()):
+        assert set(pattern) <= letters | {c.upper() for c in letters} | set(" ()?:|*")
+    any_letter = re.compile(f"[{VOCABULARY_LETTERS}]", re.I)
+    outside = [
+        chr(c)
+        for c in (*range(128), *range(0x400, 0x460))
+        if chr(c).lower() not in letters and any_letter.fullmatch(chr(c))
+    ]
+    assert outside == []

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import mailbox
 import random
+import re
 from datetime import UTC, datetime
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
@@ -689,7 +690,20 @@ _BASE_BLOCK = (
         b"References: \xd1\x83<a@x>\n",
         b"X-Autoreply: yes\nAuto-Submitted: auto-replied\nPrecedence:  bulk \n",
         b"List-ID: =?utf-8?q?News?= <news.x.example>\nX-GM-THRID: 1234\n",
+        b'From: "Koval, Anna" <Anna@Client.Example>\n',
+        b"From: =?utf-8?b?0JDQvdC90LA=?= =?koi8-r?q?=F0=D2=C9?= <a@x.example>\n",
+        b"From: Anna   Maria\t Koval <a@x.example>, b@y.example\n",
+        b"From: a@x.example\nFrom: <b@y.example>\n",
+        b'From: "" <a@x.example>\n',
+        b'From: "  =?utf-8?q?x?=  " <a@x.example>\n',
+        b"From: , B@y.example\n",
+        b"From: =?x-unknown?q?a?= <a@x.example>\n",
+        b"From: Anna <a@x.example> (comment)\n",
         b'X-Gmail-Labels: Inbox,"Clients, VIP",Important\n',
+        b"X-Gmail-Labels: Inbox, ,Important,\xc2\xa0,\n",
+        b"X-Gmail-Labels: =?UTF-8?Q?=D0=92=D0=B0=D0=B6=D0=BD=D0=BE=D0=B5?=,Sent\n",
+        b"X-Gmail-Labels: \xd0\x92\xd0\xb0\xd0\xb6\xd0\xbd\xd0\xbe\xd0\xb5 ,\xc2\xa0Inbox\n",
+        b"X-Gmail-Labels:  \n",
         b"Subject:\n",
         b"Subject: =?utf-8?q?=D0=9F=D1=80=D0=B8=D0=B2=D0=B5=D1=82?= again\n",
         b"Subject: \xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82\n",
@@ -740,3 +754,125 @@ def test_the_compiled_builder_takes_the_common_form_itself() -> None:
     values = mail_headers._native.record(_BASE_BLOCK, "m", "mbox", "f:0")
     assert values is not None and values[0] == "m1@client.example"
     assert values[7] == ["team@agency.example"]
+
+
+# -- compiled RFC 2047 decoding against the Python decoder --------------------------------
+
+_WORD_TEXTS = ("Привет, мир", "Счёт № 5", "Zoë's café", "a_b=c?d", " ", "", "Ёж")
+_WORD_CHARSETS = (
+    *("utf-8", "UTF-8", "utf8", "koi8-r", "KOI8-R", "windows-1251", "cp1251", "iso-8859-5"),
+    *("iso-8859-1", "latin-1", "us-ascii", "x-unknown", "utf-8*ru", "koi8-u", "windows-1252"),
+)
+_PLAIN_PIECES = ("Re:", "Fwd: ", "#123", "(x)", "\\", "a=b", "=?", "?=", "=?utf-8?", "\t", "==")
+_DAMAGE = ("=", "_", "?", "#", " ", "=d0", "=D", "==", "A", "\t", "\x01")
+
+
+def _encoded_value(rng: random.Random) -> bytes:
+    pieces = []
+    for _ in range(rng.randint(1, 6)):
+        if rng.random() < 0.3:
+            pieces.append(rng.choice(_PLAIN_PIECES))
+            continue
+        charset = rng.choice(_WORD_CHARSETS)
+        text = rng.choice(_WORD_TEXTS)
+        try:
+            data = text.encode(charset.partition("*")[0], "replace")
+        except LookupError:
+            data = text.encode("utf-8")
+        cut = rng.randint(0, len(data))  # a character split over two words
+        for part in (data[:cut], data[cut:]) if rng.random() < 0.3 else (data,):
+            word = encode_word(part.decode("latin-1"), "latin-1", rng.choice("BQbq"))
+            word = word.replace("latin-1", charset, 1)
+            if rng.random() < 0.15:
+                at = rng.randrange(len(word))
+                word = word[:at] + rng.choice(_DAMAGE) + word[at:]
+            pieces.append(word)
+    separators = (" ", "", "\n ", "\t", "  ", "\n\t")
+    value = "".join(piece + rng.choice(separators) for piece in pieces)
+    raw = value.encode("latin-1", "replace")
+    return raw + "é".encode() if rng.random() < 0.05 else raw
+
+
+def test_compiled_encoded_words_agree_with_python_and_settle_most() -> None:
+    rng = random.Random(29)
+    values = [_encoded_value(rng) for _ in range(20_000)]
+    compiled = [mail_headers._native.header_text(value) for value in values]
+    wrong = [
+        (value, ours)
+        for value, ours in zip(values, compiled, strict=True)
+        if ours is not None and ours != mail_headers.header_text(value)
+    ]
+    assert wrong == []
+    assert sum(ours is not None for ours in compiled) > len(values) // 3  # damaged on purpose
+
+
+def test_compiled_and_python_closing_verdicts_agree_in_the_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replies with the closing table's generated bodies, some past the bytes read."""
+    from tests.test_closing import _shortcut_cases
+
+    date = "Date: Mon, 5 Feb 2024 10:00:00 +0300\n"  # undated ones are Python's
+    rng = random.Random(31)
+    path = tmp_path / "replies.mbox"
+    with path.open("wb") as out:
+        for n, (content_type, encoding, body, _) in enumerate(_shortcut_cases(4_000, seed=7)):
+            head = f"From: a{n}@client.example\nIn-Reply-To: <r{n}@agency.example>\n{date}"
+            if content_type is not None:
+                head += "Content-Type: " + content_type.replace("\n", "\n ") + "\n"
+            if encoding is not None:
+                head += f"Content-Transfer-Encoding: {encoding}\n"
+            if rng.random() < 0.2:
+                body += b"\n" + b"filler line\n" * rng.randint(100, 200)
+            body = re.sub(rb"(?m)^(>*From )", rb">\1", body)
+            out.write(b"From a@b Mon Feb  5 10:00:00 2024\n" + head.encode() + b"\n")
+            out.write(body + b"\n\n")
+        for j in range(1_510, 1_550):  # the last byte read lands on, or next to, "Sure"
+            body = b"Thanks!\n> " + b"q" * j + b"\nSure\n" + b"x\n" * 1_000
+            out.write(b"From a@b Mon Feb  5 10:00:00 2024\nFrom: a@x.example\nReferences: <r>\n")
+            out.write(date.encode() + b"\n" + body + b"\n")
+    compiled = list(iter_mbox(path, mailbox="m", workers=1))
+    monkeypatch.setattr(mail_headers, "_native", None)
+    monkeypatch.setattr(mbox, "_native", None)
+    pure = list(iter_mbox(path, mailbox="m", workers=1))
+    assert len(compiled) == len(pure) == 4_040
+    assert [i for i, (a, b) in enumerate(zip(compiled, pure, strict=True)) if a != b] == []
+
+
+def test_compiled_packing_between_processes_agrees_with_python() -> None:
+    import dataclasses
+    import marshal
+    from datetime import timedelta, timezone
+
+    record = mail_headers.record_from_block(_BASE_BLOCK, mailbox="m", source="mbox", source_ref="r")
+    moments = [
+        None,
+        datetime(2024, 2, 5, 7, 0, 0, 123456, UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 999999, UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, UTC),
+        datetime(2024, 2, 5, 10, 0, tzinfo=timezone(timedelta(hours=3))),  # Python packs it
+    ]
+    items = [dataclasses.replace(record, sent_at=moment) for moment in moments]
+    items += [Rejected("r", "From", "no From header"), mbox.Pending(42)]
+    packed = mail_headers._native.pack(items, mbox._pack)
+    assert packed == [mbox._pack(item) for item in items]
+    assert list(mbox._unpack(marshal.dumps(packed))) == items
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [b"\n\n", b"\n\r\n", b"\n\r\n\n", b"\n\r\r\n\n", b"\n\r\n\r\n", b"\r\n\r\n", b"\n\rX\n\n"],
+)
+def test_compiled_scan_ends_header_blocks_where_python_does(
+    tmp_path: Path, blank: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = _BASE_BLOCK + b"In-Reply-To: <r@x>\nX-Pad: " + b"p" * 40
+    body = b"Thanks" + b" " * 1_528 + b"?" + b"x" * 100  # the "?" is read, or cut off
+    entry = b"From a@b Mon Feb  5 10:00:00 2024\n" + head + blank + body + b"\n\n"
+    path = tmp_path / "blank.mbox"
+    path.write_bytes(entry * 3)
+    compiled = list(iter_mbox(path, mailbox="m", workers=1))
+    monkeypatch.setattr(mail_headers, "_native", None)
+    monkeypatch.setattr(mbox, "_native", None)
+    assert compiled == list(iter_mbox(path, mailbox="m", workers=1))
