@@ -87,7 +87,7 @@ scored AS (
             'score': score, 'weight': weight,
             'contribution': round(score * weight / weight_with_data, 2)
         } ORDER BY score * weight DESC NULLS LAST, factor) AS factors,
-        list(evidence ORDER BY score * weight DESC)
+        list(evidence ORDER BY score * weight DESC, factor)  -- ties: the same order every build
             FILTER (WHERE score >= 50 OR score >= critical_at) AS reasons
     FROM weighted
     GROUP BY client_id
