@@ -553,6 +553,35 @@ def test_worker_processes_yield_the_same_items_in_file_order(
     assert parallel == in_process
 
 
+@pytest.mark.parametrize("parent_parses", [True, False])
+def test_ranges_parsed_by_the_parent_or_the_workers_give_the_same_items(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, parent_parses: bool
+) -> None:
+    """The parent parses a range itself whenever a worker's result is not ready yet:
+    here always (as far as the ranges it may hold allow), or never."""
+    path = write_mbox(corpus_dir / "parallel.mbox", 600, seed=9)
+    monkeypatch.setattr(mbox, "CHUNK_BYTES", 64 << 10)
+    in_process = list(iter_mbox(path, mailbox="m", workers=1))
+    monkeypatch.setattr(mbox._Worker, "ready", lambda self: not parent_parses)
+    assert list(iter_mbox(path, mailbox="m", workers=2)) == in_process
+    assert list(iter_mbox(path, mailbox="m", workers=3)) == in_process
+
+
+def test_a_read_stopped_early_ends_its_workers(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_mbox(corpus_dir / "parallel.mbox", 600, seed=9)
+    monkeypatch.setattr(mbox, "CHUNK_BYTES", 64 << 10)
+    closed: list[mbox._Worker] = []
+    close = mbox._Worker.close
+    monkeypatch.setattr(mbox._Worker, "close", lambda self: (close(self), closed.append(self)))
+    items = iter_mbox(path, mailbox="m", workers=3)
+    assert len([next(items) for _ in range(10)]) == 10
+    items.close()
+    assert len(closed) == 2
+    assert all(worker._process.returncode is not None for worker in closed)
+
+
 def test_reading_in_small_chunks_gives_the_same_items(
     corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
