@@ -253,20 +253,6 @@ def _item(
     return item
 
 
-if _native is not None:
-    _native.configure_scan(
-        (
-            _item,
-            MessageRecord,
-            RECORD_FIELDS,
-            rules_verdict,
-            plain_text_verdict,
-            MAX_HEADER_BYTES,
-            BODY_PREFIX_BYTES,
-        )
-    )
-
-
 # The From line's date: asctime, as Takeout (with "+0000") and mbox writers put it.
 _FROM_LINE_DATE = re.compile(
     rb"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +"
@@ -295,6 +281,21 @@ def _date_from_envelope(item: MessageRecord, from_line: bytes, block: bytes) -> 
         if sent_at is not None and status == "ok":
             item.sent_at = sent_at
             item.problems.append("sent_at_from_received")
+
+
+if _native is not None:
+    _native.configure_scan(
+        (
+            _item,
+            MessageRecord,
+            RECORD_FIELDS,
+            rules_verdict,
+            plain_text_verdict,
+            _date_from_envelope,
+            MAX_HEADER_BYTES,
+            BODY_PREFIX_BYTES,
+        )
+    )
 
 
 # --- parallel parsing ---------------------------------------------------------------

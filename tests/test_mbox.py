@@ -402,6 +402,35 @@ def test_without_a_from_line_date_the_newest_received_header_counts(tmp_path: Pa
     assert record.problems == ["date_unparseable", "sent_at_from_received"]
 
 
+def test_undated_messages_inside_a_file_are_dated_alike_by_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages followed by another are built by the compiled scan, which dates them
+    from the envelope as `mbox._item` does: From line, else newest Received, else none."""
+    received = ("Received", "from relay; Tue, 06 Feb 2024 17:00:00 +0000")
+    undated = [(name, value) for name, value in with_headers(Date="yesterday").items()]
+    no_date = b"Mon Feb 05 07:00:00 +0000 2024"
+    entries = [
+        entry(with_headers(Date=None)),
+        entry([received, *undated]),
+        entry([received, *undated]).replace(no_date, b"sometime"),
+        entry(undated).replace(no_date, b"sometime"),
+        entry(with_headers(Date=None, Message_ID="<last@x>")),
+    ]
+    path = tmp_path / "undated.mbox"
+    path.write_bytes(b"".join(entries))
+    compiled = list(iter_mbox(path, mailbox="m", workers=1))
+    monkeypatch.setattr(mail_headers, "_native", None)
+    monkeypatch.setattr(mbox, "_native", None)
+    assert compiled == list(iter_mbox(path, mailbox="m", workers=1))
+    assert [(r.sent_at, r.problems[-1]) for r in compiled[:4]] == [
+        (FROM_LINE_INSTANT, "sent_at_from_from_line"),
+        (FROM_LINE_INSTANT, "sent_at_from_from_line"),
+        (datetime(2024, 2, 6, 17, 0, tzinfo=UTC), "sent_at_from_received"),
+        (None, "date_unparseable"),
+    ]
+
+
 def test_takeout_labels_and_thread_id(tmp_path: Path) -> None:
     label = encode_word("Клиенты", "UTF-8", "Q")
     record = one(
