@@ -733,6 +733,8 @@ static PyObject *address_list(const char *s, const Fields *f, int field) {
 /* `message_ids(unfold(raw))`: a list of ids; the helper reads other forms. */
 #define MAX_IDS 128
 
+static unsigned char id_stop[256]; /* '<', '>' and py_space: filled at import */
+
 static PyObject *message_id_list(const char *s, Span sp) {
     Text t = {0};
     int plain = unfold_ascii((const unsigned char *)s, sp, &t);
@@ -744,7 +746,7 @@ static PyObject *message_id_list(const char *s, Span sp) {
         while (i < n && py_space(d[i])) i++;
         while (i < n) {
             Py_ssize_t k = i + 1;
-            while (k < n && d[k] != '<' && d[k] != '>' && !py_space(d[k])) k++;
+            while (k < n && !id_stop[(unsigned char)d[k]]) k++;
             if (d[i] != '<' || k == i + 1 || k >= n || d[k] != '>' || count == MAX_IDS) {
                 plain = 0;
                 break;
@@ -1861,6 +1863,7 @@ PyMODINIT_FUNC PyInit__mailscan(void) {
     for (int c = 0; c < 256; c++)
         atext[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                    (c && strchr("!#$%&'*+/=?^_`{|}~.-", c) != NULL);
+    for (int c = 0; c < 256; c++) id_stop[c] = c == '<' || c == '>' || py_space(c);
     const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     memset(base64_value, -1, sizeof base64_value);
     for (int k = 0; k < 64; k++) base64_value[(unsigned char)alphabet[k]] = (signed char)k;
