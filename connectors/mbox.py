@@ -33,7 +33,7 @@ import sys
 import tempfile
 from collections import deque
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
@@ -143,6 +143,21 @@ def default_workers(size: int) -> int:
     return max(1, min(MAX_WORKERS, cores or 1))
 
 
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """No cyclic garbage collection while a batch of records is built (they hold no
+    cycles): the collector would otherwise run every few hundred records and walk the
+    batch built so far, and the older generations again and again."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _next_message(fd: int, offset: int, size: int) -> int:
     """File offset of the first From line starting at or after `offset` (`size` if none).
 
@@ -181,7 +196,8 @@ def _scan(
     while position < stop:
         at = position - base
         if _native is not None:  # the messages that end inside the buffer, in one call
-            items, at = _native.scan(buffer, at, stop - base, base, path, mailbox)
+            with _no_collection():
+                items, at = _native.scan(buffer, at, stop - base, base, path, mailbox)
             yield from items
             position = base + at
             if position >= stop:
@@ -485,9 +501,10 @@ def _pack(item: MessageRecord | Rejected | Pending) -> tuple:
 
 
 def _unpack(packed: bytes | bytearray) -> Iterator[MessageRecord | Rejected | Pending]:
-    items = marshal.loads(packed)  # noqa: S302 - from our own worker
-    if _native is not None:  # the records rebuilt in one call; the other tuples below
-        items = _native.unpack(items)
+    with _no_collection():
+        items = marshal.loads(packed)  # noqa: S302 - from our own worker
+        if _native is not None:  # the records rebuilt in one call; the other tuples below
+            items = _native.unpack(items)
     for values in items:
         if type(values) is not tuple:
             yield values

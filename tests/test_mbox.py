@@ -9,6 +9,7 @@ value to compare, and the connector may decode leniently.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import mailbox
 import random
@@ -609,6 +610,27 @@ def test_a_read_stopped_early_ends_its_workers(
     items.close()
     assert len(closed) == 2
     assert all(worker._process.returncode is not None for worker in closed)
+
+
+def test_reading_leaves_the_garbage_collector_as_it_found_it(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of records are built with the collector paused, never left paused."""
+    path = write_mbox(corpus_dir / "parallel.mbox", 600, seed=9)
+    monkeypatch.setattr(mbox, "CHUNK_BYTES", 64 << 10)
+    assert gc.isenabled()
+    for workers in (1, 2):
+        items = iter_mbox(path, mailbox="m", workers=workers)
+        next(items)
+        assert gc.isenabled()
+        assert len(list(items)) == 599
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        assert len(list(iter_mbox(path, mailbox="m", workers=2))) == 600
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_reading_in_small_chunks_gives_the_same_items(
