@@ -471,6 +471,8 @@ def _serve_ranges(path: str, mailbox: str, size: int) -> None:
             start, stop = _RANGE.unpack(request)
             items = list(_scan(fd, path, mailbox, start, stop, size))
             values = _native.pack(items, _pack) if _native is not None else list(map(_pack, items))
+            # Values the records no longer share are marshalled without back-references.
+            del items
             packed = marshal.dumps(values)
             out.write(_LENGTH.pack(len(packed)))
             out.write(packed)
