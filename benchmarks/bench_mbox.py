@@ -7,7 +7,7 @@ Generates (once, cached under out/bench/) Takeout-style mboxes of each size with
 (`ru_maxrss`) is not polluted by the others:
 
 - ours: every message of each file through `iter_mbox`; peak RSS is the process
-  tree's (the parent's plus each worker's, taking the largest worker for all);
+  tree's (the parent's plus each worker process's, taking the largest for all);
 - baseline: `mailbox.mbox` reading messages and the same header fields from the
   smallest file, over its first M messages plus their share of indexing the file (it
   is an order of magnitude slower; its rate is what counts);
@@ -67,8 +67,8 @@ def measure(side: str, path: Path, workers: int | None, limit: int) -> dict:
     if side == "ours":
         items = iter_mbox(path, mailbox="bench@agency.example", workers=workers)
         count = sum(1 for _ in items)
-        children = workers if workers is not None else default_workers(path.stat().st_size)
-        children = children if children > 1 else 0
+        processes = workers if workers is not None else default_workers(path.stat().st_size)
+        children = processes - 1  # the parent parses too
     else:
         count = 0
         with path.open("rb") as handle:

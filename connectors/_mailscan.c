@@ -24,8 +24,9 @@
  *     for every other body. Raw header values (bytes) or None.
  * scan(buffer, at, stop, base, path, mailbox) -> (items, at)
  *     `mbox._scan`'s loop over the messages of a read buffer that end at a following
- *     From line: a MessageRecord each, built here, or what `mbox._item` gives for the
- *     rest (rejected, dated from the envelope, a header block it cannot take).
+ *     From line: a MessageRecord each, built here (an undated one then dated by
+ *     `mbox._date_from_envelope`), or what `mbox._item` gives for the rest (rejected, a
+ *     header block it cannot take).
  * pack(items, python_pack) -> list, unpack(values) -> list
  *     `mbox._pack` over a list of items (records read here, others by `python_pack`),
  *     and back: the packed records of a list as MessageRecords (other tuples as they are).
@@ -732,6 +733,8 @@ static PyObject *address_list(const char *s, const Fields *f, int field) {
 /* `message_ids(unfold(raw))`: a list of ids; the helper reads other forms. */
 #define MAX_IDS 128
 
+static unsigned char id_stop[256]; /* '<', '>' and py_space: filled at import */
+
 static PyObject *message_id_list(const char *s, Span sp) {
     Text t = {0};
     int plain = unfold_ascii((const unsigned char *)s, sp, &t);
@@ -743,7 +746,7 @@ static PyObject *message_id_list(const char *s, Span sp) {
         while (i < n && py_space(d[i])) i++;
         while (i < n) {
             Py_ssize_t k = i + 1;
-            while (k < n && d[k] != '<' && d[k] != '>' && !py_space(d[k])) k++;
+            while (k < n && !id_stop[(unsigned char)d[k]]) k++;
             if (d[i] != '<' || k == i + 1 || k >= n || d[k] != '>' || count == MAX_IDS) {
                 plain = 0;
                 break;
@@ -1526,7 +1529,7 @@ static PyObject *quick_verdict(PyObject *self, PyObject *args) {
  * MessageRecord and its fields (RECORD_FIELDS), mail_headers.rules_verdict (for the
  * bodies settled_verdict leaves undecided), closing.plain_text_verdict (for their plain
  * text parts), and MAX_HEADER_BYTES, BODY_PREFIX_BYTES. */
-static PyObject *scan_item, *record_type, *body_verdict, *source_mbox;
+static PyObject *scan_item, *record_type, *body_verdict, *envelope_date, *source_mbox;
 static Py_ssize_t max_header_bytes, body_prefix_bytes;
 
 static Py_ssize_t header_block_end(const unsigned char *d, Py_ssize_t n, Py_ssize_t start,
@@ -1698,8 +1701,7 @@ static PyObject *scan_one(PyObject *buffer, Py_ssize_t start, Py_ssize_t end, Py
     values = record_values((const char *)d + line_end + 1, block_end - line_end - 1, mailbox,
                            source_mbox, source_ref);
     if (!values) return NULL;
-    if (values == Py_None || PyTuple_GET_SIZE(values) != RECORD_VALUES + 3 ||
-        PyTuple_GET_ITEM(values, 11) == Py_None) /* rejected, or dated from the envelope */
+    if (values == Py_None || PyTuple_GET_SIZE(values) != RECORD_VALUES + 3) /* rejected */
         goto python;
     Py_ssize_t body_start = block_end + (block_end < n && d[block_end] == '\n' ? 1 : 2);
     if (body_start > end) body_start = end;
@@ -1730,6 +1732,13 @@ static PyObject *scan_one(PyObject *buffer, Py_ssize_t start, Py_ssize_t end, Py
     args[RECORD_VALUES] = PyTuple_GET_ITEM(verdict, 0);
     args[RECORD_VALUES + 1] = PyTuple_GET_ITEM(verdict, 1);
     result = new_record(args);
+    if (result && PyTuple_GET_ITEM(values, 11) == Py_None) { /* mbox._date_from_envelope */
+        PyObject *dated = PyObject_CallFunction(envelope_date, "Oy#y#", result, d + start + 5,
+                                                line_end - start - 5, d + line_end + 1,
+                                                block_end - line_end - 1);
+        if (!dated) Py_CLEAR(result);
+        Py_XDECREF(dated);
+    }
     goto done;
 python:
     Py_XDECREF(values);
@@ -1770,15 +1779,16 @@ static PyObject *scan(PyObject *self, PyObject *args) {
 }
 
 static PyObject *configure_scan(PyObject *self, PyObject *arg) {
-    PyObject *item, *type, *fields, *verdict, *plain;
-    if (!PyArg_ParseTuple(arg, "OOO!OOnn", &item, &type, &PyTuple_Type, &fields, &verdict, &plain,
-                          &max_header_bytes, &body_prefix_bytes))
+    PyObject *item, *type, *fields, *verdict, *plain, *dating;
+    if (!PyArg_ParseTuple(arg, "OOO!OOOnn", &item, &type, &PyTuple_Type, &fields, &verdict, &plain,
+                          &dating, &max_header_bytes, &body_prefix_bytes))
         return NULL;
     if (find_record_slots(type, fields) < 0) return NULL;
     Py_XSETREF(text_verdict, Py_NewRef(plain));
     Py_XSETREF(scan_item, Py_NewRef(item));
     Py_XSETREF(record_type, Py_NewRef(type));
     Py_XSETREF(body_verdict, Py_NewRef(verdict));
+    Py_XSETREF(envelope_date, Py_NewRef(dating));
     Py_RETURN_NONE;
 }
 
@@ -1853,6 +1863,7 @@ PyMODINIT_FUNC PyInit__mailscan(void) {
     for (int c = 0; c < 256; c++)
         atext[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                    (c && strchr("!#$%&'*+/=?^_`{|}~.-", c) != NULL);
+    for (int c = 0; c < 256; c++) id_stop[c] = c == '<' || c == '>' || py_space(c);
     const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     memset(base64_value, -1, sizeof base64_value);
     for (int k = 0; k < 64; k++) base64_value[(unsigned char)alphabet[k]] = (signed char)k;

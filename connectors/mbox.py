@@ -13,23 +13,27 @@ size the caller saw, and a last message whose header block has no end is not rea
 next run should start. A message without a usable Date takes its instant from its
 From line, else from its newest (topmost) Received header, flagged in `problems`.
 
-Large files are parsed by a few worker processes. The file is cut into byte ranges
-by arithmetic alone; a range's messages are those whose From line starts in it, and
-each worker reads its ranges from the file itself. Results come back in file order.
+Large files are parsed by a few worker processes and by this one. The file is cut
+into byte ranges by arithmetic alone; a range's messages are those whose From line
+starts in it, and each process reads its ranges from the file itself. Results come
+back in file order.
 """
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import marshal
 import os
 import re
+import select
 import struct
 import subprocess
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
@@ -81,8 +85,9 @@ class MboxRead:
     `<path>:<byte offset of the message's From line>`. Afterwards `resume_offset` is
     where a later read of the grown file should start: the end, or the start of a
     last message that may be incomplete (one whose header block has no end is not
-    yielded at all). `workers` is the number of parsing processes; by default large
-    reads use one per core (up to `MAX_WORKERS`) and small ones run in this process.
+    yielded at all). `workers` is the number of parsing processes, this one included;
+    by default large reads use one per core (up to `MAX_WORKERS`) and small ones run in
+    this process alone.
     """
 
     def __init__(
@@ -138,6 +143,21 @@ def default_workers(size: int) -> int:
     return max(1, min(MAX_WORKERS, cores or 1))
 
 
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """No cyclic garbage collection while a batch of records is built (they hold no
+    cycles): the collector would otherwise run every few hundred records and walk the
+    batch built so far, and the older generations again and again."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _next_message(fd: int, offset: int, size: int) -> int:
     """File offset of the first From line starting at or after `offset` (`size` if none).
 
@@ -176,7 +196,8 @@ def _scan(
     while position < stop:
         at = position - base
         if _native is not None:  # the messages that end inside the buffer, in one call
-            items, at = _native.scan(buffer, at, stop - base, base, path, mailbox)
+            with _no_collection():
+                items, at = _native.scan(buffer, at, stop - base, base, path, mailbox)
             yield from items
             position = base + at
             if position >= stop:
@@ -248,20 +269,6 @@ def _item(
     return item
 
 
-if _native is not None:
-    _native.configure_scan(
-        (
-            _item,
-            MessageRecord,
-            RECORD_FIELDS,
-            rules_verdict,
-            plain_text_verdict,
-            MAX_HEADER_BYTES,
-            BODY_PREFIX_BYTES,
-        )
-    )
-
-
 # The From line's date: asctime, as Takeout (with "+0000") and mbox writers put it.
 _FROM_LINE_DATE = re.compile(
     rb"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +"
@@ -292,70 +299,149 @@ def _date_from_envelope(item: MessageRecord, from_line: bytes, block: bytes) -> 
             item.problems.append("sent_at_from_received")
 
 
+if _native is not None:
+    _native.configure_scan(
+        (
+            _item,
+            MessageRecord,
+            RECORD_FIELDS,
+            rules_verdict,
+            plain_text_verdict,
+            _date_from_envelope,
+            MAX_HEADER_BYTES,
+            BODY_PREFIX_BYTES,
+        )
+    )
+
+
 # --- parallel parsing ---------------------------------------------------------------
 #
 # Workers are plain `python -m connectors.mbox` processes, so nothing of the caller's
-# `__main__` is re-imported and no threads are forked. Range i goes to worker
-# i % workers; the parent reads results strictly in range order, and pipe
-# back-pressure keeps each worker at most one range ahead.
+# `__main__` is re-imported and no threads are forked. Ranges are handed out in file
+# order, a few ahead per worker; the parent reads results strictly in range order, and
+# parses the next range itself whenever the result it needs is not ready yet, so its
+# own idle time goes into parsing (while a slow consumer keeps it busy, the workers do
+# it all).
 
 _LENGTH = struct.Struct("<Q")
+_RANGE = struct.Struct("<QQ")
+# Ranges handed to a worker ahead of the one it is parsing, and ranges the parent may
+# hold parsed while it waits for earlier ones: both bound memory.
+_AHEAD = 2
+_HELD = 2
+# Room for a whole range's result in a worker's pipe, so it goes on to its next range
+# without waiting for the parent (Linux; the default 64 KiB elsewhere).
+_PIPE_BYTES = 1 << 20
 
 
 def _iter_parallel(
     path: Path, mailbox: str, workers: int, first: int, size: int
 ) -> Iterator[MessageRecord | Rejected | Pending]:
-    """The items from `first` to `size` of `path`, parsed by `workers` processes, in order."""
-    ranges = [(start, min(start + CHUNK_BYTES, size)) for start in range(first, size, CHUNK_BYTES)]
-    workers = min(workers, len(ranges))
-    pool = [_Worker(path, mailbox, size, ranges[k::workers]) for k in range(workers)]
+    """The items from `first` to `size` of `path`, parsed by this process and
+    `workers - 1` others, in order."""
+    ranges = deque(
+        (start, min(start + CHUNK_BYTES, size)) for start in range(first, size, CHUNK_BYTES)
+    )
+    pool = [_Worker(path, mailbox, size) for _ in range(min(workers - 1, len(ranges)))]
+    # What comes next, in file order: a worker's next result, or items parsed here.
+    queue: deque[_Worker | list[MessageRecord | Rejected | Pending]] = deque()
+
+    def hand_out(worker: _Worker) -> None:
+        if ranges:
+            worker.send(ranges.popleft())
+            queue.append(worker)
+        if not ranges:
+            for each in pool:
+                each.done_sending()
+
+    fd = os.open(path, os.O_RDONLY)
     try:
-        for index in range(len(ranges)):
-            yield from _unpack(pool[index % workers].next_result())
+        for worker in pool * _AHEAD:
+            hand_out(worker)
+        while queue:
+            head = queue[0]
+            held = sum(1 for entry in queue if type(entry) is list)
+            if type(head) is _Worker and ranges and held < _HELD and not head.ready():
+                start, stop = ranges.popleft()  # parsed here while the worker works
+                queue.append(list(_scan(fd, str(path), mailbox, start, stop, size)))
+                continue
+            queue.popleft()
+            if type(head) is list:
+                yield from head
+            else:
+                packed = head.next_result()
+                hand_out(head)
+                yield from _unpack(packed)
         for worker in pool:
             worker.finish()
     finally:
+        os.close(fd)
         for worker in pool:
             worker.close()
 
 
 class _Worker:
-    """One `python -m connectors.mbox` process parsing the ranges it was given, in order.
+    """One `python -m connectors.mbox` process parsing the ranges it is sent, in order.
 
     Its stderr goes to a temporary file (a pipe nobody reads could block it) and is
     quoted when the worker fails.
     """
 
-    def __init__(self, path: Path, mailbox: str, size: int, ranges: list[tuple[int, int]]) -> None:
+    def __init__(self, path: Path, mailbox: str, size: int) -> None:
         self.path = path
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PROJECT_ROOT, env.get("PYTHONPATH")]))
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "connectors.mbox", str(path), mailbox],
+            [sys.executable, "-m", "connectors.mbox", str(path), mailbox, str(size)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errors,
             env=env,
+            bufsize=0,
         )
         assert self._process.stdin is not None and self._process.stdout is not None
+        self._requests = self._process.stdin
         self._results = self._process.stdout
-        # A worker that died at start is reported when its results are read.
-        # suppress() outermost: closing stdin flushes, which is where a dead worker shows.
-        with suppress(BrokenPipeError), self._process.stdin:
-            self._process.stdin.write(marshal.dumps((size, ranges)))
+        if hasattr(fcntl, "F_SETPIPE_SZ"):
+            with suppress(OSError):  # above the system's limit: the default size
+                fcntl.fcntl(self._results.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
 
-    def next_result(self) -> bytes:
-        header = self._results.read(_LENGTH.size)
+    def send(self, byte_range: tuple[int, int]) -> None:
+        # A worker that died is reported when its results are read.
+        with suppress(BrokenPipeError):
+            self._requests.write(_RANGE.pack(*byte_range))
+
+    def done_sending(self) -> None:
+        """No more ranges: the worker exits once it has sent the results of those it has."""
+        with suppress(BrokenPipeError):
+            self._requests.close()
+
+    def ready(self) -> bool:
+        """Whether the next result (or the end of a failed worker) can be read at once."""
+        return bool(select.select([self._results], [], [], 0)[0])
+
+    def next_result(self) -> bytearray:
+        header = self._read(_LENGTH.size)
         size = _LENGTH.unpack(header)[0] if len(header) == _LENGTH.size else 0
-        packed = self._results.read(size) if size else b""
+        packed = self._read(size) if size else b""
         if len(packed) != size or not size:
             self.finish()
             raise ConnectorError(f"mbox worker for {self.path} stopped before sending all results")
         return packed
 
+    def _read(self, size: int) -> bytearray:
+        """Up to `size` bytes, fewer only at the end of the pipe."""
+        data = bytearray(size)
+        view, got = memoryview(data), 0
+        while got < size and (count := self._results.readinto(view[got:])):
+            got += count
+        view.release()
+        return data if got == size else data[:got]
+
     def finish(self) -> None:
         """Wait for the worker to exit; raise with its last error line if it failed."""
+        self.done_sending()
         if self._process.wait() != 0:
             self._errors.seek(0)
             lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
@@ -368,21 +454,25 @@ class _Worker:
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
+        with suppress(BrokenPipeError):
+            self._requests.close()
         self._results.close()
         self._errors.close()
 
 
-def _serve_ranges(path: str, mailbox: str) -> None:
-    """Worker side: parse the ranges read from stdin, write each result to stdout."""
-    size, ranges = marshal.loads(sys.stdin.buffer.read())  # noqa: S302 - from our parent
+def _serve_ranges(path: str, mailbox: str, size: int) -> None:
+    """Worker side: parse each range read from stdin, write its result to stdout."""
     # Records hold no reference cycles: the cyclic collector would only cost time here.
     gc.disable()
-    out = sys.stdout.buffer
+    requests, out = sys.stdin.buffer, sys.stdout.buffer
     fd = os.open(path, os.O_RDONLY)
     try:
-        for start, stop in ranges:
+        while len(request := requests.read(_RANGE.size)) == _RANGE.size:
+            start, stop = _RANGE.unpack(request)
             items = list(_scan(fd, path, mailbox, start, stop, size))
             values = _native.pack(items, _pack) if _native is not None else list(map(_pack, items))
+            # Values the records no longer share are marshalled without back-references.
+            del items
             packed = marshal.dumps(values)
             out.write(_LENGTH.pack(len(packed)))
             out.write(packed)
@@ -412,10 +502,11 @@ def _pack(item: MessageRecord | Rejected | Pending) -> tuple:
     return (*values[:_SENT_AT], (sent_at - _EPOCH) // _MICROSECOND, *values[_SENT_AT + 1 :])
 
 
-def _unpack(packed: bytes) -> Iterator[MessageRecord | Rejected | Pending]:
-    items = marshal.loads(packed)  # noqa: S302 - from our own worker
-    if _native is not None:  # the records rebuilt in one call; the other tuples below
-        items = _native.unpack(items)
+def _unpack(packed: bytes | bytearray) -> Iterator[MessageRecord | Rejected | Pending]:
+    with _no_collection():
+        items = marshal.loads(packed)  # noqa: S302 - from our own worker
+        if _native is not None:  # the records rebuilt in one call; the other tuples below
+            items = _native.unpack(items)
     for values in items:
         if type(values) is not tuple:
             yield values
@@ -434,4 +525,4 @@ def _unpack(packed: bytes) -> Iterator[MessageRecord | Rejected | Pending]:
 
 
 if __name__ == "__main__":
-    _serve_ranges(sys.argv[1], sys.argv[2])
+    _serve_ranges(sys.argv[1], sys.argv[2], int(sys.argv[3]))

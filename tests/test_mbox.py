@@ -9,6 +9,7 @@ value to compare, and the connector may decode leniently.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import mailbox
 import random
@@ -402,6 +403,35 @@ def test_without_a_from_line_date_the_newest_received_header_counts(tmp_path: Pa
     assert record.problems == ["date_unparseable", "sent_at_from_received"]
 
 
+def test_undated_messages_inside_a_file_are_dated_alike_by_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages followed by another are built by the compiled scan, which dates them
+    from the envelope as `mbox._item` does: From line, else newest Received, else none."""
+    received = ("Received", "from relay; Tue, 06 Feb 2024 17:00:00 +0000")
+    undated = [(name, value) for name, value in with_headers(Date="yesterday").items()]
+    no_date = b"Mon Feb 05 07:00:00 +0000 2024"
+    entries = [
+        entry(with_headers(Date=None)),
+        entry([received, *undated]),
+        entry([received, *undated]).replace(no_date, b"sometime"),
+        entry(undated).replace(no_date, b"sometime"),
+        entry(with_headers(Date=None, Message_ID="<last@x>")),
+    ]
+    path = tmp_path / "undated.mbox"
+    path.write_bytes(b"".join(entries))
+    compiled = list(iter_mbox(path, mailbox="m", workers=1))
+    monkeypatch.setattr(mail_headers, "_native", None)
+    monkeypatch.setattr(mbox, "_native", None)
+    assert compiled == list(iter_mbox(path, mailbox="m", workers=1))
+    assert [(r.sent_at, r.problems[-1]) for r in compiled[:4]] == [
+        (FROM_LINE_INSTANT, "sent_at_from_from_line"),
+        (FROM_LINE_INSTANT, "sent_at_from_from_line"),
+        (datetime(2024, 2, 6, 17, 0, tzinfo=UTC), "sent_at_from_received"),
+        (None, "date_unparseable"),
+    ]
+
+
 def test_takeout_labels_and_thread_id(tmp_path: Path) -> None:
     label = encode_word("Клиенты", "UTF-8", "Q")
     record = one(
@@ -551,6 +581,56 @@ def test_worker_processes_yield_the_same_items_in_file_order(
     parallel = list(iter_mbox(path, mailbox="m", workers=3))
     assert path.stat().st_size > 10 * mbox.CHUNK_BYTES
     assert parallel == in_process
+
+
+@pytest.mark.parametrize("parent_parses", [True, False])
+def test_ranges_parsed_by_the_parent_or_the_workers_give_the_same_items(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, parent_parses: bool
+) -> None:
+    """The parent parses a range itself whenever a worker's result is not ready yet:
+    here always (as far as the ranges it may hold allow), or never."""
+    path = write_mbox(corpus_dir / "parallel.mbox", 600, seed=9)
+    monkeypatch.setattr(mbox, "CHUNK_BYTES", 64 << 10)
+    in_process = list(iter_mbox(path, mailbox="m", workers=1))
+    monkeypatch.setattr(mbox._Worker, "ready", lambda self: not parent_parses)
+    assert list(iter_mbox(path, mailbox="m", workers=2)) == in_process
+    assert list(iter_mbox(path, mailbox="m", workers=3)) == in_process
+
+
+def test_a_read_stopped_early_ends_its_workers(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_mbox(corpus_dir / "parallel.mbox", 600, seed=9)
+    monkeypatch.setattr(mbox, "CHUNK_BYTES", 64 << 10)
+    closed: list[mbox._Worker] = []
+    close = mbox._Worker.close
+    monkeypatch.setattr(mbox._Worker, "close", lambda self: (close(self), closed.append(self)))
+    items = iter_mbox(path, mailbox="m", workers=3)
+    assert len([next(items) for _ in range(10)]) == 10
+    items.close()
+    assert len(closed) == 2
+    assert all(worker._process.returncode is not None for worker in closed)
+
+
+def test_reading_leaves_the_garbage_collector_as_it_found_it(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of records are built with the collector paused, never left paused."""
+    path = write_mbox(corpus_dir / "parallel.mbox", 600, seed=9)
+    monkeypatch.setattr(mbox, "CHUNK_BYTES", 64 << 10)
+    assert gc.isenabled()
+    for workers in (1, 2):
+        items = iter_mbox(path, mailbox="m", workers=workers)
+        next(items)
+        assert gc.isenabled()
+        assert len(list(items)) == 599
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        assert len(list(iter_mbox(path, mailbox="m", workers=2))) == 600
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_reading_in_small_chunks_gives_the_same_items(
