@@ -25,9 +25,13 @@ started AS (
         coalesce(c.start_date, d.first_deal_date, CAST(e.first_at AS DATE)) AS started_on,
         c.end_date,
         d.open_deals,
-        -- the latest closed deal was lost (the renewal declined)
-        coalesce(d.last_lost_date >= coalesce(d.last_won_date, d.last_lost_date), false)
-            AS last_deal_lost,
+        -- quiet this long and the client is lost: sooner once the latest closed deal
+        -- was lost (the renewal declined)
+        CASE WHEN coalesce(d.last_lost_date >= coalesce(d.last_won_date, d.last_lost_date), false)
+            THEN least(getvariable('risk_lost_after_lost_deal_days'),
+                getvariable('risk_lost_after_days'))
+            ELSE getvariable('risk_lost_after_days')
+        END AS lost_after_days,
         e.last_at AS last_exchange_at
     FROM staging.cfg_clients AS c
     LEFT JOIN marts.dim_client AS d USING (client_id)
@@ -51,15 +55,8 @@ status AS (
                 AS DATE) THEN s.end_date
             WHEN coalesce(s.open_deals, 0) = 0
                 AND coalesce(a.last_activity_at, s.last_exchange_at)
-                    < getvariable('as_of') - to_days(getvariable('risk_lost_after_days'))
-                AND s.last_exchange_at
-                    < getvariable('as_of') - to_days(getvariable('risk_lost_after_days'))
-                THEN CAST(s.last_exchange_at AS DATE)
-            WHEN coalesce(s.open_deals, 0) = 0 AND s.last_deal_lost
-                AND coalesce(a.last_activity_at, s.last_exchange_at)
-                    < getvariable('as_of') - to_days(getvariable('risk_lost_after_lost_deal_days'))
-                AND s.last_exchange_at
-                    < getvariable('as_of') - to_days(getvariable('risk_lost_after_lost_deal_days'))
+                    < getvariable('as_of') - to_days(s.lost_after_days)
+                AND s.last_exchange_at < getvariable('as_of') - to_days(s.lost_after_days)
                 THEN CAST(s.last_exchange_at AS DATE)
         END AS lost_on
     FROM started AS s

@@ -149,11 +149,8 @@ exchange_rates AS (
     SELECT
         c.client_id,
         c.contact_cadence_days,
-        CASE WHEN any_value(m.first_message_at) <= getvariable('as_of')
-            - to_days(7 * getvariable('risk_contact_recent_weeks')) THEN
-            count(e.occurred_at) FILTER (
-                WHERE e.occurred_at > getvariable('as_of')
-                    - to_days(7 * getvariable('risk_contact_recent_weeks')))
+        CASE WHEN any_value(m.first_message_at) <= b.recent_from THEN
+            count(e.occurred_at) FILTER (WHERE e.occurred_at > b.recent_from)
             / getvariable('risk_contact_recent_weeks') END AS recent_per_week,
         -- the usual rate: over the `risk_contact_baseline_weeks` before the recent window,
         -- or the part of them the mail on record covers, from `risk_contact_baseline_min_weeks`
