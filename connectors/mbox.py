@@ -454,8 +454,7 @@ class _Worker:
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
-        with suppress(BrokenPipeError):
-            self._requests.close()
+        self.done_sending()
         self._results.close()
         self._errors.close()
 
