@@ -439,7 +439,10 @@ class RiskFactor(_Model):
 # contact against the client's own usual rate weighs most (DOMAIN §4), then the gap since
 # the last exchange and silent slips (§2). Unanswered mail is off until closing messages
 # ("thanks, got it") are told apart from requests: today they count as unanswered.
-# No factor is critical by default; `critical_at` makes one decide on its own.
+# One factor is critical by default: a report recipient gone (their mail bounces) puts the
+# client at risk by itself, as the person the agency reports to is the relationship. It
+# weighs nothing in the mean: a rare event at 0 for nearly every client would only dilute
+# the other factors. `critical_at` makes any factor decide on its own.
 DEFAULT_RISK_FACTORS: dict[str, RiskFactor] = {
     "first_reply_compliance": RiskFactor(weight=2),
     "next_reply_compliance": RiskFactor(weight=1),
@@ -458,6 +461,7 @@ DEFAULT_RISK_FACTORS: dict[str, RiskFactor] = {
     "no_repeat_order": RiskFactor(weight=1),
     "active_contacts": RiskFactor(weight=1),
     "senior_contacts": RiskFactor(weight=0.5),
+    "key_contact_left": RiskFactor(weight=0, critical_at=100),
 }
 
 

@@ -264,6 +264,54 @@ def test_the_usual_rate_is_half_a_year_or_the_part_of_it_on_record(tmp_path):
         assert _factors(con)["contact_vs_baseline"][:2] == (None, None)
 
 
+def _bounce(answered: str, at):
+    """The mailer daemon's delivery failure notice for message `answered`."""
+    return message(
+        f"{answered}-dsn",
+        "mailer-daemon@agency.test",
+        ["anna@agency.test"],
+        at,
+        irt=answered,
+        is_bounce=True,
+        return_path_null=True,
+    )
+
+
+def test_a_report_recipient_whose_mail_bounces_puts_the_client_at_risk(tmp_path):
+    # at_risk_at 90: the contact factors' 76.6 alone would be only watched
+    config = _config(tmp_path, {"factors": ONLY_CONTACT, "watch_at": 20, "at_risk_at": 90})
+    friday = _mid_week(1) + 15 * H  # after ceo's last mail, Thursday of week 1
+    update = message("u1", "anna@agency.test", ["ceo@acme.test", "boss.acme@gmail.com"], friday)
+    boss_writes = message("w1", "boss.acme@gmail.com", ["anna@agency.test"], friday + D)
+    rows = [*_acme_contact_history(), update, _bounce("u1", friday + H / 30)]
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", rows, ["message_key"])
+        build_models(con, config, AS_OF)
+        # one of two recipients bounced, neither has written since: both count as gone,
+        # and ceo receives the reports → 100
+        assert _factors(con)["key_contact_left"] == (2.0, 100.0, 0.0)
+        # boss.acme (a listed contact) writes the day after: it was not them
+        upsert(con, "raw.email_messages", [boss_writes], ["message_key"])
+        build_models(con, config, AS_OF)
+        assert _factors(con)["key_contact_left"] == (1.0, 100.0, 0.0)
+        _, score, _, band, at_risk, reasons, _ = _risk(con)
+        assert (score, band, at_risk) == (76.6, "at_risk", True)  # critical at 100
+        # the reason that decided comes first, though it weighs nothing in the score, and
+        # the account manager's alert leads with it too
+        assert reasons[0] == "ceo@acme.test left (mail bounced 2026-11-13), no word since"
+        alert = con.execute(
+            "SELECT change, moved_factors[1].factor, main_factor FROM marts.client_risk_alerts "
+            "WHERE client_id = 'acme'"
+        ).fetchone()
+        assert alert == ("newly_at_risk", "key_contact_left", "key_contact_left")
+        # later mail to ceo went through (no bounce in the day after it): not gone after all
+        later = message("u2", "anna@agency.test", ["ceo@acme.test"], AS_OF - 30 * H)
+        upsert(con, "raw.email_messages", [later], ["message_key"])
+        build_models(con, config, AS_OF)
+        assert _factors(con)["key_contact_left"] == (0.0, 0.0, 0.0)
+        assert _risk(con)[3:5] == ("watch", False)
+
+
 def _future_rows():
     """What happened after as_of: an exchange, the task done, a deal lost, a meeting."""
     done = json.loads(task("t1", "100", due="2026-11-10")["payload"])
@@ -273,7 +321,10 @@ def _future_rows():
         modified_at=(AS_OF + 2 * D).isoformat(),
     )
     return {
-        "raw.email_messages": _exchange("future", AS_OF + 3 * D),
+        "raw.email_messages": [
+            *_exchange("future", AS_OF + 3 * D),
+            _bounce("u1", AS_OF + H),  # the update sent before as_of bounced after it
+        ],
         "raw.asana_tasks": [
             {
                 **task("t1", "100", due="2026-11-10"),
@@ -314,6 +365,8 @@ def _past_week(tmp_path, with_future: bool):
     config = _config(tmp_path)
     with open_writer(config.warehouse.path) as con:
         upsert(con, "raw.email_messages", _acme_contact_history(), ["message_key"])
+        update = message("u1", "anna@agency.test", ["ceo@acme.test"], AS_OF - 2 * H)
+        upsert(con, "raw.email_messages", [update], ["message_key"])
         upsert(con, "raw.asana_tasks", [task("t1", "100", due="2026-11-10")], ["gid"])
         upsert(con, "raw.crm_objects", [_deal("appointmentscheduled")], KEYS["raw.crm_objects"])
         if with_future:

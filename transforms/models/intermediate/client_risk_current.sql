@@ -84,8 +84,10 @@ scored AS (
             'score': score, 'weight': weight,
             'contribution': round(score * weight / weight_with_data, 2)
         } ORDER BY score * weight DESC NULLS LAST, factor) AS factors,
-        list(evidence ORDER BY score * weight DESC, factor)  -- ties: the same order every build
-            FILTER (WHERE score >= 50 OR score >= critical_at) AS reasons
+        -- a critical factor past its mark first: it alone may have put the client at risk;
+        -- ties by factor, the same order every build
+        list(evidence ORDER BY coalesce(score >= critical_at, false) DESC, score * weight DESC,
+            factor) FILTER (WHERE score >= 50 OR score >= critical_at) AS reasons
     FROM weighted
     GROUP BY client_id
 )

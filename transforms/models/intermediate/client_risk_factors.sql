@@ -20,7 +20,8 @@
 --                   and the same quarter a year ago), lost_deals (last 90 days),
 --                   no_repeat_order (storm: past the honeymoon without a repeat order)
 --   relationship    active_contacts, senior_contacts (people at the client on an
---                   activity lately)
+--                   activity lately), key_contact_left (a report recipient or listed
+--                   contact gone: their mail bounces and no word since)
 WITH clients AS (
     SELECT
         client_id,
@@ -301,6 +302,26 @@ relationship AS (
         senior_contacts || ' active senior contacts',
         CASE WHEN contacts > 0 THEN CASE WHEN senior_contacts > 0 THEN 0 ELSE 50 END END
     FROM marts.client_relationship
+
+    UNION ALL
+
+    -- 100 once someone the agency reports to has left, 50 for another named contact
+    SELECT
+        c.client_id, 'key_contact_left', count(l.address),
+        coalesce(string_agg(l.address || ' left (mail bounced '
+            || strftime(l.left_noticed_at, '%Y-%m-%d') || '), no word since', '; '
+            ORDER BY l.left_noticed_at, l.address), 'no named contact has left'),
+        CASE WHEN n.client_id IS NOT NULL THEN CASE
+            WHEN bool_or(l.receives_reports) THEN 100 WHEN count(l.address) > 0 THEN 50 ELSE 0
+        END END
+    FROM clients AS c
+    LEFT JOIN (
+        SELECT client_id FROM staging.cfg_report_recipients
+        UNION
+        SELECT client_id FROM staging.cfg_client_addresses
+    ) AS n USING (client_id)
+    LEFT JOIN intermediate.client_contacts_left AS l USING (client_id)
+    GROUP BY c.client_id, n.client_id
 ),
 
 factors (area, client_id, factor, raw_value, evidence, score) AS (

@@ -2,7 +2,9 @@
 -- manager (newly at risk, risk up past the configured step, still at risk, recovered),
 -- since when the current at-risk episode runs, the factors that moved the score (before
 -- -> after against the week named in compared_week), the factor that weighs most now,
--- and the week's trend arrow for the portfolio view.
+-- and the week's trend arrow for the portfolio view. A critical factor at its mark
+-- (staging.cfg_risk_factors.critical_at) leads both: it alone may have put the client at
+-- risk, whatever its weight in the score.
 WITH weeks AS (
     SELECT
         r.*,
@@ -40,43 +42,57 @@ compared AS (
     FROM classified
 ),
 
-moves AS (
+factor_rows AS (
     SELECT
         k.client_id,
         k.week_start,
+        k.compared_week,
+        u.f AS now_f,
+        c.critical_at,
+        coalesce(u.f.score >= c.critical_at, false) AS critical
+    FROM compared AS k
+    CROSS JOIN unnest(k.factors) AS u (f)
+    LEFT JOIN staging.cfg_risk_factors AS c ON c.factor = u.f.factor
+),
+
+moves AS (
+    SELECT
+        r.client_id,
+        r.week_start,
         list(
             {
-                'factor': now_f.factor,
-                'area': now_f.area,
+                'factor': r.now_f.factor,
+                'area': r.now_f.area,
                 'score_before': round(before_f.score, 1),
-                'score_after': round(now_f.score, 1),
+                'score_after': round(r.now_f.score, 1),
                 'evidence_before': before_f.evidence,
-                'evidence_after': now_f.evidence,
-                'contribution_change': round(now_f.contribution - coalesce(before_f.contribution, 0), 1)
+                'evidence_after': r.now_f.evidence,
+                'contribution_change':
+                    round(r.now_f.contribution - coalesce(before_f.contribution, 0), 1)
             }
-            ORDER BY now_f.contribution - coalesce(before_f.contribution, 0) DESC, now_f.factor
-        ) FILTER (WHERE now_f.contribution - coalesce(before_f.contribution, 0) > 0) AS moved
-    FROM compared AS k
-    CROSS JOIN unnest(k.factors) AS u (now_f)
+            ORDER BY r.critical AND NOT coalesce(before_f.score >= r.critical_at, false) DESC,
+                r.now_f.contribution - coalesce(before_f.contribution, 0) DESC, r.now_f.factor
+        ) FILTER (WHERE r.now_f.contribution - coalesce(before_f.contribution, 0) > 0
+            OR r.critical AND NOT coalesce(before_f.score >= r.critical_at, false)) AS moved
+    FROM factor_rows AS r
     LEFT JOIN marts.client_risk_weekly AS b
-        ON b.client_id = k.client_id AND b.week_start = k.compared_week
+        ON b.client_id = r.client_id AND b.week_start = r.compared_week
     LEFT JOIN LATERAL (
-        SELECT f AS before_f FROM unnest(b.factors) AS v (f) WHERE f.factor = now_f.factor
+        SELECT f AS before_f FROM unnest(b.factors) AS v (f) WHERE f.factor = r.now_f.factor
     ) ON true
-    WHERE now_f.score IS NOT NULL
-    GROUP BY k.client_id, k.week_start
+    WHERE r.now_f.score IS NOT NULL
+    GROUP BY r.client_id, r.week_start
 ),
 
 main AS (
     SELECT
-        k.client_id,
-        k.week_start,
-        arg_max(f.factor, f.contribution) AS main_factor,
-        arg_max(f.evidence, f.contribution) AS main_factor_evidence
-    FROM compared AS k
-    CROSS JOIN unnest(k.factors) AS u (f)
-    WHERE f.contribution > 0
-    GROUP BY k.client_id, k.week_start
+        client_id,
+        week_start,
+        arg_max(now_f.factor, [critical::INTEGER, now_f.contribution]) AS main_factor,
+        arg_max(now_f.evidence, [critical::INTEGER, now_f.contribution]) AS main_factor_evidence
+    FROM factor_rows
+    WHERE now_f.contribution > 0 OR critical
+    GROUP BY client_id, week_start
 )
 
 SELECT

@@ -60,6 +60,7 @@ classified AS (
         m.cc_addrs,
         m.in_reply_to,
         m."references",
+        m.is_bounce,
         coalesce(m.closing_verdict, 'unknown') AS closing_verdict,
         coalesce(t.conversation_id, m.message_id, m.message_key) AS conversation_id,
         regexp_matches(coalesce(m.subject, ''), '(?i)^\s*(fwd?|wg|tr|пересл)\s*:') AS is_forward,
