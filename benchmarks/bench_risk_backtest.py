@@ -1,10 +1,10 @@
 """Churn-risk backtest: the weekly risk score against the old three-threshold rule,
 replayed over simulated agencies whose truth is known.
 
-    python -m benchmarks.bench_risk_backtest [--agency demo|seed2|all] [--rebuild]
+    python -m benchmarks.bench_risk_backtest [--agency demo|seed2|seed3|all] [--rebuild]
 
-For each agency (benchmarks/agencies.py: `demo`, the one the weights were tuned on, and
-`seed2`, 108 clients with other churn stories, not tuned on):
+For each agency (benchmarks/agencies.py: `demo`, the one the weights were tuned on;
+`seed2` and `seed3`, 108 clients with other churn stories, not tuned on):
 
 1. simulate it with the sandbox and ingest its mailbox, Asana and HubSpot into a fresh
    DuckDB warehouse under out/bench/risk/<agency>/<key>/, calling the ingest functions

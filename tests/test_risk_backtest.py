@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
-from benchmarks.agencies import seed2, write_config
+from benchmarks.agencies import seed2, seed3, write_config
 from benchmarks.risk_backtest import judge
 from clientpulse.config import DEMO_CONFIG, load_config
 from sandbox.sim_cast import CHURN_STORIES, build_cast
@@ -136,3 +136,10 @@ def test_seed2_agency_has_its_own_clients_and_churn_stories(tmp_path):
     # the demo keeps its one story, drawn as before
     demo_cast = build_cast(load_config(DEMO_CONFIG), 7, DEMO_AS_OF, DEMO_MONTHS)
     assert all(p.story is None and p.floor is None for p in demo_cast.profiles)
+    # the holdout: the same agency, another draw of who churns and how
+    holdout = seed3()
+    assert holdout.config["clients"] == agency.config["clients"]
+    holdout_cast = build_cast(config, holdout.seed, DEMO_AS_OF, DEMO_MONTHS, holdout.options)
+    churned = {p.client.id for p in holdout_cast.profiles if p.fate == "churned"}
+    assert len(churned) == 15
+    assert churned != {p.client.id for p in cast.profiles if p.fate == "churned"}

@@ -1,10 +1,11 @@
 -- One row per named client contact (a report recipient or a listed contact address in
 -- the config) who has left, as far as the mail on record shows at as_of: agency mail to
--- them bounced, and after that message they have written nothing (an out-of-office
--- counts as a sign of life) and no agency mail to them has gone through. A message sent
--- to several people bounces for one of them; the others clear themselves by writing or
--- by receiving mail that does not bounce. Mail sent in the last day before as_of is not
--- yet taken as delivered: its bounce may still be on its way.
+-- them bounced and since that message they have written nothing (an out-of-office counts
+-- as a sign of life) and no agency mail to them has gone through. The headers kept do not
+-- say which recipient a bounce was for, so a bounce is put down to a person only when
+-- every other recipient of the bounced message has been heard from since; until then it
+-- names nobody. Mail sent in the last day before as_of is not yet taken as delivered:
+-- its bounce may still be on its way.
 -- The person the agency reports to leaving is when a relationship is most easily lost
 -- (DOMAIN §4, §5): the successor has no history with the agency.
 WITH named AS (
@@ -23,12 +24,6 @@ agency_mail AS (
     WHERE sender_party = 'internal' AND NOT is_automated AND sent_at <= getvariable('as_of')
 ),
 
-mail_to_named AS (
-    SELECT n.client_id, n.address, n.receives_reports, m.message_id, m.sent_at
-    FROM agency_mail AS m
-    JOIN named AS n USING (address)
-),
-
 bounces AS (
     SELECT in_reply_to AS message_id, min(sent_at) AS bounced_at
     FROM staging.email_messages
@@ -36,34 +31,56 @@ bounces AS (
     GROUP BY in_reply_to
 ),
 
-signs_of_life AS (
-    SELECT t.client_id, t.address, t.sent_at AS seen_at
-    FROM mail_to_named AS t
-    ANTI JOIN bounces AS b USING (message_id)
-    WHERE t.sent_at <= getvariable('as_of') - INTERVAL 1 DAY
-
-    UNION ALL
-
-    SELECT n.client_id, n.address, m.sent_at
-    FROM staging.email_messages AS m
-    JOIN named AS n ON n.address = lower(m.from_addr)
-    WHERE m.sent_at <= getvariable('as_of')
+bounced_to AS (
+    SELECT DISTINCT m.message_id, m.sent_at, m.address, b.bounced_at
+    FROM agency_mail AS m
+    JOIN bounces AS b USING (message_id)
 ),
 
 last_seen AS (
-    SELECT client_id, address, max(seen_at) AS last_seen_at
-    FROM signs_of_life
-    GROUP BY client_id, address
+    SELECT address, max(seen_at) AS last_seen_at
+    FROM (
+        SELECT m.address, m.sent_at AS seen_at
+        FROM agency_mail AS m
+        ANTI JOIN bounces AS b USING (message_id)
+        WHERE m.sent_at <= getvariable('as_of') - INTERVAL 1 DAY
+            AND m.address IN (SELECT address FROM bounced_to)
+
+        UNION ALL
+
+        SELECT lower(from_addr), sent_at
+        FROM staging.email_messages
+        WHERE lower(from_addr) IN (SELECT address FROM bounced_to)
+            AND sent_at <= getvariable('as_of')
+    )
+    GROUP BY address
+),
+
+-- each bounced message's recipients not heard from since it: the bounce is the one
+-- left's only when they are alone
+unexplained AS (
+    SELECT t.*, s.last_seen_at
+    FROM bounced_to AS t
+    LEFT JOIN last_seen AS s USING (address)
+    WHERE coalesce(s.last_seen_at <= t.sent_at, true)
+),
+
+attributed AS (
+    SELECT
+        any_value(address) AS address,
+        any_value(last_seen_at) AS last_seen_at,
+        any_value(bounced_at) AS bounced_at
+    FROM unexplained
+    GROUP BY message_id
+    HAVING count(*) = 1
 )
 
 SELECT
-    t.client_id,
-    t.address,
-    any_value(t.receives_reports) AS receives_reports,
-    any_value(s.last_seen_at) AS last_seen_at,
-    min(b.bounced_at) AS left_noticed_at
-FROM mail_to_named AS t
-JOIN bounces AS b USING (message_id)
-LEFT JOIN last_seen AS s USING (client_id, address)
-WHERE s.last_seen_at IS NULL OR t.sent_at > s.last_seen_at
-GROUP BY t.client_id, t.address
+    n.client_id,
+    a.address,
+    n.receives_reports,
+    max(a.last_seen_at) AS last_seen_at,
+    min(a.bounced_at) AS left_noticed_at
+FROM attributed AS a
+JOIN named AS n USING (address)
+GROUP BY n.client_id, a.address, n.receives_reports
