@@ -26,6 +26,7 @@ ONLY_CONTACT = {
         name: {"weight": 0}
         for name in (
             "next_reply_compliance",
+            "unanswered_past_target",
             "on_time_rate",
             "silent_slips",
             "open_overdue_tasks",
