@@ -57,9 +57,9 @@ def config_seeds(config: AgencyConfig) -> dict[str, list[dict]]:
             for a in c.contact_addresses
         ],
         "staging.cfg_report_recipients": [
-            {"address": a.lower(), "client_id": c.id}
+            {"address": a, "client_id": c.id}
             for c in config.clients
-            for a in dict.fromkeys(c.report_recipients)
+            for a in dict.fromkeys(r.lower() for r in c.report_recipients)
         ],
         "staging.cfg_client_projects": [
             {"project_gid": p, "client_id": c.id} for c in config.clients for p in c.asana_projects

@@ -307,21 +307,19 @@ relationship AS (
 
     -- 100 once someone the agency reports to has left, 50 for another named contact
     SELECT
-        c.client_id, 'key_contact_left', count(l.address),
-        coalesce(string_agg(l.address || ' left (mail bounced '
-            || strftime(l.left_noticed_at, '%Y-%m-%d') || '), no word since', '; '
-            ORDER BY l.left_noticed_at, l.address), 'no named contact has left'),
-        CASE WHEN n.client_id IS NOT NULL THEN CASE
-            WHEN bool_or(l.receives_reports) THEN 100 WHEN count(l.address) > 0 THEN 50 ELSE 0
+        c.client_id, 'key_contact_left', count(n.left_noticed_at),
+        coalesce(string_agg(n.address || ' left (mail bounced '
+            || strftime(n.left_noticed_at, '%Y-%m-%d') || '), no word since', '; '
+            ORDER BY n.left_noticed_at, n.address) FILTER (WHERE n.left_noticed_at IS NOT NULL),
+            'no named contact has left'),
+        CASE WHEN count(n.address) > 0 THEN CASE
+            WHEN bool_or(n.receives_reports AND n.left_noticed_at IS NOT NULL) THEN 100
+            WHEN count(n.left_noticed_at) > 0 THEN 50
+            ELSE 0
         END END
     FROM clients AS c
-    LEFT JOIN (
-        SELECT client_id FROM staging.cfg_report_recipients
-        UNION
-        SELECT client_id FROM staging.cfg_client_addresses
-    ) AS n USING (client_id)
-    LEFT JOIN intermediate.client_contacts_left AS l USING (client_id)
-    GROUP BY c.client_id, n.client_id
+    LEFT JOIN intermediate.client_named_contacts AS n USING (client_id)
+    GROUP BY c.client_id
 ),
 
 factors (area, client_id, factor, raw_value, evidence, score) AS (

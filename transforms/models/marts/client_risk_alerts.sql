@@ -42,46 +42,45 @@ compared AS (
     FROM classified
 ),
 
+-- each factor of each week next to the same factor in the compared week
 factor_rows AS (
     SELECT
         k.client_id,
         k.week_start,
-        k.compared_week,
         u.f AS now_f,
-        c.critical_at,
-        coalesce(u.f.score >= c.critical_at, false) AS critical
+        v.before_f,
+        u.f.contribution - coalesce(v.before_f.contribution, 0) AS contribution_change,
+        coalesce(u.f.score >= c.critical_at, false) AS critical,
+        critical AND NOT coalesce(v.before_f.score >= c.critical_at, false) AS newly_critical
     FROM compared AS k
     CROSS JOIN unnest(k.factors) AS u (f)
     LEFT JOIN staging.cfg_risk_factors AS c ON c.factor = u.f.factor
+    LEFT JOIN marts.client_risk_weekly AS b
+        ON b.client_id = k.client_id AND b.week_start = k.compared_week
+    LEFT JOIN LATERAL (
+        SELECT f AS before_f FROM unnest(b.factors) AS w (f) WHERE f.factor = u.f.factor
+    ) AS v ON true
 ),
 
 moves AS (
     SELECT
-        r.client_id,
-        r.week_start,
+        client_id,
+        week_start,
         list(
             {
-                'factor': r.now_f.factor,
-                'area': r.now_f.area,
+                'factor': now_f.factor,
+                'area': now_f.area,
                 'score_before': round(before_f.score, 1),
-                'score_after': round(r.now_f.score, 1),
+                'score_after': round(now_f.score, 1),
                 'evidence_before': before_f.evidence,
-                'evidence_after': r.now_f.evidence,
-                'contribution_change':
-                    round(r.now_f.contribution - coalesce(before_f.contribution, 0), 1)
+                'evidence_after': now_f.evidence,
+                'contribution_change': round(contribution_change, 1)
             }
-            ORDER BY r.critical AND NOT coalesce(before_f.score >= r.critical_at, false) DESC,
-                r.now_f.contribution - coalesce(before_f.contribution, 0) DESC, r.now_f.factor
-        ) FILTER (WHERE r.now_f.contribution - coalesce(before_f.contribution, 0) > 0
-            OR r.critical AND NOT coalesce(before_f.score >= r.critical_at, false)) AS moved
-    FROM factor_rows AS r
-    LEFT JOIN marts.client_risk_weekly AS b
-        ON b.client_id = r.client_id AND b.week_start = r.compared_week
-    LEFT JOIN LATERAL (
-        SELECT f AS before_f FROM unnest(b.factors) AS v (f) WHERE f.factor = r.now_f.factor
-    ) ON true
-    WHERE r.now_f.score IS NOT NULL
-    GROUP BY r.client_id, r.week_start
+            ORDER BY newly_critical DESC, contribution_change DESC, now_f.factor
+        ) FILTER (WHERE contribution_change > 0 OR newly_critical) AS moved
+    FROM factor_rows
+    WHERE now_f.score IS NOT NULL
+    GROUP BY client_id, week_start
 ),
 
 main AS (

@@ -1,11 +1,11 @@
 -- One row per named client contact (a report recipient or a listed contact address in
--- the config) who has left, as far as the mail on record shows at as_of: agency mail to
--- them bounced and since that message they have written nothing (an out-of-office counts
--- as a sign of life) and no agency mail to them has gone through. The headers kept do not
--- say which recipient a bounce was for, so a bounce is put down to a person only when
--- every other recipient of the bounced message has been heard from since; until then it
--- names nobody. Mail sent in the last day before as_of is not yet taken as delivered:
--- its bounce may still be on its way.
+-- the config), with whether they have left as far as the mail on record shows at as_of:
+-- agency mail to them bounced and since that message they have written nothing (an
+-- out-of-office counts as a sign of life) and no agency mail to them has gone through.
+-- The headers kept do not say which recipient a bounce was for, so a bounce is put down
+-- to a person only when every other recipient of the bounced message has been heard from
+-- since; until then it names nobody. Mail sent in the last day before as_of is not yet
+-- taken as delivered: its bounce may still be on its way.
 -- The person the agency reports to leaving is when a relationship is most easily lost
 -- (DOMAIN §4, §5): the successor has no history with the agency.
 WITH named AS (
@@ -73,14 +73,19 @@ attributed AS (
     FROM unexplained
     GROUP BY message_id
     HAVING count(*) = 1
+),
+
+left_contacts AS (
+    SELECT address, max(last_seen_at) AS last_seen_at, min(bounced_at) AS left_noticed_at
+    FROM attributed
+    GROUP BY address
 )
 
 SELECT
     n.client_id,
-    a.address,
+    n.address,
     n.receives_reports,
-    max(a.last_seen_at) AS last_seen_at,
-    min(a.bounced_at) AS left_noticed_at
-FROM attributed AS a
-JOIN named AS n USING (address)
-GROUP BY n.client_id, a.address, n.receives_reports
+    l.left_noticed_at,
+    l.last_seen_at
+FROM named AS n
+LEFT JOIN left_contacts AS l USING (address)
