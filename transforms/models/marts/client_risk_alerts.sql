@@ -87,8 +87,11 @@ main AS (
     SELECT
         client_id,
         week_start,
-        arg_max(now_f.factor, [critical::INTEGER, now_f.contribution]) AS main_factor,
-        arg_max(now_f.evidence, [critical::INTEGER, now_f.contribution]) AS main_factor_evidence
+        -- ties (two factors adding the same points) by factor: the same one every build
+        first(now_f.factor ORDER BY critical DESC, now_f.contribution DESC, now_f.factor)
+            AS main_factor,
+        first(now_f.evidence ORDER BY critical DESC, now_f.contribution DESC, now_f.factor)
+            AS main_factor_evidence
     FROM factor_rows
     WHERE now_f.contribution > 0 OR critical
     GROUP BY client_id, week_start
