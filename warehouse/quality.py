@@ -22,18 +22,16 @@ import duckdb
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
-def import_gx_in_background() -> threading.Thread:
+def import_gx_in_background() -> None:
     """Start importing Great Expectations on a thread of its own.
 
     Its import takes seconds of Python (more than its checks at agency scale). A build
     calls this first, so the import runs while DuckDB builds the models (which releases
     the GIL); the gate's own import then finds the module loaded, or waits on Python's
     import lock for the rest of it."""
-    thread = threading.Thread(
+    threading.Thread(
         target=importlib.import_module, args=("great_expectations",), daemon=True
-    )
-    thread.start()
-    return thread
+    ).start()
 
 
 @dataclass(frozen=True)
