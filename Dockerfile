@@ -13,7 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     AIRFLOW_HOME=/opt/airflow \
     GX_ANALYTICS_ENABLED=false
 
-# curl for the healthchecks; gcc for connectors/_mailscan.c, which installing the
+# curl for the healthchecks; gcc for connectors/mailboxes/_mailscan.c, which installing the
 # project compiles (hatch_build.py); the volume mount points exist so named volumes get
 # the airflow user's ownership on first use.
 RUN apt-get update \

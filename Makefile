@@ -12,11 +12,12 @@ OUT        ?= out
 export GX_ANALYTICS_ENABLED := false
 export UV_PYTHON := 3.11
 
-.PHONY: help setup dovecot demo test smoke bench backfill backtest alerts-replay run lint clean
+.PHONY: help setup dovecot demo test test-fast smoke bench backfill backtest alerts-replay run lint clean
 
 help:
 	@echo "make demo   set up, start the sandbox, run every DAG once through Airflow, print the outputs"
 	@echo "make test   set up and run the test suite"
+	@echo "make test-fast  the inner loop: every test that starts neither Airflow nor Dovecot"
 	@echo "make smoke  the docker-compose topology started natively (PostgreSQL, Redis, Celery), driven over REST"
 	@echo "make bench  run the benchmarks in benchmarks/"
 	@echo "make run    run the pipeline once through Airflow on \$$CLIENTPULSE_CONFIG (no sandbox)"
@@ -26,11 +27,11 @@ help:
 	@echo "make lint   ruff"
 
 # uv from PyPI when it is not on the machine yet; then the venv from the committed lock
-# (which compiles connectors/_mailscan.c through hatch_build.py).
+# (which compiles connectors/mailboxes/_mailscan.c through hatch_build.py).
 $(UV):
 	$(PYTHON) -m pip install --quiet --user "uv==$(UV_VERSION)"
 
-$(VENV)/.synced: uv.lock pyproject.toml connectors/_mailscan.c hatch_build.py | $(UV)
+$(VENV)/.synced: uv.lock pyproject.toml connectors/mailboxes/_mailscan.c hatch_build.py | $(UV)
 	$(UV) sync --frozen --extra deploy --extra sandbox
 	touch $@
 
@@ -48,6 +49,10 @@ dovecot:
 
 test: setup dovecot
 	$(PY) -m pytest
+
+# Everything but Airflow and the real servers; the full suite still runs in `make test`.
+test-fast: setup
+	$(PY) -m pytest -m "not airflow and not server and not e2e"
 
 smoke: setup
 	$(PY) -m tooling.smoke --out $(OUT)/smoke

@@ -43,9 +43,9 @@ import pandas as pd
 import yaml
 
 from clientpulse.config import DEMO_CONFIG, AgencyConfig, load_config
-from clientpulse.pipeline.asana.cursors import AsanaCursors
-from clientpulse.pipeline.asana.load import ingest_asana
-from connectors.asana import TASK_FIELDS, AsanaClient
+from clientpulse.pipeline.ingest import ingest_asana
+from connectors.asana.client import TASK_FIELDS, AsanaClient
+from connectors.asana.cursors import AsanaCursors
 from sandbox.fake_asana import AsanaFaults, AsanaState, asana_timestamp, create_app, field_tree
 from sandbox.fake_asana import project_fields as api_record
 from sandbox.http_server import serving

@@ -28,13 +28,14 @@ from pathlib import Path
 import yaml
 
 from clientpulse.config import load_config
-from clientpulse.pipeline.crm.hubspot_sync import ASSOCIATIONS, PROPERTIES, ingest_crm
-from connectors.hubspot import (
+from clientpulse.pipeline.ingest import ingest_crm
+from connectors.crm.hubspot import (
     ASSOCIATION_BATCH_SIZE,
     LIST_PAGE_SIZE,
     SEARCH_PAGE_SIZE,
     HubSpotClient,
 )
+from connectors.crm.hubspot_sync import ASSOCIATIONS, PROPERTIES
 from sandbox.crm_portal import synthetic_portal
 from sandbox.fake_hubspot import HubSpotStore, create_app
 from sandbox.http_server import serving

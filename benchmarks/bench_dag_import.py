@@ -10,6 +10,7 @@ left after resolving the `airflow.sdk` names the DAG uses. Medians of several ru
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -17,6 +18,11 @@ from pathlib import Path
 
 DAGS = Path(__file__).resolve().parent.parent / "dags"
 RUNS = 5
+# Airflow puts the plugins folder on sys.path before it parses DAG files; so does the probe.
+_AIRFLOW_PATH = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join([str(DAGS.parent), str(DAGS.parent / "plugins")]),
+}
 
 _PROBE = """
 import json, sys, time, importlib.util
@@ -44,6 +50,7 @@ def measure(dag_file: Path, mode: str) -> dict[str, float]:
             text=True,
             check=True,
             cwd=DAGS.parent,
+            env=_AIRFLOW_PATH,
         ).stdout
         runs.append(json.loads(out.strip().splitlines()[-1]))
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}

@@ -1,4 +1,4 @@
-"""mbox ingest benchmark: `connectors.mbox.iter_mbox` against Python's `mailbox` module.
+"""mbox ingest benchmark: `connectors.mailboxes.mbox.iter_mbox` against Python's `mailbox` module.
 
     python -m benchmarks.bench_mbox [--sizes N,N,N] [--baseline-messages M] [--workers W]
 
@@ -30,8 +30,9 @@ import time
 from pathlib import Path
 
 from benchmarks.corpus import CORPUS_VERSION, write_mbox
-from connectors.mail_headers import READ_FIELDS
-from connectors.mbox import default_workers, iter_mbox
+from connectors.mailboxes import native
+from connectors.mailboxes.headers import READ_FIELDS
+from connectors.mailboxes.mbox import default_workers, iter_mbox
 
 DEFAULT_CACHE = Path(__file__).resolve().parent.parent / "out" / "bench"
 SEED = 7
@@ -129,6 +130,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(measure(args.measure, args.path, args.workers, args.baseline_messages)))
         return
 
+    print(f"mail scanner path measured: {native.PATH} (CLIENTPULSE_PURE_MAIL=1 for the other)")
     sizes = sorted(int(size) for size in args.sizes.split(","))
     paths = {size: corpus_path(args.cache_dir, size) for size in sizes}
     smallest = paths[sizes[0]]
@@ -156,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"BENCH mbox_ingest {small_rate:.0f} msgs/s baseline={baseline_rate:.0f} "
         f"ratio={small_rate / baseline_rate:.2f} "
-        f"(file of {sizes[0]}; mailbox on its first {baseline['messages']})"
+        f"(file of {sizes[0]}; mailbox on its first {baseline['messages']}; {native.PATH} path)"
     )
     print(
         f"BENCH mbox_ingest_{sizes[-1]} {large_rate:.0f} msgs/s baseline={baseline_rate:.0f} "

@@ -42,12 +42,10 @@ import duckdb
 from benchmarks.agencies import AGENCIES, Agency, write_config
 from benchmarks.risk_backtest import Backtest, judge, lead_weeks, weekly_flags
 from clientpulse.config import PROJECT_ROOT, AgencyConfig, load_config
-from clientpulse.pipeline.asana.load import ingest_asana
-from clientpulse.pipeline.crm.hubspot_sync import ingest_crm
-from clientpulse.pipeline.mail.ingest import ingest_mailboxes
+from clientpulse.pipeline.ingest import ingest_asana, ingest_crm, ingest_mailboxes
 from clientpulse.pipeline.risk_backfill import backfill
-from connectors.asana import AsanaClient
-from connectors.hubspot import HubSpotClient
+from connectors.asana.client import AsanaClient
+from connectors.crm.hubspot import HubSpotClient
 from sandbox.fake_asana import create_app as asana_app
 from sandbox.fake_hubspot import create_app as hubspot_app
 from sandbox.http_server import serving

@@ -8,7 +8,6 @@ live here: the config names Airflow Connections, and credentials come from those
 
 from __future__ import annotations
 
-import codecs
 import logging
 import os
 import re
@@ -21,8 +20,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -33,6 +30,10 @@ from clientpulse.paths import CONFIG_ENV as CONFIG_ENV
 from clientpulse.paths import DEMO_CONFIG as DEMO_CONFIG
 from clientpulse.paths import PROJECT_ROOT as PROJECT_ROOT
 from clientpulse.paths import config_path
+from connectors.asana.settings import AsanaSource
+from connectors.crm.settings import CrmSource
+from connectors.mailboxes.settings import MailboxSource
+from connectors.settings import Email, SettingsModel
 
 _log = logging.getLogger(__name__)
 
@@ -66,7 +67,6 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 Domain = Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z0-9-]+$")]
-Email = Annotated[str, Field(pattern=r"^[^@\s<>]+@[a-z0-9.-]+\.[a-z0-9-]+$")]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
 # Public mail providers: an address there names a person, not a company, so it maps to
@@ -84,10 +84,6 @@ class ConfigError(ValueError):
     """The config file is invalid; the message names the file, the key and the problem."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 def _check_timezone(value: str | None) -> str | None:
     if value is None:
         return None
@@ -98,7 +94,7 @@ def _check_timezone(value: str | None) -> str | None:
     return value
 
 
-class BusinessHours(_Model):
+class BusinessHours(SettingsModel):
     days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
     start: time = time(9, 0)
     end: time = time(18, 0)
@@ -110,7 +106,7 @@ class BusinessHours(_Model):
         return self
 
 
-class Agency(_Model):
+class Agency(SettingsModel):
     name: str
     timezone: str
     holiday_country: CountryCode  # public holidays from the `holidays` library
@@ -123,7 +119,7 @@ class Agency(_Model):
     _tz = field_validator("timezone")(_check_timezone)
 
 
-class Retention(_Model):
+class Retention(SettingsModel):
     """How long warehouse_maintenance keeps operational rows, in days. Outbox keys are
     kept for good (they are what stops a rerun sending a digest twice): only the
     rendered payload of a delivered entry is dropped after `outbox_payload_days`."""
@@ -135,7 +131,7 @@ class Retention(_Model):
     resend_log_days: int = Field(730, ge=1)
 
 
-class Warehouse(_Model):
+class Warehouse(SettingsModel):
     path: Path
     snapshot_path: Path
     # DuckDB's budget for the writer: past memory_limit it spills to disk instead of
@@ -149,76 +145,7 @@ class Warehouse(_Model):
     retention: Retention = Retention()
 
 
-class AsanaSource(_Model):
-    enabled: bool = True
-    connection_id: str = "clientpulse_asana"
-    workspace_gid: str
-    requests_per_minute: float = Field(1500, gt=0)
-    # Asana allows at most 50 concurrent GET requests per token.
-    max_concurrent_requests: int = Field(50, ge=1, le=50)
-    # How often the gid-only listing looks for deleted and moved tasks (and re-walks
-    # subtasks, whose edits do not modify their parent).
-    reconcile_every_hours: float = Field(24, gt=0)
-    # Read each project's Events API stream between reconciliations: deletes and moves
-    # are then seen at once; an expired sync token forces a reconciliation.
-    use_events: bool = False
-
-
-class MboxFile(_Model):
-    path: Path
-    mailbox: Email
-
-
-class ImapMailbox(_Model):
-    """One IMAP mailbox; host, port and login come from Airflow Connection `connection_id`."""
-
-    connection_id: str
-    mailbox: Email
-    folders: list[str] = Field(["INBOX"], min_length=1)
-    # Gmail: read only the All Mail folder, labels from X-GM-LABELS (`folders` unused).
-    all_mail: bool = False
-    batch_size: int = Field(500, gt=0, le=10000)
-
-
-class MailboxSource(_Model):
-    enabled: bool = True
-    mbox: list[MboxFile] = []
-    imap: list[ImapMailbox] = []
-
-
-class CrmSource(_Model):
-    """HubSpot (over its API) or CSV exports from another CRM (`csv_dir`)."""
-
-    enabled: bool = True
-    kind: Literal["hubspot", "csv"] = "hubspot"
-    connection_id: str = "clientpulse_hubspot"
-    csv_dir: Path | None = None
-    # For CSV files without a byte-order mark, e.g. cp1251; default: UTF-8, else detected.
-    csv_encoding: str | None = None
-    # Each export file lists every live record: one missing from a newer export was
-    # deleted in the CRM and is archived (off: rows are only ever added or updated).
-    csv_full_export: bool = False
-    burst_per_10s: int = Field(100, ge=10)  # the HubSpot account tier's ten-second budget
-    won_stages: list[str] = Field(["closedwon"], min_length=1)
-    lost_stages: list[str] = ["closedlost"]
-    company_properties: list[str] = []  # custom company properties to fetch as well
-    budget_property: str | None = None  # company property: the client's yearly marketing budget
-
-    @model_validator(mode="after")
-    def _csv_dir_matches_kind(self) -> CrmSource:
-        if self.kind == "csv" and self.csv_dir is None:
-            raise ValueError("csv_dir: required when kind is 'csv'")
-        if self.csv_encoding is not None:
-            try:
-                codecs.lookup(self.csv_encoding)
-            except LookupError:
-                raise ValueError(f"csv_encoding: unknown encoding {self.csv_encoding!r}") from None
-        if self.kind != "csv" and self.csv_dir is not None:
-            raise ValueError(f"csv_dir: only used when kind is 'csv' (kind is {self.kind!r})")
-        return self
-
-
-class Sources(_Model):
+class Sources(SettingsModel):
     asana: AsanaSource | None = None
     mailboxes: MailboxSource | None = None
     crm: CrmSource | None = None
@@ -228,13 +155,13 @@ class Sources(_Model):
         return source is not None and source.enabled
 
 
-class SlackDelivery(_Model):
+class SlackDelivery(SettingsModel):
     connection_id: str = "clientpulse_slack"
     leadership_channel: str
     ops_channel: str
 
 
-class EmailDelivery(_Model):
+class EmailDelivery(SettingsModel):
     connection_id: str = "clientpulse_smtp"
     from_address: str
     # A report recipient outside the client's email_domains and contact_addresses: a
@@ -243,7 +170,7 @@ class EmailDelivery(_Model):
     unknown_recipients: Literal["warn", "refuse"] = "warn"
 
 
-class Delivery(_Model):
+class Delivery(SettingsModel):
     dry_run: bool = False
     dry_run_dir: Path
     # A delivery not sent this long after it was composed (a relay down for a week) is
@@ -264,7 +191,7 @@ def _check_pattern(value: str) -> str:
 Pattern = Annotated[str, AfterValidator(_check_pattern)]
 
 
-class SlaTarget(_Model):
+class SlaTarget(SettingsModel):
     first_reply_business_hours: float = Field(gt=0)
     next_reply_business_hours: float | None = Field(None, gt=0)  # default: the first-reply one
 
@@ -286,7 +213,7 @@ CLOSING_SUBJECT = (
 )
 
 
-class SlaPolicies(_Model):
+class SlaPolicies(SettingsModel):
     default_tier: Identifier
     tiers: dict[Identifier, SlaTarget] = Field(min_length=1)
     prospect: SlaTarget  # for clients whose lifecycle stage (marts.dim_client) is prospect
@@ -300,14 +227,14 @@ class SlaPolicies(_Model):
         return self
 
 
-class AtRiskThresholds(_Model):
+class AtRiskThresholds(SettingsModel):
     overdue_tasks: int = Field(3, ge=1)
     contact_gap_cadence_multiple: float = Field(2.0, gt=0)
     first_reply_compliance_below: float = Field(0.8, ge=0, le=1)
     window_days: int = Field(28, ge=1)  # the window of client_health's reply figures
 
 
-class Lifecycle(_Model):
+class Lifecycle(SettingsModel):
     """DOMAIN §5: honeymoon after the first won deal, storm until a repeat order."""
 
     honeymoon_days: int = Field(90, ge=1)  # days after the first won deal closed
@@ -320,7 +247,7 @@ class Lifecycle(_Model):
         return self
 
 
-class RelationshipFacts(_Model):
+class RelationshipFacts(SettingsModel):
     """How CRM activity reads as relationship depth (DOMAIN §4, §6)."""
 
     active_contact_days: int = Field(90, ge=1)  # a contact with activity this recent is active
@@ -348,7 +275,7 @@ SegmentMetric = Literal[
 InputName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
-class SegmentInput(_Model):
+class SegmentInput(SettingsModel):
     """One scored input: a computed `metric`, a CRM company `crm_property`, or neither
     (then only per-client `segment_inputs` values in the config feed it). The value
     scores 0 at `zero_at` and 100 at `full_at`, linearly and clipped; `zero_at` above
@@ -370,7 +297,7 @@ class SegmentInput(_Model):
         return self
 
 
-class SegmentAxis(_Model):
+class SegmentAxis(SettingsModel):
     """One axis: its inputs' weighted score (0-100) falls in the top band at `high_at`
     (high attractiveness / excellent relationship), the middle one at `medium_at`."""
 
@@ -401,7 +328,7 @@ DEFAULT_RELATIONSHIP = SegmentAxis(
 )
 
 
-class Segmentation(_Model):
+class Segmentation(SettingsModel):
     """DOMAIN §6: attractiveness × relationship depth → one of six strategies."""
 
     attractiveness: SegmentAxis = DEFAULT_ATTRACTIVENESS
@@ -426,7 +353,7 @@ class Segmentation(_Model):
         return [i.crm_property for _, i in self.all_inputs().values() if i.crm_property]
 
 
-class RiskFactor(_Model):
+class RiskFactor(SettingsModel):
     """A factor's weight in the score and, optionally, the sub-score (0–100) at which it
     puts the client at risk by itself."""
 
@@ -467,7 +394,7 @@ DEFAULT_RISK_FACTORS: dict[str, RiskFactor] = {
 }
 
 
-class RiskScore(_Model):
+class RiskScore(SettingsModel):
     """The churn-risk score (marts.client_risk_weekly): factors, windows, bands, lost rule."""
 
     factors: dict[str, RiskFactor] = DEFAULT_RISK_FACTORS
@@ -511,7 +438,7 @@ class RiskScore(_Model):
         return self
 
 
-class Signals(_Model):
+class Signals(SettingsModel):
     at_risk: AtRiskThresholds = AtRiskThresholds()
     risk: RiskScore = RiskScore()
     lifecycle: Lifecycle = Lifecycle()
@@ -519,7 +446,7 @@ class Signals(_Model):
     segmentation: Segmentation = Segmentation()
 
 
-class ClientStatusFields(_Model):
+class ClientStatusFields(SettingsModel):
     """Where the weekly client status finds its reasons, by Asana custom field or section
     name (matched exactly; the first field with a value wins)."""
 
@@ -529,7 +456,7 @@ class ClientStatusFields(_Model):
     not_started_sections: list[str] = ["Backlog", "On hold"]
 
 
-class LeadershipDigest(_Model):
+class LeadershipDigest(SettingsModel):
     """What the Monday digest lists by name; the rest are counts (readable in a minute at
     any portfolio size)."""
 
@@ -541,7 +468,7 @@ class LeadershipDigest(_Model):
     chart: bool = True  # upload the chart with the digest
 
 
-class AccountManager(_Model):
+class AccountManager(SettingsModel):
     id: Identifier
     name: str
     email: Email
@@ -555,7 +482,7 @@ class AccountManager(_Model):
 _LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
-class Alerts(_Model):
+class Alerts(SettingsModel):
     """Account-manager alerts (DAG account_manager_alerts): when, what counts, how many."""
 
     daily_at: str = Field("09:30", pattern=_LOCAL_TIME)  # agency-local, on working days
@@ -569,7 +496,7 @@ class Alerts(_Model):
     portfolio_weekday: Literal["mon", "tue", "wed", "thu", "fri"] = "mon"
 
 
-class AutoAfterHours(_Model):
+class AutoAfterHours(SettingsModel):
     """Approval policy: the manager is asked; unanswered after N hours, the draft is
     approved by the policy (recorded as such)."""
 
@@ -589,7 +516,7 @@ def policy_name(policy: ApprovalPolicy) -> str:
     return policy
 
 
-class Client(_Model):
+class Client(SettingsModel):
     id: Identifier
     name: str
     email_domains: list[Domain] = []
@@ -616,7 +543,7 @@ class Client(_Model):
     _tz = field_validator("timezone")(_check_timezone)
 
 
-class AgencyConfig(_Model):
+class AgencyConfig(SettingsModel):
     """The whole validated config. `source_path` is the file it came from."""
 
     agency: Agency

@@ -4,7 +4,6 @@ when the run changed the raw Asana tables (else the task is skipped: no build)."
 from __future__ import annotations
 
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
-from airflow.sdk.exceptions import AirflowSkipException
 
 from clientpulse.orchestration import (
     AGENCY_TIMEZONE,
@@ -22,9 +21,11 @@ from clientpulse.orchestration import (
 def ingest_asana():
     @task(pool=WRITER_POOL, outlets=[Asset(ASSET_RAW_ASANA)])
     def sync_projects(**context) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from clientpulse.config import load_config
-        from clientpulse.pipeline.asana.load import ingest_asana as sync
         from clientpulse.pipeline.build_inputs import ingest_changed
+        from clientpulse.pipeline.ingest import ingest_asana as sync
         from clientpulse_connections import asana_client
 
         config = load_config()

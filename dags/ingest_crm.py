@@ -5,7 +5,6 @@ exports (`sources.crm.kind`). Updates raw/crm, only when the run changed the raw
 from __future__ import annotations
 
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
-from airflow.sdk.exceptions import AirflowSkipException
 
 from clientpulse.orchestration import (
     AGENCY_TIMEZONE,
@@ -23,6 +22,8 @@ from clientpulse.orchestration import (
 def ingest_crm():
     @task(pool=WRITER_POOL, outlets=[Asset(ASSET_RAW_CRM)])
     def sync_crm(**context) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from clientpulse.config import load_config
 
         config = load_config()
@@ -32,10 +33,10 @@ def ingest_crm():
 
         def ingest() -> dict:
             if config.sources.crm.kind == "csv":
-                from clientpulse.pipeline.crm.csv_import import ingest_crm_csv
+                from clientpulse.pipeline.ingest import ingest_crm_csv
 
                 return ingest_crm_csv(config, run_id(context))
-            from clientpulse.pipeline.crm.hubspot_sync import ingest_crm as sync
+            from clientpulse.pipeline.ingest import ingest_crm as sync
             from clientpulse_connections import hubspot_client
 
             return sync(config, hubspot_client(config), run_id(context))

@@ -4,7 +4,6 @@ only when the run changed the raw mail tables (else the task is skipped: no buil
 from __future__ import annotations
 
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
-from airflow.sdk.exceptions import AirflowSkipException
 
 from clientpulse.orchestration import (
     AGENCY_TIMEZONE,
@@ -22,9 +21,11 @@ from clientpulse.orchestration import (
 def ingest_mailboxes():
     @task(pool=WRITER_POOL, outlets=[Asset(ASSET_RAW_MAILBOXES)])
     def import_mailboxes(**context) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from clientpulse.config import load_config
         from clientpulse.pipeline.build_inputs import ingest_changed
-        from clientpulse.pipeline.mail.ingest import ingest_mailboxes as import_all
+        from clientpulse.pipeline.ingest import ingest_mailboxes as import_all
         from clientpulse_connections import imap_login
 
         config = load_config()

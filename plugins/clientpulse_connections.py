@@ -15,9 +15,9 @@ from airflow.sdk import BaseHook
 
 from clientpulse.config import AgencyConfig, ImapMailbox
 from clientpulse.pipeline.deliver import Senders
-from connectors.asana import AsanaClient
-from connectors.hubspot import HubSpotClient
-from connectors.imap import ImapLogin
+from connectors.asana.client import AsanaClient
+from connectors.crm.hubspot import HubSpotClient
+from connectors.mailboxes.imap import ImapLogin
 from connectors.slack import SlackPoster, retry_handlers
 from connectors.smtp import SmtpSender
 

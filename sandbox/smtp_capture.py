@@ -19,7 +19,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from connectors.mail_headers import message_ids, parse_header_block, unfold
+from connectors.mailboxes.headers import message_ids, parse_header_block, unfold
 from sandbox.http_server import free_port
 
 INDEX = "index.jsonl"

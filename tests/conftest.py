@@ -28,3 +28,18 @@ def specs_dir() -> Path:
             f"official API specs not found at {SPECS_DIR} (../shared/specs beside the clone)"
         )
     return SPECS_DIR
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without the compiled mail scanner (no compiler at install, or CLIENTPULSE_PURE_MAIL=1)
+    the tests that compare it with the pure-Python path have nothing to compare; every other
+    mail test runs on the pure path. tests/test_mail_build.py fails if a compiler works here
+    and the scanner was not built, so this cannot hide a broken install."""
+    from connectors.mailboxes import native
+
+    if native.scanner is not None:
+        return
+    skip = pytest.mark.skip(reason="the compiled mail scanner is not built (pure-Python path)")
+    for item in items:
+        if "compiled_mail" in item.keywords:
+            item.add_marker(skip)

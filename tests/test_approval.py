@@ -24,6 +24,8 @@ from warehouse.db import open_writer
 from warehouse.outbox import approval_trail
 from warehouse.quality import run_gate
 
+pytestmark = pytest.mark.airflow
+
 
 def _refuse():
     raise AssertionError("dry-run must not build a real sender")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from connectors.asana import TASK_FIELDS, AsanaClient
+from connectors.asana.client import TASK_FIELDS, AsanaClient
 from connectors.errors import ApiError, ConnectorError, RetriesExhausted
 from sandbox.fake_asana import AsanaFaults, AsanaState, asana_timestamp, create_app
 from sandbox.http_server import serving

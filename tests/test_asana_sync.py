@@ -26,9 +26,9 @@ import pytest
 import yaml
 
 from clientpulse.config import AgencyConfig, load_config
-from clientpulse.pipeline.asana.fetch import Batch
-from clientpulse.pipeline.asana.load import ingest_asana
-from connectors.asana import STORY_FIELDS, TASK_FIELDS, AsanaClient
+from clientpulse.pipeline.ingest import ingest_asana
+from connectors.asana.client import STORY_FIELDS, TASK_FIELDS, AsanaClient
+from connectors.asana.fetch import Batch
 from sandbox.fake_asana import AsanaFaults, AsanaState, create_app, field_tree, project_fields
 from sandbox.http_server import serving
 from tests.clock import FakeClock
@@ -304,8 +304,8 @@ def _killed_sync(world: World, folder: Path, kill_at_tasks_request: int) -> tupl
     script = (
         "import sys\n"
         "from clientpulse.config import load_config\n"
-        "from clientpulse.pipeline.asana.load import ingest_asana\n"
-        "from connectors.asana import AsanaClient\n"
+        "from clientpulse.pipeline.ingest import ingest_asana\n"
+        "from connectors.asana.client import AsanaClient\n"
         "client = AsanaClient(sys.argv[2], sys.argv[3], page_size=int(sys.argv[4]), "
         "max_concurrent=1)\n"
         "ingest_asana(load_config(sys.argv[1]), client, 'killed', reconcile=True)\n"

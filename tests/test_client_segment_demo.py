@@ -16,8 +16,8 @@ import pytest
 
 from clientpulse.config import DEMO_CONFIG, load_config
 from clientpulse.pipeline.build_signals import build_models
-from clientpulse.pipeline.crm.hubspot_sync import ingest_crm
-from connectors.hubspot import HubSpotClient
+from clientpulse.pipeline.ingest import ingest_crm
+from connectors.crm.hubspot import HubSpotClient
 from sandbox.fake_hubspot import create_app
 from sandbox.http_server import serving
 from sandbox.simulator import DEMO_AS_OF, simulate

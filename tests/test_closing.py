@@ -13,8 +13,8 @@ import quopri
 
 import pytest
 
-from connectors.body_text import BODY_PREFIX_BYTES
-from connectors.closing import closing_verdict
+from connectors.mailboxes.body_text import BODY_PREFIX_BYTES
+from connectors.mailboxes.closing import closing_verdict
 
 PLAIN = 'text/plain; charset="utf-8"'
 GMAIL_QUOTE = (
@@ -319,16 +319,18 @@ def _raw(value: str | None) -> bytes | None:
     [case[1:4] for case in CASES],
     ids=[case[0] for case in CASES],
 )
+@pytest.mark.compiled_mail
 def test_compiled_shortcut_agrees_on_the_table(content_type, encoding, body) -> None:
-    from connectors.mail_headers import _native
+    from connectors.mailboxes.headers import _native
 
     prefix, whole = body[:BODY_PREFIX_BYTES], len(body) <= BODY_PREFIX_BYTES
     quick = _native.quick_verdict(_raw(content_type), _raw(encoding), prefix, whole)
     assert quick is None or quick == closing_verdict(content_type, encoding, prefix, whole)
 
 
+@pytest.mark.compiled_mail
 def test_compiled_shortcut_agrees_on_generated_bodies_and_settles_many() -> None:
-    from connectors.mail_headers import _native
+    from connectors.mailboxes.headers import _native
 
     settled = 0
     for content_type, encoding, prefix, whole in _shortcut_cases(20_000, seed=5):
@@ -341,7 +343,7 @@ def test_compiled_shortcut_agrees_on_generated_bodies_and_settles_many() -> None
 
 
 def test_the_quote_intro_prefilter_agrees_with_the_pattern() -> None:
-    from connectors.closing import _QUOTE_INTRO, _quote_intro
+    from connectors.mailboxes.closing import _QUOTE_INTRO, _quote_intro
 
     lines = [piece.strip() for piece in _PIECES] + [
         line.strip()
@@ -382,8 +384,9 @@ def _own_text_cases(count: int, seed: int):
         yield PLAIN, None, data if whole else data[: rng.randint(1, len(data))], whole
 
 
+@pytest.mark.compiled_mail
 def test_compiled_shortcut_agrees_on_short_own_words_and_settles_other_words() -> None:
-    from connectors.mail_headers import _native
+    from connectors.mailboxes.headers import _native
 
     other_words = 0
     for content_type, encoding, prefix, whole in _own_text_cases(20_000, seed=11):
@@ -401,7 +404,7 @@ def test_the_vocabulary_letters_are_all_a_clause_can_hold() -> None:
     one of their letters case-insensitively."""
     import re
 
-    from connectors.closing import _ACK, _THANKS, VOCABULARY_LETTERS
+    from connectors.mailboxes.closing import _ACK, _THANKS, VOCABULARY_LETTERS
 
     letters = set(VOCABULARY_LETTERS)
     for pattern in (*_THANKS.values(), *_ACK.values()):

@@ -11,7 +11,7 @@ import yaml
 
 from clientpulse.config import ConfigError, load_config
 from clientpulse.pipeline.build_signals import build_models
-from clientpulse.pipeline.crm.csv_import import ingest_crm_csv
+from clientpulse.pipeline.ingest import ingest_crm_csv
 from tests.factories import AS_OF, FIXTURE
 from warehouse.db import open_writer
 

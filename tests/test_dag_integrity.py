@@ -11,6 +11,8 @@ import pytest
 
 from clientpulse.orchestration import OWNER, WRITER_POOL
 
+pytestmark = pytest.mark.airflow
+
 DAGS_DIR = Path(__file__).resolve().parent.parent / "dags"
 DAG_FILES = sorted(DAGS_DIR.glob("*.py"))
 EXPECTED_DAGS = {

@@ -40,7 +40,7 @@ from tests.factories import model_rows
 from tooling.local_airflow import LocalAirflow
 from transforms.catalog import catalog
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.airflow, pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 ROW_COUNTS = (
     "raw.email_messages",

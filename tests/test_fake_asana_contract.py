@@ -20,7 +20,13 @@ import yaml
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-from connectors.asana import EVENT_FIELDS, PROJECT_FIELDS, STORY_FIELDS, STUB_FIELDS, TASK_FIELDS
+from connectors.asana.client import (
+    EVENT_FIELDS,
+    PROJECT_FIELDS,
+    STORY_FIELDS,
+    STUB_FIELDS,
+    TASK_FIELDS,
+)
 from sandbox.fake_asana import EXPIRED_OFFSET_MESSAGE, AsanaFaults, AsanaState, create_app
 from sandbox.http_server import serving
 from tests.test_asana_connector import (

@@ -32,10 +32,10 @@ from clientpulse.pipeline.compose import (
     compose_client_statuses,
     compose_leadership_digest,
 )
-from clientpulse.pipeline.crm.csv_import import CsvExportUnreadable, ingest_crm_csv
 from clientpulse.pipeline.deliver import DeliveryFailed, Senders, deliver
-from clientpulse.pipeline.mail.ingest import ingest_mailboxes
+from clientpulse.pipeline.ingest import ingest_crm_csv, ingest_mailboxes
 from clientpulse_connections import senders
+from connectors.crm.csv_import import CsvExportUnreadable
 from connectors.errors import ConnectorError
 from connectors.slack import SlackPoster
 from connectors.smtp import SmtpSender

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
+from connectors.crm.hubspot import DailyLimitReached, HubSpotClient
 from connectors.errors import ApiError
 from connectors.http import TokenBucket
-from connectors.hubspot import DailyLimitReached, HubSpotClient
 from sandbox.fake_hubspot import HubSpotFaults, HubSpotStore, create_app, iso_ms
 from sandbox.http_server import serving
 from tests.clock import FakeClock

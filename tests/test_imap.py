@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from clientpulse.config import AgencyConfig, load_config
-from clientpulse.pipeline.mail.ingest import ingest_mailboxes
+from clientpulse.pipeline.ingest import ingest_mailboxes
 from connectors.errors import ConnectorError
-from connectors.imap import (
+from connectors.mailboxes.imap import (
     FolderCursor,
     ImapLogin,
     ImapMailboxReader,
@@ -30,6 +30,8 @@ from connectors.imap import (
 )
 from tests.dovecot import PASSWORD, Dovecot, dovecot_binary
 from warehouse.db import open_writer
+
+pytestmark = pytest.mark.server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small_agency.yaml"
 _users = itertools.count()

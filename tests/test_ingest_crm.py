@@ -16,8 +16,9 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig
-from clientpulse.pipeline.crm.hubspot_sync import ASSOCIATIONS, crm_properties, ingest_crm
-from connectors.hubspot import HubSpotClient
+from clientpulse.pipeline.ingest import crm_properties, ingest_crm
+from connectors.crm.hubspot import HubSpotClient
+from connectors.crm.hubspot_sync import ASSOCIATIONS
 from sandbox.crm_portal import synthetic_portal
 from sandbox.fake_hubspot import OBJECT_TYPES, HubSpotFaults, HubSpotStore, create_app
 from sandbox.http_server import serving

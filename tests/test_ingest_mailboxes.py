@@ -8,11 +8,11 @@ import yaml
 
 from benchmarks.corpus import write_mbox
 from clientpulse.config import load_config
-from clientpulse.pipeline.mail import ingest
-from clientpulse.pipeline.mail.ingest import ingest_mailboxes
-from connectors.mail_headers import MessageRecord
-from connectors.mbox import MboxRead, iter_mbox
-from connectors.mbox_cursor import MboxCursor
+from clientpulse.pipeline.ingest import ingest_mailboxes
+from connectors.mailboxes import ingest
+from connectors.mailboxes.headers import MessageRecord
+from connectors.mailboxes.mbox import MboxRead, iter_mbox
+from connectors.mailboxes.mbox_cursor import MboxCursor
 from warehouse.db import open_writer
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small_agency.yaml"

@@ -21,7 +21,7 @@ from clientpulse.pipeline.compose import lost_clients
 from sandbox.mbox_writer import write_mbox
 from sandbox.simulator import DEMO_AS_OF, simulate
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.airflow, pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 
 @pytest.fixture(scope="module")

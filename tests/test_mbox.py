@@ -24,15 +24,16 @@ from pathlib import Path
 import pytest
 
 from benchmarks.corpus import Corpus, encode_word, mutate, write_fuzzed_mbox, write_mbox
-from connectors import mail_headers, mbox
 from connectors.errors import ConnectorError
-from connectors.mail_headers import (
+from connectors.mailboxes import headers as mail_headers
+from connectors.mailboxes import mbox
+from connectors.mailboxes.headers import (
     MessageRecord,
     Rejected,
     normalize,
     parse_header_block,
 )
-from connectors.mbox import MboxRead, iter_mbox
+from connectors.mailboxes.mbox import MboxRead, iter_mbox
 
 NO_VALUE = object()  # the stdlib raised: nothing to compare
 CORPUS_SIZE = 10_000
@@ -680,10 +681,10 @@ def test_a_failing_worker_is_an_error_not_a_hang(
 
 
 @pytest.mark.parametrize("kind", ["generated", "generated-crlf", "fuzzed"])
+@pytest.mark.compiled_mail
 def test_compiled_and_pure_python_paths_give_identical_records(
     corpus_dir: Path, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert mail_headers._native is not None, "the install builds connectors/_mailscan.c"
     if kind == "fuzzed":
         path = write_fuzzed_mbox(corpus_dir / "diff-fuzzed.mbox", CORPUS_SIZE, seed=17)
     else:
@@ -734,6 +735,7 @@ def test_a_read_from_an_offset_gives_exactly_the_messages_from_there(
         "5 Feb 2024 10:00 +0300",
     ],
 )
+@pytest.mark.compiled_mail
 def test_compiled_date_reader_agrees_with_the_python_one(text: str) -> None:
     assert mail_headers._native.parse_date(text) == mail_headers._fast_date(text)
 
@@ -791,6 +793,7 @@ _BASE_BLOCK = (
     ],
 )
 @pytest.mark.parametrize("variant", ["as-is", "no-date", "bad-date", "no-id", "two-ids"])
+@pytest.mark.compiled_mail
 def test_compiled_record_builder_agrees_with_python_on_every_form(
     extra: bytes, variant: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -815,6 +818,7 @@ def test_compiled_record_builder_agrees_with_python_on_every_form(
     assert compiled == build()
 
 
+@pytest.mark.compiled_mail
 def test_compiled_record_builder_rejects_as_python_does(monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = [b"To: a@x\nSubject: no sender\n", b"From: ,\nTo: a@x\n", b" folded first\n"]
     compiled = [
@@ -830,6 +834,7 @@ def test_compiled_record_builder_rejects_as_python_does(monkeypatch: pytest.Monk
     assert [type(item) for item in compiled] == [Rejected, Rejected, Rejected]
 
 
+@pytest.mark.compiled_mail
 def test_the_compiled_builder_takes_the_common_form_itself() -> None:
     values = mail_headers._native.record(_BASE_BLOCK, "m", "mbox", "f:0")
     assert values is not None and values[0] == "m1@client.example"
@@ -873,6 +878,7 @@ def _encoded_value(rng: random.Random) -> bytes:
     return raw + "é".encode() if rng.random() < 0.05 else raw
 
 
+@pytest.mark.compiled_mail
 def test_compiled_encoded_words_agree_with_python_and_settle_most() -> None:
     rng = random.Random(29)
     values = [_encoded_value(rng) for _ in range(20_000)]
@@ -886,6 +892,7 @@ def test_compiled_encoded_words_agree_with_python_and_settle_most() -> None:
     assert sum(ours is not None for ours in compiled) > len(values) // 3  # damaged on purpose
 
 
+@pytest.mark.compiled_mail
 def test_compiled_and_python_closing_verdicts_agree_in_the_scan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -919,6 +926,7 @@ def test_compiled_and_python_closing_verdicts_agree_in_the_scan(
     assert [i for i, (a, b) in enumerate(zip(compiled, pure, strict=True)) if a != b] == []
 
 
+@pytest.mark.compiled_mail
 def test_compiled_packing_between_processes_agrees_with_python() -> None:
     import dataclasses
     import marshal
@@ -944,6 +952,7 @@ def test_compiled_packing_between_processes_agrees_with_python() -> None:
     "blank",
     [b"\n\n", b"\n\r\n", b"\n\r\n\n", b"\n\r\r\n\n", b"\n\r\n\r\n", b"\r\n\r\n", b"\n\rX\n\n"],
 )
+@pytest.mark.compiled_mail
 def test_compiled_scan_ends_header_blocks_where_python_does(
     tmp_path: Path, blank: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,6 +29,8 @@ from airflow.sdk import dag, task
 
 from clientpulse.orchestration import dag_settings
 
+pytestmark = pytest.mark.airflow
+
 
 @dag(schedule=None, **dag_settings("test"))
 def failing_tiny():

@@ -21,7 +21,6 @@ import duckdb
 
 from clientpulse.config import AgencyConfig
 from clientpulse.periods import iso_week
-from clientpulse.pipeline.runlog import run_step
 from clientpulse.reports.account_manager_alerts import (
     RISK_REASONS,
     Alert,
@@ -31,6 +30,7 @@ from clientpulse.reports.account_manager_alerts import (
 )
 from warehouse.db import open_writer, transaction
 from warehouse.outbox import Delivery, enqueue
+from warehouse.runlog import run_step
 
 ACCOUNT_MANAGER_ALERTS = "account_manager_alerts"
 PORTFOLIO_VIEW = "account_manager_portfolio"

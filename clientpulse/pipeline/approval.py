@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from clientpulse.config import AgencyConfig
-from clientpulse.pipeline.runlog import run_step
 from warehouse.db import open_writer
 from warehouse.outbox import APPROVE, Decision, drafts_to_offer, mark_offered, record_decision
+from warehouse.runlog import run_step
 
 BODY_CHARS = 6000  # what the approval shows of the text part
 

@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from clientpulse.pipeline.runlog import last_success_stat
 from transforms.catalog import MODELS_DIR
 from warehouse.db import open_writer
+from warehouse.runlog import last_success_stat
 
 BUILD_STEP = "build_signals"
 _CODE = MODELS_DIR.parent  # transforms/: the models and the Python they use

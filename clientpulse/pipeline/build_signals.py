@@ -17,11 +17,11 @@ from clientpulse.config import AgencyConfig, CrmSource
 from clientpulse.pipeline.build_inputs import BUILD_STEP, build_fingerprint, raw_fingerprint
 from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.quality_alert import enqueue_quality_alert
-from clientpulse.pipeline.runlog import last_success_stat, run_step
 from transforms.catalog import catalog, checks
 from transforms.runner import build
 from warehouse.db import open_writer, set_limits, transaction
 from warehouse.quality import describe_failure, import_gx_in_background, run_gate
+from warehouse.runlog import last_success_stat, run_step
 from warehouse.snapshot import publish_snapshot
 
 SLOWEST_MODELS = 5  # named with their seconds in the run's stats

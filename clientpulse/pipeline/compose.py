@@ -15,13 +15,13 @@ import duckdb
 
 from clientpulse.config import AgencyConfig, Client, policy_name
 from clientpulse.periods import iso_week, month_label
-from clientpulse.pipeline.runlog import run_step
 from clientpulse.reports.client_status import compose_client_status
 from clientpulse.reports.leadership_digest import compose_digest
 from clientpulse.reports.monthly_report import compose_monthly_report, report_months
 from warehouse.db import open_writer, transaction
 from warehouse.outbox import Delivery, enqueue, enqueue_draft
 from warehouse.quality import last_gate_failures
+from warehouse.runlog import run_step
 
 LEADERSHIP_DIGEST = "leadership_digest"
 DIGEST_CHART = "leadership_digest_chart"  # its own delivery: uploaded at most once

@@ -22,7 +22,6 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig
-from clientpulse.pipeline.runlog import run_step
 from connectors.errors import DeliveryUncertain
 from connectors.slack import SlackPoster, escape_mrkdwn
 from connectors.smtp import SmtpSender, build_message
@@ -39,6 +38,7 @@ from warehouse.outbox import (
     mark_sent,
     unalerted,
 )
+from warehouse.runlog import run_step
 
 
 def _safe_name(key: str) -> str:

@@ -19,8 +19,8 @@ import duckdb
 
 from clientpulse.config import AgencyConfig
 from clientpulse.pipeline.build_inputs import BUILD_STEP
-from clientpulse.pipeline.runlog import last_success_stat, run_step
 from warehouse.db import open_writer, transaction
+from warehouse.runlog import last_success_stat, run_step
 
 MAINTENANCE_STEP = "warehouse_maintenance"
 

@@ -17,9 +17,9 @@ import duckdb
 
 from clientpulse.config import AgencyConfig
 from clientpulse.pipeline.build_signals import build_settings
-from clientpulse.pipeline.runlog import run_step
 from transforms.runner import build
 from warehouse.db import open_writer
+from warehouse.runlog import run_step
 
 HISTORY = "marts.client_risk_weekly"  # with the history it reads
 BUILD_HOUR = time(6, 0)  # build_signals' daily run, agency-local

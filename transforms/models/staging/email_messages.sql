@@ -8,7 +8,7 @@
 -- `is_closing`: a reply (not a forward) whose whole subject, after Re:/Fwd: prefixes, is
 -- thanks or an acknowledgement (sla_policies.closing_subject), or whose body opens as a
 -- pure closer ("Thanks, got it" under "Re: <topic>": raw closing_verdict, decided at
--- ingest from the body's first bytes by connectors.closing; no body text is stored).
+-- ingest from the body's first bytes by connectors.mailboxes.closing; no body text is stored).
 -- Undated messages stay in raw (and quarantine) but cannot be placed on a clock.
 -- `messages` is read twice (recipients, classification) and streamed each time: kept
 -- (DuckDB's default for a CTE read twice) it held every wide row, 1.9 GB at 2M messages.

@@ -16,21 +16,22 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from clientpulse.config import AgencyConfig
-from clientpulse.pipeline.crm.cursors import HubspotCursors, ListingProgress
-from clientpulse.pipeline.runlog import run_step
-from connectors.hubspot import (
+from connectors.crm.cursors import HubspotCursors, ListingProgress
+from connectors.crm.hubspot import (
     ASSOCIATION_BATCH_SIZE,
     DailyLimitReached,
     HubSpotClient,
     modified_property,
 )
+from connectors.crm.settings import CrmSource
 from warehouse.db import open_writer, transaction
 from warehouse.load import upsert
+from warehouse.runlog import run_step
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +72,13 @@ ASSOCIATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def crm_properties(config: AgencyConfig) -> dict[str, list[str]]:
-    """The properties fetched per type: ours plus the custom company ones the config names."""
-    crm = config.sources.crm
+def crm_properties(crm: CrmSource | None, wanted: list[str]) -> dict[str, list[str]]:
+    """The properties fetched per type: ours plus the custom company ones the source names
+    and the `wanted` ones (those the signals read, e.g. segmentation inputs)."""
     extra = [*crm.company_properties] if crm else []
     if crm and crm.budget_property:
         extra.append(crm.budget_property)
-    extra += config.signals.segmentation.crm_properties()
+    extra += wanted
     companies = list(dict.fromkeys([*PROPERTIES["companies"], *extra]))
     return {**PROPERTIES, "companies": companies}
 
@@ -204,14 +205,15 @@ class _HubSpotSync:
                 self.stats[f"{object_type}_archived"] += self._load(object_type, page)
 
 
-def ingest_crm(config: AgencyConfig, client: HubSpotClient, run_id: str) -> dict[str, Any]:
+def ingest_crm(
+    properties: dict[str, list[str]], warehouse: Path, client: HubSpotClient, run_id: str
+) -> dict[str, Any]:
     """Sync HubSpot into `raw.crm_objects`; stops cleanly when the daily quota is spent.
 
     Everything committed before the quota ran out stays, with cursors that cover
     exactly it, so the next run resumes instead of starting over.
     """
-    properties = crm_properties(config)
-    with open_writer(config.warehouse.path) as con, run_step(con, run_id, "ingest_crm") as stats:
+    with open_writer(warehouse) as con, run_step(con, run_id, "ingest_crm") as stats:
         stats.update({t: 0 for t in properties} | {f"{t}_archived": 0 for t in properties})
         sync = _HubSpotSync(con, client, properties, stats)
         try:

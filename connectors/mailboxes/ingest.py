@@ -6,7 +6,7 @@ to quarantine with the reason.
 
 - mbox: a file that has not changed since its last import (same size and modification
   time) is skipped; one that only grew is read from where the last import stopped
-  (`connectors.mbox_cursor`). A file whose size or modification time changes while it
+  (`connectors.mailboxes.mbox_cursor`). A file whose size or modification time changes while it
   is read is left for the next run from the last committed batch on, and a message
   read again at the same place replaces whatever was loaded from there (a message
   cut short by a copy in progress leaves no phantom).
@@ -18,22 +18,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from clientpulse.config import AgencyConfig, ImapMailbox, MboxFile
-from clientpulse.pipeline.runlog import run_step
 from connectors.errors import ConnectorError
-from connectors.imap import FolderCursor, ImapLogin, ImapMailboxReader
-from connectors.mail_headers import MessageRecord, Rejected
-from connectors.mbox import MboxRead
-from connectors.mbox_cursor import MboxCursor, cursor_after
+from connectors.mailboxes.headers import MessageRecord, Rejected
+from connectors.mailboxes.imap import FolderCursor, ImapLogin, ImapMailboxReader
+from connectors.mailboxes.mbox import MboxRead
+from connectors.mailboxes.mbox_cursor import MboxCursor, cursor_after
+from connectors.mailboxes.settings import ImapMailbox, MailboxSource, MboxFile
 from warehouse.cursors import get_cursor, set_cursor
 from warehouse.db import open_writer, transaction
 from warehouse.load import upsert
 from warehouse.quarantine import QuarantinedRecord, quarantine
+from warehouse.runlog import run_step
 
 BATCH = 5000
 SIGHTING_FIELDS = ("mailbox", "source", "source_ref")
@@ -173,17 +174,17 @@ def _sync_imap(
 
 
 def ingest_mailboxes(
-    config: AgencyConfig,
+    source: MailboxSource,
+    warehouse: Path,
     run_id: str,
     imap_login: Callable[[ImapMailbox], ImapLogin] | None = None,
 ) -> dict[str, Any]:
     """Import the configured mbox files and IMAP mailboxes; `imap_login` gives each
     IMAP mailbox's login (from its Airflow Connection in the DAG)."""
-    source = config.sources.mailboxes
     if source.imap and imap_login is None:
         raise ValueError("sources.mailboxes.imap is configured but no IMAP login was given")
     with (
-        open_writer(config.warehouse.path) as con,
+        open_writer(warehouse) as con,
         run_step(con, run_id, "ingest_mailboxes") as stats,
     ):
         now = datetime.now(UTC)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from connectors.body_text import BodyText, first_text
+from connectors.mailboxes.body_text import BodyText, first_text
 
 Verdict = Literal["closer", "not_closer", "unknown"]
 MAX_OWN_CHARS = 120

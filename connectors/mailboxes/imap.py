@@ -27,9 +27,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from connectors.body_text import BODY_PREFIX_BYTES
 from connectors.errors import ConnectorError
-from connectors.mail_headers import (
+from connectors.mailboxes.body_text import BODY_PREFIX_BYTES
+from connectors.mailboxes.headers import (
     READ_FIELDS,
     MessageRecord,
     Rejected,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connectors.asana import AsanaClient
+from connectors.asana.client import AsanaClient
 
 Record = dict[str, Any]
 

@@ -1,4 +1,4 @@
-/* Compiled twins of the hot loops in connectors/mail_headers.py (see there for the rules).
+/* Compiled twins of the hot loops in connectors/mailboxes/headers.py (see there for the rules).
  *
  * parse_date(text) -> (datetime | None, status) | None
  *     `mail_headers._fast_date`: a Date in the common RFC 5322 shape as aware UTC with
@@ -40,7 +40,7 @@
  * configure_record(helpers), configure_scan(helpers)
  *     The Python helpers `record` and `scan` call, set once.
  *
- * Built by the project's install (hatch_build.py); connectors.mail_headers falls back to
+ * Built by the project's install (hatch_build.py); connectors.mailboxes.headers falls back to
  * the pure-Python path when the module is absent, and tests compare the two.
  */
 #define PY_SSIZE_T_CLEAN

@@ -25,12 +25,8 @@ from functools import lru_cache
 from mmap import mmap
 from typing import Any, Literal
 
-from connectors.closing import VOCABULARY_LETTERS, Verdict, closing_verdict
-
-try:  # the compiled field reader (connectors/_mailscan.c), built by the install
-    from connectors import _mailscan as _native
-except ImportError:  # pragma: no cover - a checkout without a compiler
-    _native = None
+from connectors.mailboxes.closing import VOCABULARY_LETTERS, Verdict, closing_verdict
+from connectors.mailboxes.native import scanner as _native
 
 Source = Literal["mbox", "imap"]
 DateStatus = Literal["ok", "missing", "naive", "unparseable"]
@@ -68,7 +64,8 @@ class MessageRecord:
     gmail_labels: list[str]
     gmail_thread_id: str | None
     problems: list[str] = field(default_factory=list)
-    # Whether the body opens as a pure closer (connectors.closing), and the rule that said so.
+    # Whether the body opens as a pure closer (connectors.mailboxes.closing), and the rule
+    # that said so.
     closing_verdict: Verdict = "unknown"
     closing_rule: str = "body_not_read"
 

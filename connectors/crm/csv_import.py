@@ -18,14 +18,14 @@ from typing import Any
 
 import duckdb
 
-from clientpulse.config import AgencyConfig
-from clientpulse.pipeline.crm.hubspot_sync import KEY, crm_row
-from clientpulse.pipeline.runlog import run_step
-from connectors.crm_csv import SPECS, CsvImport, read_crm_folder
+from connectors.crm.csv_files import SPECS, CsvImport, read_crm_folder
+from connectors.crm.hubspot_sync import KEY, crm_row
+from connectors.crm.settings import CrmSource
 from warehouse.cursors import get_cursor, set_cursor
 from warehouse.db import open_writer, transaction
 from warehouse.load import upsert
 from warehouse.quarantine import QuarantinedRecord, quarantine
+from warehouse.runlog import run_step
 
 SOURCE = "crm_csv"
 
@@ -57,14 +57,15 @@ def _tombstone_vanished(con: duckdb.DuckDBPyConnection, imported: CsvImport, now
     return archived
 
 
-def ingest_crm_csv(config: AgencyConfig, run_id: str) -> dict[str, Any]:
-    """Import `sources.crm.csv_dir`; return counts per type and of quarantined rows."""
-    folder = config.sources.crm.csv_dir
+def ingest_crm_csv(
+    source: CrmSource, timezone: str, warehouse: Path, run_id: str, config_file: Path | str
+) -> dict[str, Any]:
+    """Import `source.csv_dir` (dates without a zone are in `timezone`); return counts per
+    type and of quarantined rows. `config_file` names the config in errors."""
+    folder = source.csv_dir
     if folder is None or not folder.is_dir():
-        raise FileNotFoundError(
-            f"{config.source_path}: sources.crm.csv_dir: {folder} is not a folder"
-        )
-    with open_writer(config.warehouse.path) as con, run_step(con, run_id, "ingest_crm") as stats:
+        raise FileNotFoundError(f"{config_file}: sources.crm.csv_dir: {folder} is not a folder")
+    with open_writer(warehouse) as con, run_step(con, run_id, "ingest_crm") as stats:
         fingerprint = _fingerprint(folder)
         if get_cursor(con, SOURCE, "folder") == fingerprint:
             stats["skipped"] = "unchanged since the last import"
@@ -75,9 +76,7 @@ def ingest_crm_csv(config: AgencyConfig, run_id: str) -> dict[str, Any]:
                 "SELECT id FROM raw.crm_objects WHERE object_type = 'companies'"
             ).fetchall()
         }
-        imported = read_crm_folder(
-            folder, config.agency.timezone, known, config.sources.crm.csv_encoding
-        )
+        imported = read_crm_folder(folder, timezone, known, source.csv_encoding)
         now = datetime.now(UTC)
         bad = [
             QuarantinedRecord(SOURCE, f"{p.file}:{p.row}", p.field, p.reason, p.values)
@@ -88,7 +87,7 @@ def ingest_crm_csv(config: AgencyConfig, run_id: str) -> dict[str, Any]:
                 rows = [crm_row(object_type, r, now) for r in records]
                 stats[object_type] = upsert(con, "raw.crm_objects", rows, KEY)
             stats["quarantined"] = quarantine(con, bad)
-            if config.sources.crm.csv_full_export:
+            if source.csv_full_export:
                 stats["tombstoned"] = _tombstone_vanished(con, imported, now)
             if not imported.unreadable:
                 set_cursor(con, SOURCE, "folder", fingerprint)

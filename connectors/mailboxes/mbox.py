@@ -39,10 +39,10 @@ from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
 
-from connectors.body_text import BODY_PREFIX_BYTES
-from connectors.closing import plain_text_verdict
 from connectors.errors import ConnectorError
-from connectors.mail_headers import (
+from connectors.mailboxes.body_text import BODY_PREFIX_BYTES
+from connectors.mailboxes.closing import plain_text_verdict
+from connectors.mailboxes.headers import (
     RECORD_FIELDS,
     MessageRecord,
     Rejected,
@@ -51,11 +51,7 @@ from connectors.mail_headers import (
     record_from_block,
     rules_verdict,
 )
-
-try:  # the compiled scan loop (connectors/_mailscan.c), built by the install
-    from connectors import _mailscan as _native
-except ImportError:  # pragma: no cover - a checkout without a compiler
-    _native = None
+from connectors.mailboxes.native import scanner as _native
 
 SEPARATOR = b"\nFrom "
 # Real header blocks are a few KiB; one without an end this far in is not a message.
@@ -316,7 +312,7 @@ if _native is not None:
 
 # --- parallel parsing ---------------------------------------------------------------
 #
-# Workers are plain `python -m connectors.mbox` processes, so nothing of the caller's
+# Workers are plain `python -m connectors.mailboxes.mbox` processes, so nothing of the caller's
 # `__main__` is re-imported and no threads are forked. Ranges are handed out in file
 # order, a few ahead per worker; the parent reads results strictly in range order, and
 # parses the next range itself whenever the result it needs is not ready yet, so its
@@ -381,7 +377,7 @@ def _iter_parallel(
 
 
 class _Worker:
-    """One `python -m connectors.mbox` process parsing the ranges it is sent, in order.
+    """One `python -m connectors.mailboxes.mbox` process parsing the ranges it is sent, in order.
 
     Its stderr goes to a temporary file (a pipe nobody reads could block it) and is
     quoted when the worker fails.
@@ -393,7 +389,7 @@ class _Worker:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PROJECT_ROOT, env.get("PYTHONPATH")]))
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "connectors.mbox", str(path), mailbox, str(size)],
+            [sys.executable, "-m", "connectors.mailboxes.mbox", str(path), mailbox, str(size)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errors,

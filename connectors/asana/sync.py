@@ -26,13 +26,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from clientpulse.config import AgencyConfig
-from clientpulse.pipeline.asana.cursors import AsanaCursors
-from clientpulse.pipeline.asana.fetch import (
+from connectors.asana.client import AsanaClient
+from connectors.asana.cursors import AsanaCursors
+from connectors.asana.fetch import (
     Batch,
     Known,
     KnownTasks,
@@ -40,11 +41,11 @@ from clientpulse.pipeline.asana.fetch import (
     ProjectFailed,
     ProjectSync,
 )
-from clientpulse.pipeline.runlog import run_step
-from connectors.asana import AsanaClient
+from connectors.asana.settings import AsanaSource
 from connectors.errors import ConnectorError
 from warehouse.db import open_writer, transaction
 from warehouse.load import upsert
+from warehouse.runlog import run_step
 
 SAFETY_OVERLAP = timedelta(minutes=5)
 COMMENT_SUBTYPES = frozenset({"comment_added", "comment_edited"})
@@ -194,21 +195,21 @@ def _drain(produced: queue.Queue[object], limit: int = 500) -> Produced:
 
 
 def ingest_asana(
-    config: AgencyConfig,
+    source: AsanaSource,
+    tracked: list[str],
+    warehouse: Path,
     client: AsanaClient,
     run_id: str,
     *,
     reconcile: bool | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Sync every configured project; return figures for the run log.
+    """Sync the `tracked` projects into the `warehouse`; return figures for the run log.
 
     `reconcile` forces (True) or skips (False) the reconciliation; by default each
     project is reconciled when its last one is `reconcile_every_hours` old.
     """
-    source = config.sources.asana
-    tracked = [gid for c in config.clients for gid in c.asana_projects]
-    with open_writer(config.warehouse.path) as con, run_step(con, run_id, "ingest_asana") as stats:
+    with open_writer(warehouse) as con, run_step(con, run_id, "ingest_asana") as stats:
         now = now or datetime.now(UTC)
         with transaction(con):
             projects_rows = [
