@@ -12,7 +12,7 @@ OUT        ?= out
 export GX_ANALYTICS_ENABLED := false
 export UV_PYTHON := 3.11
 
-.PHONY: help setup dovecot demo test test-fast smoke bench backfill backtest alerts-replay run lint clean
+.PHONY: help setup dovecot demo test test-fast test-pure-mail smoke bench backfill backtest alerts-replay run lint clean
 
 help:
 	@echo "make demo   set up, start the sandbox, run every DAG once through Airflow, print the outputs"
@@ -33,6 +33,8 @@ $(UV):
 
 $(VENV)/.synced: uv.lock pyproject.toml connectors/mailboxes/_mailscan.c hatch_build.py | $(UV)
 	$(UV) sync --frozen --extra deploy --extra sandbox
+	@$(VENV)/bin/python -c "from connectors.mailboxes import native; \
+	  print('mail scanner:', native.PATH, '' if native.scanner else '(no C compiler: slower, same rows)')"
 	touch $@
 
 setup: $(VENV)/.synced
@@ -53,6 +55,11 @@ test: setup dovecot
 # Everything but Airflow and the real servers; the full suite still runs in `make test`.
 test-fast: setup
 	$(PY) -m pytest -m "not airflow and not server and not e2e"
+
+# The mail tests again on the pure-Python path, as an install without a C compiler runs them.
+test-pure-mail: setup dovecot
+	CLIENTPULSE_PURE_MAIL=1 $(PY) -m pytest tests/test_mail_build.py tests/test_mbox.py \
+	  tests/test_closing.py tests/test_imap.py tests/test_ingest_mailboxes.py
 
 smoke: setup
 	$(PY) -m tooling.smoke --out $(OUT)/smoke

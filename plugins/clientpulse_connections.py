@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from airflow.sdk import BaseHook
 
-from clientpulse.config import AgencyConfig, ImapMailbox
+from clientpulse.config import AgencyConfig
 from clientpulse.pipeline.deliver import Senders
 from connectors.asana.client import AsanaClient
 from connectors.crm.hubspot import HubSpotClient
 from connectors.mailboxes.imap import ImapLogin
+from connectors.mailboxes.settings import ImapMailbox
 from connectors.slack import SlackPoster, retry_handlers
 from connectors.smtp import SmtpSender
 

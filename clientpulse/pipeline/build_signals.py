@@ -13,10 +13,11 @@ from typing import Any
 
 import duckdb
 
-from clientpulse.config import AgencyConfig, CrmSource
+from clientpulse.config import AgencyConfig
 from clientpulse.pipeline.build_inputs import BUILD_STEP, build_fingerprint, raw_fingerprint
 from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.quality_alert import enqueue_quality_alert
+from connectors.crm.settings import CrmSource
 from transforms.catalog import catalog, checks
 from transforms.runner import build
 from warehouse.db import open_writer, set_limits, transaction
