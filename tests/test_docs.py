@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -11,18 +12,15 @@ ROOT = Path(__file__).resolve().parent.parent
 _SKIPPED_DIRS = {".git", ".venv", "out", ".airflow", "__pycache__", ".pytest_cache", ".ruff_cache"}
 # These two name the API specs folder CI places beside the clone, not docs a user reads.
 _MAY_NAME_SPECS = {"tests/conftest.py", ".ci/run"}
+_BINARY = {".png", ".duckdb", ".so", ".pyc", ".lock"}
 _OUTSIDE_CITATION = re.compile(r"\.\./shared/|\bDOMAIN(\.md)? §")
 
 
 def _project_files() -> list[Path]:
     files = []
-    for path in ROOT.rglob("*"):
-        relative = path.relative_to(ROOT)
-        if set(relative.parts) & _SKIPPED_DIRS or not path.is_file():
-            continue
-        if path.suffix in {".png", ".duckdb", ".so", ".pyc", ".lock"}:
-            continue
-        files.append(path)
+    for folder, subfolders, names in os.walk(ROOT):
+        subfolders[:] = [d for d in subfolders if d not in _SKIPPED_DIRS]
+        files += [Path(folder, n) for n in names if Path(n).suffix not in _BINARY]
     return files
 
 
