@@ -308,7 +308,7 @@ class SlaTarget(_Model):
 
 
 # A closing message needs no reply: its whole subject, after Re:/Fwd: prefixes, is thanks
-# or an acknowledgement (headers only, so the body cannot be read; see the README).
+# or an acknowledgement (headers only, so the body cannot be read; see docs/sources.md).
 CLOSING_SUBJECT = (
     r"(?i)\s*(many |big )?(thanks|thank you|thx|ty|got it|received|noted|ok|okay|great|perfect)"
     r"( you| so much| a lot)?[\s!.,)]*|\s*(спасибо|спасибі|дякую|благодарю|получили|отримали"
