@@ -95,9 +95,11 @@ def _check_timezone(value: str | None) -> str | None:
 
 
 class BusinessHours(SettingsModel):
-    days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
-    start: time = time(9, 0)
-    end: time = time(18, 0)
+    """Working days and hours: the SLA clock runs only inside them."""
+
+    days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]  # working days
+    start: time = time(9, 0)  # local time the working day starts
+    end: time = time(18, 0)  # local time the working day ends
 
     @model_validator(mode="after")
     def _start_before_end(self) -> BusinessHours:
@@ -107,13 +109,18 @@ class BusinessHours(SettingsModel):
 
 
 class Agency(SettingsModel):
-    name: str
-    timezone: str
+    """The agency itself: its calendar, and which mail domains are its own."""
+
+    name: str  # the agency's name, as reports show it
+    timezone: str  # IANA time zone: schedules and agency-local days
     holiday_country: CountryCode  # public holidays from the `holidays` library
     business_hours: BusinessHours = BusinessHours()
+    # the agency's own mail domains: mail from them is outbound
     internal_domains: list[Domain] = Field(min_length=1)
     vendor_domains: list[Domain] = []  # suppliers: their mail is neither inbound nor a reply
-    freemail_domains: list[Domain] = []  # added to FREEMAIL_DOMAINS
+    # public mail providers besides the built-in FREEMAIL_DOMAINS (gmail.com, ukr.net,
+    # mail.ru, …): an address there maps to a client only as a known contact
+    freemail_domains: list[Domain] = []
     days_off: list[date] = []  # agency days off (dates on each SLA calendar)
 
     _tz = field_validator("timezone")(_check_timezone)
@@ -125,20 +132,22 @@ class Retention(SettingsModel):
     rendered payload of a delivered entry is dropped after `outbox_payload_days`."""
 
     runs_days: int = Field(90, ge=1)  # ops.runs and ops.quality_checks
+    # a delivered outbox entry's payload is emptied after this (its key stays)
     outbox_payload_days: int = Field(180, ge=1)
-    sent_log_days: int = Field(730, ge=1)
+    sent_log_days: int = Field(730, ge=1)  # ops.sent_log
     quarantine_days: int = Field(90, ge=1)  # since a record was last seen bad
-    resend_log_days: int = Field(730, ge=1)
+    resend_log_days: int = Field(730, ge=1)  # ops.resend_log
 
 
 class Warehouse(SettingsModel):
-    path: Path
-    snapshot_path: Path
+    """The DuckDB warehouse file, the analysts' snapshot, and the build's resources."""
+
+    path: Path  # the DuckDB file the pipeline writes (one writer at a time)
+    snapshot_path: Path  # the analysts' read-only copy, republished after each good build
     # DuckDB's budget for the writer: past memory_limit it spills to disk instead of
-    # growing (the 500-client build peaks near 1.6 GB with 1500MB); threads: None is
-    # one per core.
+    # growing (the 500-client build peaks near 1.6 GB with 1500MB).
     memory_limit: str = Field("1500MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$")
-    threads: int | None = Field(None, ge=1)
+    threads: int | None = Field(None, ge=1)  # DuckDB threads for the build; null: one per core
     # The quality gate validates tables up to this size with Great Expectations in
     # memory, larger ones as SQL inside DuckDB (warehouse/quality.py).
     gate_in_memory_max_rows: int = Field(100_000, ge=0)
@@ -146,6 +155,8 @@ class Warehouse(SettingsModel):
 
 
 class Sources(SettingsModel):
+    """Where data comes from; a source left out (or `enabled: false`) is skipped."""
+
     asana: AsanaSource | None = None
     mailboxes: MailboxSource | None = None
     crm: CrmSource | None = None
@@ -156,14 +167,18 @@ class Sources(SettingsModel):
 
 
 class SlackDelivery(SettingsModel):
-    connection_id: str = "clientpulse_slack"
-    leadership_channel: str
-    ops_channel: str
+    """The Slack workspace the digest, the ops alerts and the DMs go to."""
+
+    connection_id: str = "clientpulse_slack"  # Airflow Connection with the bot token
+    leadership_channel: str  # where the Monday digest and its chart go
+    ops_channel: str  # failed tasks, failed quality gates, late digests
 
 
 class EmailDelivery(SettingsModel):
-    connection_id: str = "clientpulse_smtp"
-    from_address: str
+    """The SMTP relay the client emails go through."""
+
+    connection_id: str = "clientpulse_smtp"  # Airflow Connection of the SMTP relay
+    from_address: str  # the From of client emails, e.g. `Agency <reports@agency.com>`
     # A report recipient outside the client's email_domains and contact_addresses: a
     # warning, or (`refuse`) a config error. One at another client's domain is always
     # an error: it would mail one client's report to another.
@@ -171,8 +186,10 @@ class EmailDelivery(SettingsModel):
 
 
 class Delivery(SettingsModel):
-    dry_run: bool = False
-    dry_run_dir: Path
+    """How reports are sent: Slack, email, or files in dry-run."""
+
+    dry_run: bool = False  # write digests and emails as files to dry_run_dir instead of sending
+    dry_run_dir: Path  # where dry-run output goes
     # A delivery not sent this long after it was composed (a relay down for a week) is
     # held back and ops told: last week's report does not go out unasked with this week's.
     max_age_days: float = Field(3, gt=0)
@@ -192,6 +209,9 @@ Pattern = Annotated[str, AfterValidator(_check_pattern)]
 
 
 class SlaTarget(SettingsModel):
+    """Reply targets in business hours on the client's calendar."""
+
+    # the first reply to a client's mail is due within this
     first_reply_business_hours: float = Field(gt=0)
     next_reply_business_hours: float | None = Field(None, gt=0)  # default: the first-reply one
 
@@ -205,7 +225,7 @@ class SlaTarget(SettingsModel):
 
 
 # A closing message needs no reply: its whole subject, after Re:/Fwd: prefixes, is thanks
-# or an acknowledgement (headers only, so the body cannot be read; see the README).
+# or an acknowledgement (headers only, so the body cannot be read; see docs/sources.md).
 CLOSING_SUBJECT = (
     r"(?i)\s*(many |big )?(thanks|thank you|thx|ty|got it|received|noted|ok|okay|great|perfect)"
     r"( you| so much| a lot)?[\s!.,)]*|\s*(спасибо|спасибі|дякую|благодарю|получили|отримали"
@@ -214,10 +234,14 @@ CLOSING_SUBJECT = (
 
 
 class SlaPolicies(SettingsModel):
-    default_tier: Identifier
+    """Reply targets (the SLA) by tier, for prospects, and what needs no reply."""
+
+    default_tier: Identifier  # the tier of a client that names none
+    # targets per service tier, by tier name
     tiers: dict[Identifier, SlaTarget] = Field(min_length=1)
     prospect: SlaTarget  # for clients whose lifecycle stage (marts.dim_client) is prospect
     segment_gap_days: float = Field(7, gt=0)  # a conversation silent this long starts anew
+    # a client reply whose whole subject matches needs no reply
     closing_subject: Pattern = CLOSING_SUBJECT
 
     @model_validator(mode="after")
@@ -228,14 +252,19 @@ class SlaPolicies(SettingsModel):
 
 
 class AtRiskThresholds(SettingsModel):
-    overdue_tasks: int = Field(3, ge=1)
+    """The older three-threshold at-risk rule (marts.client_health), kept beside the score for the
+    backtest."""
+
+    overdue_tasks: int = Field(3, ge=1)  # this many open overdue tasks: at risk
+    # no contact for this many cadences: at risk
     contact_gap_cadence_multiple: float = Field(2.0, gt=0)
+    # first-reply compliance below this share: at risk
     first_reply_compliance_below: float = Field(0.8, ge=0, le=1)
     window_days: int = Field(28, ge=1)  # the window of client_health's reply figures
 
 
 class Lifecycle(SettingsModel):
-    """DOMAIN §5: honeymoon after the first won deal, storm until a repeat order."""
+    """docs/domain.md §5: honeymoon after the first won deal, storm until a repeat order."""
 
     honeymoon_days: int = Field(90, ge=1)  # days after the first won deal closed
     support_after_days: int = Field(365, ge=1)  # days after the first won deal
@@ -248,15 +277,16 @@ class Lifecycle(SettingsModel):
 
 
 class RelationshipFacts(SettingsModel):
-    """How CRM activity reads as relationship depth (DOMAIN §4, §6)."""
+    """How CRM activity reads as relationship depth (docs/domain.md §4, §6)."""
 
     active_contact_days: int = Field(90, ge=1)  # a contact with activity this recent is active
+    # meeting locations that make an on-site visit
     on_site_location: Pattern = r"(?i)on-site|onsite|client office|у клієнта|у клиента"
-    executive_title: Pattern = (
+    executive_title: Pattern = (  # job titles of senior contacts
         r"(?i)\b(ceo|cmo|coo|cfo|founder|owner|president|director|head of|chief|vp)\b"
         r"|директор|керівник|руководитель|власник|владелец"
     )
-    manager_title: Pattern = r"(?i)manager|lead|менеджер"
+    manager_title: Pattern = r"(?i)manager|lead|менеджер"  # job titles of manager-level contacts
     greeting_horizon_days: int = Field(14, ge=1)  # how far ahead dates worth a greeting show
 
 
@@ -282,11 +312,11 @@ class SegmentInput(SettingsModel):
     `full_at` scores lower-is-better inputs. A client's config value fills in where
     the CRM has none."""
 
-    weight: float = Field(1.0, gt=0)
-    metric: SegmentMetric | None = None
-    crm_property: str | None = None
-    zero_at: float = 0.0
-    full_at: float
+    weight: float = Field(1.0, gt=0)  # its weight on the axis
+    metric: SegmentMetric | None = None  # a value computed from the CRM marts
+    crm_property: str | None = None  # a numeric company property in the CRM
+    zero_at: float = 0.0  # the value that scores 0
+    full_at: float  # the value that scores 100
 
     @model_validator(mode="after")
     def _one_source(self) -> SegmentInput:
@@ -301,9 +331,10 @@ class SegmentAxis(SettingsModel):
     """One axis: its inputs' weighted score (0-100) falls in the top band at `high_at`
     (high attractiveness / excellent relationship), the middle one at `medium_at`."""
 
+    # score from which the axis is high (excellent relationship)
     high_at: float = Field(67.0, ge=0, le=100)
-    medium_at: float = Field(34.0, ge=0, le=100)
-    inputs: dict[InputName, SegmentInput]
+    medium_at: float = Field(34.0, ge=0, le=100)  # score from which the axis is medium
+    inputs: dict[InputName, SegmentInput]  # the scored inputs, by a name you choose
 
     @model_validator(mode="after")
     def _ordered(self) -> SegmentAxis:
@@ -329,7 +360,7 @@ DEFAULT_RELATIONSHIP = SegmentAxis(
 
 
 class Segmentation(SettingsModel):
-    """DOMAIN §6: attractiveness × relationship depth → one of six strategies."""
+    """docs/domain.md §6: attractiveness × relationship depth → one of six strategies."""
 
     attractiveness: SegmentAxis = DEFAULT_ATTRACTIVENESS
     relationship: SegmentAxis = DEFAULT_RELATIONSHIP
@@ -357,13 +388,14 @@ class RiskFactor(SettingsModel):
     """A factor's weight in the score and, optionally, the sub-score (0–100) at which it
     puts the client at risk by itself."""
 
-    weight: float = Field(ge=0)
+    weight: float = Field(ge=0)  # its weight in the weighted mean; 0 counts only when critical
+    # sub-score at which the factor alone puts the client at risk
     critical_at: float | None = Field(None, ge=0, le=100)
 
 
 # Each factor's weight (intermediate.client_risk_factors documents the factors), tuned
 # on the demo agency's replay (benchmarks/bench_risk_backtest.py): a fall in two-way
-# contact against the client's own usual rate weighs most (DOMAIN §4), then the gap since
+# contact against the client's own usual rate weighs most (docs/domain.md §4), then the gap since
 # the last exchange and silent slips (§2). Mail unanswered past target weighs 1 now that
 # closing messages ("thanks, got it") no longer count as waiting: on the demo's replay it
 # cut false alarms by a quarter with every churner still flagged a month ahead; at 2 it
@@ -397,21 +429,24 @@ DEFAULT_RISK_FACTORS: dict[str, RiskFactor] = {
 class RiskScore(SettingsModel):
     """The churn-risk score (marts.client_risk_weekly): factors, windows, bands, lost rule."""
 
+    # weight and critical_at by factor name; give only the ones you change (each factor is
+    # described under intermediate.client_risk_factors in the data dictionary)
     factors: dict[str, RiskFactor] = DEFAULT_RISK_FACTORS
-    reply_window_days: int = Field(28, ge=1)
+    reply_window_days: int = Field(28, ge=1)  # window of the reply-compliance factors
     min_measurements: int = Field(4, ge=1)  # decided waits before a compliance counts
-    delivery_weeks: int = Field(8, ge=1)
+    delivery_weeks: int = Field(8, ge=1)  # window of the delivery factors
     # six weeks: a fortnight's holiday on either side no longer reads as a fall in contact
-    contact_recent_weeks: int = Field(6, ge=1)
+    contact_recent_weeks: int = Field(6, ge=1)  # weeks of recent two-way contact
     # the client's usual rate: the weeks before the recent ones, or the part of them the
     # mail on record covers once it covers `contact_baseline_min_weeks`; half a year, so
     # a fade of two or three months does not pull the baseline down with it
-    contact_baseline_weeks: int = Field(26, ge=1)
+    contact_baseline_weeks: int = Field(26, ge=1)  # weeks of the client's usual rate
+    # mail coverage needed before the baseline counts
     contact_baseline_min_weeks: int = Field(12, ge=1)
     # band edges from the demo's replay: at 22 a slow fade is flagged a month ahead, with
     # about one false-alarm week per healthy client a year
-    watch_at: float = Field(15, ge=0, le=100)
-    at_risk_at: float = Field(22, ge=0, le=100)
+    watch_at: float = Field(15, ge=0, le=100)  # score (0-100) from which a client is on watch
+    at_risk_at: float = Field(22, ge=0, le=100)  # score (0-100) from which a client is at risk
     lost_after_days: int = Field(60, ge=1)  # no deal, task activity or exchange this long
     # sooner once the client's last deal was lost (the renewal declined) and none is open:
     # no task activity or exchange this long after it and the relationship is over
@@ -439,6 +474,8 @@ class RiskScore(SettingsModel):
 
 
 class Signals(SettingsModel):
+    """How the signals are computed: the risk score, the lifecycle, relationship depth, segments."""
+
     at_risk: AtRiskThresholds = AtRiskThresholds()
     risk: RiskScore = RiskScore()
     lifecycle: Lifecycle = Lifecycle()
@@ -450,10 +487,12 @@ class ClientStatusFields(SettingsModel):
     """Where the weekly client status finds its reasons, by Asana custom field or section
     name (matched exactly; the first field with a value wins)."""
 
+    # custom fields saying why a task is cancelled or not started
     reason_fields: list[str] = ["Status reason", "Reason"]
+    # custom fields saying why a new task is needed
     justification_fields: list[str] = ["Why needed", "Justification"]
-    cancelled_sections: list[str] = ["Cancelled"]
-    not_started_sections: list[str] = ["Backlog", "On hold"]
+    cancelled_sections: list[str] = ["Cancelled"]  # sections whose tasks are cancelled
+    not_started_sections: list[str] = ["Backlog", "On hold"]  # sections whose tasks are not started
 
 
 class LeadershipDigest(SettingsModel):
@@ -463,15 +502,17 @@ class LeadershipDigest(SettingsModel):
     at_risk_listed: int = Field(5, ge=0, le=10)  # top at-risk clients by score
     movers_listed: int = Field(3, ge=0, le=5)  # per direction: rose, fell
     managers_listed: int = Field(8, ge=1, le=25)  # most clients at risk first
-    strategy_changes_listed: int = Field(3, ge=0, le=20)
+    strategy_changes_listed: int = Field(3, ge=0, le=20)  # clients whose strategy changed, named
     chart_weeks: int = Field(12, ge=2, le=52)  # weeks of history in the chart
     chart: bool = True  # upload the chart with the digest
 
 
 class AccountManager(SettingsModel):
-    id: Identifier
-    name: str
-    email: Email
+    """An account manager: their clients' alerts and approvals go to them."""
+
+    id: Identifier  # how clients[].account_manager names them
+    name: str  # as reports show it
+    email: Email  # their work address
     slack_user_id: str | None = None  # else alerts go to alerts.fallback_channel, named
     language: Literal["en", "uk", "ru"] = "en"  # of the alerts and the playbook
     # The manager's Airflow user: only they may answer their clients' approvals (unset:
@@ -493,6 +534,7 @@ class Alerts(SettingsModel):
     max_per_message: int = Field(8, ge=1)  # alerts in one DM; the rest: "and N more"
     fallback_channel: str = "#account-managers"  # for a manager without slack_user_id
     playbook: Path = PROJECT_ROOT / "config" / "playbook.yaml"  # suggested actions, en/uk/ru
+    # the day each manager gets their portfolio view
     portfolio_weekday: Literal["mon", "tue", "wed", "thu", "fri"] = "mon"
 
 
@@ -500,6 +542,7 @@ class AutoAfterHours(SettingsModel):
     """Approval policy: the manager is asked; unanswered after N hours, the draft is
     approved by the policy (recorded as such)."""
 
+    # hours the manager has before the policy approves
     auto_after_hours: int = Field(ge=1, le=24 * 14)
 
 
@@ -517,19 +560,23 @@ def policy_name(policy: ApprovalPolicy) -> str:
 
 
 class Client(SettingsModel):
-    id: Identifier
-    name: str
-    email_domains: list[Domain] = []
-    contact_addresses: list[Email] = []
-    asana_projects: list[str] = []
-    crm_company_id: str | None = None
-    account_manager: Identifier
-    report_recipients: list[Email] = []
-    language: Literal["en", "uk", "ru"] = "en"
-    tier: Identifier | None = None
+    """A client of the agency: how its mail, tasks and CRM records are recognised, its SLA and its
+    reports."""
+
+    id: Identifier  # stable id: keys every row and delivery of the client
+    name: str  # as reports show it
+    email_domains: list[Domain] = []  # mail domains that are this client's
+    contact_addresses: list[Email] = []  # freemail addresses known to be the client's
+    asana_projects: list[str] = []  # gids of the client's Asana projects
+    crm_company_id: str | None = None  # the client's company in the CRM
+    account_manager: Identifier  # an account_managers[].id
+    report_recipients: list[Email] = []  # who gets the client's emails
+    language: Literal["en", "uk", "ru"] = "en"  # of the client's emails
+    tier: Identifier | None = None  # an sla_policies tier; else the default tier
+    # without CRM data: prospect gets the prospect SLA
     stage: Literal["prospect", "customer"] = "customer"
-    contact_cadence_days: int = Field(7, ge=1)
-    timezone: str | None = None
+    contact_cadence_days: int = Field(7, ge=1)  # the agreed contact rhythm, in days
+    timezone: str | None = None  # else the agency's
     business_hours: BusinessHours | None = None  # else the agency's
     holiday_country: CountryCode | None = None  # else the agency's
     sla: SlaTarget | None = None  # overrides the tier and prospect targets
@@ -538,7 +585,10 @@ class Client(SettingsModel):
     segment_inputs: dict[str, float] = {}  # segmentation input values the CRM does not hold
     start_date: date | None = None  # else the first won deal, else the first exchange
     end_date: date | None = None  # the relationship ended: the client is lost from then
-    approval: ApprovalPolicy = "required"  # client emails wait for the account manager
+    # how the client's emails are approved: `required` (its account manager decides, however
+    # long it takes), `{auto_after_hours: N}` (approved by the policy if unanswered after N
+    # hours) or `auto` (sent without asking); the trail records which
+    approval: ApprovalPolicy = "required"
 
     _tz = field_validator("timezone")(_check_timezone)
 

@@ -1,7 +1,7 @@
 """Warehouse upkeep, daily at 03:30 agency time (before the 06:00 build): retention for
 the ops tables (ages in `warehouse.retention`; outbox keys are never deleted, so no
 digest is sent twice), a CHECKPOINT, and the file's size and growth since the last
-upkeep in the task's result and in ops.runs. See the README runbook."""
+upkeep in the task's result and in ops.runs. See the runbook in docs/operations.md."""
 
 from __future__ import annotations
 

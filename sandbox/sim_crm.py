@@ -236,7 +236,7 @@ class _CrmBuilder:
         )
 
     def _birthdays(self, rng: random.Random, contact_ids: dict[str, str]) -> None:
-        """Some contacts' dates of birth are known (a date worth a greeting, DOMAIN §4)."""
+        """Some contacts' dates of birth are known (a date worth a greeting, docs/domain.md §4)."""
         wanted = set(contact_ids.values())
         for record in self.out["contacts"]:
             if record["id"] in wanted and rng.random() < 0.4:

@@ -1,8 +1,8 @@
 """The fault matrix: every fault DESIGN's bar and issue 14 name, and the end it must reach.
 
 Each fault has one test here, or names the test elsewhere that already covers it
-(`COVERED_ELSEWHERE`). The README's reliability table is checked against this file:
-every row names a test that exists.
+(`COVERED_ELSEWHERE`). The reliability table in docs/operations.md is checked against
+this file: every row names a test that exists.
 """
 
 from __future__ import annotations
@@ -288,7 +288,7 @@ FAULTS = (
 
 
 def readme_table() -> str:
-    """The README's reliability table, rendered from `FAULTS`."""
+    """The reliability table of docs/operations.md, rendered from `FAULTS`."""
     rows = ["| fault | how it ends | test |", "|---|---|---|"]
     rows += [f"| {f.fault} | {f.outcome} | `{f.test}` |" for f in FAULTS]
     return "\n".join(rows)
@@ -826,7 +826,8 @@ def test_smtp_down_then_up_sends_each_client_email_once(tmp_path):
 
 # The matrix itself --------------------------------------------------------------------
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+OPERATIONS = ROOT / "docs" / "operations.md"
 RELIABILITY_HEADING = "## Reliability: faults and how they end"
 
 
@@ -836,7 +837,7 @@ def _test_names(path: Path) -> set[str]:
 
 
 def test_every_fault_names_a_test_that_exists():
-    root = README.parent
+    root = ROOT
     missing = [
         f.test
         for f in FAULTS
@@ -852,13 +853,13 @@ def test_every_fault_test_in_this_file_is_in_the_matrix():
     assert own - meta - listed == set()
 
 
-def test_the_readme_fault_table_is_the_matrix():
-    """Every row of the README's reliability table is a fault here, with its test."""
-    section = README.read_text(encoding="utf-8").split(RELIABILITY_HEADING, 1)[1]
+def test_the_operations_fault_table_is_the_matrix():
+    """Every row of the reliability table in docs/operations.md is a fault here, with its test."""
+    section = OPERATIONS.read_text(encoding="utf-8").split(RELIABILITY_HEADING, 1)[1]
     section = section.split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("|")]
     assert rows == readme_table().splitlines(), (
-        "the README's reliability table differs from FAULTS; regenerate it with "
+        "the reliability table in docs/operations.md differs from FAULTS; regenerate it with "
         "`PYTHONPATH=plugins python -m tests.test_fault_matrix`"
     )
 

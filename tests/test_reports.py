@@ -123,7 +123,7 @@ def test_digest_counts_clients_per_strategy_and_names_those_that_changed(config)
     # → repeat orders 0, no contacts, no visits → 0 → poor: invest actively. Last week it
     # had no CRM data, so its strategy changed; beta's did not.
     assert strategies.splitlines() == [
-        "*Strategies* (clients; DOMAIN §6): Invest 1 · Not enough data 1",
+        "*Strategies* (clients; docs/domain.md §6): Invest 1 · Not enough data 1",
         "Changed strategy since last week: Acme &lt;!channel&gt; (no data → invest)",
     ]
     assert len(message["blocks"]) <= 50

@@ -54,7 +54,7 @@ EXAMPLE_QUERIES = (
         "ORDER BY open_overdue_tasks DESC LIMIT 10",
     ),
     (
-        "Segments and strategies (DOMAIN §6), with lifecycle stage",
+        "Segments and strategies (docs/domain.md §6), with lifecycle stage",
         "SELECT s.client_name, s.segment, s.strategy_key, s.attractiveness_score, "
         "s.relationship_score, d.lifecycle_stage FROM marts.client_segment s "
         "JOIN marts.dim_client d USING (client_id) ORDER BY s.strategy_key, s.client_name",

@@ -1,7 +1,7 @@
 """The data dictionary (docs/data_dictionary.md), generated from the model catalog.
 
 `python -m transforms.docs` rewrites it; a test fails when the file and the catalog
-drift apart, so the README's link always shows what the build writes as comments.
+drift apart, so the docs' links always show what the build writes as comments.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Reply times are last week's email SLA figures (marts.client_sla_weekly), in business hours.
 
-The tasks come as the four lists an account manager answers every week (DOMAIN §3):
+The tasks come as the four lists an account manager answers every week (docs/domain.md §3):
 what carries over, what does not and why, what is not started and why, what is new and
 why it is needed (`marts.client_status_lists`). Every query is filtered by the one
 client id, so a report can hold no other client's data. HTML is rendered with
@@ -74,7 +74,7 @@ def _label(t: dict[str, str], name: str, project: str | None, collides: bool) ->
 def _sections(
     con: duckdb.DuckDBPyConnection, client: Client, t: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """The four lists of DOMAIN §3 for this client only (marts.client_status_lists), each
+    """The four lists of docs/domain.md §3 for this client only (marts.client_status_lists), each
     cut at MAX_ITEMS with "and N more"; a task whose name another listed task of a
     different project shares is labelled with its project."""
     sections = []

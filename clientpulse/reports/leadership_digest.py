@@ -187,7 +187,7 @@ def _managers_block(
     con: duckdb.DuckDBPyConnection, reported_week: str, listed: int
 ) -> dict[str, Any]:
     """One line per account manager: clients at risk of their active clients and their
-    clients' SLA last week (marts.manager_portfolio, DOMAIN §7)."""
+    clients' SLA last week (marts.manager_portfolio, docs/domain.md §7)."""
     rows = con.execute(
         "SELECT account_manager_name, at_risk_clients, active_clients, first_reply_compliance, "
         "next_reply_compliance FROM marts.manager_portfolio WHERE active_clients > 0 "
@@ -209,7 +209,7 @@ def _managers_block(
 
 def _segments_block(con: duckdb.DuckDBPyConnection, listed: int) -> dict[str, Any]:
     """Clients per strategy (marts.portfolio_segments) and the clients that changed
-    strategy since last week (marts.client_strategy_changes), DOMAIN §6."""
+    strategy since last week (marts.client_strategy_changes), docs/domain.md §6."""
     counts = {
         key: (strategy, clients)
         for key, strategy, clients in con.execute(
@@ -225,7 +225,7 @@ def _segments_block(con: duckdb.DuckDBPyConnection, listed: int) -> dict[str, An
         "SELECT client_name, previous_strategy_key, strategy_key "
         "FROM marts.client_strategy_changes ORDER BY client_name"
     ).fetchall()
-    lines = ["*Strategies* (clients; DOMAIN §6): " + " · ".join(parts)]
+    lines = ["*Strategies* (clients; docs/domain.md §6): " + " · ".join(parts)]
     if changes:
         moved = [
             f"{escape_mrkdwn(name)} ({(before or 'no data').replace('_', ' ')} → "

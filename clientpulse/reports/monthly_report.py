@@ -1,4 +1,4 @@
-"""The monthly client report in Plan-Do-Check-Act form (DOMAIN §3), in the client's
+"""The monthly client report in Plan-Do-Check-Act form (docs/domain.md §3), in the client's
 language: Plan (due this month, milestones), Do (delivered last month, on time or not),
 Check (reply figures, slips announced and silent, revision rounds: weak spots named),
 Act (dates moved and new tasks, with their reasons).

@@ -8,9 +8,12 @@ from connectors.settings import SettingsModel
 
 
 class AsanaSource(SettingsModel):
-    enabled: bool = True
-    connection_id: str = "clientpulse_asana"
-    workspace_gid: str
+    """Asana tasks and projects, read incrementally over the REST API."""
+
+    enabled: bool = True  # false: ingest_asana skips
+    connection_id: str = "clientpulse_asana"  # Airflow Connection with the personal access token
+    workspace_gid: str  # the Asana workspace to read
+    # Asana's rate limit for the plan: 150 free, 1500 paid
     requests_per_minute: float = Field(1500, gt=0)
     # Asana allows at most 50 concurrent GET requests per token.
     max_concurrent_requests: int = Field(50, ge=1, le=50)

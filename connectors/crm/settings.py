@@ -14,9 +14,12 @@ from connectors.settings import SettingsModel
 class CrmSource(SettingsModel):
     """HubSpot (over its API) or CSV exports from another CRM (`csv_dir`)."""
 
-    enabled: bool = True
+    enabled: bool = True  # false: ingest_crm skips
+    # `hubspot` (its API) or `csv` (a folder of exports)
     kind: Literal["hubspot", "csv"] = "hubspot"
+    # HubSpot: Airflow Connection with the private app token
     connection_id: str = "clientpulse_hubspot"
+    # CSV: the folder of exports (companies, contacts, deals, activities)
     csv_dir: Path | None = None
     # For CSV files without a byte-order mark, e.g. cp1251; default: UTF-8, else detected.
     csv_encoding: str | None = None
@@ -24,8 +27,8 @@ class CrmSource(SettingsModel):
     # deleted in the CRM and is archived (off: rows are only ever added or updated).
     csv_full_export: bool = False
     burst_per_10s: int = Field(100, ge=10)  # the HubSpot account tier's ten-second budget
-    won_stages: list[str] = Field(["closedwon"], min_length=1)
-    lost_stages: list[str] = ["closedlost"]
+    won_stages: list[str] = Field(["closedwon"], min_length=1)  # deal stage ids that count as won
+    lost_stages: list[str] = ["closedlost"]  # deal stage ids that count as lost
     company_properties: list[str] = []  # custom company properties to fetch as well
     budget_property: str | None = None  # company property: the client's yearly marketing budget
 

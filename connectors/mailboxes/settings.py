@@ -10,22 +10,26 @@ from connectors.settings import Email, SettingsModel
 
 
 class MboxFile(SettingsModel):
-    path: Path
-    mailbox: Email
+    """One mbox file (a Google Takeout export, or any mboxrd file)."""
+
+    path: Path  # the mbox file (relative: to the config's folder)
+    mailbox: Email  # whose mailbox it is, as raw.email_sightings.mailbox
 
 
 class ImapMailbox(SettingsModel):
     """One IMAP mailbox; host, port and login come from Airflow Connection `connection_id`."""
 
-    connection_id: str
-    mailbox: Email
-    folders: list[str] = Field(["INBOX"], min_length=1)
+    connection_id: str  # Airflow Connection with host, port, login and password
+    mailbox: Email  # the mailbox's address, as raw.email_sightings.mailbox
+    folders: list[str] = Field(["INBOX"], min_length=1)  # folders to read, by their IMAP names
     # Gmail: read only the All Mail folder, labels from X-GM-LABELS (`folders` unused).
     all_mail: bool = False
-    batch_size: int = Field(500, gt=0, le=10000)
+    batch_size: int = Field(500, gt=0, le=10000)  # UIDs per UID FETCH and per committed batch
 
 
 class MailboxSource(SettingsModel):
-    enabled: bool = True
-    mbox: list[MboxFile] = []
-    imap: list[ImapMailbox] = []
+    """Mailbox headers, from mbox files and IMAP mailboxes (never bodies)."""
+
+    enabled: bool = True  # false: ingest_mailboxes skips
+    mbox: list[MboxFile] = []  # mbox files to read; each is read from where the last run stopped
+    imap: list[ImapMailbox] = []  # IMAP mailboxes to read; each folder from its last UID

@@ -7,7 +7,7 @@
 -- since; until then it names nobody. Mail sent in the last day before as_of is not yet
 -- taken as delivered: its bounce may still be on its way.
 -- The person the agency reports to leaving is when a relationship is most easily lost
--- (DOMAIN §4, §5): the successor has no history with the agency.
+-- (docs/domain.md §4, §5): the successor has no history with the agency.
 WITH named AS (
     SELECT address, client_id, bool_or(receives_reports) AS receives_reports
     FROM (

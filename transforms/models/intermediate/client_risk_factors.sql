@@ -2,7 +2,7 @@
 -- person reads, and its risk sub-score 0–100 (0 = no sign of risk, 100 = as bad as it
 -- gets), NULL where the client has no data for it (then it carries no weight).
 -- Each factor reads the one model that owns its metric; every window ends at as_of, so a
--- past week's factors use only what was known then. Areas (DOMAIN §2, §4, §5, §8):
+-- past week's factors use only what was known then. Areas (docs/domain.md §2, §4, §5, §8):
 --   responsiveness  first_reply_compliance, next_reply_compliance (over the
 --                   `risk_reply_window_days`, counted only from `risk_min_measurements`
 --                   decided waits), unanswered_past_target (client mail unanswered and
@@ -101,7 +101,7 @@ delivery AS (
 
     UNION ALL
 
-    -- each silent slip (DOMAIN §2) adds 10 points, each revision round 15
+    -- each silent slip (docs/domain.md §2) adds 10 points, each revision round 15
     SELECT
         w.client_id, f.factor, f.n,
         f.n || ' ' || replace(f.factor, '_', ' ') || ' in ' || getvariable('risk_delivery_weeks')

@@ -1,4 +1,4 @@
--- Act of the monthly client report (DOMAIN §3: changes to plans): per client, what changed
+-- Act of the monthly client report (docs/domain.md §3: changes to plans): per client, what changed
 -- in the month before the month of as_of (client's calendar), with its reason:
 -- * date_moved: a top-level task's due date moved later that month (marts.fct_task_slips
 --   with a new date), with the task's status reason field;

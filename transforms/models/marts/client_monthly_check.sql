@@ -1,4 +1,4 @@
--- Check of the monthly client report (DOMAIN §3: weak spots shown, not hidden): one row
+-- Check of the monthly client report (docs/domain.md §3: weak spots shown, not hidden): one row
 -- per configured client for the month before the month of as_of (client's calendar):
 -- email reply figures of the waits that began that month (marts.fct_email_sla as of
 -- as_of; compliance = achieved / (achieved + breached), median of answered waits),

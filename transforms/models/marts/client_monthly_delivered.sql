@@ -1,4 +1,4 @@
--- Do of the monthly client report (DOMAIN §3): per client, the top-level tasks completed
+-- Do of the monthly client report (docs/domain.md §3): per client, the top-level tasks completed
 -- in the month before the month of as_of (client's calendar), with the due date in force
 -- and whether they were on time (marts.fct_task_delivery, as of as_of).
 WITH clients AS (

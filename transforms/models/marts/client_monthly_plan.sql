@@ -1,4 +1,4 @@
--- Plan of the monthly client report (DOMAIN §3, Plan-Do-Check-Act): per client, the
+-- Plan of the monthly client report (docs/domain.md §3, Plan-Do-Check-Act): per client, the
 -- top-level tasks due in the month of as_of on the client's calendar (by the due date in
 -- force at as_of) that are neither done nor cancelled, and its open milestones whatever
 -- their date.

@@ -1,4 +1,4 @@
--- Relationship depth per client (DOMAIN §4, §6), as of the build:
+-- Relationship depth per client (docs/domain.md §4, §6), as of the build:
 -- contacts on record and active ones (on a call, meeting, note or logged email within
 -- `signals.relationship.active_contact_days`), by seniority from the job title; the
 -- last meeting held and the last call; on-site visits (meetings whose location matches

@@ -1,6 +1,6 @@
 -- The latest week's at-risk clients, highest score first: owner, score, the two factors
 -- adding most points to the score (marts.client_risk_weekly.factors) and the suggested
--- next step for the first of them (DOMAIN §2, §4, §5, §8). Lost clients are never at risk.
+-- next step for the first of them (docs/domain.md §2, §4, §5, §8). Lost clients are never at risk.
 WITH this_week AS (
     SELECT r.*
     FROM marts.client_risk_weekly AS r

@@ -1,8 +1,8 @@
--- Client segmentation (DOMAIN §6): commercial attractiveness and relationship depth,
+-- Client segmentation (docs/domain.md §6): commercial attractiveness and relationship depth,
 -- each the weighted mean of its inputs' scores (0-100) over the inputs that have data
 -- (`*_coverage` = the share of the axis's weight that had data), banded by
 -- `signals.segmentation.<axis>.high_at` / `medium_at`, and the strategy for the pair.
--- DOMAIN §6 names six pairs; the other three follow its logic and are flagged
+-- docs/domain.md §6 names six pairs; the other three follow its logic and are flagged
 -- `strategy_from_domain = false`. The inputs behind each score are listed as
 -- `name=value (source) → score`.
 WITH axes AS (

@@ -1,4 +1,4 @@
--- The four lists of the weekly client status (DOMAIN §3) for the client's last full week
+-- The four lists of the weekly client status (docs/domain.md §3) for the client's last full week
 -- (Monday to Monday on its calendar, before the week of as_of); top-level tasks only.
 -- * carry_over: open tasks that go on into the coming week (with their due date, and
 --   for an overdue one the days since it was due, on the client's calendar);

@@ -1,5 +1,5 @@
 -- Dates worth a greeting in the next `signals.relationship.greeting_horizon_days`
--- (DOMAIN §4: congratulate clients on dates that matter to them), where the CRM
+-- (docs/domain.md §4: congratulate clients on dates that matter to them), where the CRM
 -- holds them: birthdays of the client's contacts, and the anniversary of the first
 -- won deal (years of working together).
 WITH today AS (

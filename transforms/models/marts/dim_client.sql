@@ -1,6 +1,6 @@
 -- One row per configured client: who owns it (account manager, CRM owner), its CRM
 -- company, its deal history (first won deal, repeat order, whether the repeat was
--- larger, the last lost deal), and its lifecycle stage (DOMAIN §5) as of the build:
+-- larger, the last lost deal), and its lifecycle stage (docs/domain.md §5) as of the build:
 --   prospect       no won deal yet (or, without CRM data, `stage: prospect` in config)
 --   honeymoon      within `signals.lifecycle.honeymoon_days` of the first won deal
 --   storm          past the honeymoon, no repeat order yet: trust is decided here

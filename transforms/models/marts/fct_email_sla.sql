@@ -1,4 +1,4 @@
--- One row per SLA measurement (the warehouse contract; see the README data dictionary).
+-- One row per SLA measurement (the warehouse contract; see docs/data_dictionary.md).
 -- Per conversation (JWZ thread) and client, messages split into segments where nothing
 -- moved for `segment_gap_days`. Inbound messages between two agency replies form one
 -- wait, measured from its oldest message that is not a closing one (thanks/ack). The

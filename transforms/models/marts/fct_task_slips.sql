@@ -1,4 +1,4 @@
--- One row per slip of a task's due date (DOMAIN §2, "hit a wall — tell"), on the
+-- One row per slip of a task's due date (docs/domain.md §2, "hit a wall — tell"), on the
 -- client's calendar, up to as_of:
 -- * announced: the date was moved later on or before the day it fell;
 -- * silent: the date was moved later only after it had passed, or it passed with the

@@ -1,4 +1,4 @@
--- Per account manager, the latest week of the risk history (DOMAIN §7: portfolio review
+-- Per account manager, the latest week of the risk history (docs/domain.md §7: portfolio review
 -- also measures the managers): their active clients, how many are at risk or lost lately,
 -- and the email SLA over their active clients in the full week before
 -- (marts.client_sla_weekly), as the digest reports it.

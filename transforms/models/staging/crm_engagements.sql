@@ -1,6 +1,6 @@
 -- Calls, meetings, notes and logged emails from the CRM, one row per engagement and
 -- associated company, with the client that company is. Archived ones are left out.
--- `on_site` marks meetings held at the client's (DOMAIN §4), by their location; `held`
+-- `on_site` marks meetings held at the client's (docs/domain.md §4), by their location; `held`
 -- is false for a meeting that did not take place (scheduled, rescheduled, no-show,
 -- cancelled): such a meeting is no contact.
 WITH engagements AS (
