@@ -1,7 +1,7 @@
 """CRM exports as CSV, for agencies on a CRM other than HubSpot.
 
 A folder holds up to four files, each optional: `companies.csv`, `contacts.csv`,
-`deals.csv` and `activities.csv` (columns in docs/sources.md). Every good row becomes a
+`deals.csv` and `activities.csv` (columns in connectors/crm/README.md). Every good row becomes a
 record in HubSpot's v3 shape (`id`, string `properties` under HubSpot's property
 names, `createdAt`, `updatedAt`, `archived`, `associations`), so the warehouse and
 the marts cannot tell which CRM fed them. Columns we do not know are kept as custom
