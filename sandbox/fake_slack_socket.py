@@ -7,12 +7,14 @@ the fake's own port; the socket says `hello`, then carries envelopes
 acknowledges by sending back `{"envelope_id": …}` (optionally with a `payload`) within
 3 seconds; a `disconnect` message asks the app to open a new connection (the fake then
 closes the old one). Interactive payloads (`block_actions`, `view_submission`) carry the
-fields of Slack's reference. `chat.update`, `chat.postEphemeral` and `views.open` answer
-as the Web API spec says; a `trigger_id` expires 3 seconds after its interaction.
+fields of Slack's reference. `chat.update`, `chat.postEphemeral`, `views.open` and
+`conversations.history` answer as the Web API spec says; a `trigger_id` expires 3 seconds
+after its interaction.
 
 Sandbox-only hooks (not Slack's): `POST /_sandbox/click` (a user clicks a button or
 picks a date in a posted message), `POST /_sandbox/submit` (a user submits an open
-modal), `POST /_sandbox/disconnect`, `GET /_sandbox/state` (messages as they are now,
+modal), `POST /_sandbox/replay` (the same interaction again: a double click),
+`POST /_sandbox/disconnect`, `GET /_sandbox/state` (messages as they are now,
 ephemerals, views). The click and submit hooks answer once the app acked, with the ack
 time, so tests and the demo can wait for what the app did next.
 """
@@ -98,9 +100,14 @@ def _team() -> dict[str, Any]:
     return {"id": TEAM_ID, "domain": TEAM_DOMAIN}
 
 
-def _find_action(blocks: list[Any], action_id: str) -> tuple[str, dict[str, Any]] | None:
-    """(block_id, element) of the interactive element `action_id` in a message's blocks."""
+def _find_action(
+    blocks: list[Any], action_id: str, block_id: str | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """(block_id, element) of the interactive element `action_id` (in block `block_id`, or
+    the first block that has one) of a message's blocks."""
     for block in blocks or []:
+        if block_id is not None and block.get("block_id") != block_id:
+            continue
         elements = block.get("elements") or ([block["accessory"]] if "accessory" in block else [])
         for element in elements:
             if isinstance(element, dict) and element.get("action_id") == action_id:
@@ -285,6 +292,33 @@ def register(
         shown = {k: v for k, v in message.items() if k != "blocks" or v}  # as postMessage
         return {"ok": True, "channel": channel.id, "ts": ts, "text": text, "message": shown}
 
+    @app.api_route("/api/conversations.history", methods=["GET", "POST"])
+    async def history(request: Request) -> Any:
+        """The newest messages up to `latest` (`inclusive`), newest first, `limit` of them."""
+        found = await addressed(request)
+        if isinstance(found, JSONResponse):
+            return found
+        arguments, channel = found
+        latest = float(arguments.get("latest") or "inf")
+        inclusive = str(arguments.get("inclusive") or "").lower() in ("1", "true")
+        limit = int(arguments.get("limit") or 100)
+        messages = sorted(
+            (
+                m
+                for (cid, ts), m in workspace.messages.items()
+                if cid == channel.id and (float(ts) < latest or (inclusive and float(ts) == latest))
+            ),
+            key=lambda m: float(m["ts"]),
+            reverse=True,
+        )
+        return {
+            "ok": True,
+            "messages": messages[:limit],
+            "has_more": len(messages) > limit,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": ""},
+        }
+
     @app.api_route("/api/chat.postEphemeral", methods=["GET", "POST"])
     async def post_ephemeral(request: Request) -> Any:
         found = await addressed(request)
@@ -348,13 +382,15 @@ def register(
 
     @app.post("/_sandbox/click")
     async def click(request: Request) -> Any:
-        """{user, channel, ts, action_id[, selected_date]}: the user clicks in a message."""
+        """{user, channel, ts, action_id[, block_id, selected_date]}: a click in a message."""
         body = await request.json()
         channel = workspace.find(str(body.get("channel") or ""))
         message = _message(channel.id, str(body.get("ts"))) if channel else None
         if channel is None or message is None:
             return JSONResponse({"error": "message_not_found"}, status_code=404)
-        found = _find_action(message.get("blocks") or [], str(body.get("action_id")))
+        found = _find_action(
+            message.get("blocks") or [], str(body.get("action_id")), body.get("block_id")
+        )
         if found is None:
             return JSONResponse({"error": "action_not_in_message"}, status_code=404)
         user = str(body["user"])
@@ -391,6 +427,18 @@ def register(
             return await live.deliver(payload)
         except LookupError as exc:
             return JSONResponse({"error": str(exc)}, status_code=409)
+
+    @app.post("/_sandbox/replay")
+    async def replay(request: Request) -> Any:
+        """{envelope_id}: deliver that interaction again, as a double click (or Slack's
+        retry of an envelope it saw no ack for) does."""
+        body = await request.json()
+        sent = next(
+            (e for e in live.envelopes if e["envelope_id"] == body.get("envelope_id")), None
+        )
+        if sent is None:
+            return JSONResponse({"error": "envelope_not_found"}, status_code=404)
+        return await _deliver(sent["payload"])
 
     @app.post("/_sandbox/disconnect")
     async def disconnect() -> Any:
