@@ -19,7 +19,12 @@ import pytest
 import yaml
 
 from clientpulse.config import AgencyConfig, load_config
-from clientpulse.pipeline.alerts import FeedbackError, compose_alerts, record_feedback
+from clientpulse.pipeline.alerts import (
+    FeedbackError,
+    compose_alerts,
+    record_feedback,
+    record_feedback_conf,
+)
 from clientpulse.pipeline.build_signals import build_models
 from clientpulse.pipeline.deliver import Senders, deliver
 from connectors.slack import SlackPoster
@@ -311,3 +316,23 @@ def test_the_playbook_names_and_acts_on_every_risk_factor_in_every_language() ->
             assert factor in playbook.actions[language], (language, factor)
             assert f"factor_{factor}" in playbook.labels[language], (language, factor)
     assert playbook.factor("uk", "contact_vs_baseline") == "контакт проти звичного ритму"
+
+
+def test_a_snooze_and_a_call_from_slack_are_honoured_by_the_next_runs(built, slack):
+    """The confs the Slack listener triggers account_manager_feedback with (see
+    tests/test_slack_listener.py), recorded as the DAG's task records them."""
+    config = _config(built)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1), ("beta", "newly_at_risk", True, W1))
+    snooze = {"action": "snooze", "client": "acme", "reason": "snoozed in Slack", "by": "anna"}
+    record_feedback_conf(config, {**snooze, "until": (W1 + 7 * DAY).isoformat()})
+    [posted] = _run(config, slack, _at(W1))
+    assert "Acme" not in _texts(posted) and "Бета" in _texts(posted)
+    # beta still at risk a week later: no reminder, the manager called them two days ago
+    called = {"action": "called", "client": "beta", "reason": "called the client", "by": "anna"}
+    record_feedback_conf(config, {**called, "until": (W1 + 5 * DAY).isoformat()})
+    week2 = W1 + 7 * DAY
+    _week(config, week2, ("acme", "still_at_risk", True, W1), ("beta", "still_at_risk", True, W1))
+    assert _run(config, slack, _at(week2)) == []  # acme snoozed through week2's Monday
+    # once the cooldown after the call has passed, beta's reminder comes again
+    [posted] = _run(config, slack, _at(W1 + 12 * DAY))
+    assert "Бета" in _texts(posted) and "Acme" in _texts(posted)
