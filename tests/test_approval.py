@@ -67,9 +67,18 @@ def test_drafts_wait_approved_is_sent_once_rejected_never(config):
             "chosen_options": ["Reject"],
             "responded_by_user": {"id": "anna", "name": "Anna"},
             "responded_at": at.isoformat(),
+            "params_input": {"reason": "wrong figures for October"},
         },
     ]
     recorded = record_decisions(config, "run-1", offered, answers, "dag/run/approve")
+    with open_writer(config.warehouse.path) as con:
+        reasons = con.execute(
+            "SELECT client_id, decision, reason FROM ops.approvals ORDER BY client_id"
+        ).fetchall()
+    assert reasons == [
+        ("acme", "approved", None),
+        ("beta", "rejected", "wrong figures for October"),
+    ]
     assert (recorded["approved"], recorded["rejected"]) == (1, 1)
     assert deliver(config, Senders(_refuse, _refuse), "run-1", [CLIENT_MONTHLY_REPORT])["sent"] == 1
     assert _sent(config) == ["acme"]

@@ -70,7 +70,8 @@ def record_decisions(
     """Record the answer to each offer (same order): approved drafts become `pending`
     for the sender, rejected ones `rejected`; an offer with no answer (its approval task
     failed or was skipped) stays a draft. Who answered comes from Airflow's HITL detail
-    (`responded_by_user`); an answer with none is the policy's default after the timeout."""
+    (`responded_by_user`); an answer with none is the policy's default after the timeout.
+    A reject's reason (given in Slack's modal) comes as `params_input.reason`."""
     approved = rejected = unanswered = 0
     with open_writer(config.warehouse.path) as con, run_step(con, run_id, "approval") as stats:
         for index, (offer, answer) in enumerate(zip(offered, answers, strict=True)):
@@ -90,6 +91,7 @@ def record_decisions(
                 decided_at=_instant(answer.get("responded_at")),
                 via="airflow_hitl" if by_person else "hitl_timeout_default",
                 ref=f"{ref}/{index}",
+                reason=(answer.get("params_input") or {}).get("reason") or None,
             )
             if record_decision(con, decision):
                 approved += decision.approved
