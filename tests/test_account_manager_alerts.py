@@ -87,7 +87,9 @@ def _texts(message: dict) -> str:
     for block in message["blocks"] or []:
         text = block.get("text")
         parts.append(text["text"] if isinstance(text, dict) else "")
-        parts += [e.get("text", "") for e in block.get("elements", [])]
+        for element in block.get("elements", []):
+            label = element.get("text", "")
+            parts.append(label["text"] if isinstance(label, dict) else label)
     return "\n".join(parts)
 
 
@@ -179,6 +181,16 @@ def test_a_manager_with_a_slack_id_gets_a_direct_message(built, slack):
     [posted] = _run(config, slack, _at(W1))
     assert posted["channel_id"].startswith("D") and posted["channel_name"] == "dm-U0ANNA0001"
     assert "Anna" not in _texts(posted)  # their own DM: no name needed
+    # answerable in place: the four buttons under the alert, its client in the block id
+    [actions] = [b for b in posted["blocks"] if b["type"] == "actions"]
+    assert json.loads(actions["block_id"]) == {"k": "r", "c": "acme", "u": "anna"}
+    assert [e["action_id"] for e in actions["elements"]] == [
+        "snooze_week",
+        "snooze_until",
+        "not_a_risk",
+        "called",
+    ]
+    assert "Snooze 1 week" in _texts(posted)
 
 
 def test_every_external_string_is_escaped(built, slack):
