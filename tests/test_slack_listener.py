@@ -92,7 +92,7 @@ def parked(airflow: AirflowServer, tmp_path_factory: pytest.TempPathFactory) -> 
     process = airflow.background("dags", "test", TINY, log=log)
     admin = _admin(airflow)
     try:
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 600
         while True:
             assert process.poll() is None, log.read_text()[-3000:]
             runs = admin.get(f"{airflow.url}/api/v2/dags/{TINY}/dagRuns", timeout=10).json()
@@ -227,7 +227,7 @@ def _line(message: dict, block_id: str) -> str:
     return block["elements"][0]["text"] if block["type"] == "context" else ""
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1800)  # the module's Airflow starts in its setup: minutes on a busy machine
 def test_approvals_from_slack_through_airflow(airflow, parked, desk_for, tmp_path):
     desk = desk_for(_config(tmp_path), airflow.url, airflow.passwords)
     where, ids = _approval_dm(desk, parked)
@@ -305,7 +305,7 @@ def test_airflow_down_is_not_recorded_and_keeps_the_buttons(desk_for, tmp_path):
     assert _line(desk.message(where), ids[0]) == ""  # nothing half-done
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(1800)
 def test_alert_answers_become_feedback_runs_once(airflow, desk_for, tmp_path):
     desk = desk_for(_config(tmp_path, language="uk"), airflow.url, airflow.passwords)
     blocks = [
