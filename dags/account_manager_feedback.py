@@ -1,6 +1,7 @@
 """A manager's answer to an alert, recorded through the writer pool (one DuckDB writer):
-snooze a client until a date, or mark its current at-risk episode "not a risk", with who
-and why. Trigger with conf, e.g.
+snooze a client until a date, mark its current at-risk episode "not a risk", or log that
+they called the client, with who and why. The Slack listener triggers it (run id
+`slack__{message ts}__{client}`: one answer per alert); by hand, trigger with conf, e.g.
 
     airflow dags trigger account_manager_feedback --conf '{"action": "snooze",
       "client": "acme", "until": "2026-12-01", "reason": "on holiday", "by": "james-carter"}'
@@ -13,7 +14,7 @@ from airflow.sdk import Param, dag, task
 from clientpulse.orchestration import WRITER_POOL, dag_settings
 
 PARAMS = {
-    "action": Param("snooze", enum=["snooze", "not_a_risk"]),
+    "action": Param("snooze", enum=["snooze", "not_a_risk", "called"]),
     "client": Param("", type="string"),
     "reason": Param("", type="string"),
     "by": Param("", type="string"),
@@ -25,14 +26,10 @@ PARAMS = {
 def account_manager_feedback():
     @task(pool=WRITER_POOL)
     def record(**context) -> dict:
-        from datetime import date
-
         from clientpulse.config import load_config
-        from clientpulse.pipeline.alerts import record_feedback
+        from clientpulse.pipeline.alerts import record_feedback_conf
 
-        p = context["params"]
-        until = date.fromisoformat(p["until"]) if p.get("until") else None
-        return record_feedback(load_config(), p["action"], p["client"], p["reason"], p["by"], until)
+        return record_feedback_conf(load_config(), dict(context["params"]))
 
     record()
 

@@ -1,5 +1,6 @@
 """Approval before sending through Airflow's human-in-the-loop operators: one decision
-per client email, the account manager told in a Slack DM with a link to it.
+per client email; each account manager gets one Slack DM per run listing their drafts
+with Approve / Reject buttons (answered through the Slack listener) and a link to each.
 
 `ClientEmailApproval` is a `HITLOperator` with the options Approve / Reject, mapped over
 the drafts a run offers (`clientpulse.pipeline.approval.offers`); each mapped instance
@@ -16,35 +17,11 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import HITLOperator
-from airflow.sdk.bases.notifier import BaseNotifier
 
 # The options offered; warehouse.outbox.APPROVE / REJECT say the same (imported lazily:
 # DAG files parse this module and must not load the warehouse).
 APPROVE, REJECT = "Approve", "Reject"
 log = logging.getLogger(__name__)
-
-
-class ManagerApprovalDM(BaseNotifier):
-    """A Slack DM to the draft's account manager, linking to the approval."""
-
-    template_fields = ()
-
-    def notify(self, context: Any) -> None:
-        from clientpulse.config import load_config
-        from clientpulse_connections import slack_poster
-
-        task = context["task"]
-        offer = task.offer
-        if not offer.get("slack_user_id"):
-            log.warning("%s has no slack_user_id: no DM for %s", offer["manager_id"], offer["key"])
-            return
-        try:
-            link = HITLOperator.generate_link_to_ui_from_context(
-                context=context, base_url=_ui_base_url()
-            )
-            slack_poster(load_config()).post(offer["slack_user_id"], dm_text(offer, task, link))
-        except Exception:  # the approval stays open in Airflow: a lost DM blocks nothing
-            log.exception("could not DM %s about %s", offer["manager_id"], offer["key"])
 
 
 def _ui_base_url() -> str:
@@ -55,19 +32,27 @@ def _ui_base_url() -> str:
     return conf.get("api", "base_url", fallback=None) or "http://localhost:8080"
 
 
-def dm_text(offer: dict[str, Any], task: Any, link: str) -> str:
-    """The manager's DM: what waits, the policy's timeout, the link (mrkdwn-escaped)."""
-    from connectors.slack import escape_mrkdwn
+def post_approval_dms(config: Any, dag_id: str, run_id: str, offered: list[dict]) -> int:
+    """One DM per manager listing the run's drafts with Approve / Reject (answered by the
+    Slack listener, clientpulse.slack_listener); return how many were posted. A DM that
+    cannot be posted blocks nothing: the approvals stay open on Airflow's page."""
+    from clientpulse.pipeline.approval import approval_dms
+    from clientpulse_connections import slack_poster
 
-    policy = (
-        f" If nobody answers in {offer['auto_after_hours']} h it is approved by policy."
-        if offer.get("auto_after_hours")
-        else ""
-    )
-    return (
-        f"Client email waiting for your approval: *{escape_mrkdwn(task.subject)}*.{policy}\n"
-        f"<{link}|Approve or reject it in Airflow>"
-    )
+    posted = 0
+    try:
+        dms = approval_dms(config, dag_id, run_id, offered, _ui_base_url())
+        poster = slack_poster(config) if dms else None
+    except Exception:
+        log.exception("no approval DMs for %s/%s", dag_id, run_id)
+        return 0
+    for user, text, blocks in dms:
+        try:
+            poster.post(user, text, blocks)
+            posted += 1
+        except Exception:
+            log.exception("could not DM %s the approvals of %s/%s", user, dag_id, run_id)
+    return posted
 
 
 class ClientEmailApproval(HITLOperator):
@@ -81,7 +66,6 @@ class ClientEmailApproval(HITLOperator):
             defaults=[APPROVE] if hours else None,
             response_timeout=timedelta(hours=hours) if hours else None,
             assigned_users=[{"id": user, "name": user}] if user else None,
-            notifiers=[ManagerApprovalDM()],
             **kwargs,
         )
         self.offer = offer
@@ -96,11 +80,14 @@ def approve_and_send(kind: str, composed: Any) -> None:
     from clientpulse.orchestration import WRITER_POOL, run_id
 
     @task(pool=WRITER_POOL)
-    def offer(composed: dict) -> list[dict]:
+    def offer(composed: dict, **context) -> list[dict]:
         from clientpulse.config import load_config
         from clientpulse.pipeline.approval import offers
 
-        return offers(load_config(), kind, composed["period"])
+        config = load_config()
+        offered = offers(config, kind, composed["period"])
+        post_approval_dms(config, context["dag"].dag_id, context["run_id"], offered)
+        return offered
 
     @task(pool=WRITER_POOL, trigger_rule="all_done")
     def record(offered: list[dict], **context) -> dict:

@@ -4,7 +4,9 @@
 direct message with one user, whose `D…` id chat.postMessage then accepts) answer with
 the shapes of Slack's published spec; the file upload of slack-sdk's `files_upload_v2`
 (`files.getUploadURLExternal`, a POST of the bytes to the `upload_url` it hands out,
-`files.completeUploadExternal`) with the shapes of Slack's method reference. All:
+`files.completeUploadExternal`) with the shapes of Slack's method reference; with an
+app-level token also Socket Mode, `chat.update`, `chat.postEphemeral` and `views.open`
+(sandbox.fake_slack_socket). All:
 HTTP 200 with `{"ok": false, "error": ...}` for API errors, HTTP 429 with `Retry-After`
 when rate limited, cursor pagination through `response_metadata.next_cursor`. Clients
 use `{base_url}/api/` as slack_sdk's `base_url`. Every accepted message is appended to
@@ -156,6 +158,19 @@ def block_errors(blocks: list[Any]) -> list[str]:
     return errors
 
 
+def blocks_argument(arguments: dict[str, Any]) -> list[Any] | JSONResponse | None:
+    """The `blocks` argument, or the error Slack answers for a malformed or invalid one."""
+    blocks = json_argument(arguments.get("blocks"))
+    if blocks is not None and not isinstance(blocks, list):
+        return slack_error("invalid_blocks_format")
+    if blocks and (errors := block_errors(blocks)):
+        messages = [f"[ERROR] {e}" for e in errors]
+        return slack_error(
+            "invalid_blocks", errors=errors, response_metadata={"messages": messages}
+        )
+    return blocks
+
+
 def slack_error(error: str, status: int = 200, **extra: Any) -> JSONResponse:
     return JSONResponse({"ok": False, "error": error, **extra}, status_code=status)
 
@@ -172,6 +187,15 @@ class FakeSlack:
         self._lock = threading.Lock()
         self.uploads: dict[str, Upload] = {}
         self.files_dir = capture_path.parent / "files"
+        # (channel id, ts) -> the message as it is now (chat.update edits it in place)
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.interactions_path = capture_path.with_name(capture_path.stem + ".interactions.jsonl")
+
+    def log_interaction(self, entry: dict[str, Any]) -> None:
+        """Append one update, ephemeral or modal to the interactions file beside the capture."""
+        line = {**entry, "at": datetime.now(UTC).isoformat()}
+        with self._lock, self.interactions_path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     def find(self, reference: str) -> Channel | None:
         """A channel by id, `name` or `#name`, as chat.postMessage accepts them; a user id
@@ -211,6 +235,15 @@ class FakeSlack:
             }
             if files:
                 line["files"] = files
+            self.messages[(channel.id, ts)] = {
+                "type": "message",
+                "user": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "ts": ts,
+                "text": text,
+                "blocks": blocks or [],
+                "team": TEAM_ID,
+            }
             with self.capture_path.open("a", encoding="utf-8") as capture:
                 capture.write(json.dumps(line, ensure_ascii=False) + "\n")
         return ts
@@ -271,8 +304,11 @@ def create_app(
     *,
     faults: SlackFaults | None = None,
     channels: Sequence[str] = DEFAULT_CHANNELS,
+    app_token: str | None = None,
 ) -> FastAPI:
-    """The fake Slack Web API; messages accepted by chat.postMessage go to `capture_path`."""
+    """The fake Slack Web API; messages accepted by chat.postMessage go to `capture_path`.
+    With `app_token` (`xapp-…`) also Socket Mode and the interactive methods
+    (sandbox.fake_slack_socket)."""
     faults = faults or SlackFaults()
     workspace = FakeSlack(capture_path, channels)
     app = FastAPI(title="Fake Slack")
@@ -321,14 +357,9 @@ def create_app(
         channel = workspace.find(str(arguments.get("channel") or ""))
         if channel is None:
             return slack_error("channel_not_found")
-        blocks = json_argument(arguments.get("blocks"))
-        if blocks is not None and not isinstance(blocks, list):
-            return slack_error("invalid_blocks_format")
-        if blocks and (errors := block_errors(blocks)):
-            messages = [f"[ERROR] {e}" for e in errors]
-            return slack_error(
-                "invalid_blocks", errors=errors, response_metadata={"messages": messages}
-            )
+        blocks = blocks_argument(arguments)
+        if isinstance(blocks, JSONResponse):
+            return blocks
         text = str(arguments.get("text") or "")
         if not text and not blocks and not arguments.get("attachments"):
             return slack_error("no_text")
@@ -482,6 +513,11 @@ def create_app(
         if already:
             answer.update(no_op=True, already_open=True)
         return answer
+
+    if app_token is not None:
+        from sandbox.fake_slack_socket import register
+
+        app.state.interactivity = register(app, workspace, authorize, app_token)
 
     @app.api_route("/api/{method}", methods=["GET", "POST"])
     async def unknown_method(method: str) -> JSONResponse:

@@ -19,7 +19,12 @@ import pytest
 import yaml
 
 from clientpulse.config import AgencyConfig, load_config
-from clientpulse.pipeline.alerts import FeedbackError, compose_alerts, record_feedback
+from clientpulse.pipeline.alerts import (
+    FeedbackError,
+    compose_alerts,
+    record_feedback,
+    record_feedback_conf,
+)
 from clientpulse.pipeline.build_signals import build_models
 from clientpulse.pipeline.deliver import Senders, deliver
 from connectors.slack import SlackPoster
@@ -82,7 +87,9 @@ def _texts(message: dict) -> str:
     for block in message["blocks"] or []:
         text = block.get("text")
         parts.append(text["text"] if isinstance(text, dict) else "")
-        parts += [e.get("text", "") for e in block.get("elements", [])]
+        for element in block.get("elements", []):
+            label = element.get("text", "")
+            parts.append(label["text"] if isinstance(label, dict) else label)
     return "\n".join(parts)
 
 
@@ -174,6 +181,16 @@ def test_a_manager_with_a_slack_id_gets_a_direct_message(built, slack):
     [posted] = _run(config, slack, _at(W1))
     assert posted["channel_id"].startswith("D") and posted["channel_name"] == "dm-U0ANNA0001"
     assert "Anna" not in _texts(posted)  # their own DM: no name needed
+    # answerable in place: the four buttons under the alert, its client in the block id
+    [actions] = [b for b in posted["blocks"] if b["type"] == "actions"]
+    assert json.loads(actions["block_id"]) == {"k": "r", "c": "acme", "u": "anna"}
+    assert [e["action_id"] for e in actions["elements"]] == [
+        "snooze_week",
+        "snooze_until",
+        "not_a_risk",
+        "called",
+    ]
+    assert "Snooze 1 week" in _texts(posted)
 
 
 def test_every_external_string_is_escaped(built, slack):
@@ -311,3 +328,23 @@ def test_the_playbook_names_and_acts_on_every_risk_factor_in_every_language() ->
             assert factor in playbook.actions[language], (language, factor)
             assert f"factor_{factor}" in playbook.labels[language], (language, factor)
     assert playbook.factor("uk", "contact_vs_baseline") == "контакт проти звичного ритму"
+
+
+def test_a_snooze_and_a_call_from_slack_are_honoured_by_the_next_runs(built, slack):
+    """The confs the Slack listener triggers account_manager_feedback with (see
+    tests/test_slack_listener.py), recorded as the DAG's task records them."""
+    config = _config(built)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1), ("beta", "newly_at_risk", True, W1))
+    snooze = {"action": "snooze", "client": "acme", "reason": "snoozed in Slack", "by": "anna"}
+    record_feedback_conf(config, {**snooze, "until": (W1 + 7 * DAY).isoformat()})
+    [posted] = _run(config, slack, _at(W1))
+    assert "Acme" not in _texts(posted) and "Бета" in _texts(posted)
+    # beta still at risk a week later: no reminder, the manager called them two days ago
+    called = {"action": "called", "client": "beta", "reason": "called the client", "by": "anna"}
+    record_feedback_conf(config, {**called, "until": (W1 + 5 * DAY).isoformat()})
+    week2 = W1 + 7 * DAY
+    _week(config, week2, ("acme", "still_at_risk", True, W1), ("beta", "still_at_risk", True, W1))
+    assert _run(config, slack, _at(week2)) == []  # acme snoozed through week2's Monday
+    # once the cooldown after the call has passed, beta's reminder comes again
+    [posted] = _run(config, slack, _at(W1 + 12 * DAY))
+    assert "Бета" in _texts(posted) and "Acme" in _texts(posted)

@@ -69,9 +69,18 @@ def test_drafts_wait_approved_is_sent_once_rejected_never(config):
             "chosen_options": ["Reject"],
             "responded_by_user": {"id": "anna", "name": "Anna"},
             "responded_at": at.isoformat(),
+            "params_input": {"reason": "wrong figures for October"},
         },
     ]
     recorded = record_decisions(config, "run-1", offered, answers, "dag/run/approve")
+    with open_writer(config.warehouse.path) as con:
+        reasons = con.execute(
+            "SELECT client_id, decision, reason FROM ops.approvals ORDER BY client_id"
+        ).fetchall()
+    assert reasons == [
+        ("acme", "approved", None),
+        ("beta", "rejected", "wrong figures for October"),
+    ]
     assert (recorded["approved"], recorded["rejected"]) == (1, 1)
     assert deliver(config, Senders(_refuse, _refuse), "run-1", [CLIENT_MONTHLY_REPORT])["sent"] == 1
     assert _sent(config) == ["acme"]
@@ -146,13 +155,37 @@ def test_an_unanswered_approval_fails_the_run_and_is_offered_again(config):
     assert [o["offer"]["client_id"] for o in again] == ["beta"]
 
 
-def test_the_managers_dm_escapes_the_client_text_and_links_the_approval():
-    from types import SimpleNamespace
+def test_one_dm_per_manager_lists_the_runs_drafts_escaped_in_their_language(tmp_path):
+    from clientpulse.pipeline.approval import approval_dms
 
-    from clientpulse_approval import dm_text
-
-    task = SimpleNamespace(subject="Approve for acme: Acme <!channel> & *co*")
-    text = dm_text({"auto_after_hours": 4}, task, "http://airflow/required_actions?x=1")
-    assert "<!channel>" not in text and "&lt;!channel&gt; &amp;" in text
-    assert "approved by policy" in text
-    assert text.endswith("<http://airflow/required_actions?x=1|Approve or reject it in Airflow>")
+    small_config(tmp_path)
+    path = tmp_path / "agency.yaml"
+    raw = path.read_text(encoding="utf-8")
+    path.write_text(
+        raw.replace(
+            "email: anna@agency.test}",
+            "email: anna@agency.test, slack_user_id: U0ANNA0001, language: uk}",
+        )
+    )
+    config = load_config(path)
+    _ready(config)
+    compose_client_monthly_reports(config, AS_OF, "run-1")
+    offered = offers(config, CLIENT_MONTHLY_REPORT, "2026-11")
+    run = "scheduled__2026-12-01T07:00:00+00:00"
+    [(user, text, blocks)] = approval_dms(
+        config, "client_monthly_report", run, offered, "http://af/"
+    )
+    assert user == "U0ANNA0001"
+    assert text == "Листи клієнтам чекають на ваше схвалення (2)"
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert sections[0].startswith("*Acme &lt;!channel&gt;* · ")
+    assert "· англійська\n>" in sections[0] and "· українська\n>" in sections[1]
+    assert "<!channel>" not in "".join(sections)
+    actions = [b for b in blocks if b["type"] == "actions"]
+    assert [[e["text"]["text"] for e in a["elements"]] for a in actions] == [
+        ["Схвалити", "Відхилити", "Переглянути весь лист"]
+    ] * 2
+    assert actions[1]["elements"][2]["url"] == (
+        "http://af/dags/client_monthly_report/runs/scheduled__2026-12-01T07%3A00%3A00%2B00%3A00"
+        "/tasks/approve/required_actions?map_index=1"
+    )

@@ -26,6 +26,10 @@ from tooling.topology import (
     ENV_FILE,
     HOST_SETTINGS,
     INIT_SERVICE,
+    LISTENER,
+    LISTENER_COMMAND,
+    LISTENER_HEALTH_PORT,
+    LISTENER_SETTINGS,
     NATIVE_PORTS,
     SECRET_SETTINGS,
     SECRETS_EXAMPLE,
@@ -50,7 +54,7 @@ def drift(compose: dict[str, Any], root: Path = PROJECT_ROOT) -> list[str]:
     problems = []
     services = compose.get("services") or {}
     airflow = {s.name: s for s in SERVICES}
-    expected = set(airflow) | {INIT_SERVICE, *BACKING_SERVICES}
+    expected = set(airflow) | {INIT_SERVICE, LISTENER, *BACKING_SERVICES}
     if expected - set(services):
         problems.append(f"services: missing {sorted(expected - set(services))}")
     if set(services) - expected:
@@ -69,7 +73,25 @@ def drift(compose: dict[str, Any], root: Path = PROJECT_ROOT) -> list[str]:
             if shlex.join(("airflow", *step)) not in script:
                 problems.append(f"{INIT_SERVICE}: does not run `airflow {' '.join(step)}`")
         problems += _environment_drift(INIT_SERVICE, init, extra={"AIRFLOW_ADMIN_PASSWORD"})
+    listener = services.get(LISTENER)
+    if listener is not None:
+        problems += _listener_drift(listener)
     problems += _missing_references(compose, root)
+    return problems
+
+
+def _listener_drift(spec: dict[str, Any]) -> list[str]:
+    """The Slack listener: its command, settings, health check and restart policy."""
+    problems = []
+    if tuple(spec.get("command") or ()) != LISTENER_COMMAND:
+        problems.append(f"{LISTENER}: command {spec.get('command')} != {list(LISTENER_COMMAND)}")
+    if (spec.get("environment") or {}) != LISTENER_SETTINGS:
+        problems.append(f"{LISTENER}: environment differs from topology.LISTENER_SETTINGS")
+    health = " ".join((spec.get("healthcheck") or {}).get("test") or [])
+    if f":{LISTENER_HEALTH_PORT}/health" not in health:
+        problems.append(f"{LISTENER}: no health check on /health")
+    if spec.get("restart") != "always":
+        problems.append(f"{LISTENER}: restart is not always")
     return problems
 
 
@@ -170,6 +192,16 @@ def test_a_removed_service_is_drift(compose, tmp_path):
     broken.write_text(yaml.safe_dump(compose), encoding="utf-8")
     problems = drift(load_compose(broken))
     assert problems == ["services: missing ['airflow-triggerer']"]
+
+
+def test_the_listener_without_its_health_check_or_tokens_is_drift(compose):
+    listener = compose["services"][LISTENER]
+    del listener["healthcheck"]
+    listener["environment"] = {**listener["environment"], "SLACK_BOT_TOKEN": "xoxb-in-the-file"}
+    assert drift(compose) == [
+        f"{LISTENER}: environment differs from topology.LISTENER_SETTINGS",
+        f"{LISTENER}: no health check on /health",
+    ]
 
 
 def test_an_extra_service_is_drift(compose):

@@ -436,8 +436,8 @@ def _managers_clients(config, where: str) -> list[tuple[str, str]]:
 
 
 def _demo_dms(demo) -> dict[str, list[dict]]:
-    """Manager id → the Block Kit DMs (alerts, portfolio views) the first demo run posted
-    to them; the approval requests in the same DM are plain text."""
+    """Manager id → the Block Kit DMs (alerts, portfolio views, approval requests) the
+    first demo run posted to them."""
     messages = [json.loads(line) for line in demo["slack_first"]]
     return {
         m.id: [
@@ -551,11 +551,28 @@ def test_monthly_reports_went_out_after_approval_and_the_rejected_one_did_not(de
     people = {r[3] for r in trail if r[4] == "airflow_hitl"}
     assert people == {DEMO_APPROVER}
     assert all(r[5] == "sent" for r in trail if r[2] == "approved")
-    # each manager was told in a Slack DM, linking to the approval in Airflow
-    dms = [json.loads(line) for line in demo["slack_first"]]
-    # (plain text, beside the alerts' and portfolio views' Block Kit DMs)
-    dms = [m for m in dms if m["channel_id"].startswith("D") and not m.get("blocks")]
-    assert dms and all("Approve or reject it in Airflow" in m["text"] for m in dms)
+    # each manager got one DM per run listing their drafts, each with Approve / Reject
+    # and a link to the approval on Airflow's page
+    messages = [json.loads(line) for line in demo["slack_first"]]
+    approvals = [m for m in messages if _buttons(m, "approve")]
+    per_manager = {m["channel_name"]: 0 for m in approvals}
+    for m in approvals:
+        per_manager[m["channel_name"]] += 1
+    assert approvals and set(per_manager.values()) == {2}  # the weekly and the monthly run
+    drafts = [b for m in approvals for b in _buttons(m, "see_email")]
+    assert len(drafts) == len([r for r in trail if r[4] == "airflow_hitl"])
+    assert all("/required_actions?map_index=" in b["url"] for b in drafts)
+
+
+def _buttons(message: dict, action_id: str) -> list[dict]:
+    """The buttons `action_id` in a posted message's blocks."""
+    return [
+        element
+        for block in message.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block["elements"]
+        if element.get("action_id") == action_id
+    ]
 
 
 def _demo_round(path: Path, hour: int) -> None:

@@ -63,6 +63,22 @@ SECRET_SETTINGS = {
     "AIRFLOW__CORE__FERNET_KEY": "AIRFLOW_FERNET_KEY",
     "AIRFLOW__API_AUTH__JWT_SECRET": "AIRFLOW_JWT_SECRET",
 }
+# ClientPulse's own long-running service beside Airflow: the Slack listener
+# (clientpulse.slack_listener), acting through the api-server's REST API. Its settings
+# (docs/slack_actions.md) are the environment below, tokens from `.env`; it reads the
+# Airflow users' passwords from the auth volume the api-server reads.
+LISTENER = "slack-listener"
+LISTENER_COMMAND = ("python", "-m", "clientpulse.slack_listener")
+LISTENER_HEALTH_PORT = 8787
+LISTENER_SETTINGS = {
+    "SLACK_APP_TOKEN": "${SLACK_APP_TOKEN:?set SLACK_APP_TOKEN in .env}",
+    "SLACK_BOT_TOKEN": "${SLACK_BOT_TOKEN:?set SLACK_BOT_TOKEN in .env}",
+    "CLIENTPULSE_SLACK_ADMINS": "${CLIENTPULSE_SLACK_ADMINS:-}",
+    "AIRFLOW_API_URL": "http://airflow-apiserver:8080",
+    "CLIENTPULSE_AIRFLOW_PASSWORDS_FILE": "/opt/airflow/auth/passwords.json",
+    "CLIENTPULSE_CONFIG": "/opt/clientpulse/config/agency.yaml",
+    "CLIENTPULSE_LISTENER_HEALTH_PORT": str(LISTENER_HEALTH_PORT),
+}
 # Each container has its own network namespace, so the defaults never clash there;
 # on one machine the smoke run gives each listener a free port.
 NATIVE_PORTS = (

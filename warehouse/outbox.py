@@ -298,6 +298,7 @@ class Decision:
     decided_at: Any  # datetime
     via: str
     ref: str
+    reason: str | None = None  # why it was rejected, when the manager said
 
 
 def record_decision(con: duckdb.DuckDBPyConnection, decision: Decision) -> bool:
@@ -307,7 +308,7 @@ def record_decision(con: duckdb.DuckDBPyConnection, decision: Decision) -> bool:
     with transaction(con):
         row = con.execute(
             """UPDATE ops.approvals SET decision = ?, decided_by = ?, decided_at = ?, via = ?,
-                   approval_ref = ?
+                   approval_ref = ?, reason = ?
                WHERE delivery_key = ? AND decision IS NULL RETURNING delivery_key""",
             [
                 "approved" if decision.approved else "rejected",
@@ -315,6 +316,7 @@ def record_decision(con: duckdb.DuckDBPyConnection, decision: Decision) -> bool:
                 decision.decided_at,
                 decision.via,
                 decision.ref,
+                decision.reason,
                 decision.key,
             ],
         ).fetchone()

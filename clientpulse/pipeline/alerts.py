@@ -52,6 +52,7 @@ class AlertState:
     last_risk_alert: dict[tuple[str, str], date] = field(default_factory=dict)
     snoozed: set[str] = field(default_factory=set)
     not_a_risk: set[tuple[str, date]] = field(default_factory=set)
+    called: dict[str, date] = field(default_factory=dict)  # client -> the last call's day
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, today: date) -> AlertState:
@@ -65,6 +66,9 @@ class AlertState:
         ).fetchall()
         state.snoozed = {c for c, a, until, _ in feedback if a == "snooze" and until >= today}
         state.not_a_risk = {(c, w) for c, a, _, w in feedback if a == "not_a_risk"}
+        for client, action, on, _ in feedback:  # a call's until_on is the day of the call
+            if action == "called" and on <= today:
+                state.called[client] = max(on, state.called.get(client, on))
         return state
 
     def remember(self, key: str, manager: str, client: str, reason: str, on: date) -> None:
@@ -86,8 +90,9 @@ def risk_alert(row: dict[str, Any], state: AlertState, cooldown_days: int) -> Al
         subject = f"episode {row['at_risk_since']}"
     elif change == "risk_up":
         subject = f"week {row['week_start']}"
-    elif change == "still_at_risk":
-        if last is not None and (state.today - last).days < cooldown_days:
+    elif change == "still_at_risk":  # a call the manager logged counts as a reminder
+        latest = max(filter(None, (last, state.called.get(client))), default=None)
+        if latest is not None and (state.today - latest).days < cooldown_days:
             return None
         subject = f"reminder {state.today}"
     else:  # recovered: once, and only to a manager who was told the client was at risk
@@ -263,7 +268,7 @@ def compose_alerts(
         return dict(stats)
 
 
-FEEDBACK_ACTIONS = ("snooze", "not_a_risk")
+FEEDBACK_ACTIONS = ("snooze", "not_a_risk", "called")
 
 
 class FeedbackError(ValueError):
@@ -278,16 +283,17 @@ def record_feedback(
     by: str,
     until: date | None = None,
 ) -> dict[str, Any]:
-    """Store a manager's snooze (until a date) or "not a risk" (for the client's current
-    at-risk episode), with who and why; later runs suppress that client's risk alerts."""
+    """Store a manager's snooze (until a date), "not a risk" (for the client's current
+    at-risk episode) or call to the client, with who and why; later runs suppress that
+    client's risk alerts (a call: the still-at-risk reminder, for the cooldown)."""
     if action not in FEEDBACK_ACTIONS:
         raise FeedbackError(f"action must be one of {FEEDBACK_ACTIONS}, not {action!r}")
     if client_id not in {c.id for c in config.clients}:
         raise FeedbackError(f"unknown client {client_id!r}")
     if not reason.strip() or not by.strip():
         raise FeedbackError("a reason and who records it (by) are required")
-    if action == "snooze" and until is None:
-        raise FeedbackError("snooze needs an until date")
+    if action in ("snooze", "called") and until is None:
+        raise FeedbackError(f"{action} needs a date (snooze: the last day; called: the call's)")
     with open_writer(config.warehouse.path) as con:
         episode = None
         if action == "not_a_risk":
@@ -312,3 +318,12 @@ def record_feedback(
         "until": str(until) if until else None,
         "episode_week": str(episode) if episode else None,
     }
+
+
+def record_feedback_conf(config: AgencyConfig, conf: dict[str, Any]) -> dict[str, Any]:
+    """`record_feedback` for an account_manager_feedback run's conf (as the Slack listener
+    or `airflow dags trigger --conf` sends it: action, client, reason, by, until)."""
+    until = date.fromisoformat(conf["until"]) if conf.get("until") else None
+    return record_feedback(
+        config, conf["action"], conf["client"], conf["reason"], conf["by"], until
+    )

@@ -19,6 +19,8 @@ from warehouse.outbox import APPROVE, Decision, drafts_to_offer, mark_offered, r
 from warehouse.runlog import run_step
 
 BODY_CHARS = 6000  # what the approval shows of the text part
+FIRST_CHARS = 600  # what the manager's DM gets of it (it shows the first lines)
+DRAFTS_PER_DM = 24  # two blocks a draft, two more a message: Slack's 50-block limit
 
 
 def offers(config: AgencyConfig, kind: str, period: str) -> list[dict[str, Any]]:
@@ -35,6 +37,7 @@ def offers(config: AgencyConfig, kind: str, period: str) -> list[dict[str, Any]]
             else None
         )
         body = draft.text if len(draft.text) <= BODY_CHARS else draft.text[:BODY_CHARS] + "…"
+        client = next((c for c in config.clients if c.id == draft.client_id), None)
         result.append(
             {
                 "subject": f"Approve {draft.kind} for {draft.client_id}: {draft.subject}",
@@ -42,6 +45,10 @@ def offers(config: AgencyConfig, kind: str, period: str) -> list[dict[str, Any]]
                 "offer": {
                     "key": draft.key,
                     "client_id": draft.client_id,
+                    "client_name": client.name if client else draft.client_id,
+                    "email_subject": draft.subject,
+                    "language": client.language if client else "en",
+                    "first_lines": draft.text[:FIRST_CHARS],
                     "manager_id": manager.id,
                     "manager_name": manager.name,
                     "slack_user_id": manager.slack_user_id,
@@ -63,7 +70,8 @@ def record_decisions(
     """Record the answer to each offer (same order): approved drafts become `pending`
     for the sender, rejected ones `rejected`; an offer with no answer (its approval task
     failed or was skipped) stays a draft. Who answered comes from Airflow's HITL detail
-    (`responded_by_user`); an answer with none is the policy's default after the timeout."""
+    (`responded_by_user`); an answer with none is the policy's default after the timeout.
+    A reject's reason (given in Slack's modal) comes as `params_input.reason`."""
     approved = rejected = unanswered = 0
     with open_writer(config.warehouse.path) as con, run_step(con, run_id, "approval") as stats:
         for index, (offer, answer) in enumerate(zip(offered, answers, strict=True)):
@@ -83,6 +91,7 @@ def record_decisions(
                 decided_at=_instant(answer.get("responded_at")),
                 via="airflow_hitl" if by_person else "hitl_timeout_default",
                 ref=f"{ref}/{index}",
+                reason=(answer.get("params_input") or {}).get("reason") or None,
             )
             if record_decision(con, decision):
                 approved += decision.approved
@@ -94,6 +103,50 @@ def record_decisions(
             "failed or was skipped): those drafts stay drafts, offered again on a rerun"
         )
     return dict(stats)
+
+
+def approval_dms(
+    config: AgencyConfig,
+    dag_id: str,
+    run_id: str,
+    offered: list[dict[str, Any]],
+    ui_base_url: str,
+) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """One Slack DM per manager listing the run's drafts for them, in their language:
+    (Slack user id, fallback text, blocks). Each draft's buttons answer the approval
+    task's map index (its place in `offered`); its link opens Airflow's page for it."""
+    from urllib.parse import quote
+
+    from clientpulse.slack_listener.blocks import approval_dm
+
+    mine: dict[str, list[dict[str, Any]]] = {}
+    for index, item in enumerate(offered):
+        offer = item["offer"]
+        if not offer.get("slack_user_id"):
+            continue
+        link = (
+            f"{ui_base_url.rstrip('/')}/dags/{dag_id}/runs/{quote(run_id, safe='')}"
+            f"/tasks/approve/required_actions?map_index={index}"
+        )
+        draft = {
+            "map_index": index,
+            "client_id": offer["client_id"],
+            "client_name": offer["client_name"],
+            "subject": offer["email_subject"],
+            "language": offer["language"],
+            "text": offer["first_lines"],
+            "manager_id": offer["manager_id"],
+            "link": link,
+        }
+        mine.setdefault(offer["manager_id"], []).append(draft)
+    dms = []
+    for manager_id, drafts in mine.items():
+        manager = config.manager(manager_id)
+        for start in range(0, len(drafts), DRAFTS_PER_DM):
+            chunk = drafts[start : start + DRAFTS_PER_DM]
+            text, blocks = approval_dm(manager.language, dag_id, run_id, chunk)
+            dms.append((str(manager.slack_user_id), text, blocks))
+    return dms
 
 
 class ApprovalMissing(RuntimeError):

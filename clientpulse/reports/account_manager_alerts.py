@@ -16,12 +16,14 @@ from typing import Any
 
 import yaml
 
+from clientpulse.slack_listener.blocks import alert_actions
 from connectors.slack import escape_mrkdwn
 
 RISK_REASONS = ("newly_at_risk", "risk_up", "still_at_risk")
 ORDER = ("newly_at_risk", "risk_up", "early_warning", "still_at_risk", "recovered")
 ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 MAX_SECTION = 2900  # Slack refuses section text past 3000 characters
+MAX_BLOCKS = 50  # Slack refuses a message with more blocks
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,9 @@ def alert_message(
         render = _warning_text if alert.reason == "early_warning" else _risk_text
         text = render(alert, language, playbook)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}})
+        # a DM's risk alerts can be answered in place (clientpulse.slack_listener)
+        if not named and alert.reason in RISK_REASONS and len(blocks) < MAX_BLOCKS - 2:
+            blocks.append(alert_actions(language, alert.client_id, manager.id))
     if more:
         note = escape_mrkdwn(playbook.label(language, "more", n=more))
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
