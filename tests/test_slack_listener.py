@@ -34,6 +34,8 @@ from tests.factories import FIXTURE
 
 BOT, APP = "xoxb-listener-test", "xapp-1-A0CLIENTP1-listener-test"
 ANNA, STRANGER, BOSS = "U0ANNA0001", "U0STRANGER", "U0BOSS0001"
+pytestmark = pytest.mark.airflow  # an api-server and `airflow dags test` per module
+
 TINY = "approvals_tiny"
 TINY_DAG = """
 from airflow.sdk import dag
