@@ -376,13 +376,16 @@ class GraphFaults:
 
     `script` answers the next Graph requests in order: (status, Retry-After or None).
     `latency` is added to every Graph request (inside the mailbox's concurrency count);
-    `hold_after_pages` stops answering (waits forever) after that many delta pages, so a
-    test can kill its client mid-page. `requests_per_minute` is a per-mailbox budget.
+    `hold_after_pages` stops answering after that many delta pages (until it is set back
+    to None), so a test can kill its client mid-page; `on_page(n)` runs before the n-th
+    delta page is answered (to change a mailbox mid-sync). `requests_per_minute` is a
+    per-mailbox budget.
     """
 
     script: list[tuple[int, int | None]] = field(default_factory=list)
     latency: float = 0.0
     hold_after_pages: int | None = None
+    on_page: Callable[[int], None] | None = None
     requests_per_minute: int | None = None
     token_lifetime: int = 3599
     clock: Callable[[], float] = time.monotonic
@@ -453,7 +456,6 @@ def create_app(tenant: GraphTenant, *, faults: GraphFaults | None = None) -> Fas
     app.state.delta_pages = 0
     in_flight: Counter[str] = Counter()
     budget: dict[str, list[float]] = {}
-    hold = asyncio.Event()
 
     @app.post("/{tenant_id}/oauth2/v2.0/token")
     async def token(tenant_id: str, request: Request) -> Response:
@@ -630,9 +632,13 @@ def create_app(tenant: GraphTenant, *, faults: GraphFaults | None = None) -> Fas
                 )  # fmt: skip
             state = {"f": folder_id, "g": box.generation, "sel": names, "since": 0,
                      "upto": tenant.seq, "after": 0, "init": True}  # fmt: skip
-        if faults.hold_after_pages is not None and app.state.delta_pages >= faults.hold_after_pages:
-            await hold.wait()  # never set: the client is killed while it waits
+        while (
+            faults.hold_after_pages is not None and app.state.delta_pages >= faults.hold_after_pages
+        ):
+            await asyncio.sleep(0.02)  # the client is killed while it waits
         app.state.delta_pages += 1
+        if faults.on_page is not None:
+            faults.on_page(app.state.delta_pages)
         size = _page_size(request)
         page, state = _page(box, state, size, roles)
         base = str(request.base_url).rstrip("/") + request.url.path

@@ -1,4 +1,5 @@
-"""Mailboxes → raw: message headers (never bodies) from mbox files and IMAP folders.
+"""Mailboxes → raw: message headers (never bodies) from mbox files, IMAP folders and
+Microsoft Graph (clientpulse.pipeline.mail.graph_ingest).
 
 One row per message whatever mailboxes and folders hold it (`raw.email_messages`),
 plus where it was seen (`raw.email_sightings`). Unusable messages and undated ones go
@@ -23,11 +24,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from clientpulse.config import AgencyConfig, ImapMailbox, MboxFile
+from clientpulse.config import AgencyConfig, GraphAccount, ImapMailbox, MboxFile
+from clientpulse.pipeline.mail.graph_ingest import sync_graph
 from clientpulse.pipeline.runlog import run_step
 from connectors.errors import ConnectorError
 from connectors.imap import FolderCursor, ImapLogin, ImapMailboxReader
 from connectors.mail_headers import MessageRecord, Rejected
+from connectors.mailboxes.graph.auth import AppCredentials
 from connectors.mbox import MboxRead
 from connectors.mbox_cursor import MboxCursor, cursor_after
 from warehouse.cursors import get_cursor, set_cursor
@@ -74,13 +77,21 @@ class _Rows:
         """Drop the rows not flushed yet (read from a file that changed meanwhile)."""
         self.messages, self.sightings, self.bad = [], [], []
 
-    def flush(self, con: duckdb.DuckDBPyConnection, cursor: tuple[str, str] | None = None) -> None:
-        """Write the rows, and the cursor that covers them, in one transaction."""
+    def flush(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        cursor: tuple[str, str] | None = None,
+        also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    ) -> None:
+        """Write the rows, and the cursor that covers them, in one transaction (with
+        `also`'s writes: a source's own bookkeeping)."""
         with transaction(con):
             _drop_replaced(con, self.sightings)
             self.loaded += upsert(con, "raw.email_messages", self.messages, ["message_key"])
             upsert(con, "raw.email_sightings", self.sightings, ["message_key", "mailbox"])
             quarantine(con, self.bad)
+            if also is not None:
+                also(con)
             if cursor is not None:
                 set_cursor(con, self.source, *cursor)
         self.discard()
@@ -176,12 +187,16 @@ def ingest_mailboxes(
     config: AgencyConfig,
     run_id: str,
     imap_login: Callable[[ImapMailbox], ImapLogin] | None = None,
+    graph_credentials: Callable[[GraphAccount], AppCredentials] | None = None,
 ) -> dict[str, Any]:
-    """Import the configured mbox files and IMAP mailboxes; `imap_login` gives each
-    IMAP mailbox's login (from its Airflow Connection in the DAG)."""
+    """Import the configured mbox files, IMAP and Microsoft Graph mailboxes;
+    `imap_login` gives each IMAP mailbox's login and `graph_credentials` each Graph
+    account's app credentials (from their Airflow Connections in the DAG)."""
     source = config.sources.mailboxes
     if source.imap and imap_login is None:
         raise ValueError("sources.mailboxes.imap is configured but no IMAP login was given")
+    if source.graph and graph_credentials is None:
+        raise ValueError("sources.mailboxes.graph is configured but no credentials were given")
     with (
         open_writer(config.warehouse.path) as con,
         run_step(con, run_id, "ingest_mailboxes") as stats,
@@ -215,8 +230,12 @@ def ingest_mailboxes(
                 stats["imap_resynced_folders"] += _sync_imap(con, reader, box, imap_rows)
             stats["imap_mailboxes"] += 1
             stats["imap_fetches"] += len(reader.requested)
-        stats["messages"] = mbox_rows.loaded + imap_rows.loaded
-        stats["rejected"] = mbox_rows.rejected + imap_rows.rejected
+        graph_rows = _Rows("graph", now)
+        for account in source.graph:
+            unreadable += sync_graph(con, account, graph_credentials(account), graph_rows, stats)
+        every = (mbox_rows, imap_rows, graph_rows)
+        stats["messages"] = sum(rows.loaded for rows in every)
+        stats["rejected"] = sum(rows.rejected for rows in every)
         if unreadable:
             raise ConnectorError("; ".join(unreadable))
         return dict(stats)

@@ -1,0 +1,176 @@
+"""Microsoft Graph mailboxes → raw: each delta page with its cursor in one transaction.
+
+Mailboxes are read in parallel threads (each with its own client: at most 4 requests in
+flight and its own request budget); pages come back through a bounded queue and are
+written here, on the one warehouse connection, in arrival order. Per page, in one
+transaction: the records (`raw.email_messages`, `raw.email_sightings`, quarantine), the
+item ledger (`raw.email_graph_items`: live items, `@removed` ones archived with the
+reason) and the folder's cursor (the next or delta link). A mailbox that cannot be read
+(consent, access policy, no such mailbox, retries exhausted) is reported by name after
+the others have loaded.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from connectors.errors import ConnectorError
+from connectors.mail_headers import MessageRecord
+from connectors.mailboxes.graph.auth import AppCredentials, TokenProvider
+from connectors.mailboxes.graph.client import GraphMailClient
+from connectors.mailboxes.graph.reader import FolderCursor, FolderPage, GraphMailboxReader
+from connectors.mailboxes.graph.settings import GraphAccount
+from warehouse.cursors import get_cursor
+
+if TYPE_CHECKING:
+    from clientpulse.pipeline.mail.ingest import _Rows
+
+SOURCE = "graph"
+QUEUE_PAGES = 16
+SLEEP: Callable[[float], None] = time.sleep  # how retries wait (tests record it)
+
+
+@dataclass
+class _Done:
+    mailbox: str
+    error: ConnectorError | None
+    requests: int
+
+
+def sync_graph(
+    con: duckdb.DuckDBPyConnection,
+    account: GraphAccount,
+    credentials: AppCredentials,
+    rows: _Rows,
+    stats: dict[str, Any],
+) -> list[str]:
+    """Read every mailbox of `account`; return the errors of those that could not be read."""
+    tokens = TokenProvider(credentials)
+    cursors = {
+        (box, folder): FolderCursor.loads(get_cursor(con, SOURCE, f"{box}:{folder}"))
+        for box in account.mailboxes
+        for folder in account.all_folders()
+    }
+    pages: queue.Queue[tuple[str, str, FolderPage] | _Done] = queue.Queue(QUEUE_PAGES)
+    stop = threading.Event()
+
+    def put(item: tuple[str, str, FolderPage] | _Done) -> bool:
+        """Hand a page to the writer; False once the writer has stopped."""
+        while not stop.is_set():
+            try:
+                pages.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read(box: str) -> None:
+        client = GraphMailClient(
+            box,
+            tokens,
+            base_url=credentials.graph_url,
+            page_size=account.page_size,
+            max_concurrent=account.max_concurrent_per_mailbox,
+            requests_per_minute=account.requests_per_minute_per_mailbox,
+            sleep=SLEEP,
+        )
+        reader = GraphMailboxReader(client, read_first_lines=account.read_first_lines)
+        error = None
+        try:
+            for folder in account.all_folders():
+                for page in reader.folder_pages(folder, cursors[(box, folder)]):
+                    if not put((box, folder, page)):
+                        return
+        except ConnectorError as exc:
+            error = exc
+        put(_Done(box, error, client.stats.requests))
+
+    errors: list[str] = []
+    resyncs: dict[tuple[str, str], datetime] = {}
+    stats.setdefault("graph_mailboxes", 0)
+    stats.setdefault("graph_pages", 0)
+    stats.setdefault("graph_requests", 0)
+    stats.setdefault("graph_removed", 0)
+    stats.setdefault("graph_resynced_folders", 0)
+    with ThreadPoolExecutor(account.parallel_mailboxes, thread_name_prefix="graph") as pool:
+        for box in account.mailboxes:
+            pool.submit(read, box)
+        waiting = len(account.mailboxes)
+        try:
+            while waiting:
+                item = pages.get()
+                if isinstance(item, _Done):
+                    waiting -= 1
+                    stats["graph_requests"] += item.requests
+                    if item.error is None:
+                        stats["graph_mailboxes"] += 1
+                    else:
+                        errors.append(str(item.error))
+                    continue
+                box, folder, page = item
+                _write(con, rows, box, folder, page, resyncs)
+                stats["graph_pages"] += 1
+                stats["graph_removed"] += len(page.removed)
+                stats["graph_resynced_folders"] += page.resync_started
+        finally:
+            stop.set()  # readers still running stop at their next page
+    stats["graph_requests"] += tokens.issued
+    return errors
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    rows: _Rows,
+    box: str,
+    folder: str,
+    page: FolderPage,
+    resyncs: dict[tuple[str, str], datetime],
+) -> None:
+    now = datetime.now(UTC)
+    if page.resync_started:
+        resyncs[(box, folder)] = now
+
+    def ledger(con: duckdb.DuckDBPyConnection) -> None:
+        for item_id, record in page.items:
+            key = record.message_key if isinstance(record, MessageRecord) else None
+            con.execute(_LIVE_SQL, [box, item_id, folder, key, now])
+        for item_id, reason in page.removed:
+            con.execute(_REMOVED_SQL, [box, item_id, folder, now, now, reason or "deleted"])
+        started = resyncs.get((box, folder))
+        if page.cursor.complete and started is not None:
+            con.execute(_GONE_SQL, [now, box, folder, started])
+
+    rows.add(page.records)
+    rows.flush(con, (f"{box}:{folder}", page.cursor.dumps()), also=ledger)
+    if page.cursor.complete:
+        resyncs.pop((box, folder), None)
+
+
+_LIVE_SQL = """
+INSERT INTO raw.email_graph_items (mailbox, item_id, folder, message_key, seen_at)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (mailbox, item_id) DO UPDATE SET
+    folder = excluded.folder, message_key = excluded.message_key, seen_at = excluded.seen_at,
+    removed_at = NULL, removed_reason = NULL
+"""
+_REMOVED_SQL = """
+INSERT INTO raw.email_graph_items
+    (mailbox, item_id, folder, message_key, seen_at, removed_at, removed_reason)
+VALUES (?, ?, ?, NULL, ?, ?, ?)
+ON CONFLICT (mailbox, item_id) DO UPDATE SET
+    removed_at = excluded.removed_at, removed_reason = excluded.removed_reason
+"""
+# After a resync round: items not seen again since it started are gone (not lost: archived).
+_GONE_SQL = """
+UPDATE raw.email_graph_items SET removed_at = ?, removed_reason = 'gone_at_resync'
+WHERE mailbox = ? AND folder = ? AND removed_at IS NULL AND seen_at < ?
+"""
