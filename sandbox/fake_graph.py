@@ -23,7 +23,8 @@ keeps only for mail that came in over the transport: items in Sent Items have no
 (microsoftgraph/msgraph-sdk-dotnet#3025, microsoft-graph-docs#18761).
 
 The mailbox content is RFC 5322 messages (the simulator's); `GraphTenant.add` files each
-one in Sent Items when the mailbox sent it, else in the Inbox. Tests change mailboxes
+one in Sent Items when the mailbox sent it (but its own automatic replies, which
+Exchange does not keep), else in the Inbox. Tests change mailboxes
 between and during syncs through `app.state.graph` (`move`, `delete`, `expire_sync_state`,
 `expire_tokens`) and set faults on `app.state.faults`.
 """
@@ -42,7 +43,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
@@ -113,54 +115,48 @@ def _recipient(name: str, address: str) -> dict[str, Any]:
     return {"emailAddress": {"name": name or address, "address": address}}
 
 
-def _recipients(message: EmailMessage, name: str) -> list[dict[str, Any]]:
-    values = message.get_all(name) or []
+def _decoded(value: Any) -> str:
+    """A header value as text, RFC 2047 words decoded (unknown charsets kept as written)."""
+    text = " ".join(str(value).split())
+    if "=?" not in text:
+        return text
     try:
-        return [
-            _recipient(a.display_name, a.addr_spec)
-            for value in values
-            for a in value.addresses
-            if a.addr_spec
-        ]
-    except (AttributeError, ValueError, IndexError):  # a header the registry cannot parse
-        pairs = getaddresses([str(v) for v in values])
-        return [_recipient(n, a) for n, a in pairs if a]
+        return str(make_header(decode_header(text)))
+    except (LookupError, ValueError, UnicodeDecodeError):
+        return text
 
 
-def _date(message: EmailMessage, name: str) -> datetime | None:
-    raw = message.get(name)
-    if raw is None:
+def _recipients(message: Message, name: str) -> list[dict[str, Any]]:
+    values = [str(v) for v in message.get_all(name) or []]
+    return [_recipient(_decoded(n), a) for n, a in getaddresses(values) if "@" in a]
+
+
+def _date(value: Any) -> datetime | None:
+    if value is None:
         return None
     try:
-        moment = parsedate_to_datetime(str(raw))
+        moment = parsedate_to_datetime(str(value))
     except (TypeError, ValueError, IndexError):
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _arrival(message: EmailMessage) -> datetime | None:
-    received = message.get("Received")
-    if received is None:
-        return None
-    try:
-        return parsedate_to_datetime(str(received).rsplit(";", 1)[-1].strip())
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _text_body(message: EmailMessage) -> str:
-    try:
-        part = message.get_body(("plain", "html"))
-        return part.get_content() if part is not None else ""
-    except (LookupError, KeyError, ValueError):
-        return ""
+def _text_body(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() in ("text/plain", "text/html"):
+            payload = part.get_payload(decode=True) or b""
+            try:
+                return payload.decode(part.get_content_charset() or "utf-8", "replace")
+            except LookupError:
+                return payload.decode("utf-8", "replace")
+    return ""
 
 
 def _ids(value: str | None) -> list[str]:
     return [f"<{i.strip('<> ')}>" for i in (value or "").split() if i.strip("<> ")]
 
 
-def _conversation(message: EmailMessage) -> str:
+def _conversation(message: Message) -> str:
     """Exchange groups a reply with the message it answers: the thread's root id here."""
     refs = _ids(str(message.get("References", ""))) or _ids(str(message.get("In-Reply-To", "")))
     root = refs[0] if refs else str(message.get("Message-ID", "")).strip() or secrets.token_hex(8)
@@ -168,20 +164,21 @@ def _conversation(message: EmailMessage) -> str:
     return "AAQk" + base64.b64encode(digest).decode("ascii")
 
 
-def parse_message(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+def parse_message(raw: bytes) -> Message:
+    return email.message_from_bytes(raw, policy=email.policy.compat32)
 
 
 def message_resource(raw: bytes, item_id: str, folder_id: str) -> tuple[dict[str, Any], list]:
     """The Graph message for one RFC 5322 message, and its transport headers."""
     message = parse_message(raw)
-    arrival = _arrival(message)
-    sent = _date(message, "Date") or arrival or datetime(1970, 1, 1, tzinfo=UTC)
-    received = arrival or sent
+    received = message.get("Received")
+    arrival = _date(str(received).rsplit(";", 1)[-1].strip()) if received else None
+    sent = _date(message.get("Date")) or arrival or datetime(1970, 1, 1, tzinfo=UTC)
+    received_at = arrival or sent
     senders = _recipients(message, "From")
     sender = senders[0] if senders else None
     text = _text_body(message)
-    message_id = str(message.get("Message-ID", "")).strip()
+    message_id = " ".join(str(message.get("Message-ID", "")).split())
     if not message_id:  # Exchange stamps one on every message it stores
         digest = hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:24]
         message_id = f"<{digest.upper()}@FAKE.PROD.OUTLOOK.COM>"
@@ -189,15 +186,15 @@ def message_resource(raw: bytes, item_id: str, folder_id: str) -> tuple[dict[str
         "@odata.type": "#microsoft.graph.message",
         "@odata.etag": f'W/"{item_id[-12:]}"',
         "id": item_id,
-        "createdDateTime": _iso(received),
-        "lastModifiedDateTime": _iso(received),
+        "createdDateTime": _iso(received_at),
+        "lastModifiedDateTime": _iso(received_at),
         "changeKey": item_id[-12:],
         "categories": [],
-        "receivedDateTime": _iso(received),
+        "receivedDateTime": _iso(received_at),
         "sentDateTime": _iso(sent),
         "hasAttachments": False,
         "internetMessageId": message_id,
-        "subject": str(message.get("Subject", "")),
+        "subject": _decoded(message.get("Subject", "")),
         "bodyPreview": text[:255],
         "importance": "normal",
         "parentFolderId": folder_id,
@@ -219,10 +216,9 @@ def message_resource(raw: bytes, item_id: str, folder_id: str) -> tuple[dict[str
         "replyTo": _recipients(message, "Reply-To"),
         "flag": {"flagStatus": "notFlagged"},
     }
-    raw_head = email.message_from_bytes(raw, policy=email.policy.compat32)
     headers = [
         {"name": name, "value": " ".join(str(value).split())}
-        for name, value in raw_head.items()
+        for name, value in message.items()
         if name.lower() not in ("x-gm-thrid", "x-gmail-labels")
     ]
     return resource, headers
@@ -315,11 +311,18 @@ class GraphTenant:
         by_name = [i for i, d in box.folders.items() if d == folder]
         return by_name[0] if by_name else None
 
-    def add(self, address: str, raw: bytes, folder: str | None = None) -> str:
-        """File one RFC 5322 message; return its item id."""
+    def add(self, address: str, raw: bytes, folder: str | None = None) -> str | None:
+        """File one RFC 5322 message; return its item id (None: Exchange keeps no copy).
+
+        The mailbox's own automatic replies are not kept: Exchange does not save them
+        in Sent Items.
+        """
         if folder is None:
-            senders = getaddresses([str(parse_message(raw).get("From", ""))])
+            head = parse_message(raw)
+            senders = getaddresses([str(head.get("From", ""))])
             sent = bool(senders) and senders[0][1].lower() == address.lower()
+            if sent and str(head.get("Auto-Submitted", "no")).strip().lower() != "no":
+                return None
             folder = "sentitems" if sent else "inbox"
         folder_id = self.folder_id(address, folder)
         assert folder_id is not None, folder

@@ -30,11 +30,13 @@ from connectors.mailboxes.graph.client import GraphMailClient
 from connectors.mailboxes.graph.reader import FolderCursor, FolderPage, GraphMailboxReader
 from connectors.mailboxes.graph.settings import GraphAccount
 from warehouse.cursors import get_cursor
+from warehouse.load import upsert
 
 if TYPE_CHECKING:
     from clientpulse.pipeline.mail.ingest import _Rows
 
 SOURCE = "graph"
+LEDGER_KEY = ("mailbox", "item_id")
 QUEUE_PAGES = 16
 SLEEP: Callable[[float], None] = time.sleep  # how retries wait (tests record it)
 
@@ -140,11 +142,20 @@ def _write(
         resyncs[(box, folder)] = now
 
     def ledger(con: duckdb.DuckDBPyConnection) -> None:
-        for item_id, record in page.items:
-            key = record.message_key if isinstance(record, MessageRecord) else None
-            con.execute(_LIVE_SQL, [box, item_id, folder, key, now])
-        for item_id, reason in page.removed:
-            con.execute(_REMOVED_SQL, [box, item_id, folder, now, now, reason or "deleted"])
+        live = [
+            {"mailbox": box, "item_id": item_id, "folder": folder, "seen_at": now,
+             "message_key": record.message_key if isinstance(record, MessageRecord) else None,
+             "removed_at": None, "removed_reason": None}
+            for item_id, record in page.items
+        ]  # fmt: skip
+        removed = [
+            {"mailbox": box, "item_id": item_id, "folder": folder, "seen_at": now,
+             "removed_at": now, "removed_reason": reason or "deleted"}
+            for item_id, reason in page.removed
+        ]  # fmt: skip
+        # INSERT OR REPLACE sets only the columns given: a removal keeps the message key.
+        upsert(con, "raw.email_graph_items", live, LEDGER_KEY)
+        upsert(con, "raw.email_graph_items", removed, LEDGER_KEY)
         started = resyncs.get((box, folder))
         if page.cursor.complete and started is not None:
             con.execute(_GONE_SQL, [now, box, folder, started])
@@ -155,20 +166,6 @@ def _write(
         resyncs.pop((box, folder), None)
 
 
-_LIVE_SQL = """
-INSERT INTO raw.email_graph_items (mailbox, item_id, folder, message_key, seen_at)
-VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (mailbox, item_id) DO UPDATE SET
-    folder = excluded.folder, message_key = excluded.message_key, seen_at = excluded.seen_at,
-    removed_at = NULL, removed_reason = NULL
-"""
-_REMOVED_SQL = """
-INSERT INTO raw.email_graph_items
-    (mailbox, item_id, folder, message_key, seen_at, removed_at, removed_reason)
-VALUES (?, ?, ?, NULL, ?, ?, ?)
-ON CONFLICT (mailbox, item_id) DO UPDATE SET
-    removed_at = excluded.removed_at, removed_reason = excluded.removed_reason
-"""
 # After a resync round: items not seen again since it started are gone (not lost: archived).
 _GONE_SQL = """
 UPDATE raw.email_graph_items SET removed_at = ?, removed_reason = 'gone_at_resync'
