@@ -160,7 +160,7 @@ def test_a_429_storm_waits_exactly_retry_after_and_loads_everything(
         t.faults.script = [(429, 7), (429, 7), (429, 11), (503, 5)]
         config = graph_config(tmp_path, [ANNA])
         stats = ingest_mailboxes(config, "run", graph_credentials=t.credentials)
-    assert waits == [7, 7, 11, 5]
+    assert sorted(waits) == [5, 7, 7, 11]  # folders are read side by side
     assert stats["messages"] == 5 and len(keys(config)) == 5
 
 
@@ -171,7 +171,8 @@ def test_server_errors_are_retried_with_backoff_and_nothing_is_lost(
         t.faults.script = [(500, None), (502, None), (504, None)]
         config = graph_config(tmp_path, [ANNA])
         ingest_mailboxes(config, "run", graph_credentials=t.credentials)
-    assert waits == [0.5, 1.0, 2.0] and len(keys(config)) == 5
+    assert len(waits) == 3 and set(waits) <= {0.5, 1.0, 2.0}  # exponential backoff
+    assert len(keys(config)) == 5
 
 
 def test_a_message_moved_between_folders_mid_sync_is_one_row_with_two_sightings(
@@ -184,8 +185,10 @@ def test_a_message_moved_between_folders_mid_sync_is_one_row_with_two_sightings(
         )
         moved = []
         t.faults.on_page = lambda n: (
-            moved.append(t.tenant.move(ANNA, first, "Clients")) if n == 2 else None
+            moved.append(t.tenant.move(ANNA, first, "Clients")) if n == 4 else None
         )
+        # Four pages (inbox 2, sent items 1, Clients 1): before the fourth, inbox page 1
+        # (holding m0) has been read, whatever order the folders go in.
         config = graph_config(tmp_path, [ANNA], folders=["Clients"])
         ingest_mailboxes(config, "run-1", graph_credentials=t.credentials)
         ingest_mailboxes(config, "run-2", graph_credentials=t.credentials)
@@ -222,10 +225,12 @@ def test_a_run_killed_mid_page_resumes_from_its_last_committed_page(tmp_path: Pa
         child.kill()
         child.join()
         committed = query(config, "SELECT value FROM ops.cursors WHERE source = 'graph'")
+        (before,) = query(config, "SELECT count(*) FROM raw.email_messages")[0]
         t.faults.hold_after_pages = None
         rerun = ingest_mailboxes(config, "rerun", graph_credentials=t.credentials)
-    assert [FolderCursor.loads(v).complete for (v,) in committed] == [False]
-    assert rerun["graph_pages"] == 3  # inbox pages 3 and 4, then sent items: no page read twice
+    assert False in [FolderCursor.loads(v).complete for (v,) in committed]  # inbox mid-round
+    assert 0 < before < 12
+    assert rerun["messages"] == 12 - before  # resumed at the next link: no page read twice
     counts = query(config, "SELECT count(*), count(DISTINCT message_key) FROM raw.email_sightings")
     assert counts == [(12, 12)] and len(keys(config)) == 12
 

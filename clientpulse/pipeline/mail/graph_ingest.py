@@ -1,7 +1,7 @@
 """Microsoft Graph mailboxes → raw: each delta page with its cursor in one transaction.
 
-Mailboxes are read in parallel threads (each with its own client: at most 4 requests in
-flight and its own request budget); pages come back through a bounded queue and are
+Folders are read in parallel threads (each mailbox with its own client: at most 4
+requests in flight and its own request budget); pages come back through a bounded queue and are
 written here, on the one warehouse connection, in arrival order. Per page, in one
 transaction: the records (`raw.email_messages`, `raw.email_sightings`, quarantine), the
 item ledger (`raw.email_graph_items`: live items, `@removed` ones archived with the
@@ -45,7 +45,6 @@ SLEEP: Callable[[float], None] = time.sleep  # how retries wait (tests record it
 class _Done:
     mailbox: str
     error: ConnectorError | None
-    requests: int
 
 
 def sync_graph(
@@ -75,8 +74,8 @@ def sync_graph(
                 continue
         return False
 
-    def read(box: str) -> None:
-        client = GraphMailClient(
+    clients = {
+        box: GraphMailClient(
             box,
             tokens,
             base_url=credentials.graph_url,
@@ -85,38 +84,41 @@ def sync_graph(
             requests_per_minute=account.requests_per_minute_per_mailbox,
             sleep=SLEEP,
         )
-        reader = GraphMailboxReader(client, read_first_lines=account.read_first_lines)
+        for box in account.mailboxes
+    }
+    readers = {
+        box: GraphMailboxReader(client, read_first_lines=account.read_first_lines)
+        for box, client in clients.items()
+    }
+
+    def read(box: str, folder: str) -> None:
+        """One folder's pages (a mailbox's folders are read side by side)."""
         error = None
         try:
-            for folder in account.all_folders():
-                for page in reader.folder_pages(folder, cursors[(box, folder)]):
-                    if not put((box, folder, page)):
-                        return
+            for page in readers[box].folder_pages(folder, cursors[(box, folder)]):
+                if not put((box, folder, page)):
+                    return
         except ConnectorError as exc:
             error = exc
-        put(_Done(box, error, client.stats.requests))
+        put(_Done(box, error))
 
-    errors: list[str] = []
+    failed: dict[str, str] = {}
     resyncs: dict[tuple[str, str], datetime] = {}
-    stats.setdefault("graph_mailboxes", 0)
-    stats.setdefault("graph_pages", 0)
-    stats.setdefault("graph_requests", 0)
-    stats.setdefault("graph_removed", 0)
-    stats.setdefault("graph_resynced_folders", 0)
-    with ThreadPoolExecutor(account.parallel_mailboxes, thread_name_prefix="graph") as pool:
-        for box in account.mailboxes:
-            pool.submit(read, box)
-        waiting = len(account.mailboxes)
+    for name in ("pages", "requests", "removed", "resynced_folders", "mailboxes"):
+        stats.setdefault(f"graph_{name}", 0)
+    tasks = [(box, folder) for box in account.mailboxes for folder in account.all_folders()]
+    workers = min(len(tasks), account.parallel_mailboxes * len(account.all_folders()))
+    with ThreadPoolExecutor(workers, thread_name_prefix="graph") as pool:
+        for task in tasks:
+            pool.submit(read, *task)
+        waiting = len(tasks)
         try:
             while waiting:
                 item = pages.get()
                 if isinstance(item, _Done):
                     waiting -= 1
-                    stats["graph_requests"] += item.requests
-                    if item.error is None:
-                        stats["graph_mailboxes"] += 1
-                    else:
-                        errors.append(str(item.error))
+                    if item.error is not None:  # one message per mailbox
+                        failed.setdefault(item.mailbox, str(item.error))
                     continue
                 box, folder, page = item
                 _write(con, rows, box, folder, page, resyncs)
@@ -125,8 +127,9 @@ def sync_graph(
                 stats["graph_resynced_folders"] += page.resync_started
         finally:
             stop.set()  # readers still running stop at their next page
-    stats["graph_requests"] += tokens.issued
-    return errors
+    stats["graph_mailboxes"] += len(clients) - len(failed)
+    stats["graph_requests"] += sum(c.stats.requests for c in clients.values()) + tokens.issued
+    return list(failed.values())
 
 
 def _write(
