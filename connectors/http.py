@@ -1,8 +1,9 @@
 """A JSON-over-HTTP client that paces requests and retries what is worth retrying.
 
-Shared by the SaaS connectors (Asana, HubSpot): 429 waits exactly `Retry-After`,
-5xx, timeouts and truncated bodies back off exponentially, and a token bucket keeps
-the client under the provider's per-token budget before it ever sees a 429.
+Shared by the SaaS connectors (Asana, HubSpot, Microsoft Graph): 429 waits exactly
+`Retry-After` (as does a 5xx that sends one), other 5xx, timeouts and truncated bodies
+back off exponentially, and a token bucket keeps the client under the provider's
+per-token budget before it ever sees a 429.
 """
 
 from __future__ import annotations
@@ -161,7 +162,12 @@ class JsonApiClient:
                     wait = _retry_after(response, self.retry)
                 elif response.status_code in RETRYABLE_STATUS:
                     reason = f"HTTP {response.status_code}"
-                    wait = self.retry.backoff(attempt)
+                    # A 503 may say when to come back (Microsoft Graph does)
+                    wait = (
+                        _retry_after(response, self.retry)
+                        if "Retry-After" in response.headers
+                        else self.retry.backoff(attempt)
+                    )
                 elif response.status_code >= 400 and response.status_code not in passthrough_status:
                     detail = (error_detail or _default_detail)(response)
                     raise ApiError(self.system, method, path, response.status_code, detail)

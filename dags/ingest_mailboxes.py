@@ -1,5 +1,6 @@
-"""Mailboxes (mbox files, IMAP folders) → raw layer, headers only. Updates raw/mailboxes,
-only when the run changed the raw mail tables (else the task is skipped: no build)."""
+"""Mailboxes (mbox files, IMAP folders, Microsoft Graph) → raw layer, headers only. Updates
+raw/mailboxes, only when the run changed the raw mail tables (else the task is skipped: no
+build)."""
 
 from __future__ import annotations
 
@@ -26,13 +27,15 @@ def ingest_mailboxes():
         from clientpulse.config import load_config
         from clientpulse.pipeline.build_inputs import ingest_changed
         from clientpulse.pipeline.ingest import ingest_mailboxes as import_all
-        from clientpulse_connections import imap_login
+        from clientpulse_connections import graph_credentials, imap_login
 
         config = load_config()
         if not config.sources.enabled("mailboxes"):
             raise AirflowSkipException("Mailboxes are switched off in the agency config")
         result, changed = ingest_changed(
-            config.warehouse.path, "email", lambda: import_all(config, run_id(context), imap_login)
+            config.warehouse.path,
+            "email",
+            lambda: import_all(config, run_id(context), imap_login, graph_credentials),
         )
         if not changed:
             raise AirflowSkipException(f"Nothing new, no asset event: {result}")

@@ -7,6 +7,9 @@ Connection conventions (JSON form in `AIRFLOW_CONN_<ID>` during development):
 - SMTP:    conn_type smtp,  host, port, login/password optional, extra.disable_tls for plain
 - IMAP:    conn_type imap,  host, port (default 993, or 143 without TLS), login, password,
            extra.use_ssl (default true); one Connection per mailbox
+- Graph:   conn_type generic, login = application (client) id, password = client secret,
+           extra.tenant_id; or, instead of the secret, extra.private_key (PEM) and
+           extra.certificate_thumbprint; extra.login_url / extra.graph_url only for a fake
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from clientpulse.config import AgencyConfig
 from clientpulse.pipeline.deliver import Senders
 from connectors.asana.client import AsanaClient
 from connectors.crm.hubspot import HubSpotClient
+from connectors.mailboxes.graph.auth import GRAPH_URL, LOGIN_URL, AppCredentials
+from connectors.mailboxes.graph.settings import GraphAccount
 from connectors.mailboxes.imap import ImapLogin
 from connectors.mailboxes.settings import ImapMailbox
 from connectors.slack import SlackPoster, retry_handlers
@@ -87,3 +92,19 @@ def imap_login(mailbox: ImapMailbox) -> ImapLogin:
 def senders(config: AgencyConfig) -> Senders:
     """Slack and SMTP senders for delivery, each built only if something needs it."""
     return Senders(lambda: slack_poster(config), lambda: smtp_sender(config))
+
+
+def graph_credentials(account: GraphAccount) -> AppCredentials:
+    conn = BaseHook.get_connection(account.connection_id)
+    extra = conn.extra_dejson or {}
+    if not extra.get("tenant_id"):
+        raise ValueError(f"Airflow connection {conn.conn_id!r} has no extra.tenant_id")
+    return AppCredentials(
+        extra["tenant_id"],
+        _required(conn, "login"),
+        client_secret=conn.password or None,
+        private_key_pem=extra.get("private_key"),
+        certificate_thumbprint=extra.get("certificate_thumbprint"),
+        login_url=extra.get("login_url", LOGIN_URL),
+        graph_url=extra.get("graph_url", GRAPH_URL),
+    )

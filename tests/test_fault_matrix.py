@@ -126,6 +126,41 @@ FAULTS = (
         "committed batches kept; the next run resumes",
         "tests/test_imap.py::test_a_failed_run_keeps_what_it_committed_and_the_next_resumes",
     ),
+    Fault(
+        "Microsoft Graph token expires mid-sync",
+        "a new token once, the request repeated; every message once",
+        "tests/test_graph_sync.py::test_an_expired_token_mid_sync_is_renewed_once_and_nothing_is_lost",
+    ),
+    Fault(
+        "Microsoft Graph consent revoked for one of three mailboxes",
+        "the error names that mailbox and the admin's action; the other two load",
+        "tests/test_graph_sync.py::test_a_refused_mailbox_is_named_with_the_admins_action_and_the_others_load",
+    ),
+    Fault(
+        "Microsoft Graph delta link expired (410 Gone)",
+        "the folder is read again once, no duplicates; messages gone meanwhile archived",
+        "tests/test_graph_sync.py::test_an_expired_delta_link_resyncs_the_folder_once_without_duplicates",
+    ),
+    Fault(
+        "Microsoft Graph 429 storm",
+        "waits exactly `Retry-After` (503 too), every message once",
+        "tests/test_graph_sync.py::test_a_429_storm_waits_exactly_retry_after_and_loads_everything",
+    ),
+    Fault(
+        "Microsoft Graph 5xx",
+        "retried with backoff; nothing lost",
+        "tests/test_graph_sync.py::test_server_errors_are_retried_with_backoff_and_nothing_is_lost",
+    ),
+    Fault(
+        "Message moved between Graph folders mid-sync",
+        "one row, two sightings in the item ledger (the old one archived); nothing lost",
+        "tests/test_graph_sync.py::test_a_message_moved_between_folders_mid_sync_is_one_row_with_two_sightings",
+    ),
+    Fault(
+        "Graph sync killed mid-page (SIGKILL), then rerun",
+        "committed pages kept; the rerun resumes at the stored next link, every message once",
+        "tests/test_graph_sync.py::test_a_run_killed_mid_page_resumes_from_its_last_committed_page",
+    ),
     # Delivery
     Fault(
         "Process killed mid-send",

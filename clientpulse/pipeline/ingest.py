@@ -17,6 +17,8 @@ from connectors.asana.client import AsanaClient
 from connectors.crm import csv_import, hubspot_sync
 from connectors.crm.hubspot import HubSpotClient
 from connectors.mailboxes import ingest as mailboxes
+from connectors.mailboxes.graph.auth import AppCredentials
+from connectors.mailboxes.graph.settings import GraphAccount
 from connectors.mailboxes.imap import ImapLogin
 from connectors.mailboxes.settings import ImapMailbox
 
@@ -72,8 +74,9 @@ def ingest_mailboxes(
     config: AgencyConfig,
     run_id: str,
     imap_login: Callable[[ImapMailbox], ImapLogin] | None = None,
+    graph_credentials: Callable[[GraphAccount], AppCredentials] | None = None,
 ) -> dict[str, Any]:
     """`connectors.mailboxes.ingest.ingest_mailboxes` over the configured mailboxes."""
     return mailboxes.ingest_mailboxes(
-        config.sources.mailboxes, config.warehouse.path, run_id, imap_login
+        config.sources.mailboxes, config.warehouse.path, run_id, imap_login, graph_credentials
     )

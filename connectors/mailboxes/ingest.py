@@ -1,4 +1,5 @@
-"""Mailboxes → raw: message headers (never bodies) from mbox files and IMAP folders.
+"""Mailboxes → raw: message headers (never bodies) from mbox files, IMAP folders and
+Microsoft Graph (connectors.mailboxes.graph.sync).
 
 One row per message whatever mailboxes and folders hold it (`raw.email_messages`),
 plus where it was seen (`raw.email_sightings`). Unusable messages and undated ones go
@@ -25,6 +26,9 @@ import duckdb
 import pandas as pd
 
 from connectors.errors import ConnectorError
+from connectors.mailboxes.graph.auth import AppCredentials
+from connectors.mailboxes.graph.settings import GraphAccount
+from connectors.mailboxes.graph.sync import sync_graph
 from connectors.mailboxes.headers import MessageRecord, Rejected
 from connectors.mailboxes.imap import FolderCursor, ImapLogin, ImapMailboxReader
 from connectors.mailboxes.mbox import MboxRead
@@ -75,13 +79,21 @@ class _Rows:
         """Drop the rows not flushed yet (read from a file that changed meanwhile)."""
         self.messages, self.sightings, self.bad = [], [], []
 
-    def flush(self, con: duckdb.DuckDBPyConnection, cursor: tuple[str, str] | None = None) -> None:
-        """Write the rows, and the cursor that covers them, in one transaction."""
+    def flush(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        cursor: tuple[str, str] | None = None,
+        also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    ) -> None:
+        """Write the rows, and the cursor that covers them, in one transaction (with
+        `also`'s writes: a source's own bookkeeping)."""
         with transaction(con):
             _drop_replaced(con, self.sightings)
             self.loaded += upsert(con, "raw.email_messages", self.messages, ["message_key"])
             upsert(con, "raw.email_sightings", self.sightings, ["message_key", "mailbox"])
             quarantine(con, self.bad)
+            if also is not None:
+                also(con)
             if cursor is not None:
                 set_cursor(con, self.source, *cursor)
         self.discard()
@@ -178,11 +190,15 @@ def ingest_mailboxes(
     warehouse: Path,
     run_id: str,
     imap_login: Callable[[ImapMailbox], ImapLogin] | None = None,
+    graph_credentials: Callable[[GraphAccount], AppCredentials] | None = None,
 ) -> dict[str, Any]:
-    """Import the configured mbox files and IMAP mailboxes; `imap_login` gives each
-    IMAP mailbox's login (from its Airflow Connection in the DAG)."""
+    """Import the configured mbox files, IMAP and Microsoft Graph mailboxes;
+    `imap_login` gives each IMAP mailbox's login and `graph_credentials` each Graph
+    account's app credentials (from their Airflow Connections in the DAG)."""
     if source.imap and imap_login is None:
         raise ValueError("sources.mailboxes.imap is configured but no IMAP login was given")
+    if source.graph and graph_credentials is None:
+        raise ValueError("sources.mailboxes.graph is configured but no credentials were given")
     with (
         open_writer(warehouse) as con,
         run_step(con, run_id, "ingest_mailboxes") as stats,
@@ -216,8 +232,12 @@ def ingest_mailboxes(
                 stats["imap_resynced_folders"] += _sync_imap(con, reader, box, imap_rows)
             stats["imap_mailboxes"] += 1
             stats["imap_fetches"] += len(reader.requested)
-        stats["messages"] = mbox_rows.loaded + imap_rows.loaded
-        stats["rejected"] = mbox_rows.rejected + imap_rows.rejected
+        graph_rows = _Rows("graph", now)
+        for account in source.graph:
+            unreadable += sync_graph(con, account, graph_credentials(account), graph_rows, stats)
+        every = (mbox_rows, imap_rows, graph_rows)
+        stats["messages"] = sum(rows.loaded for rows in every)
+        stats["rejected"] = sum(rows.rejected for rows in every)
         if unreadable:
             raise ConnectorError("; ".join(unreadable))
         return dict(stats)

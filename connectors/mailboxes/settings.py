@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from connectors.mailboxes.graph.settings import GraphAccount
 from connectors.settings import Email, SettingsModel
 
 
@@ -33,3 +34,5 @@ class MailboxSource(SettingsModel):
     enabled: bool = True  # false: ingest_mailboxes skips
     mbox: list[MboxFile] = []  # mbox files to read; each is read from where the last run stopped
     imap: list[ImapMailbox] = []  # IMAP mailboxes to read; each folder from its last UID
+    # Microsoft 365 mailboxes read through Microsoft Graph (connectors/mailboxes/graph)
+    graph: list[GraphAccount] = []
