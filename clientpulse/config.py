@@ -289,7 +289,7 @@ CLOSING_SUBJECT = (
 class SlaPolicies(_Model):
     default_tier: Identifier
     tiers: dict[Identifier, SlaTarget] = Field(min_length=1)
-    prospect: SlaTarget  # for clients whose lifecycle stage (marts.dim_client) is prospect
+    prospect: SlaTarget  # for clients whose lifecycle stage (core.dim_client) is prospect
     segment_gap_days: float = Field(7, gt=0)  # a conversation silent this long starts anew
     closing_subject: Pattern = CLOSING_SUBJECT
 

@@ -52,7 +52,10 @@ FACTOR = (
 
 
 def _risk_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS staging")
+    con.execute(
+        "CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS core; "
+        "CREATE SCHEMA IF NOT EXISTS staging"
+    )
     con.execute(
         f"""CREATE TABLE marts.client_risk_weekly (client_id VARCHAR, week_start DATE,
             as_of TIMESTAMPTZ, status VARCHAR, started_on DATE, lost_on DATE,
@@ -240,7 +243,7 @@ def _simulated_portfolio(con: duckdb.DuckDBPyConnection, clients: int, managers:
     twelve changing strategy; then the digest's marts built from their own SQL."""
     lost = clients // 12
     con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ", [AS_OF])
-    con.execute("CREATE SCHEMA marts; CREATE SCHEMA staging")
+    con.execute("CREATE SCHEMA marts; CREATE SCHEMA core; CREATE SCHEMA staging")
     con.execute(
         f"""CREATE TABLE staging.cfg_account_managers AS
             SELECT 'm' || i AS account_manager_id,
@@ -304,7 +307,7 @@ def _simulated_portfolio(con: duckdb.DuckDBPyConnection, clients: int, managers:
             FROM marts.client_sla_weekly GROUP BY ALL"""
     )
     con.execute(
-        f"""CREATE TABLE marts.client_delivery_weekly AS
+        f"""CREATE TABLE core.client_delivery_weekly AS
             SELECT 'c' || i AS client_id, {WEEK_OF_W} AS week_start,
                    3 AS dated_completed_tasks, 2 + (i + w) % 2 AS on_time_tasks
             FROM range({clients}) c (i), range(14) ws (w)"""

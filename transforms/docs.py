@@ -15,6 +15,7 @@ DICTIONARY = Path(__file__).resolve().parent.parent / "docs" / "data_dictionary.
 
 _LAYER_INTROS = {
     "staging": "Sources typed and cleaned, and the agency config as seed tables.",
+    "core": "Facts and dimensions: the conformed base every later layer reads.",
     "intermediate": "Building blocks the marts share; not meant for reports.",
     "marts": "The signals: what reports show and analysts query.",
 }

@@ -11,7 +11,7 @@ WITH measured AS (
         *,
         CAST(date_trunc('week', timezone(getvariable('agency_timezone'), inbound_at)) AS DATE)
             AS week_start
-    FROM marts.fct_email_sla
+    FROM core.fct_email_sla
 )
 
 SELECT

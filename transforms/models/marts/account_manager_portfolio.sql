@@ -12,7 +12,7 @@ sla AS (
         s.client_id,
         count(*) FILTER (WHERE s.status = 'achieved') AS achieved,
         count(*) FILTER (WHERE s.status IN ('achieved', 'breached')) AS decided
-    FROM marts.fct_email_sla AS s, window_start AS w
+    FROM core.fct_email_sla AS s, window_start AS w
     WHERE s.inbound_at >= w.since
     GROUP BY s.client_id
 ),
@@ -22,7 +22,7 @@ delivery AS (
         t.client_id,
         count(*) FILTER (WHERE t.on_time) AS on_time,
         count(*) FILTER (WHERE t.on_time IS NOT NULL) AS finished
-    FROM marts.fct_task_delivery AS t, window_start AS w
+    FROM core.fct_task_delivery AS t, window_start AS w
     WHERE t.completed_at >= w.since
     GROUP BY t.client_id
 ),
