@@ -297,7 +297,7 @@ def test_the_portfolio_view_lists_every_client_with_the_managers_figures(built, 
     [portfolio] = [m for m in messages if "portfolio" in m["text"]]
     text = _texts(portfolio)
     assert "↑ *Acme &lt;!channel&gt;* 41.5 (at_risk) · 3 silent slips" in text
-    assert "Бета Груп" in text and "Reply SLA met" in text and "(agency" in text
+    assert "Бета Груп" in text and "Last week: first replies on time" in text and "(agency" in text
     assert _run(config, slack, _at(W1 + DAY), portfolio=True) == []  # weekly: once
 
 

@@ -1,7 +1,7 @@
 """Render an account manager's alert DM and weekly portfolio DM in Block Kit.
 
 Every figure comes from the marts (marts.client_risk_alerts,
-marts.client_sla_early_warnings, marts.account_manager_portfolio); this module picks
+marts.client_sla_early_warnings, marts.manager_portfolio); this module picks
 words from the playbook file and formats. Every external string (client and person
 names, evidence naming projects and tasks, mail subjects and senders, the playbook's
 own texts) is escaped for Slack mrkdwn.
@@ -185,7 +185,8 @@ def portfolio_message(
     named: bool,
 ) -> dict[str, Any]:
     """The weekly portfolio DM: every client (score, arrow, band, the main factor) and
-    the manager's reply SLA and on-time rate against the agency's."""
+    the manager's first replies and tasks on time last week against the agency's
+    (marts.manager_portfolio, the figures the leadership digest shows)."""
     language = manager.language
     title = playbook.label(language, "portfolio_header")
     summary = playbook.label(
@@ -197,8 +198,8 @@ def portfolio_message(
     sla = playbook.label(
         language,
         "sla",
-        mine=_percent(figures["sla_compliance"]),
-        agency=_percent(figures["agency_sla_compliance"]),
+        mine=_percent(figures["first_reply_compliance"]),
+        agency=_percent(figures["agency_first_reply_compliance"]),
         mine_tasks=_percent(figures["on_time_rate"]),
         agency_tasks=_percent(figures["agency_on_time_rate"]),
     )

@@ -32,15 +32,10 @@ WITH clients AS (
 ),
 
 replies AS (
-    SELECT
-        c.client_id,
-        metric,
-        count(*) FILTER (WHERE status = 'achieved') AS achieved,
-        count(*) FILTER (WHERE status IN ('achieved', 'breached')) AS decided
-    FROM clients AS c
-    JOIN core.fct_email_sla AS f USING (client_id)
-    WHERE f.inbound_at > getvariable('as_of') - to_days(getvariable('risk_reply_window_days'))
-    GROUP BY ALL
+    SELECT client_id, metric, achieved, decided, unanswered_past_target
+    FROM intermediate.reply_compliance
+    WHERE grain = 'client' AND period = 'days'
+        AND window_days = getvariable('risk_reply_window_days')
 ),
 
 responsiveness AS (
@@ -62,13 +57,11 @@ responsiveness AS (
     SELECT
         c.client_id,
         'unanswered_past_target',
-        count(f.inbound_message_id),
-        count(f.inbound_message_id) || ' client emails unanswered past target',
-        least(100, 15 * count(f.inbound_message_id))
+        CAST(coalesce(sum(r.unanswered_past_target), 0) AS BIGINT),
+        coalesce(sum(r.unanswered_past_target), 0) || ' client emails unanswered past target',
+        least(100, 15 * coalesce(sum(r.unanswered_past_target), 0))
     FROM clients AS c
-    LEFT JOIN core.fct_email_sla AS f
-        ON f.client_id = c.client_id AND f.status = 'breached' AND f.replied_at IS NULL
-        AND f.inbound_at > getvariable('as_of') - to_days(getvariable('risk_reply_window_days'))
+    LEFT JOIN replies AS r USING (client_id)
     GROUP BY c.client_id
 ),
 

@@ -2,8 +2,8 @@
 -- three-threshold rule over them (overdue tasks, contact gap against the cadence, first-reply
 -- compliance). The churn score (marts.client_risk_weekly) decides who is at risk; this rule
 -- is kept as the backtest's baseline, under names that cannot be mistaken for the score's
--- band. Reply figures (business hours, from core.fct_email_sla) cover the waits that
--- began in the `health_window_days` before as_of. Thresholds and the window come from the
+-- band. Reply figures (business hours, intermediate.reply_compliance) cover the waits
+-- that began in the `health_window_days` before as_of. Thresholds and the window come from the
 -- agency config (signals.at_risk).
 -- threshold_rule_severity: each breached threshold adds how far past it the client is
 -- (1 = just at it), so four months of silence outranks two late tasks.
@@ -11,32 +11,21 @@ WITH sla AS (
     -- first and next replies to waits that began in the window before as_of
     SELECT
         c.client_id,
-        count(*) FILTER (WHERE metric = 'first_reply') AS first_reply_measurements,
-        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'achieved')
-            AS first_replies_achieved,
-        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'breached')
-            AS first_replies_breached,
-        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'pending')
-            AS first_replies_pending,
-        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'achieved')
-            / nullif(count(*) FILTER (
-                WHERE metric = 'first_reply' AND status IN ('achieved', 'breached')), 0)
-            AS first_reply_compliance,
-        count(*) FILTER (WHERE metric = 'next_reply' AND status = 'achieved')
-            / nullif(count(*) FILTER (
-                WHERE metric = 'next_reply' AND status IN ('achieved', 'breached')), 0)
-            AS next_reply_compliance,
-        round(median(business_minutes) FILTER (
-            WHERE metric = 'first_reply' AND replied_at IS NOT NULL
-                AND status <> 'no_reply_needed') / 60.0, 1) AS median_first_reply_hours,
-        round(quantile_cont(business_minutes, 0.9) FILTER (
-            WHERE metric = 'first_reply' AND replied_at IS NOT NULL
-                AND status <> 'no_reply_needed') / 60.0, 1) AS p90_first_reply_hours
+        coalesce(f.measurements, 0) AS first_reply_measurements,
+        coalesce(f.achieved, 0) AS first_replies_achieved,
+        coalesce(f.breached, 0) AS first_replies_breached,
+        coalesce(f.pending, 0) AS first_replies_pending,
+        f.compliance AS first_reply_compliance,
+        n.compliance AS next_reply_compliance,
+        round(f.median_business_minutes / 60.0, 1) AS median_first_reply_hours,
+        round(f.p90_business_minutes / 60.0, 1) AS p90_first_reply_hours
     FROM staging.cfg_clients AS c
-    LEFT JOIN core.fct_email_sla AS f
-        ON f.client_id = c.client_id
-        AND f.inbound_at > getvariable('as_of') - to_days(getvariable('health_window_days'))
-    GROUP BY c.client_id
+    LEFT JOIN intermediate.reply_compliance AS f
+        ON f.client_id = c.client_id AND f.grain = 'client' AND f.period = 'days'
+        AND f.window_days = getvariable('health_window_days') AND f.metric = 'first_reply'
+    LEFT JOIN intermediate.reply_compliance AS n
+        ON n.client_id = c.client_id AND n.grain = 'client' AND n.period = 'days'
+        AND n.window_days = getvariable('health_window_days') AND n.metric = 'next_reply'
 ),
 
 signals AS (

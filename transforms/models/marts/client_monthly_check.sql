@@ -1,7 +1,7 @@
 -- Check of the monthly client report (DOMAIN §3: weak spots shown, not hidden): one row
 -- per configured client for the month before the month of as_of (client's calendar):
--- email reply figures of the waits that began that month (core.fct_email_sla as of
--- as_of; compliance = achieved / (achieved + breached), median of answered waits),
+-- email reply figures of the waits that began that month (intermediate.reply_compliance,
+-- period month, as of as_of),
 -- delivery (completed top-level tasks, on time or late), slips announced and silent
 -- (core.fct_task_slips) and revision rounds (a completed task marked incomplete again).
 WITH clients AS (
@@ -18,19 +18,10 @@ months AS (
 ),
 
 sla AS (
-    SELECT
-        e.client_id,
-        e.metric,
-        count(*) FILTER (WHERE e.status = 'achieved') AS achieved,
-        count(*) FILTER (WHERE e.status IN ('achieved', 'breached')) AS decided,
-        median(e.business_minutes) FILTER (
-            WHERE e.replied_at IS NOT NULL AND e.status <> 'no_reply_needed'
-        ) AS median_minutes
-    FROM core.fct_email_sla AS e
-    JOIN months AS m USING (client_id)
-    WHERE CAST(timezone(m.timezone, e.inbound_at) AS DATE) >= m.month_start
-      AND CAST(timezone(m.timezone, e.inbound_at) AS DATE) < m.month_end
-    GROUP BY e.client_id, e.metric
+    SELECT r.client_id, r.metric, r.achieved, r.decided, r.median_business_minutes AS median_minutes
+    FROM intermediate.reply_compliance AS r
+    JOIN months AS m ON r.client_id = m.client_id AND r.period_start = m.month_start
+    WHERE r.grain = 'client' AND r.period = 'month'
 ),
 
 delivered AS (
