@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from babel import Locale
 
 from connectors.slack import escape_mrkdwn
 
@@ -47,6 +48,18 @@ class Playbook:
     def label(self, language: str, label: str, **values: Any) -> str:
         texts = self.labels.get(language) or self.labels["en"]
         return texts.get(label, self.labels["en"][label]).format(**values)
+
+    def plural(self, language: str, label: str, count: int, **values: Any) -> str:
+        """A label with a form per CLDR plural category (uk and ru have one, few, many),
+        the form chosen by Babel for `count`."""
+        forms = (self.labels.get(language) or {}).get(label) or self.labels["en"][label]
+        language = language if label in (self.labels.get(language) or {}) else "en"
+        category = Locale.parse(language).plural_form(count)
+        return forms.get(category, forms["other"]).format(**values)
+
+    def band(self, language: str, band: str | None) -> str:
+        """The score's band in words; a dash when the client has none (lost, no data)."""
+        return "—" if band is None else self.label(language, f"band_{band}")
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,8 @@ def _risk_text(alert: Alert, language: str, playbook: Playbook) -> str:
     title = playbook.label(language, alert.reason)
     if alert.reason == "still_at_risk" and not alert.reminder:  # first word on this episode
         title = playbook.label(language, "at_risk_since", since=row["at_risk_since"])
-    score = playbook.label(language, "score", score=f"{row['score']:g}", band=row["band"])
+    band = playbook.band(language, row["band"])
+    score = playbook.label(language, "score", score=f"{row['score']:g}", band=band)
     change = row.get("score_change_1w")
     moved = (
         ", " + playbook.label(language, "week_change", change=f"{change:+g}")
@@ -189,9 +203,10 @@ def portfolio_message(
     (marts.manager_portfolio, the figures the leadership digest shows)."""
     language = manager.language
     title = playbook.label(language, "portfolio_header")
-    summary = playbook.label(
+    summary = playbook.plural(
         language,
         "clients",
+        figures["active_clients"],
         active=figures["active_clients"],
         at_risk=figures["at_risk_clients"],
     )
@@ -209,7 +224,7 @@ def portfolio_message(
         score = "—" if row["score"] is None else f"{row['score']:g}"
         lines.append(
             f"{ARROWS[row['trend']]} *{escape_mrkdwn(row['client_name'])}* {score} "
-            f"({row['band'] or '—'}) · {escape_mrkdwn(main)}"
+            f"({playbook.band(language, row['band'])}) · {escape_mrkdwn(main)}"
         )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},
