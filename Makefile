@@ -12,7 +12,7 @@ OUT        ?= out
 export GX_ANALYTICS_ENABLED := false
 export UV_PYTHON := 3.11
 
-.PHONY: help setup dovecot demo test test-fast test-pure-mail smoke bench backfill backtest alerts-replay run lint clean
+.PHONY: help setup dovecot demo test test-fast test-pure-mail smoke bench backfill backtest alerts-replay lineage run lint clean
 
 help:
 	@echo "make demo   set up, start the sandbox, run every DAG once through Airflow, print the outputs"
@@ -24,6 +24,7 @@ help:
 	@echo "make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD  weekly risk history on the data already ingested"
 	@echo "make backtest  replay the demo agency's history and judge the risk score against its truth"
 	@echo "make alerts-replay  after make demo: alerts per account manager over the last 8 weeks"
+	@echo "make lineage MODEL=marts.client_risk_weekly  what a model is built from and what reads it"
 	@echo "make lint   ruff"
 
 # uv from PyPI when it is not on the machine yet; then the venv from the committed lock
@@ -77,6 +78,11 @@ backtest: setup
 # After `make demo`: the alerts each account manager would have had over the last 8 weeks.
 alerts-replay: setup
 	$(PY) -m benchmarks.alerts_replay --weeks 8
+
+# What a model is built from (models, raw tables, config keys) and what reads it.
+lineage: setup
+	@test -n "$(MODEL)" || { echo "usage: make lineage MODEL=layer.model"; exit 2; }
+	$(PY) -m transforms.lineage $(MODEL)
 
 run: setup
 	$(PY) -m tooling.local_airflow --airflow-home $(OUT)/airflow

@@ -5,7 +5,7 @@ every working day, against the number of at-risk client-weeks in their portfolio
 Reads a built warehouse (after `make demo`: the demo's) read-only and replays the DAG's
 own rules (`clientpulse.pipeline.alerts.risk_alert`, cooldown, cap) day by day over the
 weekly rows of marts.client_risk_alerts, from an empty alert log. Early warnings are
-counted from marts.fct_email_sla: every wait of the period that reached
+counted from core.fct_email_sla: every wait of the period that reached
 alerts.early_warning_share of its target before its reply (or by now) is warned once.
 Snoozes and "not a risk" are not replayed (none are recorded on the demo).
 """
@@ -57,7 +57,7 @@ def replay(config_path: Path | None, weeks: int) -> dict:
         share = config.alerts.early_warning_share
         warnings = dict(
             con.execute(
-                "SELECT c.account_manager_id, count(*) FROM marts.fct_email_sla s "
+                "SELECT c.account_manager_id, count(*) FROM core.fct_email_sla s "
                 "JOIN staging.cfg_clients c USING (client_id) "
                 "WHERE s.inbound_at >= ? AND s.status <> 'no_reply_needed' "
                 "AND s.business_minutes >= ? * s.target_minutes GROUP BY 1",

@@ -239,7 +239,7 @@ class SlaPolicies(SettingsModel):
     default_tier: Identifier  # the tier of a client that names none
     # targets per service tier, by tier name
     tiers: dict[Identifier, SlaTarget] = Field(min_length=1)
-    prospect: SlaTarget  # for clients whose lifecycle stage (marts.dim_client) is prospect
+    prospect: SlaTarget  # for clients whose lifecycle stage (core.dim_client) is prospect
     segment_gap_days: float = Field(7, gt=0)  # a conversation silent this long starts anew
     # a client reply whose whole subject matches needs no reply
     closing_subject: Pattern = CLOSING_SUBJECT

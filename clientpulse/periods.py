@@ -27,7 +27,7 @@ class ReportWeek:
 
 
 def report_week(as_of: datetime, timezone: str) -> ReportWeek:
-    """The full agency-local week before the one `as_of` is in."""
+    """The full week before the one `as_of` is in, on the calendar of `timezone`."""
     local = as_of.astimezone(ZoneInfo(timezone)).date()
     start = local - timedelta(days=local.weekday() + 7)
     return ReportWeek(start, _label(start))

@@ -176,7 +176,7 @@ def load_small_world(con, config: AgencyConfig) -> None:
 
 
 def model_rows(path: Path, partitions_in: Path | None = None) -> dict[str, list[tuple]]:
-    """Every staging, intermediate and marts table of the warehouse at `path`, its rows
+    """Every staging, core, intermediate and marts table of the warehouse at `path`, its rows
     sorted. With `partitions_in` (another warehouse), a history table (materialized
     `incremental`) keeps only the partitions that one holds: a full refresh starts
     history over, so only the weeks it built can be compared."""
@@ -192,7 +192,7 @@ def model_rows(path: Path, partitions_in: Path | None = None) -> dict[str, list[
             for r in con.execute(
                 "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE "
                 "database_name = current_database() "
-                "AND schema_name IN ('staging', 'intermediate', 'marts') ORDER BY 1"
+                "AND schema_name IN ('staging', 'core', 'intermediate', 'marts') ORDER BY 1"
             ).fetchall()
         ]
         out = {}

@@ -157,7 +157,7 @@ def test_newly_at_risk_names_the_factors_and_the_action_once(built, slack):
     first = _run(config, slack, _at(W1))
     assert len(first) == 1
     text = _texts(first[0])
-    assert "Newly at risk" in text and "score 41.5 (at_risk)" in text
+    assert "Newly at risk" in text and "score 41.5 (at risk)" in text
     # before → after with the evidence, and the playbook's action for silent slips
     assert "then 1 silent slip on &lt;Site&gt; &amp; co" in text
     assert "now 3 silent slips on &lt;Site&gt; &amp; co" in text and "30 → 100" in text
@@ -313,8 +313,8 @@ def test_the_portfolio_view_lists_every_client_with_the_managers_figures(built, 
     messages = _run(config, slack, _at(W1), portfolio=True)
     [portfolio] = [m for m in messages if "portfolio" in m["text"]]
     text = _texts(portfolio)
-    assert "↑ *Acme &lt;!channel&gt;* 41.5 (at_risk) · 3 silent slips" in text
-    assert "Бета Груп" in text and "Reply SLA met" in text and "(agency" in text
+    assert "↑ *Acme &lt;!channel&gt;* 41.5 (at risk) · 3 silent slips" in text
+    assert "Бета Груп" in text and "Last week: first replies on time" in text and "(agency" in text
     assert _run(config, slack, _at(W1 + DAY), portfolio=True) == []  # weekly: once
 
 
@@ -348,3 +348,31 @@ def test_a_snooze_and_a_call_from_slack_are_honoured_by_the_next_runs(built, sla
     # once the cooldown after the call has passed, beta's reminder comes again
     [posted] = _run(config, slack, _at(W1 + 12 * DAY))
     assert "Бета" in _texts(posted) and "Acme" in _texts(posted)
+
+
+def test_the_dm_words_bands_and_plurals_in_the_managers_language() -> None:
+    from clientpulse.config import PROJECT_ROOT
+    from clientpulse.reports.account_manager_alerts import Playbook
+
+    playbook = Playbook.load(PROJECT_ROOT / "config" / "playbook.yaml")
+    clients = {
+        (language, n): playbook.plural(language, "clients", n, active=n, at_risk=0).split(",")[0]
+        for language in ("en", "uk", "ru")
+        for n in (1, 2, 5, 21)
+    }
+    assert [clients["uk", n] for n in (1, 2, 5, 21)] == [
+        "1 клієнт",
+        "2 клієнти",
+        "5 клієнтів",
+        "21 клієнт",
+    ]
+    assert [clients["ru", n] for n in (1, 2, 5, 21)] == [
+        "1 клиент",
+        "2 клиента",
+        "5 клиентов",
+        "21 клиент",
+    ]
+    assert [clients["en", n] for n in (1, 2)] == ["1 client", "2 clients"]
+    assert playbook.band("ru", "at_risk") == "под риском"
+    assert playbook.band("uk", "healthy") == "стабільний"
+    assert playbook.band("en", None) == "—"

@@ -170,7 +170,7 @@ def test_vector_fintech_prospect_by_hand(demo):
 def test_every_demo_client_has_a_segment_and_a_lifecycle_stage(demo):
     rows = demo.execute(
         "SELECT s.strategy_key IS NOT NULL, d.lifecycle_stage FROM marts.client_segment AS s "
-        "JOIN marts.dim_client AS d USING (client_id)"
+        "JOIN core.dim_client AS d USING (client_id)"
     ).fetchall()
     assert len(rows) == 36
     assert all(has_strategy for has_strategy, _ in rows)

@@ -94,7 +94,7 @@ def test_lifecycle_stage_deal_history_and_owner(warehouse):
     got = con.execute(
         "SELECT client_id, first_deal_date::VARCHAR, won_deals, lifetime_revenue, repeat_order, "
         "repeat_order_date::VARCHAR, repeat_order_larger, open_deals, lifecycle_stage "
-        "FROM marts.dim_client ORDER BY client_id"
+        "FROM core.dim_client ORDER BY client_id"
     ).fetchall()
     # acme: 407 days since 2025-10-05, repeat order 2026-10-20 (5000 > 4000), under 450
     #       days → normalization; d6 closes in December, so it is not won yet as of today:
@@ -107,7 +107,7 @@ def test_lifecycle_stage_deal_history_and_owner(warehouse):
     # five weeks later beta is past the honeymoon with no repeat order: the storm
     later = warehouse(AS_OF + 35 * D)
     stages = dict(
-        later.execute("SELECT client_id, lifecycle_stage FROM marts.dim_client").fetchall()
+        later.execute("SELECT client_id, lifecycle_stage FROM core.dim_client").fetchall()
     )
     assert stages == {"acme": "normalization", "beta": "storm"}
 
@@ -117,7 +117,7 @@ def test_commercial_monthly_changes_upsell_cross_sell_and_share_of_wallet(wareho
     rows = con.execute(
         "SELECT month::VARCHAR, won_deals, revenue, average_deal, revenue_change_vs_prev_month, "
         "revenue_change_yoy, revenue_ttm, revenue_ttm_growth_yoy, upsell_deals, "
-        "cross_sell_deals, share_of_wallet FROM marts.client_commercial_monthly "
+        "cross_sell_deals, share_of_wallet FROM core.client_commercial_monthly "
         "WHERE client_id = 'acme' AND month IN ('2025-10-01', '2026-10-01', '2026-11-01') "
         "ORDER BY month"
     ).fetchall()
@@ -134,7 +134,7 @@ def test_commercial_monthly_changes_upsell_cross_sell_and_share_of_wallet(wareho
     ]
     months = con.execute(
         "SELECT count(*), min(month)::VARCHAR, max(month)::VARCHAR "
-        "FROM marts.client_commercial_monthly WHERE client_id = 'acme'"
+        "FROM core.client_commercial_monthly WHERE client_id = 'acme'"
     ).fetchone()
     assert months == (14, "2025-10-01", "2026-11-01")
 
@@ -145,7 +145,7 @@ def test_relationship_depth_facts(warehouse):
         "SELECT contacts, active_contacts, senior_contacts, manager_contacts, "
         "date_diff('day', last_meeting_at, ?), date_diff('day', last_call_at, ?), "
         "on_site_visits_90d, on_site_months_90d, days_since_on_site, on_site_this_month, "
-        "date_diff('day', ?, next_meeting_at) FROM marts.client_relationship "
+        "date_diff('day', ?, next_meeting_at) FROM core.client_relationship "
         "WHERE client_id = 'acme'",
         [AS_OF, AS_OF, AS_OF],
     ).fetchone()

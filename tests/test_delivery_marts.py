@@ -150,7 +150,7 @@ def test_each_task_has_its_dates_slips_reopenings_and_status(con):
         for row in con.execute(
             """SELECT task_gid, first_due_on, current_due_on, slip_count, announced_slips,
                       silent_slips, reopen_count, on_time, status
-               FROM marts.fct_task_delivery WHERE client_id = 'acme'"""
+               FROM core.fct_task_delivery WHERE client_id = 'acme'"""
         ).fetchall()
     }
     d = date.fromisoformat
@@ -168,7 +168,7 @@ def test_each_task_has_its_dates_slips_reopenings_and_status(con):
 
 def test_slips_are_dated_when_they_happened(con):
     slips = con.execute(
-        "SELECT task_gid, slipped_on, kind FROM marts.fct_task_slips ORDER BY task_gid, slipped_on"
+        "SELECT task_gid, slipped_on, kind FROM core.fct_task_slips ORDER BY task_gid, slipped_on"
     ).fetchall()
     d = date.fromisoformat
     assert slips == [
@@ -184,7 +184,7 @@ def test_weekly_delivery_per_client(con):
     weeks = con.execute(
         """SELECT week_start, completed_tasks, on_time_rate, open_overdue, announced_slips,
                   silent_slips, revision_rounds, new_tasks, carried_over
-           FROM marts.client_delivery_weekly WHERE client_id = 'acme' ORDER BY week_start"""
+           FROM core.client_delivery_weekly WHERE client_id = 'acme' ORDER BY week_start"""
     ).fetchall()
     d = date.fromisoformat
     assert weeks == [

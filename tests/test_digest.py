@@ -52,7 +52,10 @@ FACTOR = (
 
 
 def _risk_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS staging")
+    con.execute(
+        "CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS core; "
+        "CREATE SCHEMA IF NOT EXISTS staging"
+    )
     con.execute(
         f"""CREATE TABLE marts.client_risk_weekly (client_id VARCHAR, week_start DATE,
             as_of TIMESTAMPTZ, status VARCHAR, started_on DATE, lost_on DATE,
@@ -240,7 +243,9 @@ def _simulated_portfolio(con: duckdb.DuckDBPyConnection, clients: int, managers:
     twelve changing strategy; then the digest's marts built from their own SQL."""
     lost = clients // 12
     con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ", [AS_OF])
-    con.execute("CREATE SCHEMA marts; CREATE SCHEMA staging")
+    con.execute(
+        "CREATE SCHEMA marts; CREATE SCHEMA intermediate; CREATE SCHEMA core; CREATE SCHEMA staging"
+    )
     con.execute(
         f"""CREATE TABLE staging.cfg_account_managers AS
             SELECT 'm' || i AS account_manager_id,
@@ -288,23 +293,34 @@ def _simulated_portfolio(con: duckdb.DuckDBPyConnection, clients: int, managers:
             SELECT 'c' || i AS client_id, i % 3 AS open_overdue_tasks FROM range({clients}) t (i)"""
     )
     con.execute(
-        f"""CREATE TABLE marts.client_sla_weekly AS
-            SELECT 'c' || i AS client_id, {WEEK_OF_W} AS week_start,
-                   metric, 4 + i % 3 AS achieved, 5 AS decided
-            FROM range({clients}) c (i), range(14) ws (w),
-                 (VALUES ('first_reply'), ('next_reply')) m (metric)"""
+        f"""CREATE TABLE intermediate.reply_compliance AS
+            WITH clients AS (
+                SELECT 'client' AS grain, 'c' || i AS client_id, 'week' AS period,
+                       {WEEK_OF_W} AS period_start, 7 AS window_days, metric,
+                       4 + i % 3 AS achieved, 5 AS decided,
+                       240.0 AS median_business_minutes, 900.0 AS p90_business_minutes
+                FROM range({clients}) c (i), range(14) ws (w),
+                     (VALUES ('first_reply'), ('next_reply')) m (metric)
+            ),
+            everyone AS (
+                SELECT * FROM clients
+                UNION ALL BY NAME
+                SELECT 'portfolio' AS grain, NULL AS client_id, period, period_start,
+                       window_days, metric, sum(achieved) AS achieved, sum(decided) AS decided,
+                       240.0 AS median_business_minutes, 900.0 AS p90_business_minutes
+                FROM clients GROUP BY ALL
+            )
+            SELECT grain, client_id, period, period_start, window_days,
+                   strftime(period_start, '%G-W%V') AS iso_week, metric,
+                   decided AS measurements, achieved, decided - achieved AS breached,
+                   0 AS pending, 0 AS no_reply_needed, decided, achieved / decided AS compliance,
+                   0 AS unanswered_past_target, median_business_minutes, p90_business_minutes
+            FROM everyone"""
     )
+    for name in ("client_sla_weekly", "portfolio_sla_weekly"):
+        _model(con, name)
     con.execute(
-        """CREATE TABLE marts.portfolio_sla_weekly AS
-            SELECT week_start, strftime(week_start, '%G-W%V') AS iso_week, metric,
-                   sum(decided) AS measurements, sum(achieved) AS achieved,
-                   sum(decided - achieved) AS breached, 0 AS pending, 0 AS no_reply_needed,
-                   sum(decided) AS decided, sum(achieved) / sum(decided) AS compliance,
-                   240.0 AS median_business_minutes, 900.0 AS p90_business_minutes
-            FROM marts.client_sla_weekly GROUP BY ALL"""
-    )
-    con.execute(
-        f"""CREATE TABLE marts.client_delivery_weekly AS
+        f"""CREATE TABLE core.client_delivery_weekly AS
             SELECT 'c' || i AS client_id, {WEEK_OF_W} AS week_start,
                    3 AS dated_completed_tasks, 2 + (i + w) % 2 AS on_time_tasks
             FROM range({clients}) c (i), range(14) ws (w)"""

@@ -50,7 +50,7 @@ ROW_COUNTS = (
     "raw.crm_objects",
     "marts.client_health",
     "marts.client_risk_weekly",
-    "marts.fct_email_sla",
+    "core.fct_email_sla",
     "marts.client_sla_weekly",
     "ops.outbox",
     "ops.approvals",
@@ -207,7 +207,7 @@ def test_signals_exist_for_every_client_and_the_score_tells_lost_from_at_risk(de
     active = [c for c in health if c not in churned]
     assert sum(health[c][1] > 0 for c in active) > 0.8 * len(active)  # mail reached the marts
     with_tasks = {
-        r[0] for r in _query(snapshot, "SELECT DISTINCT client_id FROM marts.fct_task_delivery")
+        r[0] for r in _query(snapshot, "SELECT DISTINCT client_id FROM core.fct_task_delivery")
     }
     assert len(with_tasks & set(active)) > 0.8 * len(active)  # tasks reached the marts
 

@@ -226,13 +226,13 @@ def test_every_tricky_case_gives_the_hand_computed_rows(built):
     got = built.execute(
         """SELECT client_id, conversation_id, metric, inbound_message_id, reply_message_id,
                   responder, business_minutes, calendar_minutes, target_minutes, status
-           FROM marts.fct_email_sla ORDER BY client_id, conversation_id, inbound_message_id"""
+           FROM core.fct_email_sla ORDER BY client_id, conversation_id, inbound_message_id"""
     ).fetchall()
     assert got == sorted(EXPECTED, key=lambda r: (r[0], r[1], r[3]))
 
 
 def test_every_row_carries_its_mailbox_and_the_runs_as_of(built):
-    got = built.execute("SELECT DISTINCT mailbox, evaluated_at FROM marts.fct_email_sla").fetchall()
+    got = built.execute("SELECT DISTINCT mailbox, evaluated_at FROM core.fct_email_sla").fetchall()
     assert got == [("team@agency.test", AS_OF)]
 
 

@@ -682,12 +682,12 @@ def test_a_build_that_failed_its_gate_does_not_replace_the_snapshot(tmp_path):
         assert publish_if_passed(con, config, gate_and_alert(con, config, "build-1")) == str(
             snapshot
         )
-        con.execute("UPDATE marts.fct_email_sla SET business_minutes = -30")
+        con.execute("UPDATE core.fct_email_sla SET business_minutes = -30")
         failures = gate_and_alert(con, config, "build-2")
         assert failures
         assert "still the last good build" in publish_if_passed(con, config, failures)
     with duckdb.connect(str(snapshot), read_only=True) as analyst:
-        negative = "SELECT count(*) FROM marts.fct_email_sla WHERE business_minutes < 0"
+        negative = "SELECT count(*) FROM core.fct_email_sla WHERE business_minutes < 0"
         assert analyst.execute(negative).fetchone()[0] == 0
 
 

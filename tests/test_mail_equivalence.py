@@ -3,7 +3,7 @@
 The demo agency's shared inbox (two months of the simulator's mail) is loaded into a
 fresh warehouse once as an mbox file (the reference) and once per other source; the
 models are built as of the same instant and `staging.email_messages` and
-`marts.fct_email_sla` are compared row by row. A source adds itself as one more entry of
+`core.fct_email_sla` are compared row by row. A source adds itself as one more entry of
 `SOURCES` (a function that loads the mailbox into a fresh warehouse).
 
 Documented differences, asserted as such (not hidden):
@@ -103,7 +103,7 @@ def _figures(config: AgencyConfig) -> dict[str, list[tuple]]:
                 f"SELECT {STAGING_COLUMNS} FROM staging.email_messages ORDER BY message_key"
             ).fetchall(),
             "sla": con.execute(
-                f"SELECT {SLA_COLUMNS} FROM marts.fct_email_sla ORDER BY ALL"
+                f"SELECT {SLA_COLUMNS} FROM core.fct_email_sla ORDER BY ALL"
             ).fetchall(),
             "sent": [
                 key

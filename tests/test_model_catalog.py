@@ -10,13 +10,13 @@ import duckdb
 import pytest
 
 from tests.factories import load_small_world, small_config
-from transforms.catalog import CatalogError, catalog, load_catalog
+from transforms.catalog import LAYERS, CatalogError, catalog, load_catalog
 from transforms.docs import DICTIONARY, render
-from transforms.runner import ModelError, build
+from transforms.runner import ModelError, build, discover
 from warehouse.db import open_writer
 from warehouse.migrate import migrate
 
-BUILT_LAYERS = ("staging", "intermediate", "marts")
+BUILT_LAYERS = LAYERS
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +245,21 @@ def test_an_incremental_model_needs_its_partition_key(tmp_path):
     )
     with pytest.raises(CatalogError, match="partition_by is required"):
         load_catalog(tmp_path)
+
+
+def test_a_model_that_reads_a_layer_above_its_own_is_refused_naming_both(tmp_path):
+    _write(tmp_path / "core" / "base.sql", "SELECT 1 AS n")
+    _write(tmp_path / "marts" / "shown.sql", "SELECT n FROM core.base")
+    _write(tmp_path / "intermediate" / "sneaky.sql", "SELECT n FROM marts.shown")
+    with pytest.raises(ModelError) as refused:
+        discover(tmp_path, docs={})
+    assert "intermediate.sneaky reads marts.shown, a layer above it" in str(refused.value)
+    (tmp_path / "intermediate" / "sneaky.sql").write_text("SELECT n FROM core.base")
+    assert next(m.table for m in discover(tmp_path, docs={})) == "core.base"
+
+
+def test_no_project_model_reads_a_layer_above_its_own():
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    for model in discover():
+        for parent in model.depends_on:
+            assert rank[parent.split(".")[0]] <= rank[model.schema], (model.table, parent)

@@ -21,8 +21,8 @@ from tests.factories import AS_OF, FIXTURE, load_small_world
 from warehouse.db import open_writer
 
 TOKEN = "xoxb-test-token"
-NEGATIVE = "marts.fct_email_sla: expect_column_values_to_be_between on business_minutes"
-DUPLICATE = "marts.fct_email_sla: expect_compound_columns_to_be_unique on inbound_message_id,metric"
+NEGATIVE = "core.fct_email_sla: expect_column_values_to_be_between on business_minutes"
+DUPLICATE = "core.fct_email_sla: expect_compound_columns_to_be_unique on inbound_message_id,metric"
 
 
 def _config(tmp_path, dry_run: bool):
@@ -40,10 +40,10 @@ def _refuse():
 def _break_the_sla_mart(con) -> None:
     """A negative duration and a second measurement of the same inbound message."""
     con.execute(
-        "UPDATE marts.fct_email_sla SET business_minutes = -30 WHERE inbound_message_id = 'a1'"
+        "UPDATE core.fct_email_sla SET business_minutes = -30 WHERE inbound_message_id = 'a1'"
     )
     con.execute(
-        "INSERT INTO marts.fct_email_sla SELECT * FROM marts.fct_email_sla "
+        "INSERT INTO core.fct_email_sla SELECT * FROM core.fct_email_sla "
         "WHERE inbound_message_id = 'b1'"
     )
 

@@ -387,7 +387,7 @@ def _past_week(tmp_path, with_future: bool):
             "SELECT open_overdue_tasks FROM intermediate.client_overdue_tasks "
             "WHERE client_id = 'acme'"
         ).fetchone()[0]
-        deals = dict(con.execute("SELECT client_id, open_deals FROM marts.dim_client").fetchall())
+        deals = dict(con.execute("SELECT client_id, open_deals FROM core.dim_client").fetchall())
     return factors, risk, overdue, deals
 
 

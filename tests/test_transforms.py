@@ -24,21 +24,20 @@ def rows(con, sql):
 def test_models_are_built_in_dependency_order():
     order = [m.table for m in discover()]
     assert order.index("staging.client_mail_identities") < order.index("staging.email_messages")
-    assert order.index("staging.email_messages") < order.index("marts.fct_email_sla")
-    assert order.index("marts.dim_client") < order.index("marts.fct_email_sla")
-    assert order.index("marts.fct_email_sla") < order.index("marts.client_sla_weekly")
-    for upstream in ("marts.fct_email_sla", "intermediate.client_overdue_tasks"):
+    assert order.index("staging.email_messages") < order.index("core.fct_email_sla")
+    assert order.index("core.dim_client") < order.index("core.fct_email_sla")
+    assert order.index("core.fct_email_sla") < order.index("marts.client_sla_weekly")
+    for upstream in ("core.fct_email_sla", "intermediate.client_overdue_tasks"):
         assert order.index(upstream) < order.index("marts.client_health")
-    assert order.index("intermediate.asana_due_periods") < order.index("marts.fct_task_slips")
-    assert order.index("marts.fct_task_slips") < order.index("marts.fct_task_delivery")
-    assert order.index("marts.fct_task_delivery") < order.index("marts.client_status_lists")
+    assert order.index("core.asana_due_periods") < order.index("core.fct_task_slips")
+    assert order.index("core.fct_task_slips") < order.index("core.fct_task_delivery")
+    assert order.index("core.fct_task_delivery") < order.index("marts.client_status_lists")
 
 
 def test_a_dependency_cycle_is_reported(tmp_path):
-    for schema in ("staging", "marts"):
-        (tmp_path / schema).mkdir()
-    (tmp_path / "staging" / "a.sql").write_text("SELECT * FROM marts.b")
-    (tmp_path / "marts" / "b.sql").write_text("SELECT * FROM staging.a")
+    (tmp_path / "marts").mkdir()
+    (tmp_path / "marts" / "a.sql").write_text("SELECT * FROM marts.b")
+    (tmp_path / "marts" / "b.sql").write_text("SELECT * FROM marts.a")
     with pytest.raises(ModelError, match="cycle"):
         discover(tmp_path)
 
@@ -63,7 +62,7 @@ def test_first_replies_by_hand(built):
     got = rows(
         built,
         "SELECT client_id, inbound_message_id, reply_message_id, business_minutes, "
-        "calendar_minutes, target_minutes, status FROM marts.fct_email_sla "
+        "calendar_minutes, target_minutes, status FROM core.fct_email_sla "
         "ORDER BY inbound_message_id",
     )
     assert got == [
@@ -102,15 +101,16 @@ def test_overdue_tasks_on_the_clients_calendar(built):
     assert got == [("acme", 3, 2, 6), ("beta", 1, 0, 0)]
 
 
-def test_last_contact_and_at_risk_reasons(built):
+def test_last_contact_and_the_threshold_rules_breaches(built):
     got = rows(
         built,
-        "SELECT client_id, days_since_last_contact, at_risk, risk_reasons, risk_severity "
-        "FROM marts.client_health ORDER BY client_id",
+        "SELECT client_id, days_since_last_contact, threshold_rule_flagged, "
+        "threshold_rule_breaches, threshold_rule_severity "
+        "FROM intermediate.client_threshold_rule ORDER BY client_id",
     )
     # acme: 2 overdue at threshold 2 → 1.0; first replies all on time (business hours)
     # beta: compliance 0 against 0.8 → 2 - 0 / 0.8 = 2.0
     assert got == [
-        ("acme", 3, True, ["2 overdue tasks"], 1.0),
-        ("beta", 0, True, ["first replies on time 0%"], 2.0),
+        ("acme", 3, True, ["overdue_tasks"], 1.0),
+        ("beta", 0, True, ["first_reply_compliance"], 2.0),
     ]

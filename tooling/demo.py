@@ -57,7 +57,7 @@ EXAMPLE_QUERIES = (
         "Segments and strategies (docs/domain.md §6), with lifecycle stage",
         "SELECT s.client_name, s.segment, s.strategy_key, s.attractiveness_score, "
         "s.relationship_score, d.lifecycle_stage FROM marts.client_segment s "
-        "JOIN marts.dim_client d USING (client_id) ORDER BY s.strategy_key, s.client_name",
+        "JOIN core.dim_client d USING (client_id) ORDER BY s.strategy_key, s.client_name",
     ),
 )
 

@@ -1,6 +1,6 @@
 """The model catalog: what each model is, its columns and the checks on them.
 
-Each layer folder (`models/staging`, `models/intermediate`, `models/marts`) holds a
+Each layer folder (`models/staging`, `models/core`, `models/intermediate`, `models/marts`) holds a
 `_models.yml` beside its models, in the shape analysts know from dbt:
 
     models:
@@ -30,7 +30,8 @@ import yaml
 from warehouse.quality import Check
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-LAYERS = ("staging", "intermediate", "marts")
+# Build layers, lowest first: a model reads only its own layer and those below it.
+LAYERS = ("staging", "core", "intermediate", "marts")
 CATALOG_FILE = "_models.yml"
 _COLUMN_TESTS = ("not_null", "unique", "accepted_values", "range", "relationships")
 _TABLE_TESTS = ("unique_combination",)

@@ -1,4 +1,8 @@
-"""Build the models: every table in `staging`, `intermediate` and `marts` is one.
+"""Build the models: every table in `staging`, `core`, `intermediate` and `marts` is one.
+
+Layers only go down: a model reads its own layer and the layers below it (staging →
+core → intermediate → marts); `discover` refuses one that reads a layer above, naming
+both models.
 
 A model is one of three kinds, all in `models/<layer>/`:
 * SQL: `<name>.sql` becomes table `<layer>.<name>`; its dependencies are read from the
@@ -22,7 +26,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from graphlib import CycleError, TopologicalSorter
@@ -36,7 +40,7 @@ from transforms.catalog import LAYERS, MODELS_DIR, ModelDoc, load_catalog
 from warehouse.db import transaction
 from warehouse.load import replace_all
 
-_REFERENCE = re.compile(r"\b(staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+_REFERENCE = re.compile(rf"\b({'|'.join(LAYERS)})\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*")
 
 
@@ -97,11 +101,25 @@ def discover(
         }
         deps = (refs | model.depends_on) & found.keys() - {table}
         models[table] = replace(model, depends_on=deps)
+    _check_direction(models.values())
     try:
         order = TopologicalSorter({t: m.depends_on for t, m in models.items()}).static_order()
         return [models[t] for t in order]
     except CycleError as exc:
         raise ModelError(f"models depend on each other in a cycle: {exc.args[1]}") from exc
+
+
+def _check_direction(models: Iterable[Model]) -> None:
+    """Refuse a model that reads a layer above its own (layers only go down)."""
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    upward = [
+        f"{m.table} reads {dep}, a layer above it"
+        for m in models
+        for dep in sorted(m.depends_on)
+        if rank[dep.split(".")[0]] > rank[m.schema]
+    ]
+    if upward:
+        raise ModelError(f"layers only go down ({' → '.join(LAYERS)}): " + "; ".join(upward))
 
 
 def _materialize(
@@ -260,6 +278,8 @@ def build(
         raise ModelError(f"rows given for tables that are not seeds: {sorted(unknown)}")
     _set_variables(con, as_of, variables or {})
     with transaction(con):
+        for layer in LAYERS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
         for model in models:
             started = time.perf_counter()
             try:

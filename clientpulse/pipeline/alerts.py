@@ -217,7 +217,7 @@ def _queue_portfolios(
         )
         figures = _rows(
             con,
-            "SELECT * FROM marts.account_manager_portfolio WHERE account_manager_id = ?",
+            "SELECT * FROM marts.manager_portfolio WHERE account_manager_id = ?",
             [manager.id],
         )
         if not clients or not figures:

@@ -1,7 +1,7 @@
 """Render an account manager's alert DM and weekly portfolio DM in Block Kit.
 
 Every figure comes from the marts (marts.client_risk_alerts,
-marts.client_sla_early_warnings, marts.account_manager_portfolio); this module picks
+marts.client_sla_early_warnings, marts.manager_portfolio); this module picks
 words from the playbook file and formats. Every external string (client and person
 names, evidence naming projects and tasks, mail subjects and senders, the playbook's
 own texts) is escaped for Slack mrkdwn.
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from babel import Locale
 
 from clientpulse.slack_listener.blocks import alert_actions
 from connectors.slack import escape_mrkdwn
@@ -49,6 +50,18 @@ class Playbook:
     def label(self, language: str, label: str, **values: Any) -> str:
         texts = self.labels.get(language) or self.labels["en"]
         return texts.get(label, self.labels["en"][label]).format(**values)
+
+    def plural(self, language: str, label: str, count: int, **values: Any) -> str:
+        """A label with a form per CLDR plural category (uk and ru have one, few, many),
+        the form chosen by Babel for `count`."""
+        forms = (self.labels.get(language) or {}).get(label) or self.labels["en"][label]
+        language = language if label in (self.labels.get(language) or {}) else "en"
+        category = Locale.parse(language).plural_form(count)
+        return forms.get(category, forms["other"]).format(**values)
+
+    def band(self, language: str, band: str | None) -> str:
+        """The score's band in words; a dash when the client has none (lost, no data)."""
+        return "—" if band is None else self.label(language, f"band_{band}")
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,8 @@ def _risk_text(alert: Alert, language: str, playbook: Playbook) -> str:
     title = playbook.label(language, alert.reason)
     if alert.reason == "still_at_risk" and not alert.reminder:  # first word on this episode
         title = playbook.label(language, "at_risk_since", since=row["at_risk_since"])
-    score = playbook.label(language, "score", score=f"{row['score']:g}", band=row["band"])
+    band = playbook.band(language, row["band"])
+    score = playbook.label(language, "score", score=f"{row['score']:g}", band=band)
     change = row.get("score_change_1w")
     moved = (
         ", " + playbook.label(language, "week_change", change=f"{change:+g}")
@@ -190,20 +204,22 @@ def portfolio_message(
     named: bool,
 ) -> dict[str, Any]:
     """The weekly portfolio DM: every client (score, arrow, band, the main factor) and
-    the manager's reply SLA and on-time rate against the agency's."""
+    the manager's first replies and tasks on time last week against the agency's
+    (marts.manager_portfolio, the figures the leadership digest shows)."""
     language = manager.language
     title = playbook.label(language, "portfolio_header")
-    summary = playbook.label(
+    summary = playbook.plural(
         language,
         "clients",
+        figures["active_clients"],
         active=figures["active_clients"],
         at_risk=figures["at_risk_clients"],
     )
     sla = playbook.label(
         language,
         "sla",
-        mine=_percent(figures["sla_compliance"]),
-        agency=_percent(figures["agency_sla_compliance"]),
+        mine=_percent(figures["first_reply_compliance"]),
+        agency=_percent(figures["agency_first_reply_compliance"]),
         mine_tasks=_percent(figures["on_time_rate"]),
         agency_tasks=_percent(figures["agency_on_time_rate"]),
     )
@@ -213,7 +229,7 @@ def portfolio_message(
         score = "—" if row["score"] is None else f"{row['score']:g}"
         lines.append(
             f"{ARROWS[row['trend']]} *{escape_mrkdwn(row['client_name'])}* {score} "
-            f"({row['band'] or '—'}) · {escape_mrkdwn(main)}"
+            f"({playbook.band(language, row['band'])}) · {escape_mrkdwn(main)}"
         )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},

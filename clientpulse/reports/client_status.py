@@ -1,6 +1,7 @@
 """The weekly client status email: one client's own tasks and reply times, in their language.
 
-Reply times are last week's email SLA figures (marts.client_sla_weekly), in business hours.
+Reply times are last week's email SLA figures (marts.client_sla_weekly), in business hours,
+over the client's own calendar week, the same week its task lists cover.
 
 The tasks come as the four lists an account manager answers every week (docs/domain.md §3):
 what carries over, what does not and why, what is not started and why, what is new and
@@ -141,7 +142,8 @@ def compose_client_status(
 ) -> dict[str, Any]:
     """Subject, recipients, text and HTML of one client's weekly status email."""
     t = STRINGS[client.language]
-    sla = client_sla_week(con, client.id, report_week(as_of, config.agency.timezone))
+    timezone = client.timezone or config.agency.timezone  # the client's weeks, as its task lists
+    sla = client_sla_week(con, client.id, report_week(as_of, timezone))
     subject = t["subject"].format(client=client.name, period=period)
     context = {
         "language": client.language,
@@ -150,7 +152,7 @@ def compose_client_status(
         "agency": config.agency.name,
         "manager": config.manager(client.account_manager).name,
         "sections": _sections(con, client, t),
-        "sla_heading": t["sla_heading"].format(week=sla.iso_week),
+        "sla_heading": t["sla_heading"].format(week=sla.iso_week, timezone=timezone),
         "sla_lines": [_sla_line(t, metric, figures) for metric, figures in sla.figures.items()],
     }
     return {

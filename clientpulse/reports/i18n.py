@@ -19,7 +19,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "cancelled_because": "cancelled: {reason}",
         "no_reason": "reason not recorded yet",
         "nothing": "Nothing here this week.",
-        "sla_heading": "Our replies to your emails in {week} (business hours)",
+        "sla_heading": (
+            "Our replies to your emails in {week} (business hours; weeks run Monday to Sunday"
+            " on your calendar, {timezone})"
+        ),
         "first_reply": "First replies",
         "next_reply": "Follow-up replies",
         "sla_line": "{label}: {compliance}; {times}; {breached} late, {pending} awaiting a reply",
@@ -52,7 +55,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "cancelled_because": "скасовано: {reason}",
         "no_reason": "причину ще не вказано",
         "nothing": "Цього тижня нічого.",
-        "sla_heading": "Наші відповіді на ваші листи за {week} (робочі години)",
+        "sla_heading": (
+            "Наші відповіді на ваші листи за {week} (робочі години; тиждень — з понеділка"
+            " до неділі за вашим часом, {timezone})"
+        ),
         "first_reply": "Перші відповіді",
         "next_reply": "Наступні відповіді",
         "sla_line": "{label}: {compliance}; {times}; із запізненням {breached}, "
@@ -86,7 +92,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "cancelled_because": "отменено: {reason}",
         "no_reason": "причина ещё не указана",
         "nothing": "На этой неделе ничего.",
-        "sla_heading": "Наши ответы на ваши письма за {week} (рабочие часы)",
+        "sla_heading": (
+            "Наши ответы на ваши письма за {week} (рабочие часы; неделя — с понедельника"
+            " по воскресенье по вашему времени, {timezone})"
+        ),
         "first_reply": "Первые ответы",
         "next_reply": "Последующие ответы",
         "sla_line": "{label}: {compliance}; {times}; с опозданием {breached}, "

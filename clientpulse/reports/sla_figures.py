@@ -1,8 +1,8 @@
 """Last week's email SLA figures for the reports, selected from the weekly marts:
 marts.client_sla_weekly for one client, marts.portfolio_sla_weekly for all of them.
 
-Every figure is a column of those marts; this module picks the row of the full
-agency-local week before the report's and formats it.
+Every figure is a column of those marts; this module picks the row of the report's
+week (the client's calendar week for a client) and formats it.
 """
 
 from __future__ import annotations

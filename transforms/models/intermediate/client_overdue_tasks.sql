@@ -1,5 +1,5 @@
 -- Per client: open tasks and open tasks past their due date as of as_of, from each task's
--- state at that time (marts.fct_task_delivery: completion, due date in force and section
+-- state at that time (core.fct_task_delivery: completion, due date in force and section
 -- as they were then; cancelled and not-started sections are not open work).
 SELECT
     c.client_id,
@@ -11,5 +11,5 @@ SELECT
         0
     ) AS max_days_overdue
 FROM staging.cfg_clients AS c
-LEFT JOIN marts.fct_task_delivery AS t USING (client_id)
+LEFT JOIN core.fct_task_delivery AS t USING (client_id)
 GROUP BY c.client_id

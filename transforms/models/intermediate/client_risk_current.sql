@@ -34,7 +34,7 @@ started AS (
         END AS lost_after_days,
         e.last_at AS last_exchange_at
     FROM staging.cfg_clients AS c
-    LEFT JOIN marts.dim_client AS d USING (client_id)
+    LEFT JOIN core.dim_client AS d USING (client_id)
     LEFT JOIN exchanges AS e USING (client_id)
 ),
 
@@ -114,7 +114,7 @@ SELECT
         false) AS at_risk,
     sc.factors,
     coalesce(sc.reasons[1:3], []) AS reasons,
-    h.at_risk AS rule_at_risk
+    h.threshold_rule_flagged AS rule_at_risk
 FROM status AS st
 LEFT JOIN scored AS sc USING (client_id)
-LEFT JOIN marts.client_health AS h USING (client_id)
+LEFT JOIN intermediate.client_threshold_rule AS h USING (client_id)

@@ -32,15 +32,10 @@ WITH clients AS (
 ),
 
 replies AS (
-    SELECT
-        c.client_id,
-        metric,
-        count(*) FILTER (WHERE status = 'achieved') AS achieved,
-        count(*) FILTER (WHERE status IN ('achieved', 'breached')) AS decided
-    FROM clients AS c
-    JOIN marts.fct_email_sla AS f USING (client_id)
-    WHERE f.inbound_at > getvariable('as_of') - to_days(getvariable('risk_reply_window_days'))
-    GROUP BY ALL
+    SELECT client_id, metric, achieved, decided, unanswered_past_target
+    FROM intermediate.reply_compliance
+    WHERE grain = 'client' AND period = 'days'
+        AND window_days = getvariable('risk_reply_window_days')
 ),
 
 responsiveness AS (
@@ -62,13 +57,11 @@ responsiveness AS (
     SELECT
         c.client_id,
         'unanswered_past_target',
-        count(f.inbound_message_id),
-        count(f.inbound_message_id) || ' client emails unanswered past target',
-        least(100, 15 * count(f.inbound_message_id))
+        CAST(coalesce(sum(r.unanswered_past_target), 0) AS BIGINT),
+        coalesce(sum(r.unanswered_past_target), 0) || ' client emails unanswered past target',
+        least(100, 15 * coalesce(sum(r.unanswered_past_target), 0))
     FROM clients AS c
-    LEFT JOIN marts.fct_email_sla AS f
-        ON f.client_id = c.client_id AND f.status = 'breached' AND f.replied_at IS NULL
-        AND f.inbound_at > getvariable('as_of') - to_days(getvariable('risk_reply_window_days'))
+    LEFT JOIN replies AS r USING (client_id)
     GROUP BY c.client_id
 ),
 
@@ -81,7 +74,7 @@ delivery_window AS (
         sum(d.revision_rounds) AS revision_rounds,
         count(d.week_start) AS weeks_with_tasks
     FROM clients AS c
-    LEFT JOIN marts.client_delivery_weekly AS d
+    LEFT JOIN core.client_delivery_weekly AS d
         ON d.client_id = c.client_id
         AND d.week_start > c.this_week - 7 * getvariable('risk_delivery_weeks')
         AND d.week_start <= c.this_week
@@ -176,7 +169,7 @@ business_gap AS (
         r.client_id,
         count(h.local_day) AS business_days
     FROM exchange_rates AS r
-    LEFT JOIN intermediate.client_business_hours AS h
+    LEFT JOIN core.client_business_hours AS h
         ON h.client_id = r.client_id
         AND h.opens_at > r.last_exchange_at
         AND h.opens_at <= getvariable('as_of')
@@ -222,7 +215,7 @@ contact AS (
         days_since_on_site || ' days since the last on-site visit',
         CASE WHEN last_on_site_at IS NOT NULL
             THEN greatest(0, least(100, (days_since_on_site - 30) / 60.0 * 100)) END
-    FROM marts.client_relationship
+    FROM core.client_relationship
 ),
 
 quarters AS (
@@ -238,7 +231,7 @@ quarters AS (
     FROM clients AS c
     CROSS JOIN (SELECT CAST(timezone(getvariable('agency_timezone'), getvariable('as_of')) AS DATE)
         AS today)
-    LEFT JOIN marts.client_commercial_monthly AS m USING (client_id)
+    LEFT JOIN core.client_commercial_monthly AS m USING (client_id)
     GROUP BY c.client_id
 ),
 
@@ -285,7 +278,7 @@ commercial AS (
         'lifecycle stage ' || lifecycle_stage,
         CASE WHEN lifecycle_stage IS NOT NULL
             THEN CASE WHEN lifecycle_stage = 'storm' THEN 60 ELSE 0 END END
-    FROM marts.dim_client
+    FROM core.dim_client
 ),
 
 relationship AS (
@@ -293,7 +286,7 @@ relationship AS (
         client_id, 'active_contacts', active_contacts,
         active_contacts || ' active contacts of ' || contacts,
         CASE WHEN contacts > 0 THEN greatest(0, 100 - 50 * active_contacts) END
-    FROM marts.client_relationship
+    FROM core.client_relationship
 
     UNION ALL
 
@@ -301,7 +294,7 @@ relationship AS (
         client_id, 'senior_contacts', senior_contacts,
         senior_contacts || ' active senior contacts',
         CASE WHEN contacts > 0 THEN CASE WHEN senior_contacts > 0 THEN 0 ELSE 50 END END
-    FROM marts.client_relationship
+    FROM core.client_relationship
 
     UNION ALL
 

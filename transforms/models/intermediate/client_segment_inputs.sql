@@ -20,10 +20,10 @@ metrics AS (
         CAST(r.meetings_90d AS DOUBLE) AS meetings_90d,
         CAST(r.on_site_months_90d AS DOUBLE) AS on_site_months_90d,
         CAST(m.share_of_wallet AS DOUBLE) AS share_of_wallet
-    FROM marts.dim_client AS d
+    FROM core.dim_client AS d
     CROSS JOIN today
-    LEFT JOIN marts.client_relationship AS r USING (client_id)
-    LEFT JOIN marts.client_commercial_monthly AS m
+    LEFT JOIN core.client_relationship AS r USING (client_id)
+    LEFT JOIN core.client_commercial_monthly AS m
         ON m.client_id = d.client_id AND m.month = date_trunc('month', today.d)
     WHERE d.has_crm
 ),

@@ -1,105 +1,17 @@
--- One row per client: the first signal of each area side by side, and whether the client
--- is at risk, with the reasons. Reply figures (business hours, from marts.fct_email_sla)
--- cover the waits that began in the `health_window_days` before as_of; first-reply
--- compliance drives the at-risk flag, next-reply compliance is shown. Thresholds and the
--- window come from the agency config (signals.at_risk).
--- risk_severity orders the at-risk list: each breached factor adds how far past its
--- threshold it is (1 = just at it), so four months of silence outranks two late tasks.
-WITH sla AS (
-    -- first and next replies to waits that began in the window before as_of
-    SELECT
-        c.client_id,
-        count(*) FILTER (WHERE metric = 'first_reply') AS first_reply_measurements,
-        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'achieved')
-            AS first_replies_achieved,
-        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'breached')
-            AS first_replies_breached,
-        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'pending')
-            AS first_replies_pending,
-        count(*) FILTER (WHERE metric = 'first_reply' AND status = 'achieved')
-            / nullif(count(*) FILTER (
-                WHERE metric = 'first_reply' AND status IN ('achieved', 'breached')), 0)
-            AS first_reply_compliance,
-        count(*) FILTER (WHERE metric = 'next_reply' AND status = 'achieved')
-            / nullif(count(*) FILTER (
-                WHERE metric = 'next_reply' AND status IN ('achieved', 'breached')), 0)
-            AS next_reply_compliance,
-        round(median(business_minutes) FILTER (
-            WHERE metric = 'first_reply' AND replied_at IS NOT NULL
-                AND status <> 'no_reply_needed') / 60.0, 1) AS median_first_reply_hours,
-        round(quantile_cont(business_minutes, 0.9) FILTER (
-            WHERE metric = 'first_reply' AND replied_at IS NOT NULL
-                AND status <> 'no_reply_needed') / 60.0, 1) AS p90_first_reply_hours
-    FROM staging.cfg_clients AS c
-    LEFT JOIN marts.fct_email_sla AS f
-        ON f.client_id = c.client_id
-        AND f.inbound_at > getvariable('as_of') - to_days(getvariable('health_window_days'))
-    GROUP BY c.client_id
-),
-
-signals AS (
-    SELECT
-        c.client_id,
-        c.client_name,
-        c.account_manager_id,
-        c.account_manager_name,
-        c.tier,
-        c.stage,
-        getvariable('health_window_days') AS reply_window_days,
-        f.first_reply_measurements,
-        f.first_replies_achieved,
-        f.first_replies_breached,
-        f.first_replies_pending,
-        f.first_reply_compliance,
-        f.next_reply_compliance,
-        f.median_first_reply_hours,
-        f.p90_first_reply_hours,
-        o.open_tasks,
-        o.open_overdue_tasks,
-        o.max_days_overdue,
-        l.last_contact_at,
-        l.days_since_last_contact,
-        l.contact_cadence_days
-    FROM staging.cfg_clients AS c
-    JOIN sla AS f USING (client_id)
-    JOIN intermediate.client_overdue_tasks AS o USING (client_id)
-    JOIN intermediate.client_last_contact AS l USING (client_id)
-),
-
-reasons AS (
-    SELECT
-        *,
-        list_filter([
-            CASE WHEN open_overdue_tasks >= getvariable('overdue_tasks_threshold')
-                THEN open_overdue_tasks || ' overdue tasks' END,
-            CASE WHEN days_since_last_contact IS NULL THEN 'no contact on record'
-                WHEN days_since_last_contact
-                    > contact_cadence_days * getvariable('contact_gap_cadence_multiple')
-                THEN days_since_last_contact || ' days since last contact (cadence '
-                    || contact_cadence_days || ')' END,
-            CASE WHEN first_reply_compliance < getvariable('first_reply_compliance_below')
-                THEN 'first replies on time ' || CAST(round(first_reply_compliance * 100) AS INTEGER)
-                    || '%' END
-        ], lambda r: r IS NOT NULL) AS risk_reasons
-    FROM signals
+-- One row per client as of the build: the first signal of each area side by side
+-- (intermediate.client_threshold_rule) and the churn score's band this week
+-- (marts.client_risk_weekly, its latest week): "at risk" here is the score's, as
+-- everywhere; the earlier threshold rule stays in the intermediate layer for the backtest.
+WITH this_week AS (
+    SELECT client_id, band, at_risk
+    FROM marts.client_risk_weekly
+    WHERE week_start = (SELECT max(week_start) FROM marts.client_risk_weekly)
 )
 
 SELECT
-    *,
-    len(risk_reasons) > 0 AS at_risk,
-    round(
-        CASE WHEN open_overdue_tasks >= getvariable('overdue_tasks_threshold')
-            THEN open_overdue_tasks / getvariable('overdue_tasks_threshold') ELSE 0 END
-        + CASE WHEN days_since_last_contact IS NULL THEN 1
-            WHEN days_since_last_contact
-                > contact_cadence_days * getvariable('contact_gap_cadence_multiple')
-            THEN days_since_last_contact
-                / (contact_cadence_days * getvariable('contact_gap_cadence_multiple'))
-            ELSE 0 END
-        + CASE WHEN first_reply_compliance < getvariable('first_reply_compliance_below')
-            THEN 2 - first_reply_compliance / getvariable('first_reply_compliance_below')
-            ELSE 0 END,
-        2
-    ) AS risk_severity,
-    getvariable('as_of') AS as_of
-FROM reasons
+    r.* EXCLUDE (threshold_rule_breaches, threshold_rule_flagged, threshold_rule_severity, as_of),
+    w.band AS risk_band,
+    coalesce(w.at_risk, false) AS at_risk,
+    r.as_of
+FROM intermediate.client_threshold_rule AS r
+LEFT JOIN this_week AS w USING (client_id)

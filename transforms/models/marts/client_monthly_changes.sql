@@ -1,6 +1,6 @@
 -- Act of the monthly client report (docs/domain.md §3: changes to plans): per client, what changed
 -- in the month before the month of as_of (client's calendar), with its reason:
--- * date_moved: a top-level task's due date moved later that month (marts.fct_task_slips
+-- * date_moved: a top-level task's due date moved later that month (core.fct_task_slips
 --   with a new date), with the task's status reason field;
 -- * new_task: a top-level task created that month, with its justification field.
 WITH months AS (
@@ -25,9 +25,9 @@ SELECT
     s.old_due_on,
     s.new_due_on,
     f.status_reason AS reason
-FROM marts.fct_task_slips AS s
+FROM core.fct_task_slips AS s
 JOIN months AS m USING (client_id)
-JOIN marts.fct_task_delivery AS f USING (task_gid)
+JOIN core.fct_task_delivery AS f USING (task_gid)
 JOIN staging.asana_tasks AS t USING (task_gid)
 WHERE f.parent_gid IS NULL
   AND s.new_due_on IS NOT NULL
@@ -46,7 +46,7 @@ SELECT
     NULL,
     f.current_due_on,
     f.justification
-FROM marts.fct_task_delivery AS f
+FROM core.fct_task_delivery AS f
 JOIN months AS m USING (client_id)
 JOIN staging.asana_tasks AS t USING (task_gid)
 WHERE f.parent_gid IS NULL

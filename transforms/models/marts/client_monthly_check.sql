@@ -1,9 +1,9 @@
 -- Check of the monthly client report (docs/domain.md §3: weak spots shown, not hidden): one row
 -- per configured client for the month before the month of as_of (client's calendar):
--- email reply figures of the waits that began that month (marts.fct_email_sla as of
--- as_of; compliance = achieved / (achieved + breached), median of answered waits),
+-- email reply figures of the waits that began that month (intermediate.reply_compliance,
+-- period month, as of as_of),
 -- delivery (completed top-level tasks, on time or late), slips announced and silent
--- (marts.fct_task_slips) and revision rounds (a completed task marked incomplete again).
+-- (core.fct_task_slips) and revision rounds (a completed task marked incomplete again).
 WITH clients AS (
     SELECT
         client_id,
@@ -18,19 +18,10 @@ months AS (
 ),
 
 sla AS (
-    SELECT
-        e.client_id,
-        e.metric,
-        count(*) FILTER (WHERE e.status = 'achieved') AS achieved,
-        count(*) FILTER (WHERE e.status IN ('achieved', 'breached')) AS decided,
-        median(e.business_minutes) FILTER (
-            WHERE e.replied_at IS NOT NULL AND e.status <> 'no_reply_needed'
-        ) AS median_minutes
-    FROM marts.fct_email_sla AS e
-    JOIN months AS m USING (client_id)
-    WHERE CAST(timezone(m.timezone, e.inbound_at) AS DATE) >= m.month_start
-      AND CAST(timezone(m.timezone, e.inbound_at) AS DATE) < m.month_end
-    GROUP BY e.client_id, e.metric
+    SELECT r.client_id, r.metric, r.achieved, r.decided, r.median_business_minutes AS median_minutes
+    FROM intermediate.reply_compliance AS r
+    JOIN months AS m ON r.client_id = m.client_id AND r.period_start = m.month_start
+    WHERE r.grain = 'client' AND r.period = 'month'
 ),
 
 delivered AS (
@@ -48,9 +39,9 @@ slips AS (
         s.client_id,
         count(*) FILTER (WHERE s.kind = 'announced') AS announced_slips,
         count(*) FILTER (WHERE s.kind = 'silent') AS silent_slips
-    FROM marts.fct_task_slips AS s
+    FROM core.fct_task_slips AS s
     JOIN months AS m USING (client_id)
-    JOIN marts.fct_task_delivery AS f USING (task_gid)
+    JOIN core.fct_task_delivery AS f USING (task_gid)
     WHERE f.parent_gid IS NULL AND s.slipped_on >= m.month_start AND s.slipped_on < m.month_end
     GROUP BY s.client_id
 ),
@@ -72,7 +63,7 @@ completions AS (
 revisions AS (
     SELECT f.client_id, count(*) AS revision_rounds
     FROM completions AS r
-    JOIN marts.fct_task_delivery AS f USING (task_gid)
+    JOIN core.fct_task_delivery AS f USING (task_gid)
     JOIN months AS m USING (client_id)
     WHERE r.subtype = 'marked_incomplete' AND r.completions_before > 0
       AND f.parent_gid IS NULL

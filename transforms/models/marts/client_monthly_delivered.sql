@@ -1,6 +1,6 @@
 -- Do of the monthly client report (docs/domain.md §3): per client, the top-level tasks completed
 -- in the month before the month of as_of (client's calendar), with the due date in force
--- and whether they were on time (marts.fct_task_delivery, as of as_of).
+-- and whether they were on time (core.fct_task_delivery, as of as_of).
 WITH clients AS (
     SELECT
         client_id,
@@ -19,7 +19,7 @@ SELECT
     f.current_due_on AS due_on,
     CAST(timezone(c.timezone, f.completed_at) AS DATE) AS completed_on,
     f.on_time
-FROM marts.fct_task_delivery AS f
+FROM core.fct_task_delivery AS f
 JOIN clients AS c USING (client_id)
 JOIN staging.asana_tasks AS t USING (task_gid)
 WHERE f.parent_gid IS NULL

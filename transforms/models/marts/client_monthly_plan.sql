@@ -19,7 +19,7 @@ SELECT
     f.current_due_on AS due_on,
     t.milestone,
     f.status
-FROM marts.fct_task_delivery AS f
+FROM core.fct_task_delivery AS f
 JOIN clients AS c USING (client_id)
 JOIN staging.asana_tasks AS t USING (task_gid)
 WHERE f.parent_gid IS NULL

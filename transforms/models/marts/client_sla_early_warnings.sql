@@ -1,6 +1,6 @@
--- One row per client wait unanswered at as_of (marts.fct_email_sla, status pending): who
+-- One row per client wait unanswered at as_of (core.fct_email_sla, status pending): who
 -- wrote, when, the subject, and, on the client's business calendar
--- (intermediate.client_business_hours), the instants the wait reaches the configured share
+-- (core.client_business_hours), the instants the wait reaches the configured share
 -- of its target (warn_at) and the target itself (breach_at).
 WITH waits AS (
     SELECT
@@ -12,7 +12,7 @@ WITH waits AS (
         s.business_minutes,
         s.target_minutes * getvariable('alert_early_warning_share') AS warn_minutes,
         s.evaluated_at
-    FROM marts.fct_email_sla AS s
+    FROM core.fct_email_sla AS s
     WHERE s.status = 'pending'
 ),
 
@@ -28,7 +28,7 @@ spans AS (
             ROWS UNBOUNDED PRECEDING
         ) AS minutes_through
     FROM waits AS w
-    INNER JOIN intermediate.client_business_hours AS h
+    INNER JOIN core.client_business_hours AS h
         ON h.client_id = w.client_id AND h.closes_at > w.inbound_at
 ),
 

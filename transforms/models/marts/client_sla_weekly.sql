@@ -1,5 +1,6 @@
--- Per client, agency-local week and metric: the weekly email SLA figures
--- (intermediate.email_sla_weekly_rollup, where they are computed for both grains).
-SELECT * EXCLUDE (grain)
-FROM intermediate.email_sla_weekly_rollup
-WHERE grain = 'client'
+-- Per client, the client's own calendar week and metric: the weekly email SLA figures
+-- (intermediate.reply_compliance, where reply compliance is counted for every reader).
+SELECT * EXCLUDE (grain, period, window_days, unanswered_past_target)
+    RENAME (period_start AS week_start)
+FROM intermediate.reply_compliance
+WHERE grain = 'client' AND period = 'week'

@@ -29,7 +29,7 @@ tasks AS (
         CAST(timezone(c.timezone, f.completed_at) AS DATE) AS completed_on,
         CAST(timezone(c.timezone, t.modified_at) AS DATE) AS modified_on,
         t.project_name
-    FROM marts.fct_task_delivery AS f
+    FROM core.fct_task_delivery AS f
     JOIN clients AS c USING (client_id)
     JOIN staging.asana_tasks AS t USING (task_gid)
     WHERE f.parent_gid IS NULL

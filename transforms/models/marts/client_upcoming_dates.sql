@@ -16,7 +16,7 @@ dates AS (
     WHERE client_id IS NOT NULL AND date_of_birth IS NOT NULL
     UNION ALL
     SELECT client_id, 'first deal anniversary', client_name, first_deal_date
-    FROM marts.dim_client
+    FROM core.dim_client
     WHERE first_deal_date IS NOT NULL
 ),
 

@@ -2,7 +2,7 @@
 -- week and their change against the week before (NULL without a row then). Risk counts
 -- are that week's rows of marts.client_risk_weekly, each computed as of its own build:
 -- only what was known then. Email SLA (marts.portfolio_sla_weekly) and on-time delivery
--- (marts.client_delivery_weekly) are of the full week before (`reported_week_start`), as
+-- (core.client_delivery_weekly) are of the full week before (`reported_week_start`), as
 -- that week's digest reports them.
 WITH risk AS (
     SELECT
@@ -34,7 +34,7 @@ delivery AS (
         week_start,
         CAST(sum(dated_completed_tasks) AS BIGINT) AS dated_completed_tasks,
         sum(on_time_tasks) / nullif(sum(dated_completed_tasks), 0) AS on_time_rate
-    FROM marts.client_delivery_weekly
+    FROM core.client_delivery_weekly
     GROUP BY week_start
 ),
 

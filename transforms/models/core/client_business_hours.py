@@ -1,4 +1,4 @@
-"""intermediate.client_business_hours: each client's open business hours as UTC intervals.
+"""core.client_business_hours: each client's open business hours as UTC intervals.
 
 One row per local business day of the client's SLA calendar (staging.cfg_client_calendars:
 time zone, weekly hours, holiday country; staging.cfg_days_off), from the day before the

@@ -16,7 +16,7 @@ tasks AS (
         c.timezone,
         CAST(timezone(c.timezone, f.created_at) AS DATE) AS created_on,
         CAST(timezone(c.timezone, f.completed_at) AS DATE) AS completed_on
-    FROM marts.fct_task_delivery AS f
+    FROM core.fct_task_delivery AS f
     JOIN clients AS c USING (client_id)
     WHERE f.parent_gid IS NULL
 ),
@@ -47,7 +47,7 @@ open_at_cut AS (
         ON t.client_id = w.client_id
         AND t.created_at < w.cut
         AND (t.completed_at IS NULL OR t.completed_at >= w.cut)
-    LEFT JOIN intermediate.asana_due_periods AS p
+    LEFT JOIN core.asana_due_periods AS p
         ON p.task_gid = t.task_gid AND p.valid_from < w.cut AND w.cut <= p.valid_to
 ),
 
@@ -85,10 +85,10 @@ SELECT
         WHERE t.client_id = w.client_id AND t.completed_on >= w.week_start
           AND t.completed_on < w.week_end AND t.on_time IS NOT NULL) AS on_time_rate,
     coalesce(o.open_overdue, 0) AS open_overdue,
-    (SELECT count(*) FROM marts.fct_task_slips AS s JOIN tasks AS t USING (task_gid)
+    (SELECT count(*) FROM core.fct_task_slips AS s JOIN tasks AS t USING (task_gid)
         WHERE t.client_id = w.client_id AND s.kind = 'announced'
           AND s.slipped_on >= w.week_start AND s.slipped_on < w.week_end) AS announced_slips,
-    (SELECT count(*) FROM marts.fct_task_slips AS s JOIN tasks AS t USING (task_gid)
+    (SELECT count(*) FROM core.fct_task_slips AS s JOIN tasks AS t USING (task_gid)
         WHERE t.client_id = w.client_id AND s.kind = 'silent'
           AND s.slipped_on >= w.week_start AND s.slipped_on < w.week_end) AS silent_slips,
     (SELECT count(*) FROM reopened AS r

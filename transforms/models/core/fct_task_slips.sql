@@ -38,7 +38,7 @@ moves AS (
 due_now AS (
     SELECT t.*, p.due_on
     FROM tasks AS t
-    JOIN intermediate.asana_due_periods AS p
+    JOIN core.asana_due_periods AS p
         ON p.task_gid = t.task_gid
         AND p.valid_from <= getvariable('as_of') AND getvariable('as_of') < p.valid_to
 )

@@ -8,7 +8,7 @@
 -- the next human message from an agency address to that client (staging.email_messages
 -- direction 'outbound': auto-replies and internal-only mail never end it).
 -- Durations run to the reply, or to as_of while unanswered; business minutes are the
--- overlap with the client's calendar (intermediate.client_business_hours), so time outside its
+-- overlap with the client's calendar (core.client_business_hours), so time outside its
 -- hours, on weekends, public holidays and agency days off does not count.
 -- Target: the prospect one while dim_client says prospect, else the customer one.
 WITH events AS (
@@ -104,7 +104,7 @@ hours AS (
         sum(epoch_us(closes_at) - epoch_us(opens_at)) OVER (
             PARTITION BY client_id ORDER BY opens_at ROWS UNBOUNDED PRECEDING
         ) - (epoch_us(closes_at) - epoch_us(opens_at)) AS open_us_before
-    FROM intermediate.client_business_hours
+    FROM core.client_business_hours
 ),
 
 measured AS (
@@ -129,7 +129,7 @@ targeted AS (
             ELSE t.customer_target_minutes END AS target_minutes
     FROM measured AS m
     JOIN staging.cfg_sla_targets AS t USING (client_id, metric)
-    LEFT JOIN marts.dim_client AS d USING (client_id)
+    LEFT JOIN core.dim_client AS d USING (client_id)
 ),
 
 mailboxes AS (  -- only the waits' messages: a sighting per mailbox that saw each

@@ -27,7 +27,7 @@ dues AS (
         arg_max(due_on, valid_from) FILTER (
             WHERE valid_from <= getvariable('as_of')
         ) AS current_due_on
-    FROM intermediate.asana_due_periods
+    FROM core.asana_due_periods
     GROUP BY task_gid
 ),
 
@@ -37,7 +37,7 @@ slips AS (
         count(*) AS slip_count,
         count(*) FILTER (WHERE kind = 'announced') AS announced_slips,
         count(*) FILTER (WHERE kind = 'silent') AS silent_slips
-    FROM marts.fct_task_slips
+    FROM core.fct_task_slips
     GROUP BY task_gid
 ),
 
