@@ -33,6 +33,7 @@ from clientpulse.paths import CONFIG_ENV as CONFIG_ENV
 from clientpulse.paths import DEMO_CONFIG as DEMO_CONFIG
 from clientpulse.paths import PROJECT_ROOT as PROJECT_ROOT
 from clientpulse.paths import config_path
+from connectors.mailboxes.gmail.settings import GmailSource
 
 _log = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ class MailboxSource(_Model):
     enabled: bool = True
     mbox: list[MboxFile] = []
     imap: list[ImapMailbox] = []
+    gmail: list[GmailSource] = []
 
 
 class CrmSource(_Model):

@@ -32,7 +32,7 @@ try:  # the compiled field reader (connectors/_mailscan.c), built by the install
 except ImportError:  # pragma: no cover - a checkout without a compiler
     _native = None
 
-Source = Literal["mbox", "imap"]
+Source = Literal["mbox", "imap", "gmail"]
 DateStatus = Literal["ok", "missing", "naive", "unparseable"]
 RawValue = bytes | str
 HeaderFields = Mapping[str, RawValue] | Sequence[tuple[RawValue, RawValue]]

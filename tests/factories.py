@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from clientpulse.config import AgencyConfig, load_config
 from clientpulse.pipeline.build_signals import build_models
@@ -20,6 +21,15 @@ AS_OF = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)  # Monday 09:00 in Kyiv
 
 def small_config(folder: Path) -> AgencyConfig:
     shutil.copy(FIXTURE, folder / "agency.yaml")
+    return load_config(folder / "agency.yaml")
+
+
+def mailbox_config(folder: Path, mailboxes: dict) -> AgencyConfig:
+    """The small agency reading `mailboxes` (a `sources.mailboxes` section), in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    document = yaml.safe_load(FIXTURE.read_text())
+    document["sources"]["mailboxes"] = mailboxes
+    (folder / "agency.yaml").write_text(yaml.safe_dump(document))
     return load_config(folder / "agency.yaml")
 
 

@@ -13,6 +13,7 @@ from clientpulse.pipeline.mail.ingest import ingest_mailboxes
 from connectors.mail_headers import MessageRecord
 from connectors.mbox import MboxRead, iter_mbox
 from connectors.mbox_cursor import MboxCursor
+from tests.factories import mailbox_config
 from warehouse.db import open_writer
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small_agency.yaml"
@@ -63,13 +64,7 @@ def test_mbox_import_lands_every_message_once_and_skips_an_unchanged_file(
 
 
 def mbox_config(tmp_path: Path, path: Path):
-    tmp_path.mkdir(exist_ok=True)
-    document = yaml.safe_load(FIXTURE.read_text())
-    document["sources"]["mailboxes"] = {
-        "mbox": [{"path": str(path), "mailbox": "team@agency.test"}]
-    }
-    (tmp_path / "agency.yaml").write_text(yaml.safe_dump(document))
-    return load_config(tmp_path / "agency.yaml")
+    return mailbox_config(tmp_path, {"mbox": [{"path": str(path), "mailbox": "team@agency.test"}]})
 
 
 def message_rows(config) -> list[tuple]:

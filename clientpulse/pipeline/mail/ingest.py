@@ -12,6 +12,7 @@ to quarantine with the reason.
   cut short by a copy in progress leaves no phantom).
 - IMAP: each folder's cursor is its (UIDVALIDITY, last UID), committed in the same
   transaction as the batch of rows it covers.
+- Gmail API: each mailbox's cursor is its historyId (clientpulse.pipeline.mail.gmail).
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ import duckdb
 import pandas as pd
 
 from clientpulse.config import AgencyConfig, ImapMailbox, MboxFile
+from clientpulse.pipeline.mail.gmail import GMAIL_STATS, sync_gmail_source
 from clientpulse.pipeline.runlog import run_step
 from connectors.errors import ConnectorError
 from connectors.imap import FolderCursor, ImapLogin, ImapMailboxReader
 from connectors.mail_headers import MessageRecord, Rejected
+from connectors.mailboxes.gmail.auth import GmailConnection
+from connectors.mailboxes.gmail.settings import GmailSource
 from connectors.mbox import MboxRead
 from connectors.mbox_cursor import MboxCursor, cursor_after
 from warehouse.cursors import get_cursor, set_cursor
@@ -74,9 +78,17 @@ class _Rows:
         """Drop the rows not flushed yet (read from a file that changed meanwhile)."""
         self.messages, self.sightings, self.bad = [], [], []
 
-    def flush(self, con: duckdb.DuckDBPyConnection, cursor: tuple[str, str] | None = None) -> None:
-        """Write the rows, and the cursor that covers them, in one transaction."""
+    def flush(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        cursor: tuple[str, str] | None = None,
+        also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    ) -> None:
+        """Write the rows, `also`'s changes, and the cursor that covers them, in one
+        transaction."""
         with transaction(con):
+            if also is not None:
+                also(con)
             _drop_replaced(con, self.sightings)
             self.loaded += upsert(con, "raw.email_messages", self.messages, ["message_key"])
             upsert(con, "raw.email_sightings", self.sightings, ["message_key", "mailbox"])
@@ -176,12 +188,15 @@ def ingest_mailboxes(
     config: AgencyConfig,
     run_id: str,
     imap_login: Callable[[ImapMailbox], ImapLogin] | None = None,
+    gmail_connection: Callable[[GmailSource], GmailConnection] | None = None,
 ) -> dict[str, Any]:
-    """Import the configured mbox files and IMAP mailboxes; `imap_login` gives each
-    IMAP mailbox's login (from its Airflow Connection in the DAG)."""
+    """Import the configured mbox files, IMAP and Gmail API mailboxes; `imap_login` and
+    `gmail_connection` give their credentials (from Airflow Connections in the DAG)."""
     source = config.sources.mailboxes
     if source.imap and imap_login is None:
         raise ValueError("sources.mailboxes.imap is configured but no IMAP login was given")
+    if source.gmail and gmail_connection is None:
+        raise ValueError("sources.mailboxes.gmail is configured but no Gmail connection was given")
     with (
         open_writer(config.warehouse.path) as con,
         run_step(con, run_id, "ingest_mailboxes") as stats,
@@ -215,8 +230,13 @@ def ingest_mailboxes(
                 stats["imap_resynced_folders"] += _sync_imap(con, reader, box, imap_rows)
             stats["imap_mailboxes"] += 1
             stats["imap_fetches"] += len(reader.requested)
-        stats["messages"] = mbox_rows.loaded + imap_rows.loaded
-        stats["rejected"] = mbox_rows.rejected + imap_rows.rejected
+        gmail_rows = _Rows("gmail", now)
+        if source.gmail:
+            stats.update(dict.fromkeys(GMAIL_STATS, 0))
+        for entry in source.gmail:
+            unreadable += sync_gmail_source(con, entry, gmail_connection(entry), gmail_rows, stats)
+        stats["messages"] = mbox_rows.loaded + imap_rows.loaded + gmail_rows.loaded
+        stats["rejected"] = mbox_rows.rejected + imap_rows.rejected + gmail_rows.rejected
         if unreadable:
             raise ConnectorError("; ".join(unreadable))
         return dict(stats)
