@@ -1,5 +1,6 @@
-"""Mailboxes (mbox files, IMAP folders) → raw layer, headers only. Updates raw/mailboxes,
-only when the run changed the raw mail tables (else the task is skipped: no build)."""
+"""Mailboxes (mbox files, IMAP folders, Gmail API) → raw layer, headers only. Updates
+raw/mailboxes, only when the run changed the raw mail tables (else the task is skipped:
+no build)."""
 
 from __future__ import annotations
 
@@ -25,13 +26,15 @@ def ingest_mailboxes():
         from clientpulse.config import load_config
         from clientpulse.pipeline.build_inputs import ingest_changed
         from clientpulse.pipeline.mail.ingest import ingest_mailboxes as import_all
-        from clientpulse_connections import imap_login
+        from clientpulse_connections import gmail_connection, imap_login
 
         config = load_config()
         if not config.sources.enabled("mailboxes"):
             raise AirflowSkipException("Mailboxes are switched off in the agency config")
         result, changed = ingest_changed(
-            config.warehouse.path, "email", lambda: import_all(config, run_id(context), imap_login)
+            config.warehouse.path,
+            "email",
+            lambda: import_all(config, run_id(context), imap_login, gmail_connection),
         )
         if not changed:
             raise AirflowSkipException(f"Nothing new, no asset event: {result}")

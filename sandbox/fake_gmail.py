@@ -46,6 +46,7 @@ SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 METADATA = SCOPE_PREFIX + "gmail.metadata"
 READONLY = SCOPE_PREFIX + "gmail.readonly"
 DIRECTORY = SCOPE_PREFIX + "admin.directory.user.readonly"
+IMAP_SCOPE = "https://mail.google.com/"
 GMAIL_READ_SCOPES = frozenset({METADATA, READONLY, "https://mail.google.com/"})
 BODY_SCOPES = GMAIL_READ_SCOPES - {METADATA}
 QUOTA_UNITS = {"getProfile": 1, "messages.list": 5, "messages.get": 5, "history.list": 2}
@@ -492,13 +493,18 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str]) -> Respons
 
 
 def create_app(state: GmailState) -> Starlette:
-    """The fake on one origin: `/token`, `/gmail/v1/...`, `/batch/gmail/v1`, and
-    `/admin/directory/v1/users`. `app.state.gmail` is the `GmailState`."""
+    """The fake on one origin: `/token`, `/gmail/v1/...`, `/batch/gmail/v1`,
+    `/admin/directory/v1/users`, and `/introspect` (RFC 7662, for a mail server checking
+    IMAP bearer tokens). `app.state.gmail` is the `GmailState`."""
 
     async def token(request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
         status, body = state.authority.token(form)
         return _json(status, body, {"Cache-Control": "no-store"})
+
+    async def introspect(request: Request) -> Response:
+        form = await request.form()
+        return _json(200, state.authority.introspect(str(form.get("token", "")), IMAP_SCOPE), {})
 
     async def api(request: Request) -> Response:
         state.http_requests += 1
@@ -531,6 +537,7 @@ def create_app(state: GmailState) -> Starlette:
     app = Starlette(
         routes=[
             Route("/token", token, methods=["POST"]),
+            Route("/introspect", introspect, methods=["POST"]),
             Route("/batch/gmail/v1", batch, methods=["POST"]),
             Route("/{path:path}", api, methods=["GET", "POST", "PUT", "DELETE"]),
         ]

@@ -102,6 +102,19 @@ class GoogleAuthority:
             return 200, body
         return answer
 
+    def introspect(self, token: str, scope: str) -> dict[str, Any]:
+        """RFC 7662 introspection: active only while live and granted `scope` (what a
+        mail server's OAuth check asks; Google's IMAP wants https://mail.google.com/)."""
+        found = self.issued.get(token)
+        if found is None or found.expires_at <= self.clock() or scope not in found.scopes:
+            return {"active": False}
+        return {
+            "active": True,
+            "email": found.user,
+            "scope": " ".join(sorted(found.scopes)),
+            "exp": int(found.expires_at),
+        }
+
     def _jwt_grant(self, assertion: str) -> AccessToken | tuple[int, dict[str, Any]]:
         try:
             unverified = jwt.decode(assertion, options={"verify_signature": False})

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connectors.mailboxes.gmail.auth import GmailConnection, ServiceAccountKey
-from sandbox.fake_gmail import DIRECTORY, METADATA, READONLY, GmailState, create_app
+from sandbox.fake_gmail import DIRECTORY, IMAP_SCOPE, METADATA, READONLY, GmailState, create_app
 from sandbox.fake_google_token import ServiceAccount
 from sandbox.http_server import RunningServer, serving
 
@@ -52,11 +52,11 @@ _KEY = new_key()  # one RSA key per test session: generating one takes a while
 @contextmanager
 def served_gmail(state: GmailState | None = None) -> Iterator[ServedGmail]:
     """The fake on a free port; the service account may read with gmail.metadata,
-    gmail.readonly and list the domain's users."""
+    gmail.readonly, over IMAP (https://mail.google.com/) and list the domain's users."""
     state = state or GmailState()
     pem, public = _KEY
     state.authority.add_service_account(
-        ServiceAccount(CLIENT_EMAIL, CLIENT_ID, public), {METADATA, READONLY, DIRECTORY}
+        ServiceAccount(CLIENT_EMAIL, CLIENT_ID, public), {METADATA, READONLY, DIRECTORY, IMAP_SCOPE}
     )
     with serving(create_app(state)) as server:
         state.authority.token_uri = f"{server.base_url}/token"

@@ -333,3 +333,26 @@ def test_a_sync_killed_mid_batch_then_rerun_loads_every_message_once(tmp_path):
         assert stats["messages"] == 50 and served.state.calls["messages.get"] - gets == 50
         loaded = rows(config)
         assert len(loaded) == len({key for _, key, _, _ in loaded}) == 150
+
+
+def test_the_airflow_connection_holds_the_key_and_nothing_else_does(tmp_path, monkeypatch):
+    from clientpulse_connections import gmail_connection
+
+    with served_gmail() as served:
+        served.state.mailbox(ANNA).add(mail(1, ANNA))
+        key = served.key
+        keyfile = {
+            "type": "service_account",
+            "client_email": key.client_email,
+            "private_key": key.private_key,
+            "token_uri": key.token_uri,
+        }
+        connection = {
+            "conn_type": "google_cloud_platform",
+            "extra": {"keyfile_dict": json.dumps(keyfile), "api_base_url": served.server.base_url},
+        }
+        monkeypatch.setenv("AIRFLOW_CONN_CLIENTPULSE_GMAIL", json.dumps(connection))
+        config = gmail_config(tmp_path)
+        assert "private" not in config.sources.mailboxes.model_dump_json()
+        stats = ingest_mailboxes(config, "run-1", gmail_connection=gmail_connection)
+        assert stats["messages"] == 1

@@ -26,6 +26,7 @@ SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 METADATA_SCOPE = SCOPE_PREFIX + "gmail.metadata"
 READONLY_SCOPE = SCOPE_PREFIX + "gmail.readonly"
 DIRECTORY_SCOPE = SCOPE_PREFIX + "admin.directory.user.readonly"
+IMAP_SCOPE = "https://mail.google.com/"  # what Gmail's IMAP asks of a bearer token
 ASSERTION_LIFETIME = 3600
 EARLY_RENEWAL = 60.0
 
