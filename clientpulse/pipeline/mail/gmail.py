@@ -1,10 +1,14 @@
 """Gmail API mailboxes → raw: each mailbox's batches with their cursor in one
 transaction; deleted messages archived (`raw.email_sightings.deleted_at`), relabelled
-ones updated. A mailbox whose token is refused is reported by name; the others load."""
+ones updated. A mailbox whose token is refused is reported by name; the others load.
+Mailboxes are read in parallel (Gmail's quota is per user)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -72,11 +76,15 @@ def sync_gmail_source(
 ) -> list[str]:
     """Sync every mailbox of one Gmail source; return the errors of those that failed.
 
-    `clients`, when given, receives each mailbox's client (its stats: what a sync cost).
+    Gmail's quota is per user, so mailboxes are read in parallel (`parallel_mailboxes`
+    threads); the warehouse is written by one of them at a time. `clients`, when given,
+    receives each mailbox's client (its stats: what a sync cost).
     """
     scope = READONLY_SCOPE if source.read_first_lines else METADATA_SCOPE
-    failures = []
-    for mailbox in gmail_mailboxes(source, connection):
+    writer = threading.Lock()
+    failures: dict[str, str] = {}
+
+    def sync(mailbox: str) -> None:
         tokens = GoogleTokens(mailbox, connection.credentials, scopes=(scope,))
         client = GmailClient(
             tokens, base_url=connection.api_base_url, units_per_second=source.units_per_second
@@ -84,50 +92,73 @@ def sync_gmail_source(
         if clients is not None:
             clients[mailbox] = client
         try:
-            _sync_mailbox(con, client, source, mailbox, rows, stats)
+            _sync_mailbox(_Writer(con, rows, stats, writer), client, source, mailbox)
         except ConnectorError as exc:  # the other mailboxes are read all the same
-            failures.append(str(exc))
-        stats["gmail_requests"] += client.stats.requests
-    return failures
+            failures[mailbox] = str(exc)
+        with writer:
+            stats["gmail_requests"] += client.stats.requests
+
+    mailboxes = gmail_mailboxes(source, connection)
+    with ThreadPoolExecutor(min(source.parallel_mailboxes, max(1, len(mailboxes)))) as pool:
+        list(pool.map(sync, mailboxes))
+    return [failures[m] for m in mailboxes if m in failures]
 
 
-def _sync_mailbox(
-    con: duckdb.DuckDBPyConnection,
-    client: GmailClient,
-    source: GmailSource,
-    mailbox: str,
-    rows: RowSink,
-    stats: dict[str, Any],
-) -> None:
-    known = {
-        ref.rpartition("/")[2]
-        for (ref,) in con.execute(
-            "SELECT source_ref FROM raw.email_sightings WHERE mailbox = ? AND source = 'gmail'",
-            [mailbox],
-        ).fetchall()
-    }
+@dataclass
+class _Writer:
+    """The warehouse side of one mailbox's sync, one writer at a time."""
+
+    con: duckdb.DuckDBPyConnection
+    rows: RowSink
+    stats: dict[str, Any]
+    lock: threading.Lock
+
+    def known(self, mailbox: str) -> set[str]:
+        """Gmail ids of the messages already loaded from `mailbox`."""
+        with self.lock:
+            found = self.con.execute(
+                "SELECT source_ref FROM raw.email_sightings WHERE mailbox = ? AND source = 'gmail'",
+                [mailbox],
+            ).fetchall()
+            return {ref.rpartition("/")[2] for (ref,) in found}
+
+    def cursor(self, mailbox: str) -> GmailCursor | None:
+        with self.lock:
+            return GmailCursor.loads(get_cursor(self.con, "gmail", mailbox))
+
+    def commit(self, mailbox: str, batch: GmailBatch) -> None:
+        """The batch's rows, archived sightings, labels and cursor: one transaction."""
+        with self.lock:
+            self.stats["gmail_resynced_mailboxes"] += batch.resync
+            self.stats["gmail_archived"] += len(batch.deleted)
+            self.rows.add(batch.items)
+            cursor = (mailbox, batch.cursor.dumps())
+            self.rows.flush(self.con, cursor, also=_changes(batch, self.rows.now))
+
+    def count(self, **counts: int) -> None:
+        with self.lock:
+            for name, value in counts.items():
+                self.stats[name] += value
+
+
+def _sync_mailbox(writer: _Writer, client: GmailClient, source: GmailSource, mailbox: str) -> None:
     reader = GmailMailboxReader(
         client,
         mailbox,
-        known,
+        writer.known(mailbox),
         read_first_lines=source.read_first_lines,
         window_days=source.window_days,
     )
-    for batch in reader.batches(GmailCursor.loads(get_cursor(con, "gmail", mailbox))):
-        stats["gmail_resynced_mailboxes"] += batch.resync
-        stats["gmail_archived"] += len(batch.deleted)
-        rows.add(batch.items)
-        rows.flush(con, (mailbox, batch.cursor.dumps()), also=_changes(batch, rows))
-    stats["gmail_mailboxes"] += 1
-    stats["gmail_vanished"] += reader.vanished
+    for batch in reader.batches(writer.cursor(mailbox)):
+        writer.commit(mailbox, batch)
+    writer.count(gmail_mailboxes=1, gmail_vanished=reader.vanished)
 
 
 def _changes(
-    batch: GmailBatch, rows: RowSink
+    batch: GmailBatch, now: datetime
 ) -> Callable[[duckdb.DuckDBPyConnection], None] | None:
     if not batch.deleted and not batch.labels:
         return None
-    now = rows.now
 
     def apply(con: duckdb.DuckDBPyConnection) -> None:
         if batch.deleted:

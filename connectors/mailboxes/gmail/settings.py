@@ -31,6 +31,9 @@ class GmailSource(BaseModel):
     window_days: int = Field(400, ge=1)
     # Gmail allows 250 quota units a second per user; a margin keeps clear of 429s.
     units_per_second: float = Field(240.0, gt=0, le=250)
+    # Mailboxes read at once: each has its own quota, so a first sync of the team takes
+    # as long as its largest mailbox.
+    parallel_mailboxes: int = Field(10, ge=1, le=50)
 
     @model_validator(mode="after")
     def _mailboxes_or_directory(self) -> GmailSource:
