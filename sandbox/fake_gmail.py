@@ -8,9 +8,10 @@ a `startHistoryId`; one too old for the retained history answers 404), the
 `multipart/mixed` batch endpoint (`POST /batch/gmail/v1`, at most 100 requests), and
 Google's error body (`{"error": {"code", "message", "errors": [{"domain", "reason",
 "message"}], "status"}}`). Scopes are enforced as Gmail does: `gmail.metadata` allows
-no `q` and no raw or full format. Each user has Gmail's quota: 250 units a second
-(messages.get / list 5 units, history.list 2, getProfile 1; each request of a batch
-counts), and a request beyond it gets 429 `rateLimitExceeded` with `Retry-After`.
+no `q` and no raw or full format. Each user has Gmail's quota: 250 units a second as a
+moving average, bursts of up to two seconds' worth allowed (messages.get / list 5 units,
+history.list 2, getProfile 1; each request of a batch counts), and a request beyond it
+gets 429 `rateLimitExceeded` with `Retry-After`.
 
 Messages are stored as Takeout renders them; their `X-GM-THRID` and `X-Gmail-Labels`
 fields become `threadId` and `labelIds` and are not headers here (Gmail has no such
@@ -177,10 +178,11 @@ class GmailFaults:
 
 
 class _Quota:
-    """Gmail's per-user quota: a bucket of `rate` units a second, one second deep."""
+    """Gmail's per-user quota, "250 units a second, moving average (allows short
+    bursts)": a bucket filling at `rate` units a second that holds `burst_seconds` of them."""
 
-    def __init__(self, rate: float, clock: Callable[[], float]) -> None:
-        self.rate, self.clock = rate, clock
+    def __init__(self, rate: float, clock: Callable[[], float], burst_seconds: float) -> None:
+        self.rate, self.clock, self.depth = rate, clock, rate * burst_seconds
         self.buckets: dict[str, tuple[float, float]] = {}
         self.lock = threading.Lock()
 
@@ -188,8 +190,8 @@ class _Quota:
         """Spend `units` of the user's quota; 0 when granted, else seconds to wait."""
         with self.lock:
             now = self.clock()
-            level, updated = self.buckets.get(user, (self.rate, now))
-            level = min(self.rate, level + (now - updated) * self.rate)
+            level, updated = self.buckets.get(user, (self.depth, now))
+            level = min(self.depth, level + (now - updated) * self.rate)
             if level + 1e-9 < units:
                 self.buckets[user] = (level, now)
                 return (units - level) / self.rate
@@ -206,13 +208,14 @@ class GmailState:
     suspended: set[str] = field(default_factory=set)
     faults: GmailFaults = field(default_factory=GmailFaults)
     units_per_second: float = UNITS_PER_SECOND
+    burst_seconds: float = 2.0
     clock: Callable[[], float] = time.monotonic
     calls: dict[str, int] = field(default_factory=dict)  # per method, batch parts included
     http_requests: int = 0  # HTTP requests received (a batch is one)
     units: dict[str, int] = field(default_factory=dict)  # quota units spent per user
 
     def __post_init__(self) -> None:
-        self.quota = _Quota(self.units_per_second, self.clock)
+        self.quota = _Quota(self.units_per_second, self.clock, self.burst_seconds)
         self._lock = threading.Lock()
 
     def mailbox(self, email: str) -> Mailbox:

@@ -356,3 +356,28 @@ def test_the_airflow_connection_holds_the_key_and_nothing_else_does(tmp_path, mo
         assert "private" not in config.sources.mailboxes.model_dump_json()
         stats = ingest_mailboxes(config, "run-1", gmail_connection=gmail_connection)
         assert stats["messages"] == 1
+
+
+def test_a_message_also_in_an_mbox_keeps_the_verdict_read_from_its_body(tmp_path):
+    from sandbox.mbox_writer import write_mbox
+
+    thanks = mail(2, ANNA, days_ago=1, reply_to=1, body="Thanks, got it!")
+    mbox = tmp_path / "team.mbox"
+    write_mbox([mail(1, ANNA, days_ago=2), thanks], mbox)
+    with served_gmail() as served:
+        served.state.mailbox(ANNA).add(thanks)
+        config = mailbox_config(
+            tmp_path,
+            {
+                "mbox": [{"path": str(mbox), "mailbox": "team@agency.test"}],
+                "gmail": [{"mailboxes": [ANNA]}],
+            },
+        )
+        run(config, served)
+    with open_writer(config.warehouse.path) as con:
+        found = con.execute(
+            "SELECT closing_verdict, (SELECT count(*) FROM raw.email_sightings "
+            "WHERE message_key = 'm2@acme.test') FROM raw.email_messages "
+            "WHERE message_key = 'm2@acme.test'"
+        ).fetchone()
+    assert found == ("closer", 2)

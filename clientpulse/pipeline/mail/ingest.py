@@ -90,6 +90,7 @@ class _Rows:
             if also is not None:
                 also(con)
             _drop_replaced(con, self.sightings)
+            _keep_body_verdicts(con, self.messages)
             self.loaded += upsert(con, "raw.email_messages", self.messages, ["message_key"])
             upsert(con, "raw.email_sightings", self.sightings, ["message_key", "mailbox"])
             quarantine(con, self.bad)
@@ -108,6 +109,24 @@ def _drop_replaced(con: duckdb.DuckDBPyConnection, sightings: list[dict[str, Any
         con.execute(_REPLACED_SQL)
     finally:
         con.unregister("incoming_sightings")
+
+
+def _keep_body_verdicts(con: duckdb.DuckDBPyConnection, messages: list[dict[str, Any]]) -> None:
+    """A message seen again by a source that cannot read its body (the Gmail API with
+    gmail.metadata) keeps the closing verdict another source read from its body."""
+    unread = [m["message_key"] for m in messages if m["closing_rule"] == "body_not_read"]
+    if not unread:
+        return
+    found = con.execute(
+        "SELECT message_key, closing_verdict, closing_rule FROM raw.email_messages "
+        "WHERE message_key IN (SELECT unnest(?::VARCHAR[])) "
+        "AND closing_rule <> 'body_not_read'",
+        [unread],
+    ).fetchall()
+    known = {key: (verdict, rule) for key, verdict, rule in found}
+    for message in messages:
+        if message["message_key"] in known and message["closing_rule"] == "body_not_read":
+            message["closing_verdict"], message["closing_rule"] = known[message["message_key"]]
 
 
 _REPLACED_SQL = """
