@@ -300,7 +300,7 @@ def test_no_token_key_or_assertion_appears_in_the_logs_of_a_sync(tmp_path, caplo
 def test_a_sync_killed_mid_batch_then_rerun_loads_every_message_once(tmp_path):
     with served_gmail() as served:
         box = served.state.mailbox(ANNA)
-        for n in range(150):
+        for n in range(600):
             box.add(mail(n, ANNA, days_ago=10 - n / 100))
         config = gmail_config(tmp_path)
         key_file = tmp_path / "key.json"
@@ -317,22 +317,22 @@ def test_a_sync_killed_mid_batch_then_rerun_loads_every_message_once(tmp_path):
         )
         child: list[subprocess.Popen] = []
 
-        def kill_inside_the_third_batch(method: str, user: str) -> None:
-            if method == "messages.get" and served.state.calls["messages.get"] == 120:
+        def kill_inside_the_second_chunk(method: str, user: str) -> None:
+            if method == "messages.get" and served.state.calls["messages.get"] == 520:
                 os.kill(child[0].pid, signal.SIGKILL)
 
-        served.state.faults.on_request = kill_inside_the_third_batch
+        served.state.faults.on_request = kill_inside_the_second_chunk
         command = [sys.executable, "-m", "tests.gmail_fake", str(config.source_path)]
         child.append(subprocess.Popen([*command, str(key_file), served.server.base_url]))
         assert child[0].wait(timeout=120) == -signal.SIGKILL
         committed = rows(config)
-        assert len(committed) == 100  # the first fetch chunk and its cursor, no more
+        assert len(committed) == 500  # the first fetch chunk and its cursor, no more
         served.state.faults.on_request = None
         gets = served.state.calls["messages.get"]
         stats = run(config, served, "rerun")
-        assert stats["messages"] == 50 and served.state.calls["messages.get"] - gets == 50
+        assert stats["messages"] == 100 and served.state.calls["messages.get"] - gets == 100
         loaded = rows(config)
-        assert len(loaded) == len({key for _, key, _, _ in loaded}) == 150
+        assert len(loaded) == len({key for _, key, _, _ in loaded}) == 600
 
 
 def test_the_airflow_connection_holds_the_key_and_nothing_else_does(tmp_path, monkeypatch):

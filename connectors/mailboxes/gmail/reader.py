@@ -45,7 +45,9 @@ from connectors.mailboxes.gmail.client import GmailClient, NotFound
 METADATA_HEADERS = tuple(n for n in READ_FIELDS if n not in ("x-gmail-labels", "x-gm-thrid"))
 LIST_PAGE = 500
 HISTORY_PAGE = 500
-FETCH_CHUNK = 100  # messages fetched, then committed with their cursor, at a time
+# Messages fetched, then committed with their cursor, at a time: a commit costs ~0.3 s
+# (0.6 ms a message at 500, 2.8 ms at 100, more than fetching them).
+FETCH_CHUNK = 500
 HISTORY_TYPES = ("messageAdded", "messageDeleted", "labelAdded", "labelRemoved")
 
 
