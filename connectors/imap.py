@@ -129,6 +129,9 @@ class ImapMailboxReader:
                 self._imap.login(login.username, login.password)
             else:
                 self._authenticate(self._imap, login.tokens)
+        except ConnectorError:  # no token for this mailbox: the message says why
+            self.close()
+            raise
         except (OSError, imaplib.IMAP4.error) as error:
             self.close()
             raise ConnectorError(
