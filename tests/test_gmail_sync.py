@@ -19,7 +19,7 @@ from connectors.http import RetryPolicy
 from connectors.mailboxes.gmail.auth import GmailConnection, GoogleTokens, RefreshTokenGrant
 from connectors.mailboxes.gmail.client import GmailClient
 from sandbox.fake_gmail import METADATA
-from tests.factories import mailbox_config
+from tests.factories import mail_rows, mailbox_config
 from tests.gmail_fake import served_gmail
 from warehouse.db import open_writer
 
@@ -50,12 +50,8 @@ def gmail_config(tmp_path: Path, **entry):
 
 
 def rows(config) -> list[tuple]:
-    with open_writer(config.warehouse.path) as con:
-        return con.execute(
-            "SELECT s.mailbox, m.message_key, m.gmail_labels, s.deleted_at IS NOT NULL "
-            "FROM raw.email_messages AS m JOIN raw.email_sightings AS s USING (message_key) "
-            "ORDER BY 1, 2"
-        ).fetchall()
+    columns = "s.mailbox, m.message_key, m.gmail_labels, s.deleted_at IS NOT NULL"
+    return mail_rows(config, columns, "1, 2")
 
 
 def run(config, served, run_id="run"):

@@ -13,7 +13,7 @@ from clientpulse.pipeline.mail.ingest import ingest_mailboxes
 from connectors.mail_headers import MessageRecord
 from connectors.mbox import MboxRead, iter_mbox
 from connectors.mbox_cursor import MboxCursor
-from tests.factories import mailbox_config
+from tests.factories import mail_rows, mailbox_config
 from warehouse.db import open_writer
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small_agency.yaml"
@@ -68,12 +68,8 @@ def mbox_config(tmp_path: Path, path: Path):
 
 
 def message_rows(config) -> list[tuple]:
-    with open_writer(config.warehouse.path) as con:
-        return con.execute(
-            "SELECT m.message_key, m.to_addrs, s.source_ref, m.closing_verdict, m.closing_rule "
-            "FROM raw.email_messages AS m JOIN raw.email_sightings AS s USING (message_key) "
-            "ORDER BY s.source_ref"
-        ).fetchall()
+    columns = "m.message_key, m.to_addrs, s.source_ref, m.closing_verdict, m.closing_rule"
+    return mail_rows(config, columns, "s.source_ref")
 
 
 def test_a_file_cut_mid_message_then_completed_leaves_exactly_the_real_message(
