@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -171,6 +172,20 @@ def test_a_429_storm_a_403_rate_limit_and_5xx_are_waited_out(tmp_path):
         stats = run(config, served)
         assert stats["messages"] == 80 and len(rows(config)) == 80
         assert faults.fail_next_429 == faults.fail_next_403_user_rate == faults.fail_next_5xx == 0
+
+
+def test_a_first_sync_of_three_mailboxes_stays_under_the_quota_without_a_429(tmp_path):
+    with served_gmail() as served:
+        for user in (ANNA, BOB, CARL):
+            box = served.state.mailbox(user)
+            for n in range(300):  # 1,500 units each: six seconds of quota after the burst
+                box.add(mail(n, user))
+        started = time.monotonic()
+        stats = run(gmail_config(tmp_path, mailboxes=[ANNA, BOB, CARL]), served)
+        elapsed = time.monotonic() - started
+        assert stats["messages"] == 900 and stats["gmail_rate_limited"] == 0
+        assert served.state.units == {user: 1 + 5 + 1500 for user in (ANNA, BOB, CARL)}
+        assert elapsed > (1506 - 500) / 250  # paced: the quota was the limit, not luck
 
 
 def test_the_client_waits_exactly_retry_after_then_gives_up_clearly():

@@ -31,7 +31,7 @@ from warehouse.cursors import get_cursor
 
 GMAIL_STATS = (
     *("gmail_mailboxes", "gmail_requests", "gmail_resynced_mailboxes", "gmail_archived"),
-    "gmail_vanished",
+    *("gmail_vanished", "gmail_rate_limited"),
 )
 
 
@@ -97,6 +97,7 @@ def sync_gmail_source(
             failures[mailbox] = str(exc)
         with writer:
             stats["gmail_requests"] += client.stats.requests
+            stats["gmail_rate_limited"] += client.stats.rate_limited
 
     mailboxes = gmail_mailboxes(source, connection)
     with ThreadPoolExecutor(min(source.parallel_mailboxes, max(1, len(mailboxes)))) as pool:
