@@ -25,14 +25,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
+from benchmarks.agencies import demo
 from benchmarks.corpus import Corpus
+from clientpulse.config import load_config
 from clientpulse.pipeline.mail.ingest import ingest_mailboxes
 from connectors.mailboxes.gmail.auth import GmailConnection, ServiceAccountKey
 from connectors.mailboxes.gmail.client import BATCH_SIZE, UNITS, UNITS_PER_SECOND
 from connectors.mailboxes.gmail.reader import LIST_PAGE
 from sandbox.fake_gmail import GmailState
-from tests.factories import mailbox_config
-from tests.gmail_fake import _KEY, CLIENT_EMAIL
+from sandbox.gmail_serving import CLIENT_EMAIL, service_account_pem
 
 BURST_SECONDS = GmailState.burst_seconds
 
@@ -48,7 +51,7 @@ def messages(count: int, seed: int) -> list[bytes]:
 
 def serve(conn, mailboxes: list[str], count: int) -> None:
     """The fake in this (child) process: fill it, report its URL, then answer commands."""
-    from tests.gmail_fake import served_gmail
+    from sandbox.gmail_serving import served_gmail
 
     state = GmailState()
     with served_gmail(state) as served:
@@ -72,6 +75,16 @@ def serve(conn, mailboxes: list[str], count: int) -> None:
                 conn.send("ok")
 
 
+def write_config(folder: Path, mailboxes: list[str]) -> Path:
+    """The demo agency reading `mailboxes` through the Gmail API, all of their history."""
+    raw = demo().config
+    raw["warehouse"] = {"path": "wh.duckdb", "snapshot_path": "snapshot.duckdb"}
+    raw["sources"]["mailboxes"] = {"gmail": [{"mailboxes": mailboxes, "window_days": 36500}]}
+    path = folder / "agency.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 def quota_bound_seconds(count: int) -> float:
     """The fastest a mailbox of `count` messages can be read: its units at 250 a second,
     less the burst the quota allows at the start."""
@@ -88,15 +101,15 @@ def main() -> None:
     args = parser.parse_args()
     names = mailbox_names(args.mailboxes)
     ours, theirs = multiprocessing.Pipe()
+    private_pem = service_account_pem()[0]  # before the fork: the child shares the key
     child = multiprocessing.Process(target=serve, args=(theirs, names, args.messages))
     child.start()
     try:
         base_url = ours.recv()
-        key = ServiceAccountKey(CLIENT_EMAIL, _KEY[0], "k1", f"{base_url}/token")
+        key = ServiceAccountKey(CLIENT_EMAIL, private_pem, "k1", f"{base_url}/token")
         connection = GmailConnection(key, api_base_url=base_url, directory_base_url=base_url)
         with tempfile.TemporaryDirectory() as folder:
-            entry = {"mailboxes": names, "window_days": 36500}
-            config = mailbox_config(Path(folder), {"gmail": [entry]})
+            config = load_config(write_config(Path(folder), names))
             started = time.perf_counter()
             first = ingest_mailboxes(config, "first", gmail_connection=lambda _: connection)
             seconds = time.perf_counter() - started

@@ -22,7 +22,7 @@ import requests
 from connectors.mailboxes.gmail.auth import METADATA_SCOPE, READONLY_SCOPE, GoogleTokens
 from connectors.mailboxes.gmail.client import API_PATH, BATCH_PATH, GmailClient
 from connectors.mailboxes.gmail.reader import HISTORY_TYPES, METADATA_HEADERS
-from tests.gmail_fake import served_gmail
+from sandbox.gmail_serving import served_gmail
 from tests.test_gmail_sync import ANNA, mail
 
 TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}

@@ -20,8 +20,8 @@ from connectors.http import RetryPolicy
 from connectors.mailboxes.gmail.auth import GmailConnection, GoogleTokens, RefreshTokenGrant
 from connectors.mailboxes.gmail.client import GmailClient
 from sandbox.fake_gmail import METADATA
+from sandbox.gmail_serving import served_gmail
 from tests.factories import mail_rows, mailbox_config
-from tests.gmail_fake import served_gmail
 from warehouse.db import open_writer
 
 NOW = datetime.now(UTC)

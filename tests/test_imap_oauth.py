@@ -12,8 +12,8 @@ from connectors.imap import ImapLogin, ImapMailboxReader
 from connectors.mail_headers import MessageRecord
 from connectors.mailboxes.gmail.auth import GoogleTokens
 from sandbox.fake_gmail import IMAP_SCOPE
+from sandbox.gmail_serving import ServedGmail, served_gmail
 from tests.dovecot import Dovecot, dovecot_binary
-from tests.gmail_fake import ServedGmail, served_gmail
 from tests.test_gmail_sync import mail
 
 USERS = ["anna@agency.test", "bob@agency.test"]

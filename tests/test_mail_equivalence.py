@@ -20,11 +20,11 @@ from clientpulse.config import AgencyConfig, load_config
 from clientpulse.pipeline.build_signals import build_models
 from clientpulse.pipeline.mail.ingest import ingest_mailboxes
 from connectors.imap import ImapLogin
+from sandbox.gmail_serving import served_gmail
 from sandbox.mbox_writer import arrival_time, write_mbox
 from sandbox.simulator import World, simulate
 from tests.dovecot import PASSWORD, Dovecot, dovecot_binary
 from tests.factories import FIXTURE, mailbox_config
-from tests.gmail_fake import served_gmail
 from warehouse.db import open_writer
 
 MAILBOX = "anna@agency.test"
