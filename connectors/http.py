@@ -45,7 +45,10 @@ class TokenBucket:
         self._updated = clock()
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
+    def acquire(self, cost: float = 1.0) -> None:
+        """Take `cost` tokens (at most `capacity`), waiting until they are there."""
+        if cost > self.capacity:
+            raise ValueError(f"cost {cost} exceeds the bucket's capacity {self.capacity}")
         with self._lock:
             while True:
                 now = self._clock()
@@ -55,10 +58,10 @@ class TokenBucket:
                 self._updated = now
                 # The tolerance and the floor keep float rounding (a clock at epoch
                 # seconds moves in steps of ~1e-7) from turning the wait into a spin.
-                if self._tokens >= 1.0 - 1e-6:
-                    self._tokens = max(0.0, self._tokens - 1.0)
+                if self._tokens >= cost - 1e-6:
+                    self._tokens = max(0.0, self._tokens - cost)
                     return
-                self._sleep(max((1.0 - self._tokens) / self.rate_per_second, 1e-3))
+                self._sleep(max((cost - self._tokens) / self.rate_per_second, 1e-3))
 
 
 @dataclass

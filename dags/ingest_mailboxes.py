@@ -1,6 +1,6 @@
-"""Mailboxes (mbox files, IMAP folders, Microsoft Graph) → raw layer, headers only. Updates
-raw/mailboxes, only when the run changed the raw mail tables (else the task is skipped: no
-build)."""
+"""Mailboxes (mbox files, IMAP folders, the Gmail API, Microsoft Graph) → raw layer, headers
+only. Updates raw/mailboxes, only when the run changed the raw mail tables (else the task
+is skipped: no build)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def ingest_mailboxes():
         from clientpulse.config import load_config
         from clientpulse.pipeline.build_inputs import ingest_changed
         from clientpulse.pipeline.ingest import ingest_mailboxes as import_all
-        from clientpulse_connections import graph_credentials, imap_login
+        from clientpulse_connections import gmail_connection, graph_credentials, imap_login
 
         config = load_config()
         if not config.sources.enabled("mailboxes"):
@@ -35,7 +35,9 @@ def ingest_mailboxes():
         result, changed = ingest_changed(
             config.warehouse.path,
             "email",
-            lambda: import_all(config, run_id(context), imap_login, graph_credentials),
+            lambda: import_all(
+                config, run_id(context), imap_login, graph_credentials, gmail_connection
+            ),
         )
         if not changed:
             raise AirflowSkipException(f"Nothing new, no asset event: {result}")

@@ -6,7 +6,13 @@ Connection conventions (JSON form in `AIRFLOW_CONN_<ID>` during development):
 - Slack:   conn_type slack, password = bot token, extra.base_url optional (default Slack's)
 - SMTP:    conn_type smtp,  host, port, login/password optional, extra.disable_tls for plain
 - IMAP:    conn_type imap,  host, port (default 993, or 143 without TLS), login, password,
-           extra.use_ssl (default true); one Connection per mailbox
+           extra.use_ssl (default true); one Connection per mailbox. OAuth instead of
+           the password: extra.keyfile_dict (a Google service account's JSON key, with
+           domain-wide delegation for https://mail.google.com/); XOAUTH2 / OAUTHBEARER
+- Gmail:   conn_type google_cloud_platform, extra.keyfile_dict = the service account's
+           JSON key (domain-wide delegation); or, for one mailbox outside Workspace,
+           login = OAuth client ID, password = client secret, extra.refresh_token.
+           extra.api_base_url / directory_base_url only for the sandbox's fake
 - Graph:   conn_type generic, login = application (client) id, password = client secret,
            extra.tenant_id; or, instead of the secret, extra.private_key (PEM) and
            extra.certificate_thumbprint; extra.login_url / extra.graph_url only for a fake
@@ -14,12 +20,23 @@ Connection conventions (JSON form in `AIRFLOW_CONN_<ID>` during development):
 
 from __future__ import annotations
 
+import json
+
 from airflow.sdk import BaseHook
 
 from clientpulse.config import AgencyConfig
 from clientpulse.pipeline.deliver import Senders
 from connectors.asana.client import AsanaClient
 from connectors.crm.hubspot import HubSpotClient
+from connectors.mailboxes.gmail.auth import (
+    GOOGLE_TOKEN_URI,
+    IMAP_SCOPE,
+    GmailConnection,
+    GoogleTokens,
+    RefreshTokenGrant,
+    ServiceAccountKey,
+)
+from connectors.mailboxes.gmail.settings import GmailSource
 from connectors.mailboxes.graph.auth import GRAPH_URL, LOGIN_URL, AppCredentials
 from connectors.mailboxes.graph.settings import GraphAccount
 from connectors.mailboxes.imap import ImapLogin
@@ -79,14 +96,47 @@ def smtp_sender(config: AgencyConfig) -> SmtpSender:
 
 def imap_login(mailbox: ImapMailbox) -> ImapLogin:
     conn = BaseHook.get_connection(mailbox.connection_id)
-    use_ssl = bool((conn.extra_dejson or {}).get("use_ssl", True))
+    extra = conn.extra_dejson or {}
+    use_ssl = bool(extra.get("use_ssl", True))
+    host, port = _required(conn, "host"), conn.port or (993 if use_ssl else 143)
+    if "keyfile_dict" in extra:
+        key = ServiceAccountKey.from_json(_key_json(extra["keyfile_dict"]))
+        tokens = GoogleTokens(mailbox.mailbox, key, scopes=(IMAP_SCOPE,))
+        return ImapLogin(host, port, conn.login or mailbox.mailbox, use_ssl=use_ssl, tokens=tokens)
     return ImapLogin(
-        _required(conn, "host"),
-        conn.port or (993 if use_ssl else 143),
-        _required(conn, "login"),
-        _required(conn, "password"),
-        use_ssl=use_ssl,
+        host, port, _required(conn, "login"), _required(conn, "password"), use_ssl=use_ssl
     )
+
+
+def gmail_connection(source: GmailSource) -> GmailConnection:
+    conn = BaseHook.get_connection(source.connection_id)
+    extra = conn.extra_dejson or {}
+    credentials: ServiceAccountKey | RefreshTokenGrant
+    if "keyfile_dict" in extra:
+        credentials = ServiceAccountKey.from_json(_key_json(extra["keyfile_dict"]))
+    elif "refresh_token" in extra:
+        credentials = RefreshTokenGrant(
+            _required(conn, "login"),
+            _required(conn, "password"),
+            str(extra["refresh_token"]),
+            str(extra.get("token_uri", GOOGLE_TOKEN_URI)),
+        )
+    else:
+        raise ValueError(
+            f"Airflow connection {conn.conn_id!r} has neither extra.keyfile_dict (a service "
+            "account key) nor extra.refresh_token"
+        )
+    defaults = GmailConnection(credentials)
+    return GmailConnection(
+        credentials,
+        api_base_url=extra.get("api_base_url", defaults.api_base_url),
+        directory_base_url=extra.get("directory_base_url", defaults.directory_base_url),
+    )
+
+
+def _key_json(value: str | dict) -> dict:
+    """The Google provider stores `keyfile_dict` as a JSON object or as its text."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def senders(config: AgencyConfig) -> Senders:

@@ -45,6 +45,12 @@ def _arrival(head: bytes) -> datetime:
     return _EPOCH
 
 
+def arrival_time(message: bytes) -> datetime:
+    """When Gmail received `message` (its own `Received` line, else `Date`): the
+    separator's date here, `internalDate` in the Gmail API fake."""
+    return _arrival(re.split(rb"\r?\n\r?\n", message, maxsplit=1)[0])
+
+
 def separator_line(message: bytes) -> bytes:
     """`From 1846121620045887522@xxx Thu Oct 16 07:12:54 +0000 2025` for one message."""
     head = re.split(rb"\r?\n\r?\n", message, maxsplit=1)[0]

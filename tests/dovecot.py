@@ -30,7 +30,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain
+auth_mechanisms = {mechanisms}
 default_internal_user = {internal_user}
 default_internal_group = {internal_group}
 default_login_user = {login_user}
@@ -38,7 +38,7 @@ first_valid_uid = 1
 mail_location = maildir:{root}/mail/%u
 mail_uid = {mail_user}
 mail_gid = {mail_group}
-passdb {{
+{oauth_passdb}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
@@ -59,6 +59,25 @@ service imap-login {{
 """
 
 
+# Tokens checked against an RFC 7662 introspection endpoint (POST token=...): active, and
+# the `email` it names is the user logging in.
+OAUTH_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}
+"""
+OAUTH_CONFIG = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = email
+active_attribute = active
+active_value = true
+force_introspection = yes
+"""
+
+
 def dovecot_binary() -> str | None:
     return shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/usr/local/sbin")
 
@@ -70,9 +89,10 @@ def _free_port() -> int:
 
 
 class Dovecot:
-    """A running server; `users` may log in with `PASSWORD`."""
+    """A running server; `users` may log in with `PASSWORD`, and with OAuth 2.0 bearer
+    tokens (XOAUTH2, OAUTHBEARER) when `introspection_url` is given."""
 
-    def __init__(self, binary: str, users: list[str]) -> None:
+    def __init__(self, binary: str, users: list[str], introspection_url: str | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="clientpulse-dovecot-"))
         self.root.chmod(0o755)  # Dovecot's own users must reach their directories
         self.port = _free_port()
@@ -87,8 +107,12 @@ class Dovecot:
             os.chown(self.root / folder, mail_entry.pw_uid, mail_entry.pw_gid)
         (self.root / "passwd").write_text("".join(f"{u}:{{PLAIN}}{PASSWORD}\n" for u in users))
         self.config = self.root / "dovecot.conf"
+        if introspection_url is not None:
+            (self.root / "oauth2.conf.ext").write_text(OAUTH_CONFIG.format(url=introspection_url))
         self.config.write_text(
             CONFIG.format(
+                mechanisms="plain xoauth2 oauthbearer" if introspection_url else "plain",
+                oauth_passdb=OAUTH_PASSDB.format(root=self.root) if introspection_url else "",
                 root=self.root,
                 port=self.port,
                 internal_user=internal,

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from clientpulse.config import AgencyConfig, load_config
 from clientpulse.pipeline.build_signals import build_models
 from transforms.catalog import load_catalog
+from warehouse.db import open_writer
 from warehouse.load import upsert
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small_agency.yaml"
@@ -21,6 +23,24 @@ AS_OF = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)  # Monday 09:00 in Kyiv
 def small_config(folder: Path) -> AgencyConfig:
     shutil.copy(FIXTURE, folder / "agency.yaml")
     return load_config(folder / "agency.yaml")
+
+
+def mailbox_config(folder: Path, mailboxes: dict) -> AgencyConfig:
+    """The small agency reading `mailboxes` (a `sources.mailboxes` section), in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    document = yaml.safe_load(FIXTURE.read_text())
+    document["sources"]["mailboxes"] = mailboxes
+    (folder / "agency.yaml").write_text(yaml.safe_dump(document))
+    return load_config(folder / "agency.yaml")
+
+
+def mail_rows(config: AgencyConfig, columns: str, order: str) -> list[tuple]:
+    """`columns` of every sighting joined to its message (aliases m, s), by `order`."""
+    with open_writer(config.warehouse.path) as con:
+        return con.execute(
+            f"SELECT {columns} FROM raw.email_messages AS m "
+            f"JOIN raw.email_sightings AS s USING (message_key) ORDER BY {order}"
+        ).fetchall()
 
 
 def message(key, sender, to, at, *, cc=(), refs=(), irt=None, **flags):

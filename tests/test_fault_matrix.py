@@ -161,6 +161,41 @@ FAULTS = (
         "committed pages kept; the rerun resumes at the stored next link, every message once",
         "tests/test_graph_sync.py::test_a_run_killed_mid_page_resumes_from_its_last_committed_page",
     ),
+    Fault(
+        "Gmail token expired mid-sync",
+        "one new token; every message once",
+        "tests/test_gmail_sync.py::test_token_expiry_mid_sync_asks_for_one_new_token",
+    ),
+    Fault(
+        "Gmail delegation revoked or user suspended (one of three mailboxes)",
+        "the error names the mailbox and what the admin must check; the other two load",
+        "tests/test_gmail_sync.py::test_revoked_delegation_for_one_of_three_mailboxes_names_it_and_loads_the_others",
+    ),
+    Fault(
+        "Gmail `historyId` expired (404)",
+        "bounded resync to the first loaded message; no duplicate",
+        "tests/test_gmail_sync.py::test_an_expired_history_id_resyncs_within_bounds_and_adds_no_duplicate",
+    ),
+    Fault(
+        "Gmail 429 storm, 403 rate limit, 5xx",
+        "waited out (`Retry-After`, backoff); failed batch parts again; every message once",
+        "tests/test_gmail_sync.py::test_a_429_storm_a_403_rate_limit_and_5xx_are_waited_out",
+    ),
+    Fault(
+        "Gmail message deleted between list and get",
+        "skipped and counted; nothing fails",
+        "tests/test_gmail_sync.py::test_a_message_deleted_between_list_and_get_is_not_loaded_and_nothing_fails",
+    ),
+    Fault(
+        "Gmail sync killed mid-batch (SIGKILL), then rerun",
+        "committed chunks kept with their cursor; the rerun fetches the rest; each message once",
+        "tests/test_gmail_sync.py::test_a_sync_killed_mid_batch_then_rerun_loads_every_message_once",
+    ),
+    Fault(
+        "Gmail / Google credentials in logs",
+        "no token, key or assertion in DEBUG logs or errors",
+        "tests/test_gmail_sync.py::test_no_token_key_or_assertion_appears_in_the_logs_of_a_sync",
+    ),
     # Delivery
     Fault(
         "Process killed mid-send",

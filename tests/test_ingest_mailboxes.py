@@ -13,6 +13,7 @@ from connectors.mailboxes import ingest
 from connectors.mailboxes.headers import MessageRecord
 from connectors.mailboxes.mbox import MboxRead, iter_mbox
 from connectors.mailboxes.mbox_cursor import MboxCursor
+from tests.factories import mail_rows, mailbox_config
 from warehouse.db import open_writer
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small_agency.yaml"
@@ -63,22 +64,12 @@ def test_mbox_import_lands_every_message_once_and_skips_an_unchanged_file(
 
 
 def mbox_config(tmp_path: Path, path: Path):
-    tmp_path.mkdir(exist_ok=True)
-    document = yaml.safe_load(FIXTURE.read_text())
-    document["sources"]["mailboxes"] = {
-        "mbox": [{"path": str(path), "mailbox": "team@agency.test"}]
-    }
-    (tmp_path / "agency.yaml").write_text(yaml.safe_dump(document))
-    return load_config(tmp_path / "agency.yaml")
+    return mailbox_config(tmp_path, {"mbox": [{"path": str(path), "mailbox": "team@agency.test"}]})
 
 
 def message_rows(config) -> list[tuple]:
-    with open_writer(config.warehouse.path) as con:
-        return con.execute(
-            "SELECT m.message_key, m.to_addrs, s.source_ref, m.closing_verdict, m.closing_rule "
-            "FROM raw.email_messages AS m JOIN raw.email_sightings AS s USING (message_key) "
-            "ORDER BY s.source_ref"
-        ).fetchall()
+    columns = "m.message_key, m.to_addrs, s.source_ref, m.closing_verdict, m.closing_rule"
+    return mail_rows(config, columns, "s.source_ref")
 
 
 def test_a_file_cut_mid_message_then_completed_leaves_exactly_the_real_message(

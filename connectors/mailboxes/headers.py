@@ -28,7 +28,7 @@ from typing import Any, Literal
 from connectors.mailboxes.closing import VOCABULARY_LETTERS, Verdict, closing_verdict
 from connectors.mailboxes.native import scanner as _native
 
-Source = Literal["mbox", "imap", "graph"]
+Source = Literal["mbox", "imap", "graph", "gmail"]
 DateStatus = Literal["ok", "missing", "naive", "unparseable"]
 RawValue = bytes | str
 HeaderFields = Mapping[str, RawValue] | Sequence[tuple[RawValue, RawValue]]

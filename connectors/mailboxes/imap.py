@@ -10,6 +10,9 @@ folder's UIDVALIDITY differs from the stored one its UIDs mean nothing any more 
 folder is read again from the start (records are keyed by message, so re-reading
 duplicates nothing).
 
+A login is a password or an OAuth 2.0 bearer token from a `TokenProvider` (XOAUTH2 /
+OAUTHBEARER): Google Workspace allows no passwords over IMAP any more.
+
 On Gmail (`X-GM-EXT-1`) every label is an IMAP folder: a mailbox read through its
 All Mail folder (`\\All`) sees each message once, with its labels from `X-GM-LABELS`
 and its thread from `X-GM-THRID`.
@@ -26,6 +29,7 @@ from base64 import b64decode, b64encode
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 from connectors.errors import ConnectorError
 from connectors.mailboxes.body_text import BODY_PREFIX_BYTES
@@ -36,6 +40,7 @@ from connectors.mailboxes.headers import (
     header_end,
     record_from_block,
 )
+from connectors.mailboxes.tokens import TokenProvider
 
 # Gmail's own fields travel as FETCH items, not as headers.
 _HEADER_NAMES = " ".join(
@@ -47,16 +52,26 @@ GMAIL_CAPABILITY = "X-GM-EXT-1"
 DEFAULT_BATCH = 500
 
 
+OAuthMechanism = Literal["auto", "XOAUTH2", "OAUTHBEARER"]
+
+
 @dataclass(frozen=True)
 class ImapLogin:
-    """Where and how to log in; built from an Airflow Connection, never logged."""
+    """Where and how to log in; built from an Airflow Connection, never logged.
+
+    With `tokens` the session authenticates with an OAuth 2.0 bearer token instead of
+    the password: OAUTHBEARER (RFC 7628) where the server offers it, else XOAUTH2
+    (Google's and Microsoft's), or the `mechanism` named.
+    """
 
     host: str
     port: int
     username: str
-    password: str = field(repr=False)
+    password: str = field(default="", repr=False)
     use_ssl: bool = True
     timeout: float = 60.0
+    tokens: TokenProvider | None = field(default=None, repr=False)
+    mechanism: OAuthMechanism = "auto"
 
 
 @dataclass(frozen=True)
@@ -110,13 +125,57 @@ class ImapMailboxReader:
                 )
             else:
                 self._imap = imaplib.IMAP4(login.host, login.port, timeout=login.timeout)
-            self._imap.login(login.username, login.password)
+            if login.tokens is None:
+                self._imap.login(login.username, login.password)
+            else:
+                self._authenticate(self._imap, login.tokens)
+        except ConnectorError:  # no token for this mailbox: the message says why
+            self.close()
+            raise
         except (OSError, imaplib.IMAP4.error) as error:
             self.close()
             raise ConnectorError(
                 f"IMAP {login.host}:{login.port} ({self.mailbox}): cannot log in: {error}"
             ) from None
         return self
+
+    def _authenticate(self, imap: imaplib.IMAP4, tokens: TokenProvider) -> None:
+        """SASL with a bearer token; a refused token is renewed once (it may have expired
+        or been revoked since it was issued)."""
+        mechanism = self._oauth_mechanism(imap)
+        for refresh in (False, True):
+            response = sasl_bearer(mechanism, self.login, tokens.token(refresh=refresh))
+            sent: list[bytes] = []
+
+            def answer(_challenge: bytes, response: bytes = response, sent: list = sent) -> bytes:
+                # After the first, each challenge is an error report: end the exchange
+                # (XOAUTH2 with an empty response, OAUTHBEARER with a lone ^A).
+                reply = response if not sent else (b"\x01" if mechanism == "OAUTHBEARER" else b"")
+                sent.append(reply)
+                return reply
+
+            try:
+                imap.authenticate(mechanism, answer)
+                return
+            except imaplib.IMAP4.error:
+                if refresh:
+                    raise
+
+    def _oauth_mechanism(self, imap: imaplib.IMAP4) -> str:
+        offered = {c[len("AUTH=") :] for c in imap.capabilities if c.startswith("AUTH=")}
+        wanted = self.login.mechanism
+        choice = (
+            wanted
+            if wanted != "auto"
+            else next((m for m in ("OAUTHBEARER", "XOAUTH2") if m in offered), None)
+        )
+        if choice is None or choice not in offered:
+            raise ConnectorError(
+                f"IMAP {self.login.host}:{self.login.port} ({self.mailbox}): the server offers "
+                f"no OAuth mechanism ClientPulse speaks ({wanted}; offered: "
+                f"{' '.join(sorted(offered)) or 'none'})"
+            )
+        return choice
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -260,6 +319,14 @@ def _add_server_fields(item: MessageRecord, meta: bytes) -> None:
     thread = _THRID.search(meta)
     if thread:
         item.gmail_thread_id = thread[1].decode()
+
+
+def sasl_bearer(mechanism: str, login: ImapLogin, token: str) -> bytes:
+    """The initial SASL response carrying `token` (imaplib base64-encodes it)."""
+    if mechanism == "OAUTHBEARER":  # RFC 7628 §3.1, with the GS2 header naming the user
+        fields = f"host={login.host}\x01port={login.port}\x01auth=Bearer {token}\x01\x01"
+        return f"n,a={login.username},\x01{fields}".encode()
+    return f"user={login.username}\x01auth=Bearer {token}\x01\x01".encode()
 
 
 def uid_ranges(uids: list[int]) -> str:

@@ -13,6 +13,7 @@ to quarantine with the reason.
   cut short by a copy in progress leaves no phantom).
 - IMAP: each folder's cursor is its (UIDVALIDITY, last UID), committed in the same
   transaction as the batch of rows it covers.
+- Gmail API: each mailbox's cursor is its historyId (connectors.mailboxes.gmail.sync).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ import duckdb
 import pandas as pd
 
 from connectors.errors import ConnectorError
+from connectors.mailboxes.gmail.auth import GmailConnection
+from connectors.mailboxes.gmail.settings import GmailSource
+from connectors.mailboxes.gmail.sync import GMAIL_STATS, sync_gmail_source
 from connectors.mailboxes.graph.auth import AppCredentials
 from connectors.mailboxes.graph.settings import GraphAccount
 from connectors.mailboxes.graph.sync import sync_graph
@@ -88,7 +92,10 @@ class _Rows:
         """Write the rows, and the cursor that covers them, in one transaction (with
         `also`'s writes: a source's own bookkeeping)."""
         with transaction(con):
+            if also is not None:
+                also(con)
             _drop_replaced(con, self.sightings)
+            _keep_body_verdicts(con, self.messages)
             self.loaded += upsert(con, "raw.email_messages", self.messages, ["message_key"])
             upsert(con, "raw.email_sightings", self.sightings, ["message_key", "mailbox"])
             quarantine(con, self.bad)
@@ -109,6 +116,24 @@ def _drop_replaced(con: duckdb.DuckDBPyConnection, sightings: list[dict[str, Any
         con.execute(_REPLACED_SQL)
     finally:
         con.unregister("incoming_sightings")
+
+
+def _keep_body_verdicts(con: duckdb.DuckDBPyConnection, messages: list[dict[str, Any]]) -> None:
+    """A message seen again by a source that cannot read its body (the Gmail API with
+    gmail.metadata) keeps the closing verdict another source read from its body."""
+    unread = [m["message_key"] for m in messages if m["closing_rule"] == "body_not_read"]
+    if not unread:
+        return
+    found = con.execute(
+        "SELECT message_key, closing_verdict, closing_rule FROM raw.email_messages "
+        "WHERE message_key IN (SELECT unnest(?::VARCHAR[])) "
+        "AND closing_rule <> 'body_not_read'",
+        [unread],
+    ).fetchall()
+    known = {key: (verdict, rule) for key, verdict, rule in found}
+    for message in messages:
+        if message["message_key"] in known and message["closing_rule"] == "body_not_read":
+            message["closing_verdict"], message["closing_rule"] = known[message["message_key"]]
 
 
 _REPLACED_SQL = """
@@ -191,14 +216,17 @@ def ingest_mailboxes(
     run_id: str,
     imap_login: Callable[[ImapMailbox], ImapLogin] | None = None,
     graph_credentials: Callable[[GraphAccount], AppCredentials] | None = None,
+    gmail_connection: Callable[[GmailSource], GmailConnection] | None = None,
 ) -> dict[str, Any]:
-    """Import the configured mbox files, IMAP and Microsoft Graph mailboxes;
-    `imap_login` gives each IMAP mailbox's login and `graph_credentials` each Graph
-    account's app credentials (from their Airflow Connections in the DAG)."""
+    """Import the configured mbox files, IMAP, Microsoft Graph and Gmail API mailboxes;
+    `imap_login`, `graph_credentials` and `gmail_connection` give their credentials
+    (from their Airflow Connections in the DAG)."""
     if source.imap and imap_login is None:
         raise ValueError("sources.mailboxes.imap is configured but no IMAP login was given")
     if source.graph and graph_credentials is None:
         raise ValueError("sources.mailboxes.graph is configured but no credentials were given")
+    if source.gmail and gmail_connection is None:
+        raise ValueError("sources.mailboxes.gmail is configured but no Gmail connection was given")
     with (
         open_writer(warehouse) as con,
         run_step(con, run_id, "ingest_mailboxes") as stats,
@@ -235,7 +263,12 @@ def ingest_mailboxes(
         graph_rows = _Rows("graph", now)
         for account in source.graph:
             unreadable += sync_graph(con, account, graph_credentials(account), graph_rows, stats)
-        every = (mbox_rows, imap_rows, graph_rows)
+        gmail_rows = _Rows("gmail", now)
+        if source.gmail:
+            stats.update(dict.fromkeys(GMAIL_STATS, 0))
+        for entry in source.gmail:
+            unreadable += sync_gmail_source(con, entry, gmail_connection(entry), gmail_rows, stats)
+        every = (mbox_rows, imap_rows, graph_rows, gmail_rows)
         stats["messages"] = sum(rows.loaded for rows in every)
         stats["rejected"] = sum(rows.rejected for rows in every)
         if unreadable:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from connectors.mailboxes.gmail.settings import GmailSource
 from connectors.mailboxes.graph.settings import GraphAccount
 from connectors.settings import Email, SettingsModel
 
@@ -36,3 +37,6 @@ class MailboxSource(SettingsModel):
     imap: list[ImapMailbox] = []  # IMAP mailboxes to read; each folder from its last UID
     # Microsoft 365 mailboxes read through Microsoft Graph (connectors/mailboxes/graph)
     graph: list[GraphAccount] = []
+    # Google Workspace (or single Gmail) mailboxes read through the Gmail API
+    # (connectors/mailboxes/gmail)
+    gmail: list[GmailSource] = []

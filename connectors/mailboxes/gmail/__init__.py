@@ -1,0 +1,1 @@
+"""Gmail API mail source: service account with domain-wide delegation or a refresh token."""
