@@ -68,7 +68,8 @@ def _anchor(heading: str) -> str:
 
 def _anchors(page: Path) -> set[str]:
     text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
-    return {_anchor(h) for h in re.findall(r"^#+ (.+)$", text, re.M)}
+    headings = {_anchor(h) for h in re.findall(r"^#+ (.+)$", text, re.M)}
+    return headings | set(re.findall(r'<a id="([^"]+)"></a>', text))  # explicit anchors
 
 
 def test_every_link_between_the_docs_leads_somewhere():
