@@ -82,7 +82,7 @@ alerts-replay: setup
 # What a model is built from (models, raw tables, config keys) and what reads it.
 lineage: setup
 	@test -n "$(MODEL)" || { echo "usage: make lineage MODEL=layer.model"; exit 2; }
-	$(PY) -m transforms.lineage $(MODEL)
+	$(PY) -m tooling.lineage $(MODEL)
 
 run: setup
 	$(PY) -m tooling.local_airflow --airflow-home $(OUT)/airflow

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import small_config
-from transforms.lineage import lineage, main, render, variable_keys
+from tooling.lineage import lineage, main, render, variable_keys
 from transforms.runner import discover
 
 

@@ -1,6 +1,6 @@
 """Lineage on demand: what a model is built from and what reads it.
 
-`python -m transforms.lineage marts.client_risk_weekly` (or `make lineage MODEL=...`)
+`python -m tooling.lineage marts.client_risk_weekly` (or `make lineage MODEL=...`)
 prints the models it depends on (by layer; seeds are the agency config as tables), the
 raw tables underneath, the config keys its SQL reads through `getvariable(...)`, and the
 reverse: the models and the code that read it. Everything is read from the models
@@ -170,7 +170,7 @@ def render(found: Lineage, models: list[Model]) -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m transforms.lineage <layer.model>", file=sys.stderr)
+        print("usage: python -m tooling.lineage <layer.model>", file=sys.stderr)
         return 2
     models = discover()
     try:
