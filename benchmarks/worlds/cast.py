@@ -152,7 +152,7 @@ def _fates(rng: np.random.Generator, n: int) -> list[Fate]:
     ordinary; shuffled."""
     churners = int(rng.integers(6, 8))
     while True:
-        stories = list(rng.choice(DECLINING, size=churners - 1))
+        stories = [str(s) for s in rng.choice(DECLINING, size=churners - 1)]
         if len(set(stories)) >= 3:
             break
     fates = []
