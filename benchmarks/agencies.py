@@ -10,6 +10,8 @@
 - `seed3`: the same agency simulated with seed 3: a holdout kept back while seed2's
   misses were studied (the key_contact_left factor came from them), so one agency's
   figures still come from a world nobody looked at before the score was set.
+- `indie1` … `indie4`: worlds of the independent simulator (benchmarks/worlds/, seeds
+  1–4; docs/independent_worlds.md), written apart from the sandbox's and the score.
 
 `write_config` writes an agency's config into the folder its backtest runs in, with the
 warehouse and the mailbox under that folder.
@@ -18,19 +20,25 @@ warehouse and the mailbox under that folder.
 from __future__ import annotations
 
 import copy
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from clientpulse.config import DEMO_CONFIG
+from benchmarks import worlds
+from clientpulse.config import DEMO_CONFIG, PROJECT_ROOT
 from sandbox.sim_cast import CHURN_STORIES, DEMO_OPTIONS, CastOptions
+from sandbox.simulator import World
 
 SEED2_COPIES = 3
 SEED2_SEED = 2
 SEED3_SEED = 3
 SEED2_OPTIONS = CastOptions(churned=15, at_risk=8, churn_stories=tuple(CHURN_STORIES))
+INDIE_SEEDS = (1, 2, 3, 4)
+WORLDS_CACHE = PROJECT_ROOT / "out" / "bench" / "worlds"
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class Agency:
     seed: int
     config: dict[str, Any]  # the raw YAML mapping, paths not yet pointed anywhere
     options: CastOptions
+    world: Callable[[], World] | None = None  # made elsewhere than sandbox.simulator
 
 
 def _demo_raw() -> dict[str, Any]:
@@ -109,7 +118,15 @@ def seed3() -> Agency:
     return _replicated("seed3", SEED3_SEED)
 
 
-AGENCIES = {"demo": demo, "seed2": seed2, "seed3": seed3}
+def indie(seed: int) -> Agency:
+    """The independent simulator's world of `seed` (generated once, then cached)."""
+    config, world = worlds.cached(seed, WORLDS_CACHE)
+    return Agency(f"indie{seed}", seed, config, DEMO_OPTIONS, world=lambda: world)
+
+
+AGENCIES = {"demo": demo, "seed2": seed2, "seed3": seed3} | {
+    f"indie{seed}": functools.partial(indie, seed) for seed in INDIE_SEEDS
+}
 
 
 def write_config(agency: Agency, folder: Path) -> Path:

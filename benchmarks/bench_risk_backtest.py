@@ -1,10 +1,11 @@
 """Churn-risk backtest: the weekly risk score against the old three-threshold rule,
 replayed over simulated agencies whose truth is known.
 
-    python -m benchmarks.bench_risk_backtest [--agency demo|seed2|seed3|all] [--rebuild]
+    python -m benchmarks.bench_risk_backtest [--agency demo|seed2|seed3|indie1..4|all] [--rebuild]
 
 For each agency (benchmarks/agencies.py: `demo`, the one the weights were tuned on;
-`seed2` and `seed3`, 108 clients with other churn stories, not tuned on):
+`seed2` and `seed3`, 108 clients with other churn stories, not tuned on; `indie1`…`indie4`,
+40 clients each from the independent simulator in benchmarks/worlds/):
 
 1. simulate it with the sandbox and ingest its mailbox, Asana and HubSpot into a fresh
    DuckDB warehouse under out/bench/risk/<agency>/<key>/, calling the ingest functions
@@ -110,12 +111,18 @@ def prepare(agency: Agency, rebuild: bool) -> tuple[AgencyConfig, dict, dict[str
     staging = OUT / agency.name / "staging"
     shutil.rmtree(staging, ignore_errors=True)
     config = load_config(write_config(agency, staging))
-    world = simulate(config, seed=agency.seed, options=agency.options)
-    stories = {
-        p.client.id: p.story or "fade"
-        for p in build_cast(config, agency.seed, DEMO_AS_OF, DEMO_MONTHS, agency.options).profiles
-        if p.fate == "churned"
-    }
+    if agency.world is not None:
+        world = agency.world()
+        stories = dict(world.ground_truth["stories"])
+    else:
+        world = simulate(config, seed=agency.seed, options=agency.options)
+        stories = {
+            p.client.id: p.story or "fade"
+            for p in build_cast(
+                config, agency.seed, DEMO_AS_OF, DEMO_MONTHS, agency.options
+            ).profiles
+            if p.fate == "churned"
+        }
     key_text = json.dumps(
         {
             "format": FORMAT,
@@ -181,6 +188,13 @@ METRICS = (  # (BENCH name, Backtest field, unit, digits, table label)
     ("risk_recall_4w", "recall_4w", "fraction", 3, "recall@4w"),
     ("risk_precision", "precision", "fraction", 3, "precision"),
     ("risk_median_lead_weeks", "median_lead_weeks", "weeks", 2, "median lead (weeks)"),
+    (
+        "risk_false_alarms",
+        "false_alarms_per_healthy_year",
+        "weeks/year",
+        3,
+        "false alarms/healthy/yr",
+    ),
     (
         "risk_false_alarms_per_healthy",
         "false_alarms_per_healthy",

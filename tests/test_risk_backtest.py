@@ -115,6 +115,20 @@ def test_since_judges_only_the_weeks_from_then(warehouse):
     assert result.false_alarms_per_healthy == pytest.approx(0.5)
 
 
+def test_recall_counts_only_observable_declines_and_false_alarms_are_yearly(warehouse):
+    # early's decline began 8 weeks before it left, late's and ghost's 3 weeks before:
+    #   only early (lead 5.57) counts for recall; the median lead still takes all three
+    declines = {"early": "2025-12-26", "late": "2026-01-21", "ghost": "2025-12-30"}
+    result = judge(warehouse, TRUTH | {"decline_start": declines}, "at_risk")
+    assert result.recall_4w == 1.0
+    assert result.median_lead_weeks == pytest.approx(2 / 7)
+    # one flagged week over 16 healthy client-weeks → 52 / 16 a year
+    assert result.false_alarms_per_healthy_year == pytest.approx(52 / 16)
+    old = judge(warehouse, TRUTH | {"decline_start": declines}, "rule_at_risk")
+    assert old.recall_4w == 0.0  # early's old-rule lead is 1.57 weeks
+    assert old.false_alarms_per_healthy_year == pytest.approx(5 * 52 / 16)
+
+
 def test_seed2_agency_has_its_own_clients_and_churn_stories(tmp_path):
     agency = seed2()
     config = load_config(write_config(agency, tmp_path))
