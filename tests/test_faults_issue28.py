@@ -3,17 +3,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from clientpulse.config import CONFIG_ENV
 from clientpulse.pipeline.build_signals import build_models, build_settings
+from clientpulse.pipeline.crm.csv_import import ingest_crm_csv
 from clientpulse.pipeline.risk_backfill import HISTORY
+from sandbox.fake_slack import create_app
+from sandbox.http_server import serving
 from tests.factories import AS_OF, load_small_world, small_config
+from tests.test_fault_matrix import _csv_config, _quarantined
 from tooling import backfill as backfill_command
+from tooling.local_airflow import LocalAirflow
+from transforms.catalog import catalog, checks
 from transforms.runner import build
 from warehouse.db import open_writer
+from warehouse.quality import run_gate
+
+SLACK_TOKEN = "xoxb-test-token"
+SLACK_CONN = "AIRFLOW_CONN_CLIENTPULSE_SLACK"
+
+
+def _slack_connection(server) -> str:
+    extra = {"base_url": f"{server.base_url}/api/"}
+    return json.dumps({"conn_type": "slack", "password": SLACK_TOKEN, "extra": extra})
 
 
 @pytest.fixture
@@ -60,3 +76,54 @@ def test_history_rows_from_the_future_are_dropped_by_the_next_build(world):
     assert _history_weeks(world) == ["2026-11-16"]
     assert week == (AS_OF - timedelta(days=AS_OF.weekday())).date()
     assert at_risk is not None
+
+
+# 2. A client-email run whose compose failed -----------------------------------------
+
+
+@pytest.mark.timeout(900)
+def test_a_client_email_run_that_composed_nothing_fails_and_record_says_why(world, tmp_path):
+    with open_writer(world.warehouse.path) as con:  # November's build, gated
+        assert all(r.success for r in run_gate(con, "build-1", checks(catalog())))
+    first_of_december = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # before December's build
+    capture = tmp_path / "slack.jsonl"
+    with serving(create_app(SLACK_TOKEN, capture, channels=("ops",))) as slack:
+        airflow = LocalAirflow(
+            tmp_path / "airflow", world.source_path, {SLACK_CONN: _slack_connection(slack)}
+        )
+        airflow.prepare()
+        result = airflow.airflow(
+            "dags", "test", "client_monthly_report", first_of_december.isoformat()
+        )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "StaleMonthlyMarts" in output
+    assert "TypeError" not in output
+    assert "nothing was offered for approval" in output, output[-3000:]
+    told = [json.loads(line)["text"] for line in capture.read_text().splitlines()]
+    assert any("client_monthly_report.compose" in text for text in told), told
+    with open_writer(world.warehouse.path) as con:
+        assert con.execute("SELECT count(*) FROM ops.outbox").fetchone()[0] == 0
+
+
+# 3. A UTF-8 export with one row in cp1251 ------------------------------------------
+
+
+def test_a_utf8_export_with_one_cp1251_row_loads_as_utf8_and_quarantines_that_row(tmp_path):
+    header = "contact_id,company_id,email,first_name,job_title\n"
+    rows = ["c1,500,oleg@acme.test,Олег,Директор\n", "c2,500,ann@acme.test,Анна,CEO\n"]
+    pasted = "c3,500,ivan@acme.test,Іван,Менеджер\n".encode("cp1251")  # from an old program
+    data = header.encode() + rows[0].encode() + pasted + rows[1].encode()
+    companies = b"company_id,name,domain\n500,Acme,acme.test\n"
+    config = _csv_config(tmp_path, {"companies.csv": companies, "contacts.csv": data})
+    ingest_crm_csv(config, "run-1")
+    with open_writer(config.warehouse.path) as con:
+        names = con.execute(
+            "SELECT id, payload->>'$.properties.firstname', payload->>'$.properties.jobtitle' "
+            "FROM raw.crm_objects WHERE object_type = 'contacts' ORDER BY id"
+        ).fetchall()
+    assert names == [("c1", "Олег", "Директор"), ("c2", "Анна", "CEO")]
+    [(ref, field, reason)] = _quarantined(config, "crm_csv")
+    byte = len(header.encode() + rows[0].encode()) + len("c3,500,ivan@acme.test,")
+    assert (ref, field) == ("contacts.csv:3", "first_name")
+    assert f"byte {byte}" in reason and "UTF-8" in reason

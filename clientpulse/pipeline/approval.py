@@ -56,14 +56,20 @@ def offers(config: AgencyConfig, kind: str, period: str) -> list[dict[str, Any]]
 def record_decisions(
     config: AgencyConfig,
     run_id: str,
-    offered: list[dict[str, Any]],
+    offered: list[dict[str, Any]] | None,
     answers: list[dict[str, Any] | None],
     ref: str,
 ) -> dict[str, Any]:
     """Record the answer to each offer (same order): approved drafts become `pending`
     for the sender, rejected ones `rejected`; an offer with no answer (its approval task
     failed or was skipped) stays a draft. Who answered comes from Airflow's HITL detail
-    (`responded_by_user`); an answer with none is the policy's default after the timeout."""
+    (`responded_by_user`); an answer with none is the policy's default after the timeout.
+    `offered` is None when compose or offer failed earlier in the run: nothing to record."""
+    if offered is None:
+        raise NothingOffered(
+            "nothing was offered for approval: compose or offer failed earlier in this run "
+            "(see its log), so no decision was recorded and no email of this run is sent"
+        )
     approved = rejected = unanswered = 0
     with open_writer(config.warehouse.path) as con, run_step(con, run_id, "approval") as stats:
         for index, (offer, answer) in enumerate(zip(offered, answers, strict=True)):
@@ -94,6 +100,10 @@ def record_decisions(
             "failed or was skipped): those drafts stay drafts, offered again on a rerun"
         )
     return dict(stats)
+
+
+class NothingOffered(RuntimeError):
+    """The run's compose or offer failed: there was nothing to approve."""
 
 
 class ApprovalMissing(RuntimeError):
