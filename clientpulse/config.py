@@ -68,6 +68,10 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=6
 Domain = Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z0-9-]+$")]
 Email = Annotated[str, Field(pattern=r"^[^@\s<>]+@[a-z0-9.-]+\.[a-z0-9-]+$")]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+# A person's or client's name as reports show it: longer is a paste accident, and every
+# digest line, DM and email subject carrying it would be cut (connectors/slack.py).
+NAME_MAX_CHARS = 120
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX_CHARS)]
 
 # Public mail providers: an address there names a person, not a company, so it maps to
 # a client only as a known contact address. `agency.freemail_domains` adds to the list.
@@ -543,7 +547,7 @@ class LeadershipDigest(_Model):
 
 class AccountManager(_Model):
     id: Identifier
-    name: str
+    name: Name
     email: Email
     slack_user_id: str | None = None  # else alerts go to alerts.fallback_channel, named
     language: Literal["en", "uk", "ru"] = "en"  # of the alerts and the playbook
@@ -591,7 +595,7 @@ def policy_name(policy: ApprovalPolicy) -> str:
 
 class Client(_Model):
     id: Identifier
-    name: str
+    name: Name
     email_domains: list[Domain] = []
     contact_addresses: list[Email] = []
     asana_projects: list[str] = []

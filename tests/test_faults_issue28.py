@@ -8,19 +8,25 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clientpulse.config import CONFIG_ENV
+from clientpulse.config import CONFIG_ENV, ConfigError
+from clientpulse.pipeline.alerts import ACCOUNT_MANAGER_ALERTS
 from clientpulse.pipeline.build_signals import build_models, build_settings
+from clientpulse.pipeline.compose import DIGEST_KINDS, LEADERSHIP_DIGEST, compose_leadership_digest
 from clientpulse.pipeline.crm.csv_import import ingest_crm_csv
+from clientpulse.pipeline.deliver import DeliveryFailed, Senders, deliver
 from clientpulse.pipeline.risk_backfill import HISTORY
+from connectors.slack import SlackPoster
 from sandbox.fake_slack import create_app
 from sandbox.http_server import serving
+from sandbox.slack_render import load_capture
 from tests.factories import AS_OF, load_small_world, small_config
-from tests.test_fault_matrix import _csv_config, _quarantined
+from tests.test_fault_matrix import _built, _config, _csv_config, _quarantined
 from tooling import backfill as backfill_command
 from tooling.local_airflow import LocalAirflow
 from transforms.catalog import catalog, checks
 from transforms.runner import build
 from warehouse.db import open_writer
+from warehouse.outbox import Delivery, enqueue
 from warehouse.quality import run_gate
 
 SLACK_TOKEN = "xoxb-test-token"
@@ -127,3 +133,110 @@ def test_a_utf8_export_with_one_cp1251_row_loads_as_utf8_and_quarantines_that_ro
     byte = len(header.encode() + rows[0].encode()) + len("c3,500,ivan@acme.test,")
     assert (ref, field) == ("contacts.csv:3", "first_name")
     assert f"byte {byte}" in reason and "UTF-8" in reason
+
+
+# 4. A client name longer than Slack takes ------------------------------------------
+
+LONG_NAME = "Acme " + "very " * 999  # 5,000 characters: a paste accident
+
+
+def test_a_name_longer_than_a_sane_one_is_refused_at_config_load(tmp_path):
+    def long_client(raw):
+        raw["clients"][0]["name"] = LONG_NAME
+
+    def long_manager(raw):
+        raw["account_managers"][0]["name"] = LONG_NAME
+
+    for change in (long_client, long_manager):
+        with pytest.raises(ConfigError, match=r"name.*at most 120 characters"):
+            _config(tmp_path, name=change)
+
+
+def test_a_digest_with_a_huge_name_is_cut_to_slacks_limits_and_posted(tmp_path):
+    config = _config(tmp_path)
+    managers = [m.model_copy(update={"name": LONG_NAME}) for m in config.account_managers]
+    huge = config.model_copy(update={"account_managers": managers})  # queued before the cap
+    _built(huge)
+    compose_leadership_digest(huge, AS_OF, "run-1")
+    capture = tmp_path / "slack.jsonl"
+    with serving(create_app(SLACK_TOKEN, capture, channels=("ops", "leadership"))) as slack:
+        poster = Senders(
+            lambda: SlackPoster.with_token(SLACK_TOKEN, f"{slack.base_url}/api/"), None
+        )
+        assert deliver(config, poster, "run-1", DIGEST_KINDS)["sent"] == 2
+    digest, chart = load_capture(capture)
+    assert chart.get("files") and not digest.get("files")
+    sections = [
+        b["text"]["text"] for b in digest["blocks"] if b["type"] == "section" and "text" in b
+    ]
+    assert max(map(len, sections)) <= 3000
+    assert any("Acme very very" in s and s.endswith("…") for s in sections)
+
+
+def test_a_post_slack_refuses_names_the_block_and_the_client(tmp_path):
+    config = _built(_config(tmp_path))
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "fine"}},
+        {"type": "sparkles", "text": {"type": "mrkdwn", "text": "*Acme* · risk 80"}},
+    ]
+    payload = {"channel": "#leadership", "text": "digest", "blocks": blocks}
+    with open_writer(config.warehouse.path) as con:
+        enqueue(con, Delivery(LEADERSHIP_DIGEST, "slack", "#leadership", "2026-W47", payload))
+    capture = tmp_path / "slack.jsonl"
+    with serving(create_app(SLACK_TOKEN, capture, channels=("ops", "leadership"))) as slack:
+        poster = Senders(
+            lambda: SlackPoster.with_token(SLACK_TOKEN, f"{slack.base_url}/api/"), None
+        )
+        with pytest.raises(DeliveryFailed) as failed:
+            deliver(config, poster, "run-1", DIGEST_KINDS)
+    message = str(failed.value)
+    assert "invalid_blocks" in message and "blocks/1" in message and "*Acme* · risk 80" in message
+
+
+# Weak spots: recipients, approvals, re-send, config --------------------------------
+
+
+def _queued_dm(config, user: str) -> None:
+    payload = {"user": user, "channel": None, "text": "Acme is at risk", "blocks": None}
+    with open_writer(config.warehouse.path) as con:
+        enqueue(con, Delivery(ACCOUNT_MANAGER_ALERTS, "slack", "anna", "2026-W47", payload))
+
+
+def _with_slack_user(user: str | None):
+    def change(raw):
+        raw["account_managers"][0]["slack_user_id"] = user
+
+    return change
+
+
+def test_a_queued_dm_goes_to_the_slack_user_the_config_names_at_send_time(tmp_path):
+    config = _built(_config(tmp_path, user=_with_slack_user("U0WRONG01")))
+    _queued_dm(config, "U0WRONG01")
+    (tmp_path / "fixed").mkdir()
+    fixed = _config(tmp_path / "fixed", user=_with_slack_user("U0ANNA001"))  # the fix
+    fixed = fixed.model_copy(update={"warehouse": config.warehouse})
+    capture = tmp_path / "slack.jsonl"
+    with serving(create_app(SLACK_TOKEN, capture, channels=("ops",))) as slack:
+        poster = Senders(
+            lambda: SlackPoster.with_token(SLACK_TOKEN, f"{slack.base_url}/api/"), None
+        )
+        assert deliver(fixed, poster, "run-1", [ACCOUNT_MANAGER_ALERTS])["sent"] == 1
+    assert [m["channel_name"] for m in load_capture(capture)] == ["dm-U0ANNA001"]
+    with open_writer(config.warehouse.path) as con:
+        [ref] = con.execute("SELECT provider_ref FROM ops.sent_log").fetchone()
+    assert "U0ANNA001" in ref
+
+
+def test_a_queued_dm_whose_manager_lost_the_slack_id_is_sent_to_nobody_else(tmp_path):
+    config = _built(_config(tmp_path, user=_with_slack_user("U0WRONG01")))
+    _queued_dm(config, "U0WRONG01")
+    capture = tmp_path / "slack.jsonl"
+    with serving(create_app(SLACK_TOKEN, capture, channels=("ops",))) as slack:
+        poster = Senders(
+            lambda: SlackPoster.with_token(SLACK_TOKEN, f"{slack.base_url}/api/"), None
+        )
+        (tmp_path / "bare").mkdir()
+        bare = _config(tmp_path / "bare").model_copy(update={"warehouse": config.warehouse})
+        with pytest.raises(DeliveryFailed, match="anna has no slack_user_id"):
+            deliver(bare, poster, "run-1", [ACCOUNT_MANAGER_ALERTS])
+    assert not any(m["channel_name"].startswith("dm-") for m in load_capture(capture))
