@@ -72,6 +72,10 @@ CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 # digest line, DM and email subject carrying it would be cut (connectors/slack.py).
 NAME_MAX_CHARS = 120
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX_CHARS)]
+# A Slack member id (U…/W…): anything else, e.g. "<!channel>", would not reach the manager.
+SlackUserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")]
+# A channel by `#name` or id: an empty one would fail only when an alert is sent.
+SlackChannel = Annotated[str, Field(pattern=r"^(#?[a-z0-9][a-z0-9._-]*|[CGD][A-Z0-9]{8,})$")]
 
 # Public mail providers: an address there names a person, not a company, so it maps to
 # a client only as a known contact address. `agency.freemail_domains` adds to the list.
@@ -549,7 +553,7 @@ class AccountManager(_Model):
     id: Identifier
     name: Name
     email: Email
-    slack_user_id: str | None = None  # else alerts go to alerts.fallback_channel, named
+    slack_user_id: SlackUserId | None = None  # else alerts go to alerts.fallback_channel
     language: Literal["en", "uk", "ru"] = "en"  # of the alerts and the playbook
     # The manager's Airflow user: only they may answer their clients' approvals (unset:
     # any user allowed to answer the DAG's approvals).
@@ -568,7 +572,7 @@ class Alerts(_Model):
     cooldown_days: int = Field(7, ge=1)  # a still-at-risk reminder at most this often
     early_warning_share: float = Field(0.75, gt=0, lt=1)  # of the SLA target, business time
     max_per_message: int = Field(8, ge=1)  # alerts in one DM; the rest: "and N more"
-    fallback_channel: str = "#account-managers"  # for a manager without slack_user_id
+    fallback_channel: SlackChannel = "#account-managers"  # for a manager without slack_user_id
     playbook: Path = PROJECT_ROOT / "config" / "playbook.yaml"  # suggested actions, en/uk/ru
     portfolio_weekday: Literal["mon", "tue", "wed", "thu", "fri"] = "mon"
 

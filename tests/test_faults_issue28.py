@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import html
 import json
+import os
+import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +16,13 @@ import pytest
 from clientpulse.config import CONFIG_ENV, ConfigError
 from clientpulse.pipeline.alerts import ACCOUNT_MANAGER_ALERTS
 from clientpulse.pipeline.build_signals import build_models, build_settings
-from clientpulse.pipeline.compose import DIGEST_KINDS, LEADERSHIP_DIGEST, compose_leadership_digest
+from clientpulse.pipeline.compose import (
+    CLIENT_WEEKLY_STATUS,
+    DIGEST_KINDS,
+    LEADERSHIP_DIGEST,
+    compose_client_statuses,
+    compose_leadership_digest,
+)
 from clientpulse.pipeline.crm.csv_import import ingest_crm_csv
 from clientpulse.pipeline.deliver import DeliveryFailed, Senders, deliver
 from clientpulse.pipeline.risk_backfill import HISTORY
@@ -240,3 +251,40 @@ def test_a_queued_dm_whose_manager_lost_the_slack_id_is_sent_to_nobody_else(tmp_
         with pytest.raises(DeliveryFailed, match="anna has no slack_user_id"):
             deliver(bare, poster, "run-1", [ACCOUNT_MANAGER_ALERTS])
     assert not any(m["channel_name"].startswith("dm-") for m in load_capture(capture))
+
+
+def test_the_resend_command_in_the_ops_alert_is_one_that_works(tmp_path):
+    config = _built(_config(tmp_path, fresh=lambda raw: raw["delivery"].update(dry_run=True)))
+    compose_client_statuses(config, AS_OF, "last-week")
+    with open_writer(config.warehouse.path) as con:  # it failed all last week
+        con.execute("UPDATE ops.outbox SET created_at = now() - INTERVAL 8 DAY, status = 'failed'")
+    deliver(config, Senders(None, None), "run-1", [CLIENT_WEEKLY_STATUS])
+    [alert] = (config.delivery.dry_run_dir / "delivery_alert").rglob("*.json")
+    text = json.loads(alert.read_text())["text"]
+    commands = [html.unescape(c) for c in re.findall(r"`(python -m [^`]+)`", text)]
+    assert len(commands) == 2, text  # one per expired email
+    acme = next(c for c in commands if "ceo@acme.test" in c)
+    ran = subprocess.run(  # what ops would paste, with this interpreter as `python`
+        ["bash", "-c", acme.replace("python", sys.executable, 1)],
+        env={**os.environ, CONFIG_ENV: str(config.source_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "client_weekly_status|email|acme|ceo@acme.test|2026-W47" in ran.stdout
+    with open_writer(config.warehouse.path) as con:
+        left = con.execute("SELECT client_id, status FROM ops.outbox ORDER BY 1").fetchall()
+    assert left == [("beta", "expired"), (None, "sent")]
+
+
+def test_a_mention_as_slack_user_id_or_an_empty_fallback_channel_is_refused_at_load(tmp_path):
+    def mention(raw):
+        raw["account_managers"][0]["slack_user_id"] = "<!channel>"
+
+    def no_channel(raw):
+        raw.setdefault("alerts", {})["fallback_channel"] = ""
+
+    for change, key in ((mention, "slack_user_id"), (no_channel, "fallback_channel")):
+        with pytest.raises(ConfigError, match=key):
+            _config(tmp_path, change=change)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shlex
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -180,11 +181,20 @@ def alert_text(items: list[Unresolved]) -> str:
     for item in items:
         error = f" ({escape_mrkdwn(item.last_error)})" if item.last_error else ""
         lines.append(f"• `{escape_mrkdwn(item.key)}` {_WHAT_TO_CHECK[item.status]}{error}")
-    lines.append(
-        "To send one again: `python -m warehouse.outbox resend --kind K --period P "
-        "--recipient R --reason …`, then rerun its DAG for that period."
-    )
+        lines.append(f"  to send it again: `{escape_mrkdwn(resend_command(item.key))}`")
+    lines.append("Then rerun its DAG for that period (it renders and sends it afresh).")
     return "\n".join(lines)
+
+
+def resend_command(key: str) -> str:
+    """The shell command that releases the delivery `key` for a deliberate re-send."""
+    kind, _, _, recipient, period = key.split("|", 4)
+    args = ["--kind", kind, "--period", period, "--recipient", recipient]
+    return (
+        "python -m tooling.resend resend "
+        + " ".join(shlex.quote(a) for a in args)
+        + " --reason 'why it is sent again'"
+    )
 
 
 def _queue_ops_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id: str) -> int:
