@@ -125,7 +125,7 @@ def approve_and_send(kind: str, composed: Any) -> None:
         config = load_config()
         return deliver(config, senders(config), run_id(context), [kind])
 
-    @task(trigger_rule="one_failed", retries=0)
+    @task(pool=WRITER_POOL, trigger_rule="one_failed")
     def run_failed() -> None:
         """Fails the run when any task before it failed: `send` runs whatever happened
         (it delivers what earlier runs approved), and a run is judged by its last tasks."""
