@@ -68,6 +68,14 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 Domain = Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z0-9-]+$")]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+# A person's or client's name as reports show it: longer is a paste accident, and every
+# digest line, DM and email subject carrying it would be cut (connectors/slack.py).
+NAME_MAX_CHARS = 120
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX_CHARS)]
+# A Slack member id (U…/W…): anything else, e.g. "<!channel>", would not reach the manager.
+SlackUserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")]
+# A channel by `#name` or id: an empty one would fail only when an alert is sent.
+SlackChannel = Annotated[str, Field(pattern=r"^(#?[a-z0-9][a-z0-9._-]*|[CGD][A-Z0-9]{8,})$")]
 
 # Public mail providers: an address there names a person, not a company, so it maps to
 # a client only as a known contact address. `agency.freemail_domains` adds to the list.
@@ -511,9 +519,9 @@ class AccountManager(SettingsModel):
     """An account manager: their clients' alerts and approvals go to them."""
 
     id: Identifier  # how clients[].account_manager names them
-    name: str  # as reports show it
+    name: Name  # as reports show it
     email: Email  # their work address
-    slack_user_id: str | None = None  # else alerts go to alerts.fallback_channel, named
+    slack_user_id: SlackUserId | None = None  # else alerts go to alerts.fallback_channel, named
     language: Literal["en", "uk", "ru"] = "en"  # of the alerts and the playbook
     # The manager's Airflow user: only they may answer their clients' approvals (unset:
     # any user allowed to answer the DAG's approvals).
@@ -532,7 +540,7 @@ class Alerts(SettingsModel):
     cooldown_days: int = Field(7, ge=1)  # a still-at-risk reminder at most this often
     early_warning_share: float = Field(0.75, gt=0, lt=1)  # of the SLA target, business time
     max_per_message: int = Field(8, ge=1)  # alerts in one DM; the rest: "and N more"
-    fallback_channel: str = "#account-managers"  # for a manager without slack_user_id
+    fallback_channel: SlackChannel = "#account-managers"  # for a manager without slack_user_id
     playbook: Path = PROJECT_ROOT / "config" / "playbook.yaml"  # suggested actions, en/uk/ru
     # the day each manager gets their portfolio view
     portfolio_weekday: Literal["mon", "tue", "wed", "thu", "fri"] = "mon"
@@ -564,7 +572,7 @@ class Client(SettingsModel):
     reports."""
 
     id: Identifier  # stable id: keys every row and delivery of the client
-    name: str  # as reports show it
+    name: Name  # as reports show it
     email_domains: list[Domain] = []  # mail domains that are this client's
     contact_addresses: list[Email] = []  # freemail addresses known to be the client's
     asana_projects: list[str] = []  # gids of the client's Asana projects

@@ -31,6 +31,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from connectors.clip import clip
 from connectors.errors import ConnectorError, DeliveryUncertain
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -39,10 +40,12 @@ SLACK_API_URL = "https://slack.com/api/"
 class SlackPostError(ConnectorError):
     """Slack refused the message (`ok: false`); `error` is Slack's code, e.g. channel_not_found."""
 
-    def __init__(self, channel: str, error: str, method: str = "chat.postMessage") -> None:
+    def __init__(
+        self, channel: str, error: str, method: str = "chat.postMessage", detail: str = ""
+    ) -> None:
         self.channel = channel
         self.error = error
-        super().__init__(f"Slack {method} to {channel} failed: {error}")
+        super().__init__(f"Slack {method} to {channel} failed: {error}{detail}")
 
 
 class SlackUnreachable(ConnectorError):
@@ -66,6 +69,50 @@ class UploadedFile:
 
 
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{8,}")
+
+
+# Block Kit's limits (Slack answers `invalid_blocks` past them; docs.slack.dev, "Blocks").
+MAX_BLOCKS = 50
+MAX_TEXT = {"header": 150, "section": 3000}
+MAX_FIELD_TEXT = 2000
+MAX_MESSAGE_TEXT = 40_000  # chat.postMessage `text`: longer is `msg_too_long`
+
+
+def fit_blocks(blocks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`blocks` with every text cut to Slack's limit for where it sits (and at most
+    `MAX_BLOCKS` blocks), so one long external name cannot get a message refused."""
+    fitted = []
+    for block in blocks[:MAX_BLOCKS]:
+        block = dict(block)
+        limit = MAX_TEXT.get(block.get("type"), MAX_TEXT["section"])
+        if isinstance(block.get("text"), dict):
+            block["text"] = {**block["text"], "text": clip(block["text"]["text"], limit)}
+        for key in ("fields", "elements"):
+            if isinstance(block.get(key), list):
+                block[key] = [
+                    {**item, "text": clip(item["text"], MAX_FIELD_TEXT)}
+                    if isinstance(item, dict) and isinstance(item.get("text"), str)
+                    else item
+                    for item in block[key]
+                ]
+        fitted.append(block)
+    return fitted
+
+
+def _refused_blocks(exc: SlackApiError, blocks: Sequence[dict[str, Any]] | None) -> str:
+    """Which blocks Slack refused (its json-pointers) and how each begins, so the error
+    names the client or manager in it."""
+    errors = exc.response.get("errors") or []
+    named = []
+    for error in errors[:3]:
+        found = re.search(r"/blocks/(\d+)", str(error))
+        index = int(found.group(1)) if found else None
+        text = ""
+        if index is not None and blocks and index < len(blocks):
+            inner = blocks[index].get("text")
+            text = inner.get("text", "") if isinstance(inner, dict) else ""
+        named.append(f"{error} (block {index}: {clip(text, 120)!r})" if text else str(error))
+    return f" ({'; '.join(named)})" if named else ""
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -170,7 +217,8 @@ class SlackPoster:
             )
         except SlackApiError as exc:
             error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
-            raise SlackPostError(channel, error) from exc
+            detail = _refused_blocks(exc, blocks)
+            raise SlackPostError(channel, error, detail=detail) from exc
         except URLError as exc:  # connecting or sending failed: nothing was posted
             raise SlackUnreachable(f"Slack chat.postMessage to {channel}: {exc.reason}") from exc
         except OSError as exc:  # the request went out; the answer did not come back

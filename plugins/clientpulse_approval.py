@@ -74,7 +74,8 @@ class ClientEmailApproval(HITLOperator):
 def approve_and_send(kind: str, composed: Any) -> None:
     """The tasks after `composed` (a compose task's output, with its `period`) in a
     client-email DAG: offer → approve (one mapped ClientEmailApproval per draft) →
-    record the decisions (whatever the approvals' states) → send what was approved."""
+    record the decisions (whatever the approvals' states) → send what was approved;
+    `run_failed` fails the run if any of them failed."""
     from airflow.sdk import task
 
     from clientpulse.orchestration import WRITER_POOL, run_id
@@ -96,7 +97,8 @@ def approve_and_send(kind: str, composed: Any) -> None:
 
         ti = context["ti"]
         answers = [
-            ti.xcom_pull(task_ids="approve", map_indexes=index) for index in range(len(offered))
+            ti.xcom_pull(task_ids="approve", map_indexes=index)
+            for index in range(len(offered or ()))
         ]
         ref = f"{context['dag'].dag_id}/{context['run_id']}/approve"
         return record_decisions(load_config(), run_id(context), offered, answers, ref)
@@ -110,7 +112,18 @@ def approve_and_send(kind: str, composed: Any) -> None:
         config = load_config()
         return deliver(config, senders(config), run_id(context), [kind])
 
+    @task(pool=WRITER_POOL, trigger_rule="one_failed")
+    def run_failed() -> None:
+        """Fails the run when any task before it failed: `send` runs whatever happened
+        (it delivers what earlier runs approved), and a run is judged by its last tasks."""
+        raise RuntimeError(
+            f"{kind}: a task of this run failed (compose, offer, an approval or record; "
+            "see its log); what it did not do is said there, and nothing unapproved is sent"
+        )
+
     offered = offer(composed)
     approvals = ClientEmailApproval.partial(task_id="approve").expand_kwargs(offered)
     recorded = record(offered)
-    approvals >> recorded >> send()
+    sent = send()
+    approvals >> recorded >> sent
+    [composed, offered, approvals, recorded, sent] >> run_failed()

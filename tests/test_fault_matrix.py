@@ -353,6 +353,70 @@ FAULTS = (
         "A build that failed its gate",
         "the snapshot is not replaced; the last good one stays",
         HERE + "test_a_build_that_failed_its_gate_does_not_replace_the_snapshot",
+    ),  # Issue 28: the second hostile probe
+    Fault(
+        "A backfill into the future, or before any data",
+        "refused naming the weeks it accepts; nothing written",
+        "tests/test_faults_issue28.py::"
+        "test_a_backfill_outside_the_data_is_refused_naming_the_weeks_it_would_accept",
+    ),
+    Fault(
+        "Risk-history rows from the future, left by an old backfill",
+        "dropped by the next build; the digest reads this week",
+        "tests/test_faults_issue28.py::"
+        "test_history_rows_from_the_future_are_dropped_by_the_next_build",
+    ),
+    Fault(
+        "A client-email run whose compose failed",
+        "the run fails; `record` says nothing was offered (no TypeError); nothing sent",
+        "tests/test_faults_issue28.py::"
+        "test_a_client_email_run_that_composed_nothing_fails_and_record_says_why",
+    ),
+    Fault(
+        "A UTF-8 CSV with one cp1251 row",
+        "read as UTF-8; that row quarantined naming file, row, field and byte",
+        "tests/test_faults_issue28.py::"
+        "test_a_utf8_export_with_one_cp1251_row_loads_as_utf8_and_quarantines_that_row",
+    ),
+    Fault(
+        "A 5,000-character client or manager name in the config",
+        "refused at load (names at most 120 characters)",
+        "tests/test_faults_issue28.py::"
+        "test_a_name_longer_than_a_sane_one_is_refused_at_config_load",
+    ),
+    Fault(
+        "A digest with a name longer than Slack takes",
+        "every block cut to Block Kit's limits with an ellipsis; digest and chart posted",
+        "tests/test_faults_issue28.py::"
+        "test_a_digest_with_a_huge_name_is_cut_to_slacks_limits_and_posted",
+    ),
+    Fault(
+        "Slack refuses a message's blocks",
+        "the delivery fails naming Slack's error, the block and its text (the client)",
+        "tests/test_faults_issue28.py::test_a_post_slack_refuses_names_the_block_and_the_client",
+    ),
+    Fault(
+        "A wrong `slack_user_id` fixed while its DM is queued",
+        "the DM goes to the id the config names at send time; the sent log keeps it",
+        "tests/test_faults_issue28.py::"
+        "test_a_queued_dm_goes_to_the_slack_user_the_config_names_at_send_time",
+    ),
+    Fault(
+        "A queued DM whose manager no longer has a Slack id",
+        "not sent to anyone else; the task fails naming the manager",
+        "tests/test_faults_issue28.py::"
+        "test_a_queued_dm_whose_manager_lost_the_slack_id_is_sent_to_nobody_else",
+    ),
+    Fault(
+        "Re-sending what ops was told about",
+        "the ops alert gives the working `python -m tooling.resend` command per delivery",
+        "tests/test_faults_issue28.py::test_the_resend_command_in_the_ops_alert_is_one_that_works",
+    ),
+    Fault(
+        '`slack_user_id: "<!channel>"`; `fallback_channel: ""`',
+        "refused at config load naming the key",
+        "tests/test_faults_issue28.py::"
+        "test_a_mention_as_slack_user_id_or_an_empty_fallback_channel_is_refused_at_load",
     ),
 )
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from clientpulse.config import load_config
-from clientpulse.pipeline.risk_backfill import backfill
+from clientpulse.pipeline.risk_backfill import BackfillOutOfRange, backfill
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +22,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--from is after --to")
     config = load_config()
     run_id = f"backfill-{datetime.now(ZoneInfo('UTC')):%Y%m%dT%H%M%S}"
-    figures = backfill(config, args.first, args.last, run_id)
+    try:
+        figures = backfill(config, args.first, args.last, run_id)
+    except BackfillOutOfRange as exc:
+        print(f"backfill refused: {exc}", file=sys.stderr)
+        return 2
     print(f"risk history filled for {figures['weeks']} weeks, {args.first} to {args.last}")
     return 0
 

@@ -63,7 +63,7 @@ def offers(config: AgencyConfig, kind: str, period: str) -> list[dict[str, Any]]
 def record_decisions(
     config: AgencyConfig,
     run_id: str,
-    offered: list[dict[str, Any]],
+    offered: list[dict[str, Any]] | None,
     answers: list[dict[str, Any] | None],
     ref: str,
 ) -> dict[str, Any]:
@@ -71,7 +71,13 @@ def record_decisions(
     for the sender, rejected ones `rejected`; an offer with no answer (its approval task
     failed or was skipped) stays a draft. Who answered comes from Airflow's HITL detail
     (`responded_by_user`); an answer with none is the policy's default after the timeout.
-    A reject's reason (given in Slack's modal) comes as `params_input.reason`."""
+    A reject's reason (given in Slack's modal) comes as `params_input.reason`.
+    `offered` is None when compose or offer failed earlier in the run: nothing to record."""
+    if offered is None:
+        raise NothingOffered(
+            "nothing was offered for approval: compose or offer failed earlier in this run "
+            "(see its log), so no decision was recorded and no email of this run is sent"
+        )
     approved = rejected = unanswered = 0
     with open_writer(config.warehouse.path) as con, run_step(con, run_id, "approval") as stats:
         for index, (offer, answer) in enumerate(zip(offered, answers, strict=True)):
@@ -147,6 +153,10 @@ def approval_dms(
             text, blocks = approval_dm(manager.language, dag_id, run_id, chunk)
             dms.append((str(manager.slack_user_id), text, blocks))
     return dms
+
+
+class NothingOffered(RuntimeError):
+    """The run's compose or offer failed: there was nothing to approve."""
 
 
 class ApprovalMissing(RuntimeError):

@@ -17,6 +17,7 @@ from clientpulse.config import AgencyConfig
 from clientpulse.pipeline.build_inputs import BUILD_STEP, build_fingerprint, raw_fingerprint
 from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.quality_alert import enqueue_quality_alert
+from clientpulse.pipeline.risk_history import drop_future_weeks
 from connectors.crm.settings import CrmSource
 from transforms.catalog import catalog, checks
 from transforms.runner import build
@@ -94,6 +95,7 @@ def build_models(
     caller already has them)."""
     settings = settings or build_settings(config)
     timings: dict[str, float] = {}
+    drop_future_weeks(con, as_of)  # never this week's "latest" row
     tables = build(con, as_of, settings["variables"], settings["seeds"], timings=timings)
     slowest = sorted(timings, key=timings.__getitem__, reverse=True)[:SLOWEST_MODELS]
     return {"models": tables, "slowest_models": {t: timings[t] for t in slowest}}

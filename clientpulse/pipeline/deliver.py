@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shlex
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -22,8 +23,10 @@ from typing import Any
 import duckdb
 
 from clientpulse.config import AgencyConfig
+from clientpulse.pipeline.recipients import resolve
+from connectors.clip import MAX_SUBJECT_CHARS, clip
 from connectors.errors import DeliveryUncertain
-from connectors.slack import SlackPoster, escape_mrkdwn
+from connectors.slack import MAX_MESSAGE_TEXT, SlackPoster, escape_mrkdwn, fit_blocks
 from connectors.smtp import SmtpSender, build_message
 from warehouse.db import open_writer, transaction
 from warehouse.outbox import (
@@ -49,7 +52,7 @@ def _email(config: AgencyConfig, payload: dict[str, Any]):
     return build_message(
         from_addr=config.delivery.email.from_address,
         to=payload["to"],
-        subject=payload["subject"],
+        subject=clip(payload["subject"], MAX_SUBJECT_CHARS),
         text=payload["text"],
         html=payload["html"],
         message_id=payload["message_id"],
@@ -95,8 +98,10 @@ def _send(config: AgencyConfig, senders: Senders, item: OutboxItem) -> str:
         # A DM (account-manager alerts) opens the conversation with the user first.
         user = item.payload.get("user")
         channel = slack.open_dm(user) if user else item.payload["channel"]
-        posted = slack.post(channel, item.payload["text"], item.payload["blocks"])
-        return f"{posted.channel_id}:{posted.ts}"
+        blocks = item.payload["blocks"]  # fitted again: a payload queued before the limits
+        text = clip(item.payload["text"], MAX_MESSAGE_TEXT)
+        posted = slack.post(channel, text, fit_blocks(blocks) if blocks else blocks)
+        return f"{posted.channel_id}:{posted.ts}" + (f" to {user}" if user else "")
     if item.channel == "slack_file":
         payload = item.payload
         uploaded = senders.get("slack").upload(
@@ -109,9 +114,10 @@ def _send(config: AgencyConfig, senders: Senders, item: OutboxItem) -> str:
         )
         return f"{uploaded.channel_id}:{uploaded.file_id}"
     refused = senders.get("email").send(_email(config, item.payload))
+    to = f" to {', '.join(item.payload['to'])}"
     if refused:  # delivered to the others: recorded, never re-sent to them
-        return f"{item.payload['message_id']} refused: {', '.join(sorted(refused))}"
-    return item.payload["message_id"]
+        return f"{item.payload['message_id']}{to} refused: {', '.join(sorted(refused))}"
+    return item.payload["message_id"] + to
 
 
 def deliver(
@@ -146,7 +152,10 @@ def _send_pending(
     for item in (i for i in claim_pending(con, max_age) if i.kind in kinds):
         mark_sending(con, item.key)
         try:
-            ref = _write_dry_run(config, item) if dry_run else _send(config, senders, item)
+            addressed = resolve(config, item)  # from the config as it is now
+            ref = (
+                _write_dry_run(config, addressed) if dry_run else _send(config, senders, addressed)
+            )
         except Exception as exc:  # whatever it was, the item is kept for a person or a retry
             error = f"{type(exc).__name__}: {exc}"
             mark_failed(con, item.key, error, unknown=isinstance(exc, DeliveryUncertain))
@@ -172,11 +181,20 @@ def alert_text(items: list[Unresolved]) -> str:
     for item in items:
         error = f" ({escape_mrkdwn(item.last_error)})" if item.last_error else ""
         lines.append(f"• `{escape_mrkdwn(item.key)}` {_WHAT_TO_CHECK[item.status]}{error}")
-    lines.append(
-        "To send one again: `python -m warehouse.outbox resend --kind K --period P "
-        "--recipient R --reason …`, then rerun its DAG for that period."
-    )
+        lines.append(f"  to send it again: `{escape_mrkdwn(resend_command(item.key))}`")
+    lines.append("Then rerun its DAG for that period (it renders and sends it afresh).")
     return "\n".join(lines)
+
+
+def resend_command(key: str) -> str:
+    """The shell command that releases the delivery `key` for a deliberate re-send."""
+    kind, _, _, recipient, period = key.split("|", 4)
+    args = ["--kind", kind, "--period", period, "--recipient", recipient]
+    return (
+        "python -m tooling.resend resend "
+        + " ".join(shlex.quote(a) for a in args)
+        + " --reason 'why it is sent again'"
+    )
 
 
 def _queue_ops_alert(con: duckdb.DuckDBPyConnection, config: AgencyConfig, run_id: str) -> int:

@@ -5,24 +5,32 @@ sees only what was known then; only the models the history reads are built, and
 nothing is sent. The build_signals DAG does the same for one week when Airflow runs it
 for a past logical date (`airflow backfill create`); `make backfill`
 (tooling/backfill.py) and the demo call this for a range of weeks.
+
+A week is built only where the data reaches (clientpulse/pipeline/risk_history.py):
+a week after it would be a guess (everything "overdue", nobody in touch) that becomes
+the digest's "latest week".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
 
 from clientpulse.config import AgencyConfig
 from clientpulse.pipeline.build_signals import build_settings
+from clientpulse.pipeline.risk_history import BUILD_HOUR, data_weeks, history_exists
 from transforms.runner import build
 from warehouse.db import open_writer
 from warehouse.runlog import run_step
 
 HISTORY = "marts.client_risk_weekly"  # with the history it reads
-BUILD_HOUR = time(6, 0)  # build_signals' daily run, agency-local
+
+
+class BackfillOutOfRange(ValueError):
+    """Weeks asked for that the data does not reach; the message names those it does."""
 
 
 def weekly_instants(first: date, last: date, timezone: str) -> Iterator[datetime]:
@@ -40,6 +48,8 @@ def backfill(
     the weeks it has no rows for yet); return figures."""
     settings = build_settings(config)
     weeks = 0
+    with open_writer(config.warehouse.path) as con:
+        _refuse_weeks_outside_the_data(con, first, last, config.agency.timezone)
     with open_writer(config.warehouse.path) as con, run_step(con, run_id, "risk_backfill") as stats:
         done = _weeks_held(con) if missing_only else set()
         for as_of in weekly_instants(first, last, config.agency.timezone):
@@ -51,11 +61,26 @@ def backfill(
 
 
 def _weeks_held(con: duckdb.DuckDBPyConnection) -> set[date]:
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'intermediate' "
-        "AND table_name = 'client_risk_history'"
-    ).fetchone()[0]
-    if not exists:
+    if not history_exists(con):
         return set()
     rows = con.execute("SELECT DISTINCT week_start FROM intermediate.client_risk_history")
     return {r[0] for r in rows.fetchall()}
+
+
+def _refuse_weeks_outside_the_data(
+    con: duckdb.DuckDBPyConnection, first: date, last: date, timezone: str
+) -> None:
+    mondays = [w.date() for w in weekly_instants(first, last, timezone)]
+    reach = data_weeks(con, timezone)
+    if reach is None:
+        raise BackfillOutOfRange(
+            f"no data ingested yet: nothing to backfill for {first} to {last}; "
+            "run the ingests first"
+        )
+    outside = [m for m in mondays if not reach[0] <= m <= reach[1]]
+    if outside:
+        raise BackfillOutOfRange(
+            f"weeks {outside[0]} to {outside[-1]} are outside the data: a backfill accepts "
+            f"the weeks from {reach[0]} to {reach[1]} (the oldest record's week to the "
+            "newest week whose Monday build came after the last fetch)"
+        )

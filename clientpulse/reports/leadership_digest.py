@@ -21,7 +21,7 @@ from clientpulse.config import LeadershipDigest
 from clientpulse.periods import ReportWeek, report_week
 from clientpulse.reports.digest_chart import ChartData, alt_text, render_png, text_fallback
 from clientpulse.reports.sla_figures import SlaWeek, hours, percent, portfolio_sla_week
-from connectors.slack import escape_mrkdwn
+from connectors.slack import escape_mrkdwn, fit_blocks
 from transforms.catalog import accepted_values
 
 LOST_NAMED = 3  # lost lately: the newest by name, the rest counted
@@ -314,4 +314,4 @@ def compose_digest(
         f"{this['lost_this_month'] if this else 0} lost this month; first replies on time "
         f"in {week.label}: {compliance}{_points(changes['first_reply'])}."
     )
-    return {"text": text, "blocks": blocks, "chart": chart}
+    return {"text": text, "blocks": fit_blocks(blocks), "chart": chart}

@@ -12,7 +12,9 @@ is left out; the rest of the file still loads.
 The delimiter (`,` `;` tab `|`) is the one that splits the header into known column
 names. Text is decoded by its byte-order mark (UTF-8, UTF-16: Excel's "Unicode
 text"), else as the configured encoding, else UTF-8, else the legacy code page it
-looks like (cp1251 for Cyrillic, cp1252). A quote that never closes is blamed on the
+looks like (cp1251 for Cyrillic, cp1252). UTF-8 is decided per row, not per file: a
+file whose other rows are UTF-8 is read as UTF-8 and a row that is not (pasted from a
+cp1251 program) is quarantined naming its byte. A quote that never closes is blamed on the
 row it opened in and swallows no rows after it; a cell over `MAX_CELL_CHARS` puts its
 row in quarantine. A file that cannot be read at all (undecodable, empty, required
 columns missing) is reported by name and the other files are read all the same.
@@ -228,9 +230,11 @@ def _parsers(tz: ZoneInfo) -> dict[str, Callable[[str], str]]:
     }
 
 
-def _decode(path: Path, encoding: str | None) -> str:
+def _decode(path: Path, encoding: str | None) -> tuple[str, dict[int, int]]:
     """The file's text: a byte-order mark decides (UTF-8, UTF-16); else the configured
-    encoding; else UTF-8, or failing that the legacy code page the bytes look like."""
+    encoding; else UTF-8, or failing that the legacy code page the bytes look like. With
+    it, the rows (1 = header) that are not UTF-8 in a UTF-8 file, each with the offset of
+    its first bad byte (their bad bytes read as U+FFFD)."""
     data = path.read_bytes()
     if data.startswith(codecs.BOM_UTF8):
         chosen = "utf-8-sig"
@@ -241,12 +245,12 @@ def _decode(path: Path, encoding: str | None) -> str:
     elif encoding:
         chosen = encoding
     else:
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            chosen = _legacy_code_page(data)
+        text, bad = _utf8_rows(data)
+        if text is not None:
+            return text, bad
+        chosen = _legacy_code_page(data)
     try:
-        return data.decode(chosen)
+        return data.decode(chosen), {}
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise CsvFileError(
@@ -254,6 +258,25 @@ def _decode(path: Path, encoding: str | None) -> str:
             "sources.crm.csv_encoding to the encoding the CRM exports in",
             row=line,
         ) from None
+
+
+def _utf8_rows(data: bytes) -> tuple[str | None, dict[int, int]]:
+    """The text and its non-UTF-8 rows {row: byte} when the file is UTF-8 (wholly, or in
+    every row with non-ASCII text but some); (None, {}) when no such row is UTF-8."""
+    try:
+        return data.decode("utf-8"), {}
+    except UnicodeDecodeError:
+        pass
+    parts, bad, utf8_rows, offset = [], {}, 0, 0
+    for row, line in enumerate(data.splitlines(keepends=True), start=1):
+        try:
+            parts.append(line.decode("utf-8"))
+            utf8_rows += not line.isascii()
+        except UnicodeDecodeError as exc:
+            bad[row] = offset + exc.start
+            parts.append(line.decode("utf-8", errors="replace"))
+        offset += len(line)
+    return ("".join(parts), bad) if utf8_rows else (None, {})
 
 
 def _legacy_code_page(data: bytes) -> str:
@@ -333,6 +356,22 @@ def _shape_problem(
     return None
 
 
+def _not_utf8(
+    names: list[str], cells: list[str], row: int, not_utf8: dict[int, int]
+) -> tuple[str | None, str] | None:
+    """(field, reason) when a row of a UTF-8 file was not UTF-8 (its first such cell)."""
+    rows = [r for r in not_utf8 if r >= row]
+    field = next((n for n, c in zip(names, cells, strict=False) if "\ufffd" in c), None)
+    if field is None or not rows:
+        return None
+    byte = not_utf8[min(rows)]
+    return field, (
+        f"not UTF-8 text (byte {byte}) in a file whose other rows are UTF-8; re-export "
+        "the row or fix it in a UTF-8 editor (it was probably pasted from a cp1251/cp1252 "
+        "program)"
+    )
+
+
 class _FileReader:
     def __init__(self, spec: FileSpec, tz: ZoneInfo, known_companies: set[str], out: CsvImport):
         self.spec = spec
@@ -349,7 +388,8 @@ class _FileReader:
 
     def read(self, path: Path, encoding: str | None) -> None:
         """Read one file; raise `CsvFileError` when none of it can be read."""
-        lines = list(io.StringIO(_decode(path, encoding), newline=""))
+        text, not_utf8 = _decode(path, encoding)
+        lines = list(io.StringIO(text, newline=""))
         if not "".join(lines).strip():
             raise CsvFileError(f"{path.name}: the file is empty (not even a header row)")
         delimiter, names = _header(path, lines[0], self.spec)
@@ -362,7 +402,9 @@ class _FileReader:
                 self.present.add(values[self.spec.key])
             if len(cells) > len(names):
                 values[""] = delimiter.join(cells[len(names) :])
-            problem = _shape_problem(names, cells, quote_problem)
+            problem = _shape_problem(names, cells, quote_problem) or _not_utf8(
+                names, cells, number, not_utf8
+            )
             if problem:
                 self.problem(number, *problem, values)
             else:

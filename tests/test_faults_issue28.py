@@ -1,0 +1,290 @@
+"""Issue 28's faults (the second hostile probe): each is a row of the fault matrix
+(tests/test_fault_matrix.py), and each test here failed before its fix."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clientpulse.config import CONFIG_ENV, ConfigError
+from clientpulse.pipeline.alerts import ACCOUNT_MANAGER_ALERTS
+from clientpulse.pipeline.build_signals import build_models, build_settings
+from clientpulse.pipeline.compose import (
+    CLIENT_WEEKLY_STATUS,
+    DIGEST_KINDS,
+    LEADERSHIP_DIGEST,
+    compose_client_statuses,
+    compose_leadership_digest,
+)
+from clientpulse.pipeline.deliver import DeliveryFailed, Senders, deliver
+from clientpulse.pipeline.ingest import ingest_crm_csv
+from clientpulse.pipeline.risk_backfill import HISTORY
+from connectors.slack import SlackPoster
+from sandbox.fake_slack import create_app
+from sandbox.http_server import serving
+from sandbox.slack_render import load_capture
+from tests.factories import AS_OF, load_small_world, small_config
+from tests.test_fault_matrix import _built, _config, _csv_config, _quarantined
+from tooling import backfill as backfill_command
+from tooling.local_airflow import LocalAirflow
+from transforms.catalog import catalog, checks
+from transforms.runner import build
+from warehouse.db import open_writer
+from warehouse.outbox import Delivery, enqueue
+from warehouse.quality import run_gate
+
+SLACK_TOKEN = "xoxb-test-token"
+SLACK_CONN = "AIRFLOW_CONN_CLIENTPULSE_SLACK"
+
+
+def _slack_connection(server) -> str:
+    extra = {"base_url": f"{server.base_url}/api/"}
+    return json.dumps({"conn_type": "slack", "password": SLACK_TOKEN, "extra": extra})
+
+
+@pytest.fixture
+def world(tmp_path):
+    config = small_config(tmp_path)
+    with open_writer(config.warehouse.path) as con:
+        load_small_world(con, config)
+    return config
+
+
+def _history_weeks(config) -> list[str]:
+    with open_writer(config.warehouse.path) as con:
+        rows = con.execute(
+            "SELECT DISTINCT week_start FROM intermediate.client_risk_history ORDER BY 1"
+        ).fetchall()
+    return [r[0].isoformat() for r in rows]
+
+
+# 1. A backfill into the future, or before any data ----------------------------------
+
+
+def test_a_backfill_outside_the_data_is_refused_naming_the_weeks_it_would_accept(
+    world, monkeypatch, capsys
+):
+    monkeypatch.setenv(CONFIG_ENV, str(world.source_path))
+    before = _history_weeks(world)
+    for first, last in (("2027-03-01", "2027-03-15"), ("2020-01-06", "2020-01-20")):
+        assert backfill_command.main(["--from", first, "--to", last]) == 2
+        err = capsys.readouterr().err
+        assert "2026-10-05" in err and "2026-11-16" in err, err  # the range it accepts
+    assert _history_weeks(world) == before == ["2026-11-16"]
+
+
+def test_history_rows_from_the_future_are_dropped_by_the_next_build(world):
+    future = datetime(2027, 3, 1, 4, 0, tzinfo=AS_OF.tzinfo)
+    with open_writer(world.warehouse.path) as con:  # what an unguarded backfill wrote
+        settings = build_settings(world)
+        build(con, future, settings["variables"], settings["seeds"], select=[HISTORY])
+    assert "2027-03-01" in _history_weeks(world)
+    with open_writer(world.warehouse.path) as con:
+        build_models(con, world, AS_OF)
+        week = con.execute("SELECT max(week_start) FROM marts.client_risk_weekly").fetchone()[0]
+        at_risk = con.execute("SELECT at_risk_clients FROM marts.portfolio_health").fetchone()
+    assert _history_weeks(world) == ["2026-11-16"]
+    assert week == (AS_OF - timedelta(days=AS_OF.weekday())).date()
+    assert at_risk is not None
+
+
+# 2. A client-email run whose compose failed -----------------------------------------
+
+
+@pytest.mark.timeout(900)
+def test_a_client_email_run_that_composed_nothing_fails_and_record_says_why(world, tmp_path):
+    with open_writer(world.warehouse.path) as con:  # November's build, gated
+        assert all(r.success for r in run_gate(con, "build-1", checks(catalog())))
+    first_of_december = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # before December's build
+    capture = tmp_path / "slack.jsonl"
+    with serving(create_app(SLACK_TOKEN, capture, channels=("ops",))) as slack:
+        airflow = LocalAirflow(
+            tmp_path / "airflow", world.source_path, {SLACK_CONN: _slack_connection(slack)}
+        )
+        airflow.prepare()
+        result = airflow.airflow(
+            "dags", "test", "client_monthly_report", first_of_december.isoformat()
+        )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "StaleMonthlyMarts" in output
+    assert "TypeError" not in output
+    assert "nothing was offered for approval" in output, output[-3000:]
+    told = [json.loads(line)["text"] for line in capture.read_text().splitlines()]
+    assert any("client_monthly_report.compose" in text for text in told), told
+    with open_writer(world.warehouse.path) as con:
+        assert con.execute("SELECT count(*) FROM ops.outbox").fetchone()[0] == 0
+
+
+# 3. A UTF-8 export with one row in cp1251 ------------------------------------------
+
+
+def test_a_utf8_export_with_one_cp1251_row_loads_as_utf8_and_quarantines_that_row(tmp_path):
+    header = "contact_id,company_id,email,first_name,job_title\n"
+    rows = ["c1,500,oleg@acme.test,Олег,Директор\n", "c2,500,ann@acme.test,Анна,CEO\n"]
+    pasted = "c3,500,ivan@acme.test,Іван,Менеджер\n".encode("cp1251")  # from an old program
+    data = header.encode() + rows[0].encode() + pasted + rows[1].encode()
+    companies = b"company_id,name,domain\n500,Acme,acme.test\n"
+    config = _csv_config(tmp_path, {"companies.csv": companies, "contacts.csv": data})
+    ingest_crm_csv(config, "run-1")
+    with open_writer(config.warehouse.path) as con:
+        names = con.execute(
+            "SELECT id, payload->>'$.properties.firstname', payload->>'$.properties.jobtitle' "
+            "FROM raw.crm_objects WHERE object_type = 'contacts' ORDER BY id"
+        ).fetchall()
+    assert names == [("c1", "Олег", "Директор"), ("c2", "Анна", "CEO")]
+    [(ref, field, reason)] = _quarantined(config, "crm_csv")
+    byte = len(header.encode() + rows[0].encode()) + len("c3,500,ivan@acme.test,")
+    assert (ref, field) == ("contacts.csv:3", "first_name")
+    assert f"byte {byte}" in reason and "UTF-8" in reason
+
+
+# 4. A client name longer than Slack takes ------------------------------------------
+
+LONG_NAME = "Acme " + "very " * 999  # 5,000 characters: a paste accident
+
+
+def test_a_name_longer_than_a_sane_one_is_refused_at_config_load(tmp_path):
+    def long_client(raw):
+        raw["clients"][0]["name"] = LONG_NAME
+
+    def long_manager(raw):
+        raw["account_managers"][0]["name"] = LONG_NAME
+
+    for change in (long_client, long_manager):
+        with pytest.raises(ConfigError, match=r"name.*at most 120 characters"):
+            _config(tmp_path, name=change)
+
+
+def test_a_digest_with_a_huge_name_is_cut_to_slacks_limits_and_posted(tmp_path):
+    config = _config(tmp_path)
+    managers = [m.model_copy(update={"name": LONG_NAME}) for m in config.account_managers]
+    huge = config.model_copy(update={"account_managers": managers})  # queued before the cap
+    _built(huge)
+    compose_leadership_digest(huge, AS_OF, "run-1")
+    capture = tmp_path / "slack.jsonl"
+    with serving(create_app(SLACK_TOKEN, capture, channels=("ops", "leadership"))) as slack:
+        poster = Senders(
+            lambda: SlackPoster.with_token(SLACK_TOKEN, f"{slack.base_url}/api/"), None
+        )
+        assert deliver(config, poster, "run-1", DIGEST_KINDS)["sent"] == 2
+    digest, chart = load_capture(capture)
+    assert chart.get("files") and not digest.get("files")
+    sections = [
+        b["text"]["text"] for b in digest["blocks"] if b["type"] == "section" and "text" in b
+    ]
+    assert max(map(len, sections)) <= 3000
+    assert any("Acme very very" in s and s.endswith("…") for s in sections)
+
+
+def test_a_post_slack_refuses_names_the_block_and_the_client(tmp_path):
+    config = _built(_config(tmp_path))
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "fine"}},
+        {"type": "sparkles", "text": {"type": "mrkdwn", "text": "*Acme* · risk 80"}},
+    ]
+    payload = {"channel": "#leadership", "text": "digest", "blocks": blocks}
+    with open_writer(config.warehouse.path) as con:
+        enqueue(con, Delivery(LEADERSHIP_DIGEST, "slack", "#leadership", "2026-W47", payload))
+    capture = tmp_path / "slack.jsonl"
+    with serving(create_app(SLACK_TOKEN, capture, channels=("ops", "leadership"))) as slack:
+        poster = Senders(
+            lambda: SlackPoster.with_token(SLACK_TOKEN, f"{slack.base_url}/api/"), None
+        )
+        with pytest.raises(DeliveryFailed) as failed:
+            deliver(config, poster, "run-1", DIGEST_KINDS)
+    message = str(failed.value)
+    assert "invalid_blocks" in message and "blocks/1" in message and "*Acme* · risk 80" in message
+
+
+# Weak spots: recipients, approvals, re-send, config --------------------------------
+
+
+def _queued_dm(config, user: str) -> None:
+    payload = {"user": user, "channel": None, "text": "Acme is at risk", "blocks": None}
+    with open_writer(config.warehouse.path) as con:
+        enqueue(con, Delivery(ACCOUNT_MANAGER_ALERTS, "slack", "anna", "2026-W47", payload))
+
+
+def _with_slack_user(user: str | None):
+    def change(raw):
+        raw["account_managers"][0]["slack_user_id"] = user
+
+    return change
+
+
+def test_a_queued_dm_goes_to_the_slack_user_the_config_names_at_send_time(tmp_path):
+    config = _built(_config(tmp_path, user=_with_slack_user("U0WRONG01")))
+    _queued_dm(config, "U0WRONG01")
+    (tmp_path / "fixed").mkdir()
+    fixed = _config(tmp_path / "fixed", user=_with_slack_user("U0ANNA001"))  # the fix
+    fixed = fixed.model_copy(update={"warehouse": config.warehouse})
+    capture = tmp_path / "slack.jsonl"
+    with serving(create_app(SLACK_TOKEN, capture, channels=("ops",))) as slack:
+        poster = Senders(
+            lambda: SlackPoster.with_token(SLACK_TOKEN, f"{slack.base_url}/api/"), None
+        )
+        assert deliver(fixed, poster, "run-1", [ACCOUNT_MANAGER_ALERTS])["sent"] == 1
+    assert [m["channel_name"] for m in load_capture(capture)] == ["dm-U0ANNA001"]
+    with open_writer(config.warehouse.path) as con:
+        [ref] = con.execute("SELECT provider_ref FROM ops.sent_log").fetchone()
+    assert "U0ANNA001" in ref
+
+
+def test_a_queued_dm_whose_manager_lost_the_slack_id_is_sent_to_nobody_else(tmp_path):
+    config = _built(_config(tmp_path, user=_with_slack_user("U0WRONG01")))
+    _queued_dm(config, "U0WRONG01")
+    capture = tmp_path / "slack.jsonl"
+    with serving(create_app(SLACK_TOKEN, capture, channels=("ops",))) as slack:
+        poster = Senders(
+            lambda: SlackPoster.with_token(SLACK_TOKEN, f"{slack.base_url}/api/"), None
+        )
+        (tmp_path / "bare").mkdir()
+        bare = _config(tmp_path / "bare").model_copy(update={"warehouse": config.warehouse})
+        with pytest.raises(DeliveryFailed, match="anna has no slack_user_id"):
+            deliver(bare, poster, "run-1", [ACCOUNT_MANAGER_ALERTS])
+    assert not any(m["channel_name"].startswith("dm-") for m in load_capture(capture))
+
+
+def test_the_resend_command_in_the_ops_alert_is_one_that_works(tmp_path):
+    config = _built(_config(tmp_path, fresh=lambda raw: raw["delivery"].update(dry_run=True)))
+    compose_client_statuses(config, AS_OF, "last-week")
+    with open_writer(config.warehouse.path) as con:  # it failed all last week
+        con.execute("UPDATE ops.outbox SET created_at = now() - INTERVAL 8 DAY, status = 'failed'")
+    deliver(config, Senders(None, None), "run-1", [CLIENT_WEEKLY_STATUS])
+    [alert] = (config.delivery.dry_run_dir / "delivery_alert").rglob("*.json")
+    text = json.loads(alert.read_text())["text"]
+    commands = [html.unescape(c) for c in re.findall(r"`(python -m [^`]+)`", text)]
+    assert len(commands) == 2, text  # one per expired email
+    acme = next(c for c in commands if "ceo@acme.test" in c)
+    ran = subprocess.run(  # what ops would paste, with this interpreter as `python`
+        ["bash", "-c", acme.replace("python", sys.executable, 1)],
+        env={**os.environ, CONFIG_ENV: str(config.source_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "client_weekly_status|email|acme|ceo@acme.test|2026-W47" in ran.stdout
+    with open_writer(config.warehouse.path) as con:
+        left = con.execute("SELECT client_id, status FROM ops.outbox ORDER BY 1").fetchall()
+    assert left == [("beta", "expired"), (None, "sent")]
+
+
+def test_a_mention_as_slack_user_id_or_an_empty_fallback_channel_is_refused_at_load(tmp_path):
+    def mention(raw):
+        raw["account_managers"][0]["slack_user_id"] = "<!channel>"
+
+    def no_channel(raw):
+        raw.setdefault("alerts", {})["fallback_channel"] = ""
+
+    for change, key in ((mention, "slack_user_id"), (no_channel, "fallback_channel")):
+        with pytest.raises(ConfigError, match=key):
+            _config(tmp_path, change=change)
