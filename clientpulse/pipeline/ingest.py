@@ -17,6 +17,8 @@ from connectors.asana.client import AsanaClient
 from connectors.crm import csv_import, hubspot_sync
 from connectors.crm.hubspot import HubSpotClient
 from connectors.mailboxes import ingest as mailboxes
+from connectors.mailboxes.gmail.auth import GmailConnection
+from connectors.mailboxes.gmail.settings import GmailSource
 from connectors.mailboxes.graph.auth import AppCredentials
 from connectors.mailboxes.graph.settings import GraphAccount
 from connectors.mailboxes.imap import ImapLogin
@@ -75,8 +77,14 @@ def ingest_mailboxes(
     run_id: str,
     imap_login: Callable[[ImapMailbox], ImapLogin] | None = None,
     graph_credentials: Callable[[GraphAccount], AppCredentials] | None = None,
+    gmail_connection: Callable[[GmailSource], GmailConnection] | None = None,
 ) -> dict[str, Any]:
     """`connectors.mailboxes.ingest.ingest_mailboxes` over the configured mailboxes."""
     return mailboxes.ingest_mailboxes(
-        config.sources.mailboxes, config.warehouse.path, run_id, imap_login, graph_credentials
+        config.sources.mailboxes,
+        config.warehouse.path,
+        run_id,
+        imap_login,
+        graph_credentials,
+        gmail_connection,
     )
