@@ -89,7 +89,10 @@ def test_sla_figures_in_digest_and_emails_are_last_weeks_marts(config):
         " · 1 breached · 0 pending",
         "• Next replies: — on time (0 of 0) · median — h · P90 — h · 0 breached · 0 pending",
     ]
-    assert "Our replies to your emails in 2026-W46 (business hours)" in acme["text"]
+    assert (
+        "Our replies to your emails in 2026-W46 (business hours; weeks run Monday to Sunday"
+        " on your calendar, Europe/Kyiv)"
+    ) in acme["text"]
     line = "First replies: 100% on time (2 of 2); median 8.5 h, P90 13.7 h; 0 late, 0 awaiting"
     assert line in acme["text"] and line in acme["html"]
     assert "Follow-up replies: nothing to answer" in acme["text"]
