@@ -22,14 +22,14 @@ from sandbox.fake_slack import create_app
 from sandbox.http_server import serving
 from tooling.local_airflow import LocalAirflow
 
+pytestmark = pytest.mark.airflow
+
 TOKEN = "xoxb-test-token"
 HOSTILE = "<!channel> boom & <https://evil.test|click here>"
 FAILING_DAG = """
 from airflow.sdk import dag, task
 
 from clientpulse.orchestration import dag_settings
-
-pytestmark = pytest.mark.airflow
 
 
 @dag(schedule=None, **dag_settings("test"))
