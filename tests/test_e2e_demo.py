@@ -386,7 +386,7 @@ def test_the_snapshot_describes_every_model_and_mart_column(demo):
     tables = _query(
         snapshot,
         "SELECT schema_name || '.' || table_name, comment FROM duckdb_tables() "
-        "WHERE schema_name IN ('staging', 'intermediate', 'marts')",
+        "WHERE schema_name IN ('staging', 'core', 'intermediate', 'marts')",
     )
     assert {t for t, _ in tables} == set(catalog())
     assert [t for t, comment in tables if not comment] == []
