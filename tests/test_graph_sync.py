@@ -235,7 +235,15 @@ def test_a_run_killed_mid_page_resumes_from_its_last_committed_page(tmp_path: Pa
     assert counts == [(12, 12)] and len(keys(config)) == 12
 
 
-def test_no_secret_or_token_reaches_the_logs_even_at_debug(tmp_path: Path, caplog, waits) -> None:
+def test_no_secret_or_token_reaches_the_logs_even_at_debug(
+    tmp_path: Path, caplog, waits, monkeypatch
+) -> None:
+    # Every logger reaches caplog at DEBUG, whatever logging state earlier tests (an Airflow
+    # import's dictConfig, a logging.disable) left in this process.
+    monkeypatch.setattr(logging.root.manager, "disable", logging.NOTSET)
+    for name in ("urllib3", "urllib3.connectionpool", "requests", "connectors", "clientpulse"):
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
     with graph_tenant({ANNA: inbox(5)}) as t:
         t.faults.script = [(429, 1)]
         t.faults.on_page = lambda n: t.tenant.expire_tokens() if n == 2 else None
