@@ -253,7 +253,10 @@ def test_no_secret_or_token_reaches_the_logs_even_at_debug(
         ingest_mailboxes(config, "run", graph_credentials=t.credentials)
         tokens = list(t.tenant.tokens)
         credentials = repr(t.credentials())
-    assert len(tokens) == 2 and "HTTP 429" in caplog.text and "GET /v1.0/users" in caplog.text
+    # One token, or two when the expiry lands before the folders' last request (they are read
+    # side by side, so which request comes second depends on timing; the renewal itself is
+    # test_an_expired_token_mid_sync_is_renewed_once_and_nothing_is_lost's). Each must stay out.
+    assert tokens and "HTTP 429" in caplog.text and "GET /v1.0/users" in caplog.text
     for secret in (SECRET, *tokens, *(token.split(".")[1] for token in tokens)):
         assert secret not in caplog.text
     assert SECRET not in credentials
