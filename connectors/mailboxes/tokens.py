@@ -9,9 +9,20 @@ errors.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
+
+import requests
 
 from connectors.errors import ConnectorError
+
+
+def token_answer(response: requests.Response) -> tuple[dict[str, Any], bool]:
+    """A token endpoint's JSON body ({} when it sent none) and whether it granted a token."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    return body, response.status_code == 200 and "access_token" in body
 
 
 class TokenProvider(Protocol):

@@ -18,7 +18,7 @@ import jwt
 import requests
 
 from connectors.errors import ConnectorError
-from connectors.mailboxes.tokens import GrantRefused
+from connectors.mailboxes.tokens import GrantRefused, token_answer
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL)
@@ -118,11 +118,8 @@ class GoogleTokens:
             raise ConnectorError(
                 f"mailbox {self.mailbox}: token endpoint unreachable ({type(exc).__name__})"
             ) from None
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if response.status_code != 200 or "access_token" not in body:
+        body, granted = token_answer(response)
+        if not granted:
             error = str(body.get("error") or f"HTTP {response.status_code}")
             hint = _HINTS.get(error, "check the credentials in the Airflow Connection")
             detail = str(body.get("error_description", ""))[:200]

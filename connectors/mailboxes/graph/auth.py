@@ -19,6 +19,7 @@ import jwt
 import requests
 
 from connectors.errors import ConnectorError
+from connectors.mailboxes.tokens import token_answer
 
 LOGIN_URL = "https://login.microsoftonline.com"
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
@@ -134,11 +135,8 @@ class TokenProvider:
                 f"Microsoft identity platform unreachable for app {creds.client_id} "
                 f"({type(exc).__name__})"
             ) from None
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if response.status_code != 200 or "access_token" not in body:
+        body, granted = token_answer(response)
+        if not granted:
             raise AuthError(_token_refusal(creds, response.status_code, body))
         return str(body["access_token"]), float(body.get("expires_in", 3599))
 
