@@ -26,10 +26,20 @@ PARAMS = {
 def account_manager_feedback():
     @task(pool=WRITER_POOL)
     def record(**context) -> dict:
+        from zoneinfo import ZoneInfo
+
         from clientpulse.config import load_config
         from clientpulse.pipeline.alerts import record_feedback_conf
 
-        return record_feedback_conf(load_config(), dict(context["params"]))
+        config = load_config()
+        run = context["dag_run"]
+        asked = context.get("logical_date") or run.run_after  # a triggered run: when asked
+        return record_feedback_conf(
+            config,
+            dict(context["params"]),
+            today=asked.astimezone(ZoneInfo(config.agency.timezone)).date(),
+            acting_user=run.triggering_user_name,
+        )
 
     record()
 

@@ -10,11 +10,17 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from clientpulse.config import CONFIG_ENV, ConfigError
-from clientpulse.pipeline.alerts import ACCOUNT_MANAGER_ALERTS
+from clientpulse.config import CONFIG_ENV, DEFAULT_RISK_FACTORS, ConfigError
+from clientpulse.pipeline.alerts import (
+    ACCOUNT_MANAGER_ALERTS,
+    FeedbackError,
+    record_feedback_conf,
+)
+from clientpulse.pipeline.approval import offers
 from clientpulse.pipeline.build_signals import build_models, build_settings
 from clientpulse.pipeline.compose import (
     CLIENT_WEEKLY_STATUS,
@@ -288,3 +294,135 @@ def test_a_mention_as_slack_user_id_or_an_empty_fallback_channel_is_refused_at_l
     for change, key in ((mention, "slack_user_id"), (no_channel, "fallback_channel")):
         with pytest.raises(ConfigError, match=key):
             _config(tmp_path, change=change)
+
+
+# Approvals: never open to any Airflow user ------------------------------------------
+
+
+def test_an_approval_without_a_named_approver_is_assigned_to_the_managers_airflow_user(world):
+    from clientpulse_approval import ClientEmailApproval
+
+    assert world.manager("anna").airflow_user is None  # the fixture names no approver
+    with open_writer(world.warehouse.path) as con:
+        assert all(r.success for r in run_gate(con, "build-1", checks(catalog())))
+    compose_client_statuses(world, AS_OF, "run-1")
+    offered = offers(world, CLIENT_WEEKLY_STATUS, "2026-W47")
+    assert [o["offer"]["airflow_user"] for o in offered] == ["anna", "anna"]
+    approval = ClientEmailApproval(
+        task_id="approve", subject=offered[0]["subject"], offer=offered[0]["offer"]
+    )
+    assert approval.assigned_users == [{"id": "anna", "name": "anna"}]
+
+
+# Config checks: one CRM company per client, a score with a weight -----------------
+
+
+def test_two_clients_with_one_crm_company_are_refused_naming_both_and_the_id(tmp_path):
+    def shared(raw):
+        raw["clients"][1]["crm_company_id"] = raw["clients"][0]["crm_company_id"]
+
+    with pytest.raises(ConfigError) as caught:
+        _config(tmp_path, shared=shared)
+    assert "clients[1] (beta).crm_company_id: '500' is also clients[0] (acme)'s" in str(
+        caught.value
+    )
+    assert "agency.yaml" in str(caught.value)
+
+
+def test_risk_weights_all_zero_are_refused_at_config_load(tmp_path):
+    def weightless(raw):
+        raw.setdefault("signals", {})["risk"] = {
+            "factors": {name: {"weight": 0} for name in DEFAULT_RISK_FACTORS}
+        }
+
+    with pytest.raises(ConfigError, match=r"signals\.risk: factors: every weight is 0"):
+        _config(tmp_path, weightless=weightless)
+
+
+APPROVALS_DAG = """
+from airflow.sdk import dag
+
+from clientpulse.orchestration import dag_settings
+from clientpulse_approval import ClientEmailApproval
+
+
+def _offer(client, user):
+    return {
+        "subject": f"Approve client_weekly_status for {client}: status",
+        "body": "To: ceo@" + client + ".test",
+        "offer": {"key": "k-" + client, "client_id": client, "manager_id": "anna",
+                  "airflow_user": user, "auto_after_hours": None, "slack_user_id": None},
+    }
+
+
+@dag(schedule=None, **dag_settings("test"))
+def approvals_tiny():
+    ClientEmailApproval.partial(task_id="approve").expand_kwargs(
+        [_offer("acme", "anna"), _offer("beta", "anna"), _offer("gamma", None)]
+    )
+
+
+approvals_tiny()
+"""
+
+
+@pytest.mark.airflow
+@pytest.mark.timeout(900)
+def test_the_demo_approver_answers_an_approval_as_the_user_it_is_assigned_to(world, tmp_path):
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "approvals_tiny.py").write_text(APPROVALS_DAG, encoding="utf-8")
+    airflow = LocalAirflow(
+        tmp_path / "airflow", world.source_path, {"AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
+    )
+    airflow.prepare()
+    run = subprocess.Popen(  # the venv's airflow, parked on the approvals
+        [str(Path(sys.executable).with_name("airflow")), "dags", "test", "approvals_tiny"],
+        env=airflow.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        answered = subprocess.run(
+            [
+                *(sys.executable, "-m", "tooling.demo_approver", "--dag-id", "approvals_tiny"),
+                *("--as-user", "demo (test)", "--reject-client", "beta", "--quiet-seconds", "3"),
+            ],
+            env=airflow.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert answered.returncode == 0, (answered.stdout + answered.stderr)[-3000:]
+        assert run.wait(timeout=300) == 0
+    finally:
+        run.kill()
+    lines = sorted(line for line in answered.stdout.splitlines() if line.startswith("  "))
+    assert lines == [
+        "  anna: Approve: Approve client_weekly_status for acme: status",
+        "  anna: Reject: Approve client_weekly_status for beta: status",
+        "  demo (test): Approve: Approve client_weekly_status for gamma: status",
+    ], answered.stdout
+
+
+# A snooze that ended before it was given, or given by nobody the agency knows -----
+
+
+def test_a_snooze_already_over_or_by_someone_unknown_is_refused_naming_why(world):
+    def stored() -> list[tuple]:
+        with open_writer(world.warehouse.path) as con:
+            return con.execute("SELECT action, recorded_by FROM ops.alert_feedback").fetchall()
+
+    over = {"action": "snooze", "client": "acme", "reason": "on holiday", "by": "anna"}
+    with pytest.raises(FeedbackError, match=r"snooze until 2026-11-01 is in the past"):
+        record_feedback_conf(world, {**over, "until": "2026-11-01"})
+    typo = {**over, "by": "jmaes", "until": "2099-01-01"}
+    with pytest.raises(
+        FeedbackError, match=r"by 'jmaes' is not an account manager \(known: anna\)"
+    ):
+        record_feedback_conf(world, typo)
+    assert stored() == []
+    # an admin answering from Slack names themselves, the Airflow user who asked
+    record_feedback_conf(world, {**typo, "by": "boss"}, acting_user="boss")
+    assert stored() == [("snooze", "boss")]
