@@ -426,3 +426,29 @@ def test_a_snooze_already_over_or_by_someone_unknown_is_refused_naming_why(world
     # an admin answering from Slack names themselves, the Airflow user who asked
     record_feedback_conf(world, {**typo, "by": "boss"}, acting_user="boss")
     assert stored() == [("snooze", "boss")]
+
+
+# An active client without report recipients ----------------------------------------
+
+
+def test_an_active_client_without_recipients_is_held_by_name_and_ops_told(tmp_path):
+    def nobody(raw):
+        raw["clients"][0]["report_recipients"] = []
+
+    config = _built(
+        _config(tmp_path, nobody=nobody, dry=lambda raw: raw["delivery"].update(dry_run=True))
+    )
+    composed = compose_client_statuses(config, AS_OF, "run-1")
+    assert (composed["enqueued"], composed["held"]) == (2, 1)
+    deliver(config, Senders(None, None), "run-1", [CLIENT_WEEKLY_STATUS])
+    with open_writer(config.warehouse.path) as con:
+        outbox = con.execute(
+            "SELECT client_id, status, last_error FROM ops.outbox WHERE client_id IS NOT NULL "
+            "ORDER BY 1"
+        ).fetchall()
+    assert outbox[0] == ("acme", "held", "no recipients: the client's report_recipients is empty")
+    assert outbox[1][:2] == ("beta", "sent")
+    [alert] = (config.delivery.dry_run_dir / "delivery_alert").rglob("*.json")
+    text = json.loads(alert.read_text())["text"]
+    assert "`client_weekly_status|email|acme||2026-W47` was held, never offered" in text
+    assert "report_recipients is empty" in text and "tooling.resend" not in text
