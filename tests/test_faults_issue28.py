@@ -30,8 +30,12 @@ from clientpulse.pipeline.compose import (
     compose_leadership_digest,
 )
 from clientpulse.pipeline.deliver import DeliveryFailed, Senders, deliver
-from clientpulse.pipeline.ingest import ingest_crm_csv
+from clientpulse.pipeline.ingest import ingest_crm_csv, ingest_mailboxes
 from clientpulse.pipeline.risk_backfill import HISTORY
+from connectors.errors import ConnectorError
+from connectors.mailboxes import headers as mail_headers
+from connectors.mailboxes import mbox
+from connectors.mailboxes.mbox import MboxRead
 from connectors.slack import SlackPoster
 from sandbox.fake_slack import create_app
 from sandbox.http_server import serving
@@ -452,3 +456,47 @@ def test_an_active_client_without_recipients_is_held_by_name_and_ops_told(tmp_pa
     text = json.loads(alert.read_text())["text"]
     assert "`client_weekly_status|email|acme||2026-W47` was held, never offered" in text
     assert "report_recipients is empty" in text and "tooling.resend" not in text
+
+
+# An mbox whose From line is followed by garbage ------------------------------------
+
+FROM_LINE = b"From MAILER-DAEMON Mon Nov 16 10:00:00 2026\n"
+GARBAGE = bytes(range(256)) * 8
+
+
+def test_an_mbox_starting_with_a_from_line_then_garbage_fails_naming_the_file(tmp_path):
+    path = tmp_path / "takeout.mbox"
+    path.write_bytes(FROM_LINE + GARBAGE)
+
+    def mailboxes(raw):
+        raw["sources"]["mailboxes"] = {"mbox": [{"path": str(path), "mailbox": "team@x.test"}]}
+
+    config = _config(tmp_path, mailboxes=mailboxes)
+    for attempt in (1, 2):  # not skipped as "unchanged" the second time
+        with pytest.raises(ConnectorError, match=rf"{path}.*no mail header after"):
+            ingest_mailboxes(config, f"run-{attempt}")
+
+
+def test_garbage_after_the_last_from_line_is_quarantined_naming_file_and_offset(
+    tmp_path, monkeypatch
+):
+    good = (
+        b"From ann@acme.test Mon Nov 16 10:00:00 2026\nFrom: Ann <ann@acme.test>\n"
+        b"To: team@agency.test\nSubject: hi\nDate: Mon, 16 Nov 2026 10:00:00 +0000\n"
+        b"Message-ID: <1@acme.test>\n\nHello\n\n"
+    )
+    path = tmp_path / "takeout.mbox"
+    path.write_bytes(good + FROM_LINE + GARBAGE)
+    read = MboxRead(path, mailbox="team@agency.test", workers=1)
+    items = list(read)
+    monkeypatch.setattr(mail_headers, "_native", None)  # the pure-Python path agrees
+    monkeypatch.setattr(mbox, "_native", None)
+    assert list(MboxRead(path, mailbox="team@agency.test", workers=1)) == items
+    record, rejected = items
+    assert record.message_id == "1@acme.test"
+    assert (rejected.source_ref, rejected.field) == (f"{path}:{len(good)}", "headers")
+    assert "no mail header after the From line" in rejected.reason
+    # a message still being written (its header block cut short) is only waited for
+    path.write_bytes(good + FROM_LINE + b"From: Bob <bob@acme.test>\nSubj")
+    read = MboxRead(path, mailbox="team@agency.test", workers=1)
+    assert len(list(read)) == 1 and read.resume_offset == len(good)

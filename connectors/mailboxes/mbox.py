@@ -249,7 +249,9 @@ def _item(
         return Rejected(source_ref, "headers", "no header fields before the body")
     end = header_end(data, line_end + 1, end_of_message)
     if end == end_of_message and last:
-        return None
+        if header_so_far(data[line_end + 1 : end]):
+            return None
+        return Rejected(source_ref, "headers", NOT_A_HEADER)
     if end - line_end > MAX_HEADER_BYTES or (end == end_of_message and not complete):
         reason = f"no end of the header block in its first {MAX_HEADER_BYTES} bytes"
         return Rejected(source_ref, "headers", reason)
@@ -263,6 +265,22 @@ def _item(
     if isinstance(item, MessageRecord) and item.sent_at is None:
         _date_from_envelope(item, data[start + 5 : line_end], block)
     return item
+
+
+# What may follow a From line while its message is being written: header fields
+# (`Name: value`) and their folded lines, the last one perhaps cut short.
+_HEADER_SO_FAR = re.compile(
+    rb"(?:(?:[\x21-\x39\x3b-\x7e]+[ \t]*:|[ \t])[^\n\x00]*\n)*"
+    rb"(?:[\x21-\x39\x3b-\x7e]+[ \t]*(?::[^\n\x00]*)?|[ \t][^\n\x00]*)?"
+)
+NOT_A_HEADER = "no mail header after the From line (its next line is no `Name: value` field)"
+
+
+def header_so_far(data: bytes) -> bool:
+    """Whether `data`, what follows a From line up to the end of the file, can be a
+    header block still being written (else the file's last "message" is garbage, and
+    waiting for the rest of it would wait for ever)."""
+    return _HEADER_SO_FAR.fullmatch(data) is not None
 
 
 # The From line's date: asctime, as Takeout (with "+0000") and mbox writers put it.
