@@ -49,6 +49,7 @@ from transforms.runner import build
 from warehouse.db import open_writer
 from warehouse.outbox import Delivery, enqueue
 from warehouse.quality import run_gate
+from warehouse.snapshot import open_snapshot, publish_snapshot
 
 SLACK_TOKEN = "xoxb-test-token"
 SLACK_CONN = "AIRFLOW_CONN_CLIENTPULSE_SLACK"
@@ -500,3 +501,30 @@ def test_garbage_after_the_last_from_line_is_quarantined_naming_file_and_offset(
     path.write_bytes(good + FROM_LINE + b"From: Bob <bob@acme.test>\nSubj")
     read = MboxRead(path, mailbox="team@agency.test", workers=1)
     assert len(list(read)) == 1 and read.resume_offset == len(good)
+
+
+# A second reader of the snapshot in one process -------------------------------------
+
+
+def test_a_reader_opened_after_a_rebuild_sees_the_new_build_beside_an_open_one(tmp_path):
+    warehouse, snapshot = tmp_path / "wh.duckdb", tmp_path / "snap" / "clientpulse_snapshot.duckdb"
+
+    def build(number: int) -> None:
+        with open_writer(warehouse) as con:
+            con.execute("CREATE OR REPLACE TABLE ops.build AS SELECT ? AS number", [number])
+            publish_snapshot(con, warehouse, snapshot)
+
+    def number(con) -> int:
+        return con.execute("SELECT number FROM ops.build").fetchone()[0]
+
+    build(1)
+    first = open_snapshot(snapshot)  # an analyst's notebook, left open
+    assert number(first) == 1
+    build(2)
+    second = open_snapshot(snapshot)  # a report opened in the same process
+    assert (number(second), number(first)) == (2, 1)  # the open one keeps its build
+    first.close()
+    assert number(open_snapshot(snapshot)) == 2
+    assert second.execute("SELECT current_database()").fetchone()[0] == "clientpulse_snapshot"
+    with pytest.raises(FileNotFoundError, match="no snapshot at"):
+        open_snapshot(tmp_path / "none.duckdb")
