@@ -5,6 +5,9 @@ they called the client, with who and why. The Slack listener triggers it (run id
 
     airflow dags trigger account_manager_feedback --conf '{"action": "snooze",
       "client": "acme", "until": "2026-12-01", "reason": "on holiday", "by": "james-carter"}'
+
+The run fails (FeedbackError, nothing stored) when `by` is neither an account manager nor
+the Airflow user who triggered it, or a snooze's `until` is before the run's day.
 """
 
 from __future__ import annotations
