@@ -33,7 +33,7 @@ from connectors.mailboxes.gmail.sync import GMAIL_STATS, sync_gmail_source
 from connectors.mailboxes.graph.auth import AppCredentials
 from connectors.mailboxes.graph.settings import GraphAccount
 from connectors.mailboxes.graph.sync import sync_graph
-from connectors.mailboxes.headers import MessageRecord, Rejected, header_end
+from connectors.mailboxes.headers import MessageRecord, Rejected
 from connectors.mailboxes.imap import FolderCursor, ImapLogin, ImapMailboxReader
 from connectors.mailboxes.mbox import NOT_A_HEADER, MboxRead, header_so_far
 from connectors.mailboxes.mbox_cursor import MboxCursor, cursor_after
@@ -194,8 +194,7 @@ def _require_mbox(mbox: MboxFile, size: int) -> None:
             f"({size} bytes), so not an mbox file; nothing imported from it"
         )
     line_end = head.find(b"\n")
-    header = head[line_end + 1 : header_end(head, line_end + 1, len(head))]
-    if line_end != -1 and not header_so_far(header):
+    if line_end != -1 and not header_so_far(head[line_end + 1 :]):
         raise ConnectorError(
             f"{mbox.path} (mailbox {mbox.mailbox}): {NOT_A_HEADER} at its start "
             f"({size} bytes), so not an mbox file; nothing imported from it"

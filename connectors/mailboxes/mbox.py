@@ -267,20 +267,21 @@ def _item(
     return item
 
 
-# What may follow a From line while its message is being written: header fields
-# (`Name: value`) and their folded lines, the last one perhaps cut short.
-_HEADER_SO_FAR = re.compile(
-    rb"(?:(?:[\x21-\x39\x3b-\x7e]+[ \t]*:|[ \t])[^\n\x00]*\n)*"
-    rb"(?:[\x21-\x39\x3b-\x7e]+[ \t]*(?::[^\n\x00]*)?|[ \t][^\n\x00]*)?"
-)
+# The line after a From line: a header field (`Name: value`), perhaps cut short while
+# the message is being written.
+_FIELD_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:[^\n\x00]*\n")
+_FIELD_SO_FAR = re.compile(rb"[\x21-\x39\x3b-\x7e]*(?:[ \t]*(?::[^\n\x00]*)?)?")
 NOT_A_HEADER = "no mail header after the From line (its next line is no `Name: value` field)"
 
 
 def header_so_far(data: bytes) -> bool:
-    """Whether `data`, what follows a From line up to the end of the file, can be a
-    header block still being written (else the file's last "message" is garbage, and
-    waiting for the rest of it would wait for ever)."""
-    return _HEADER_SO_FAR.fullmatch(data) is not None
+    """Whether `data`, what follows a From line, begins as a header block does (a
+    field line, or the start of one): else the "message" is garbage, and waiting for
+    the rest of it to be written would wait for ever. Only the first line is judged:
+    a malformed line further down is the message's problem, not the file's."""
+    if b"\n" in data:
+        return _FIELD_LINE.match(data) is not None
+    return _FIELD_SO_FAR.fullmatch(data) is not None
 
 
 # The From line's date: asctime, as Takeout (with "+0000") and mbox writers put it.
