@@ -18,6 +18,7 @@ when no approval of the DAG is left waiting and the DAG run has finished, or at
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from dataclasses import dataclass
@@ -36,10 +37,17 @@ class DemoUser:
         return self.name
 
 
+@functools.cache
+def _auth_manager_ready() -> None:
+    """Initialise Airflow's auth manager once per process (the api-server does it at start)."""
+    from airflow.api_fastapi.app import init_auth_manager
+
+    init_auth_manager()
+
+
 def answer_waiting(dag_id: str, user: DemoUser, reject_clients: set[str]) -> list[str]:
     """Answer every approval of `dag_id` waiting now, each as the user it is assigned to
     (`user` when it names none); return what was answered."""
-    from airflow.api_fastapi.app import init_auth_manager
     from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
     from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
     from airflow.models.hitl import HITLDetail
@@ -66,7 +74,7 @@ def answer_waiting(dag_id: str, user: DemoUser, reject_clients: set[str]) -> lis
             )
         ).all()
     if rows:  # the endpoint asks the auth manager whether the user is an assignee
-        init_auth_manager()
+        _auth_manager_ready()
     for run_id, task_id, map_index, subject, assignees in rows:
         reject = any(f" for {client}:" in subject for client in reject_clients)
         option = "Reject" if reject else "Approve"
