@@ -478,6 +478,11 @@ class RiskScore(SettingsModel):
             raise ValueError("watch_at must not be above at_risk_at")
         if self.contact_baseline_min_weeks > self.contact_baseline_weeks:
             raise ValueError("contact_baseline_min_weeks must not be above contact_baseline_weeks")
+        if not any(f.weight > 0 for f in self.factors.values()):
+            raise ValueError(
+                "factors: every weight is 0; the score is a weighted mean of the factors, "
+                "so at least one factor needs a weight above 0"
+            )
         return self
 
 
@@ -523,9 +528,15 @@ class AccountManager(SettingsModel):
     email: Email  # their work address
     slack_user_id: SlackUserId | None = None  # else alerts go to alerts.fallback_channel, named
     language: Literal["en", "uk", "ru"] = "en"  # of the alerts and the playbook
-    # The manager's Airflow user: only they may answer their clients' approvals (unset:
-    # any user allowed to answer the DAG's approvals).
-    airflow_user: str | None = None
+    # The manager's Airflow user: their clients' approvals are assigned to it, and only
+    # it may answer them (unset: the Airflow user named like the manager's id; an
+    # approval is never open to any user).
+    airflow_user: str | None = Field(None, min_length=1)
+
+    @property
+    def approver(self) -> str:
+        """The Airflow user that alone may answer this manager's clients' approvals."""
+        return self.airflow_user or self.id
 
 
 _LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -624,6 +635,7 @@ class AgencyConfig(SettingsModel):
         _unique("clients", [c.id for c in self.clients])
         _unique("clients[].email_domains", [d for c in self.clients for d in c.email_domains])
         _unique("clients[].asana_projects", [p for c in self.clients for p in c.asana_projects])
+        self._check_crm_companies()
         internal = set(self.agency.internal_domains)
         inputs = self.signals.segmentation.all_inputs()
         for index, client in enumerate(self.clients):
@@ -659,6 +671,23 @@ class AgencyConfig(SettingsModel):
                 "client domain"
             )
         return self
+
+    def _check_crm_companies(self) -> None:
+        """One CRM company is one client: two would share its deals and contacts, and the
+        quality gate would hold every digest back."""
+        first: dict[str, int] = {}
+        for index, client in enumerate(self.clients):
+            company = client.crm_company_id
+            if company is None:
+                continue
+            if company in first:
+                other = self.clients[first[company]]
+                raise ValueError(
+                    f"clients[{index}] ({client.id}).crm_company_id: {company!r} is also "
+                    f"clients[{first[company]}] ({other.id})'s; one CRM company can be "
+                    "only one client"
+                )
+            first[company] = index
 
     def _check_recipients(self) -> None:
         owner = {d: c.id for c in self.clients for d in c.email_domains}

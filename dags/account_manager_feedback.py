@@ -5,6 +5,9 @@ they called the client, with who and why. The Slack listener triggers it (run id
 
     airflow dags trigger account_manager_feedback --conf '{"action": "snooze",
       "client": "acme", "until": "2026-12-01", "reason": "on holiday", "by": "james-carter"}'
+
+The run fails (FeedbackError, nothing stored) when `by` is neither an account manager nor
+the Airflow user who triggered it, or a snooze's `until` is before the run's day.
 """
 
 from __future__ import annotations
@@ -26,10 +29,20 @@ PARAMS = {
 def account_manager_feedback():
     @task(pool=WRITER_POOL)
     def record(**context) -> dict:
+        from zoneinfo import ZoneInfo
+
         from clientpulse.config import load_config
         from clientpulse.pipeline.alerts import record_feedback_conf
 
-        return record_feedback_conf(load_config(), dict(context["params"]))
+        config = load_config()
+        run = context["dag_run"]
+        asked = context.get("logical_date") or run.run_after  # a triggered run: when asked
+        return record_feedback_conf(
+            config,
+            dict(context["params"]),
+            today=asked.astimezone(ZoneInfo(config.agency.timezone)).date(),
+            acting_user=run.triggering_user_name,
+        )
 
     record()
 

@@ -230,7 +230,9 @@ def test_recovered_follows_up_once_and_only_after_an_alert(built, slack):
 def test_snooze_until_a_date_then_alerts_again(built, slack):
     config = _config(built)
     _week(config, W1, ("acme", "newly_at_risk", True, W1))
-    record_feedback(config, "snooze", "acme", "CEO on holiday", "anna", date(2026, 11, 20))
+    record_feedback(
+        config, "snooze", "acme", "CEO on holiday", "anna", date(2026, 11, 20), today=W1
+    )
     assert _run(config, slack, _at(W1)) == []
     assert _run(config, slack, _at(date(2026, 11, 20))) == []  # the last snoozed day
     [posted] = _run(config, slack, _at(date(2026, 11, 21)))
@@ -336,7 +338,7 @@ def test_a_snooze_and_a_call_from_slack_are_honoured_by_the_next_runs(built, sla
     config = _config(built)
     _week(config, W1, ("acme", "newly_at_risk", True, W1), ("beta", "newly_at_risk", True, W1))
     snooze = {"action": "snooze", "client": "acme", "reason": "snoozed in Slack", "by": "anna"}
-    record_feedback_conf(config, {**snooze, "until": (W1 + 7 * DAY).isoformat()})
+    record_feedback_conf(config, {**snooze, "until": (W1 + 7 * DAY).isoformat()}, today=W1)
     [posted] = _run(config, slack, _at(W1))
     assert "Acme" not in _texts(posted) and "Бета" in _texts(posted)
     # beta still at risk a week later: no reminder, the manager called them two days ago

@@ -137,7 +137,9 @@ def test_policy_auto_sends_without_asking_and_says_so(tmp_path):
 
 
 def test_a_draft_with_problems_is_held_not_offered():
-    assert email_problems({"to": [], "subject": "s", "text": "t", "html": "h"}) == ["no recipients"]
+    assert email_problems({"to": [], "subject": "s", "text": "t", "html": "h"}) == [
+        "no recipients: the client's report_recipients is empty"
+    ]
     assert email_problems({"to": ["a@b.test"], "subject": " ", "text": "t", "html": "h"}) == [
         "empty subject"
     ]

@@ -418,6 +418,60 @@ FAULTS = (
         "tests/test_faults_issue28.py::"
         "test_a_mention_as_slack_user_id_or_an_empty_fallback_channel_is_refused_at_load",
     ),
+    Fault(
+        "Approvals `required` without a named approver",
+        "assigned to the manager's Airflow user (`airflow_user`, else their id); "
+        "nobody else can answer",
+        "tests/test_faults_issue28.py::"
+        "test_an_approval_without_a_named_approver_is_assigned_to_the_managers_airflow_user",
+    ),
+    Fault(
+        "`tooling.demo_approver` on an approval assigned to one user",
+        "answered as that user through Airflow's own check (it crashed: no auth manager)",
+        "tests/test_faults_issue28.py::"
+        "test_the_demo_approver_answers_an_approval_as_the_user_it_is_assigned_to",
+    ),
+    Fault(
+        "An active client with `report_recipients: []`",
+        "its email `held` (`no recipients`), never offered; the send task's ops alert names it",
+        "tests/test_faults_issue28.py::"
+        "test_an_active_client_without_recipients_is_held_by_name_and_ops_told",
+    ),
+    Fault(
+        "A snooze whose `until` is past, or whose `by` nobody knows",
+        "refused (`FeedbackError` naming the date or the name); nothing stored",
+        "tests/test_faults_issue28.py::"
+        "test_a_snooze_already_over_or_by_someone_unknown_is_refused_naming_why",
+    ),
+    Fault(
+        "Two clients with one `crm_company_id`",
+        "refused at config load naming both clients and the id",
+        "tests/test_faults_issue28.py::"
+        "test_two_clients_with_one_crm_company_are_refused_naming_both_and_the_id",
+    ),
+    Fault(
+        "Every risk weight 0",
+        "refused at config load (`signals.risk`), not a `-nan` in the build",
+        "tests/test_faults_issue28.py::test_risk_weights_all_zero_are_refused_at_config_load",
+    ),
+    Fault(
+        "An mbox whose first `From ` line is followed by garbage",
+        "the task fails naming the file; not skipped next run",
+        "tests/test_faults_issue28.py::"
+        "test_an_mbox_starting_with_a_from_line_then_garbage_fails_naming_the_file",
+    ),
+    Fault(
+        "Garbage after an mbox's last `From ` line",
+        "rejected to quarantine naming file and offset (both scanner paths); the rest loads",
+        "tests/test_faults_issue28.py::"
+        "test_garbage_after_the_last_from_line_is_quarantined_naming_file_and_offset",
+    ),
+    Fault(
+        "A second snapshot reader in one process, after a rebuild",
+        "`open_snapshot` reads the new build; a reader already open keeps its own",
+        "tests/test_faults_issue28.py::"
+        "test_a_reader_opened_after_a_rebuild_sees_the_new_build_beside_an_open_one",
+    ),
 )
 
 

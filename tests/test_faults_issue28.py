@@ -10,11 +10,17 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from clientpulse.config import CONFIG_ENV, ConfigError
-from clientpulse.pipeline.alerts import ACCOUNT_MANAGER_ALERTS
+from clientpulse.config import CONFIG_ENV, DEFAULT_RISK_FACTORS, ConfigError
+from clientpulse.pipeline.alerts import (
+    ACCOUNT_MANAGER_ALERTS,
+    FeedbackError,
+    record_feedback_conf,
+)
+from clientpulse.pipeline.approval import offers
 from clientpulse.pipeline.build_signals import build_models, build_settings
 from clientpulse.pipeline.compose import (
     CLIENT_WEEKLY_STATUS,
@@ -24,8 +30,12 @@ from clientpulse.pipeline.compose import (
     compose_leadership_digest,
 )
 from clientpulse.pipeline.deliver import DeliveryFailed, Senders, deliver
-from clientpulse.pipeline.ingest import ingest_crm_csv
+from clientpulse.pipeline.ingest import ingest_crm_csv, ingest_mailboxes
 from clientpulse.pipeline.risk_backfill import HISTORY
+from connectors.errors import ConnectorError
+from connectors.mailboxes import headers as mail_headers
+from connectors.mailboxes import mbox
+from connectors.mailboxes.mbox import MboxRead
 from connectors.slack import SlackPoster
 from sandbox.fake_slack import create_app
 from sandbox.http_server import serving
@@ -39,6 +49,7 @@ from transforms.runner import build
 from warehouse.db import open_writer
 from warehouse.outbox import Delivery, enqueue
 from warehouse.quality import run_gate
+from warehouse.snapshot import open_snapshot, publish_snapshot
 
 SLACK_TOKEN = "xoxb-test-token"
 SLACK_CONN = "AIRFLOW_CONN_CLIENTPULSE_SLACK"
@@ -288,3 +299,232 @@ def test_a_mention_as_slack_user_id_or_an_empty_fallback_channel_is_refused_at_l
     for change, key in ((mention, "slack_user_id"), (no_channel, "fallback_channel")):
         with pytest.raises(ConfigError, match=key):
             _config(tmp_path, change=change)
+
+
+# Approvals: never open to any Airflow user ------------------------------------------
+
+
+def test_an_approval_without_a_named_approver_is_assigned_to_the_managers_airflow_user(world):
+    from clientpulse_approval import ClientEmailApproval
+
+    assert world.manager("anna").airflow_user is None  # the fixture names no approver
+    with open_writer(world.warehouse.path) as con:
+        assert all(r.success for r in run_gate(con, "build-1", checks(catalog())))
+    compose_client_statuses(world, AS_OF, "run-1")
+    offered = offers(world, CLIENT_WEEKLY_STATUS, "2026-W47")
+    assert [o["offer"]["airflow_user"] for o in offered] == ["anna", "anna"]
+    approval = ClientEmailApproval(
+        task_id="approve", subject=offered[0]["subject"], offer=offered[0]["offer"]
+    )
+    assert approval.assigned_users == [{"id": "anna", "name": "anna"}]
+
+
+# Config checks: one CRM company per client, a score with a weight -----------------
+
+
+def test_two_clients_with_one_crm_company_are_refused_naming_both_and_the_id(tmp_path):
+    def shared(raw):
+        raw["clients"][1]["crm_company_id"] = raw["clients"][0]["crm_company_id"]
+
+    with pytest.raises(ConfigError) as caught:
+        _config(tmp_path, shared=shared)
+    assert "clients[1] (beta).crm_company_id: '500' is also clients[0] (acme)'s" in str(
+        caught.value
+    )
+    assert "agency.yaml" in str(caught.value)
+
+
+def test_risk_weights_all_zero_are_refused_at_config_load(tmp_path):
+    def weightless(raw):
+        raw.setdefault("signals", {})["risk"] = {
+            "factors": {name: {"weight": 0} for name in DEFAULT_RISK_FACTORS}
+        }
+
+    with pytest.raises(ConfigError, match=r"signals\.risk: factors: every weight is 0"):
+        _config(tmp_path, weightless=weightless)
+
+
+APPROVALS_DAG = """
+from airflow.sdk import dag
+
+from clientpulse.orchestration import dag_settings
+from clientpulse_approval import ClientEmailApproval
+
+
+def _offer(client, user):
+    return {
+        "subject": f"Approve client_weekly_status for {client}: status",
+        "body": "To: ceo@" + client + ".test",
+        "offer": {"key": "k-" + client, "client_id": client, "manager_id": "anna",
+                  "airflow_user": user, "auto_after_hours": None, "slack_user_id": None},
+    }
+
+
+@dag(schedule=None, **dag_settings("test"))
+def approvals_tiny():
+    ClientEmailApproval.partial(task_id="approve").expand_kwargs(
+        [_offer("acme", "anna"), _offer("beta", "anna"), _offer("gamma", None)]
+    )
+
+
+approvals_tiny()
+"""
+
+
+@pytest.mark.airflow
+@pytest.mark.timeout(900)
+def test_the_demo_approver_answers_an_approval_as_the_user_it_is_assigned_to(world, tmp_path):
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "approvals_tiny.py").write_text(APPROVALS_DAG, encoding="utf-8")
+    airflow = LocalAirflow(
+        tmp_path / "airflow", world.source_path, {"AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
+    )
+    airflow.prepare()
+    run = subprocess.Popen(  # the venv's airflow, parked on the approvals
+        [str(Path(sys.executable).with_name("airflow")), "dags", "test", "approvals_tiny"],
+        env=airflow.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        answered = subprocess.run(
+            [
+                *(sys.executable, "-m", "tooling.demo_approver", "--dag-id", "approvals_tiny"),
+                *("--as-user", "demo (test)", "--reject-client", "beta", "--quiet-seconds", "3"),
+            ],
+            env=airflow.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert answered.returncode == 0, (answered.stdout + answered.stderr)[-3000:]
+        assert run.wait(timeout=300) == 0
+    finally:
+        run.kill()
+    lines = sorted(line for line in answered.stdout.splitlines() if line.startswith("  "))
+    assert lines == [
+        "  anna: Approve: Approve client_weekly_status for acme: status",
+        "  anna: Reject: Approve client_weekly_status for beta: status",
+        "  demo (test): Approve: Approve client_weekly_status for gamma: status",
+    ], answered.stdout
+
+
+# A snooze that ended before it was given, or given by nobody the agency knows -----
+
+
+def test_a_snooze_already_over_or_by_someone_unknown_is_refused_naming_why(world):
+    def stored() -> list[tuple]:
+        with open_writer(world.warehouse.path) as con:
+            return con.execute("SELECT action, recorded_by FROM ops.alert_feedback").fetchall()
+
+    over = {"action": "snooze", "client": "acme", "reason": "on holiday", "by": "anna"}
+    with pytest.raises(FeedbackError, match=r"snooze until 2026-11-01 is in the past"):
+        record_feedback_conf(world, {**over, "until": "2026-11-01"})
+    typo = {**over, "by": "jmaes", "until": "2099-01-01"}
+    with pytest.raises(
+        FeedbackError, match=r"by 'jmaes' is not an account manager \(known: anna\)"
+    ):
+        record_feedback_conf(world, typo)
+    assert stored() == []
+    # an admin answering from Slack names themselves, the Airflow user who asked
+    record_feedback_conf(world, {**typo, "by": "boss"}, acting_user="boss")
+    assert stored() == [("snooze", "boss")]
+
+
+# An active client without report recipients ----------------------------------------
+
+
+def test_an_active_client_without_recipients_is_held_by_name_and_ops_told(tmp_path):
+    def nobody(raw):
+        raw["clients"][0]["report_recipients"] = []
+
+    config = _built(
+        _config(tmp_path, nobody=nobody, dry=lambda raw: raw["delivery"].update(dry_run=True))
+    )
+    composed = compose_client_statuses(config, AS_OF, "run-1")
+    assert (composed["enqueued"], composed["held"]) == (2, 1)
+    deliver(config, Senders(None, None), "run-1", [CLIENT_WEEKLY_STATUS])
+    with open_writer(config.warehouse.path) as con:
+        outbox = con.execute(
+            "SELECT client_id, status, last_error FROM ops.outbox WHERE client_id IS NOT NULL "
+            "ORDER BY 1"
+        ).fetchall()
+    assert outbox[0] == ("acme", "held", "no recipients: the client's report_recipients is empty")
+    assert outbox[1][:2] == ("beta", "sent")
+    [alert] = (config.delivery.dry_run_dir / "delivery_alert").rglob("*.json")
+    text = json.loads(alert.read_text())["text"]
+    assert "`client_weekly_status|email|acme||2026-W47` was held, never offered" in text
+    assert "report_recipients is empty" in text and "tooling.resend" not in text
+
+
+# An mbox whose From line is followed by garbage ------------------------------------
+
+FROM_LINE = b"From MAILER-DAEMON Mon Nov 16 10:00:00 2026\n"
+GARBAGE = bytes(range(256)) * 8
+
+
+def test_an_mbox_starting_with_a_from_line_then_garbage_fails_naming_the_file(tmp_path):
+    path = tmp_path / "takeout.mbox"
+    path.write_bytes(FROM_LINE + GARBAGE)
+
+    def mailboxes(raw):
+        raw["sources"]["mailboxes"] = {"mbox": [{"path": str(path), "mailbox": "team@x.test"}]}
+
+    config = _config(tmp_path, mailboxes=mailboxes)
+    for attempt in (1, 2):  # not skipped as "unchanged" the second time
+        with pytest.raises(ConnectorError, match=rf"{path}.*no mail header after"):
+            ingest_mailboxes(config, f"run-{attempt}")
+
+
+def test_garbage_after_the_last_from_line_is_quarantined_naming_file_and_offset(
+    tmp_path, monkeypatch
+):
+    good = (
+        b"From ann@acme.test Mon Nov 16 10:00:00 2026\nFrom: Ann <ann@acme.test>\n"
+        b"To: team@agency.test\nSubject: hi\nDate: Mon, 16 Nov 2026 10:00:00 +0000\n"
+        b"Message-ID: <1@acme.test>\n\nHello\n\n"
+    )
+    path = tmp_path / "takeout.mbox"
+    path.write_bytes(good + FROM_LINE + GARBAGE)
+    read = MboxRead(path, mailbox="team@agency.test", workers=1)
+    items = list(read)
+    monkeypatch.setattr(mail_headers, "_native", None)  # the pure-Python path agrees
+    monkeypatch.setattr(mbox, "_native", None)
+    assert list(MboxRead(path, mailbox="team@agency.test", workers=1)) == items
+    record, rejected = items
+    assert record.message_id == "1@acme.test"
+    assert (rejected.source_ref, rejected.field) == (f"{path}:{len(good)}", "headers")
+    assert "no mail header after the From line" in rejected.reason
+    # a message still being written (its header block cut short) is only waited for
+    path.write_bytes(good + FROM_LINE + b"From: Bob <bob@acme.test>\nSubj")
+    read = MboxRead(path, mailbox="team@agency.test", workers=1)
+    assert len(list(read)) == 1 and read.resume_offset == len(good)
+
+
+# A second reader of the snapshot in one process -------------------------------------
+
+
+def test_a_reader_opened_after_a_rebuild_sees_the_new_build_beside_an_open_one(tmp_path):
+    warehouse, snapshot = tmp_path / "wh.duckdb", tmp_path / "snap" / "clientpulse_snapshot.duckdb"
+
+    def build(number: int) -> None:
+        with open_writer(warehouse) as con:
+            con.execute("CREATE OR REPLACE TABLE ops.build AS SELECT ? AS number", [number])
+            publish_snapshot(con, warehouse, snapshot)
+
+    def number(con) -> int:
+        return con.execute("SELECT number FROM ops.build").fetchone()[0]
+
+    build(1)
+    first = open_snapshot(snapshot)  # an analyst's notebook, left open
+    assert number(first) == 1
+    build(2)
+    second = open_snapshot(snapshot)  # a report opened in the same process
+    assert (number(second), number(first)) == (2, 1)  # the open one keeps its build
+    first.close()
+    assert number(open_snapshot(snapshot)) == 2
+    assert second.execute("SELECT current_database()").fetchone()[0] == "clientpulse_snapshot"
+    with pytest.raises(FileNotFoundError, match="no snapshot at"):
+        open_snapshot(tmp_path / "none.duckdb")

@@ -22,9 +22,11 @@ from tooling.local_airflow import PIPELINE, LocalAirflow, run_pipeline
 from warehouse.outbox import approval_trail
 
 DEMO_CONFIG = PROJECT_ROOT / "config" / "demo.yaml"
-# A one-off local run has no manager to wait for: this named demo manager answers the
-# approvals through Airflow's HITL endpoint code, and rejects one monthly report to show
-# that a rejected draft is never sent. The trail (ops.approvals) records it so.
+# A one-off local run has no manager to wait for: tooling.demo_approver answers the
+# approvals through Airflow's HITL endpoint code, each as the Airflow user it is assigned
+# to (the client's account manager; this name only for one assigned to nobody), and
+# rejects one monthly report to show that a rejected draft is never sent. The trail
+# (ops.approvals) records who answered.
 DEMO_APPROVER = "demo-manager (make demo)"
 DEMO_REJECTED = ("kvitka-flowers",)
 INGEST_DAGS = ("ingest_mailboxes", "ingest_asana", "ingest_crm")

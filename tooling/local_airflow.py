@@ -53,8 +53,9 @@ class LocalAirflow:
     home: Path
     config: Path
     extra_env: Mapping[str, str]
-    # Who answers the approvals of a one-off run (`make demo`): a named demo manager,
-    # recorded as the approver; None: the client-email DAGs are not run (nobody to ask).
+    # Who answers the approvals of a one-off run (`make demo`) that are assigned to
+    # nobody (an assigned one is answered as its assignee, tooling.demo_approver);
+    # None: the client-email DAGs are not run (nobody to ask).
     approver: str | None = None
     reject_clients: tuple[str, ...] = ()
 
@@ -182,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--approve-as",
         default=None,
-        help="answer the client emails' approvals as this named user (recorded so in "
+        help="answer the client emails' approvals (each as the manager's Airflow user it "
+        "is assigned to; this name for one assigned to nobody, recorded so in "
         "ops.approvals); without it the client-email DAGs are not run",
     )
     args = parser.parse_args(argv)

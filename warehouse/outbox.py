@@ -134,7 +134,8 @@ def mark_failed(con: duckdb.DuckDBPyConnection, key: str, error: str, *, unknown
 
 @dataclass(frozen=True)
 class Unresolved:
-    """A delivery ops must look at: `unknown` (did it arrive?) or `expired` (resend?)."""
+    """A delivery ops must look at: `unknown` (did it arrive?), `expired` (resend?) or
+    `held` (never offered: what it lacks is in `last_error`)."""
 
     key: str
     status: str
@@ -142,11 +143,11 @@ class Unresolved:
 
 
 def unalerted(con: duckdb.DuckDBPyConnection, alert_kind: str) -> list[Unresolved]:
-    """`unknown` and `expired` deliveries ops has not been told about, except the
-    alerts themselves (`alert_kind`): an alert about an alert would never end."""
+    """`unknown`, `expired` and `held` deliveries ops has not been told about, except
+    the alerts themselves (`alert_kind`): an alert about an alert would never end."""
     rows = con.execute(
         "SELECT delivery_key, status, last_error FROM ops.outbox "
-        "WHERE status IN ('unknown', 'expired') AND alerted_at IS NULL AND kind <> ? "
+        "WHERE status IN ('unknown', 'expired', 'held') AND alerted_at IS NULL AND kind <> ? "
         "ORDER BY delivery_key",
         [alert_kind],
     ).fetchall()

@@ -3,8 +3,12 @@
 Analysts must never block the pipeline (DuckDB lets one process write a file) and
 never be blocked by it, so after each build the writer's file is checkpointed and
 copied, and the copy atomically replaces the previous snapshot. A reader that has
-the old snapshot open keeps reading it; the next `duckdb.connect(..., read_only=True)`
-sees the new one.
+the old snapshot open keeps reading it; the next `open_snapshot` sees the new one.
+
+Not so a second `duckdb.connect(snapshot, read_only=True)` in a process that still has
+a connection to it open: DuckDB's instance cache hands back the database instance that
+has the replaced file open, so it reads the old build. `open_snapshot` attaches the
+file to a new in-memory instance instead, which opens the file as it is now.
 """
 
 from __future__ import annotations
@@ -26,3 +30,18 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, warehouse: Path, snapshot: 
     duckdb.connect(str(tmp), read_only=True).close()
     os.replace(tmp, snapshot)
     return snapshot
+
+
+def open_snapshot(snapshot: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the snapshot's current build, whatever connections to
+    it this process already holds; its schemas (marts, core, …) are queried as in the
+    file itself, and the catalog is named like the file (as `duckdb.connect` names it)."""
+    path = Path(snapshot)
+    if not path.is_file():
+        raise FileNotFoundError(f"no snapshot at {path}: has a build passed its gate yet?")
+    con = duckdb.connect(":memory:")
+    literal = str(path).replace("'", "''")
+    catalog = '"' + path.stem.replace('"', '""') + '"'
+    con.execute(f"ATTACH '{literal}' AS {catalog} (READ_ONLY)")
+    con.execute(f"USE {catalog}")
+    return con

@@ -282,18 +282,38 @@ def record_feedback(
     reason: str,
     by: str,
     until: date | None = None,
+    *,
+    today: date | None = None,
+    acting_user: str | None = None,
 ) -> dict[str, Any]:
     """Store a manager's snooze (until a date), "not a risk" (for the client's current
     at-risk episode) or call to the client, with who and why; later runs suppress that
-    client's risk alerts (a call: the still-at-risk reminder, for the cooldown)."""
+    client's risk alerts (a call: the still-at-risk reminder, for the cooldown).
+
+    `by` must be someone the agency knows: an account manager (id or Airflow user), or
+    `acting_user`, the Airflow user who asked (an admin answering from Slack). A snooze
+    must end `today` (agency-local; default: now) or later: one already over would be
+    stored and mute nothing."""
     if action not in FEEDBACK_ACTIONS:
         raise FeedbackError(f"action must be one of {FEEDBACK_ACTIONS}, not {action!r}")
     if client_id not in {c.id for c in config.clients}:
         raise FeedbackError(f"unknown client {client_id!r}")
     if not reason.strip() or not by.strip():
         raise FeedbackError("a reason and who records it (by) are required")
+    known = {m.id for m in config.account_managers} | {m.approver for m in config.account_managers}
+    if by not in known | ({acting_user} if acting_user else set()):
+        raise FeedbackError(
+            f"by {by!r} is not an account manager (known: {', '.join(sorted(known))}) nor "
+            "the Airflow user who asked: who recorded it must be someone the agency knows"
+        )
     if action in ("snooze", "called") and until is None:
         raise FeedbackError(f"{action} needs a date (snooze: the last day; called: the call's)")
+    today = today or datetime.now(ZoneInfo(config.agency.timezone)).date()
+    if action == "snooze" and until < today:
+        raise FeedbackError(
+            f"snooze until {until} is in the past (today is {today}, "
+            f"{config.agency.timezone}): it would mute nothing; give its last day, today or later"
+        )
     with open_writer(config.warehouse.path) as con:
         episode = None
         if action == "not_a_risk":
@@ -320,10 +340,23 @@ def record_feedback(
     }
 
 
-def record_feedback_conf(config: AgencyConfig, conf: dict[str, Any]) -> dict[str, Any]:
+def record_feedback_conf(
+    config: AgencyConfig,
+    conf: dict[str, Any],
+    *,
+    today: date | None = None,
+    acting_user: str | None = None,
+) -> dict[str, Any]:
     """`record_feedback` for an account_manager_feedback run's conf (as the Slack listener
     or `airflow dags trigger --conf` sends it: action, client, reason, by, until)."""
     until = date.fromisoformat(conf["until"]) if conf.get("until") else None
     return record_feedback(
-        config, conf["action"], conf["client"], conf["reason"], conf["by"], until
+        config,
+        conf["action"],
+        conf["client"],
+        conf["reason"],
+        conf["by"],
+        until,
+        today=today,
+        acting_user=acting_user,
     )

@@ -52,7 +52,7 @@ def offers(config: AgencyConfig, kind: str, period: str) -> list[dict[str, Any]]
                     "manager_id": manager.id,
                     "manager_name": manager.name,
                     "slack_user_id": manager.slack_user_id,
-                    "airflow_user": manager.airflow_user,
+                    "airflow_user": manager.approver,
                     "auto_after_hours": hours,
                 },
             }

@@ -113,7 +113,7 @@ def email_problems(email: dict[str, Any]) -> list[str]:
     """Why a composed client email must not be offered for approval (empty)."""
     problems = []
     if not email.get("to"):
-        problems.append("no recipients")
+        problems.append("no recipients: the client's report_recipients is empty")
     for part in ("subject", "text", "html"):
         if not str(email.get(part) or "").strip():
             problems.append(f"empty {part}")
@@ -129,14 +129,15 @@ def _compose_client_emails(
     period: str,
     render: Callable[[duckdb.DuckDBPyConnection, Client], dict[str, Any]],
 ) -> dict[str, Any]:
-    """Render one email per active client with recipients into the outbox as a draft for
-    its account manager (approval policy per client); lost clients get none."""
+    """Render one email per active client into the outbox as a draft for its account
+    manager (approval policy per client); lost clients get none. One that cannot go out
+    (no recipients, an empty part) is `held` by name, and the send task tells ops."""
     with open_writer(config.warehouse.path) as con, run_step(con, run_id, kind) as stats:
         _require_passed_gate(con)
         added = skipped = held = 0
         lost = lost_clients(con)
         for client in config.clients:
-            if not client.report_recipients or client.id in lost:
+            if client.id in lost:
                 continue
             email = render(con, client)
             email["message_id"] = _message_id(config, kind, client.id, period)

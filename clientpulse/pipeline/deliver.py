@@ -172,6 +172,8 @@ _WHAT_TO_CHECK = {
     "for it before re-sending",
     "expired": "was held back as too old to send unasked: re-send it on purpose if it "
     "still matters",
+    "held": "was held, never offered for approval or sent: fix what it lacks in the config, "
+    "then rerun its DAG for that period",
 }
 
 
@@ -181,8 +183,10 @@ def alert_text(items: list[Unresolved]) -> str:
     for item in items:
         error = f" ({escape_mrkdwn(item.last_error)})" if item.last_error else ""
         lines.append(f"• `{escape_mrkdwn(item.key)}` {_WHAT_TO_CHECK[item.status]}{error}")
-        lines.append(f"  to send it again: `{escape_mrkdwn(resend_command(item.key))}`")
-    lines.append("Then rerun its DAG for that period (it renders and sends it afresh).")
+        if item.status != "held":  # a fixed config composes it afresh under a new key
+            lines.append(f"  to send it again: `{escape_mrkdwn(resend_command(item.key))}`")
+    if any(item.status != "held" for item in items):
+        lines.append("Then rerun its DAG for that period (it renders and sends it afresh).")
     return "\n".join(lines)
 
 

@@ -119,10 +119,7 @@ class Listener:
         if context is None or manager is None or not channel or not ts:
             return None
         clicker = next((m for m in self.config.account_managers if m.slack_user_id == user), None)
-        if user == manager.slack_user_id:
-            actor = manager.airflow_user or manager.id
-        else:
-            actor = self.admins.get(user)
+        actor = manager.approver if user == manager.slack_user_id else self.admins.get(user)
         language = (clicker or manager).language
         return Click(user, str(channel), str(ts), str(block_id), context, manager, actor, language)
 

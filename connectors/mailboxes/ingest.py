@@ -35,7 +35,7 @@ from connectors.mailboxes.graph.settings import GraphAccount
 from connectors.mailboxes.graph.sync import sync_graph
 from connectors.mailboxes.headers import MessageRecord, Rejected
 from connectors.mailboxes.imap import FolderCursor, ImapLogin, ImapMailboxReader
-from connectors.mailboxes.mbox import MboxRead
+from connectors.mailboxes.mbox import NOT_A_HEADER, MboxRead, header_so_far
 from connectors.mailboxes.mbox_cursor import MboxCursor, cursor_after
 from connectors.mailboxes.settings import ImapMailbox, MailboxSource, MboxFile
 from warehouse.cursors import get_cursor, set_cursor
@@ -45,6 +45,7 @@ from warehouse.quarantine import QuarantinedRecord, quarantine
 from warehouse.runlog import run_step
 
 BATCH = 5000
+HEAD_BYTES = 64 << 10  # what is read of a new file to tell it is an mbox
 SIGHTING_FIELDS = ("mailbox", "source", "source_ref")
 
 
@@ -186,10 +187,16 @@ def _import_file(
 
 def _require_mbox(mbox: MboxFile, size: int) -> None:
     with mbox.path.open("rb") as handle:
-        head = handle.read(5)
-    if head != b"From ":
+        head = handle.read(HEAD_BYTES)
+    if not head.startswith(b"From "):
         raise ConnectorError(
             f"{mbox.path} (mailbox {mbox.mailbox}): no 'From ' separator line at its start "
+            f"({size} bytes), so not an mbox file; nothing imported from it"
+        )
+    line_end = head.find(b"\n")
+    if line_end != -1 and not header_so_far(head[line_end + 1 :]):
+        raise ConnectorError(
+            f"{mbox.path} (mailbox {mbox.mailbox}): {NOT_A_HEADER} at its start "
             f"({size} bytes), so not an mbox file; nothing imported from it"
         )
 

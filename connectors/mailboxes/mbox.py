@@ -249,7 +249,9 @@ def _item(
         return Rejected(source_ref, "headers", "no header fields before the body")
     end = header_end(data, line_end + 1, end_of_message)
     if end == end_of_message and last:
-        return None
+        if header_so_far(data[line_end + 1 : end]):
+            return None
+        return Rejected(source_ref, "headers", NOT_A_HEADER)
     if end - line_end > MAX_HEADER_BYTES or (end == end_of_message and not complete):
         reason = f"no end of the header block in its first {MAX_HEADER_BYTES} bytes"
         return Rejected(source_ref, "headers", reason)
@@ -263,6 +265,23 @@ def _item(
     if isinstance(item, MessageRecord) and item.sent_at is None:
         _date_from_envelope(item, data[start + 5 : line_end], block)
     return item
+
+
+# The line after a From line: a header field (`Name: value`), perhaps cut short while
+# the message is being written.
+_FIELD_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:[^\n\x00]*\n")
+_FIELD_SO_FAR = re.compile(rb"[\x21-\x39\x3b-\x7e]*(?:[ \t]*(?::[^\n\x00]*)?)?")
+NOT_A_HEADER = "no mail header after the From line (its next line is no `Name: value` field)"
+
+
+def header_so_far(data: bytes) -> bool:
+    """Whether `data`, what follows a From line, begins as a header block does (a
+    field line, or the start of one): else the "message" is garbage, and waiting for
+    the rest of it to be written would wait for ever. Only the first line is judged:
+    a malformed line further down is the message's problem, not the file's."""
+    if b"\n" in data:
+        return _FIELD_LINE.match(data) is not None
+    return _FIELD_SO_FAR.fullmatch(data) is not None
 
 
 # The From line's date: asctime, as Takeout (with "+0000") and mbox writers put it.
