@@ -183,7 +183,7 @@ def test_slips_are_dated_when_they_happened(con):
 def test_weekly_delivery_per_client(con):
     weeks = con.execute(
         """SELECT week_start, completed_tasks, on_time_rate, open_overdue, announced_slips,
-                  silent_slips, revision_rounds, new_tasks, carried_over
+                  silent_slips, revision_rounds, new_tasks, open_at_week_end
            FROM core.client_delivery_weekly WHERE client_id = 'acme' ORDER BY week_start"""
     ).fetchall()
     d = date.fromisoformat

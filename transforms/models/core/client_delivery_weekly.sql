@@ -1,7 +1,7 @@
 -- Per client and week (Monday to Monday on the client's calendar), from the client's
 -- first task to the week of as_of; top-level tasks only (subtasks are steps of a task).
 -- on_time_rate: share of the week's dated completions that were on time (fct_task_delivery).
--- open_overdue / carried_over: at the week's end (as_of for the current week), tasks
+-- open_overdue / open_at_week_end: at the week's end (as_of for the current week), tasks
 -- open past the due date then in force / all tasks open (completion as the task stands
 -- now: a later reopening is not replayed). Slips by the day they happened (fct_task_slips); revision_rounds: tasks
 -- marked incomplete after a completion that week.
@@ -55,7 +55,7 @@ open_at_end AS (
     SELECT
         client_id,
         week_start,
-        count(DISTINCT task_gid) AS carried_over,
+        count(DISTINCT task_gid) AS open_at_week_end,
         count(DISTINCT task_gid) FILTER (
             WHERE due_on < CAST(timezone(timezone, cut) AS DATE)
         ) AS open_overdue
@@ -97,7 +97,7 @@ SELECT
     (SELECT count(*) FROM tasks AS t
         WHERE t.client_id = w.client_id AND t.created_on >= w.week_start
           AND t.created_on < w.week_end) AS new_tasks,
-    coalesce(o.carried_over, 0) AS carried_over,
+    coalesce(o.open_at_week_end, 0) AS open_at_week_end,
     (SELECT count(*) FROM tasks AS t
         WHERE t.client_id = w.client_id AND t.completed_on >= w.week_start
           AND t.completed_on < w.week_end AND t.on_time IS NOT NULL) AS dated_completed_tasks,
