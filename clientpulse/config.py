@@ -467,6 +467,13 @@ class RiskScore(SettingsModel):
     # about one false-alarm week per healthy client a year
     watch_at: float = Field(15, ge=0, le=100)  # score (0-100) from which a client is on watch
     at_risk_at: float = Field(22, ge=0, le=100)  # score (0-100) from which a client is at risk
+    # the alarm budget: flagged weeks per retained client per year. Each week's at-risk
+    # threshold is calibrated on the agency's own history before it
+    # (intermediate.client_risk_calibrated) so that the clients still with the agency
+    # were flagged no more often; `at_risk_at` holds until the history has
+    # `calibration_min_weeks` weeks
+    false_alarm_budget: float = Field(2, gt=0, lt=52)
+    calibration_min_weeks: int = Field(26, ge=1)
     lost_after_days: int = Field(60, ge=1)  # no deal, task activity or exchange this long
     # sooner once the client's last deal was lost (the renewal declined) and none is open:
     # no task activity or exchange this long after it and the relationship is over

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from clientpulse.config import load_config
+from clientpulse.pipeline import calibration
 from clientpulse.pipeline.build_signals import build_models
 from clientpulse.pipeline.compose import lost_clients
 from tests.factories import AS_OF, FIXTURE, crm, message, task
@@ -557,3 +558,79 @@ def test_a_lost_proposal_is_not_a_lost_renewal(tmp_path):
             "renewal lost 2026-11-11: deal d3 (1000.00, the fee won 1 times before, last "
             "2026-04-30)"
         )
+
+
+def test_the_calibration_meets_the_alarm_budget_on_the_history_before_each_week(tmp_path):
+    # a budget of 13 flagged weeks per retained client a year: a quarter of their weeks;
+    # calibrated from 4 weeks of history on
+    config = _config(tmp_path, {"false_alarm_budget": 13, "calibration_min_weeks": 4})
+    weeks = [date(2026, 10, 12) + timedelta(weeks=n) for n in range(5)]
+    scores = {"acme": [10, 20, 30, 40, 50], "beta": [5, 5, 5, 5, 5]}
+    with open_writer(config.warehouse.path) as con:
+        build_models(con, config, AS_OF)
+        for client, row in scores.items():
+            for week, score in zip(weeks, row, strict=True):
+                con.execute(
+                    "INSERT INTO intermediate.client_risk_history BY NAME SELECT ? AS client_id, "
+                    "? AS week_start, 'active' AS status, ? AS score, 'healthy' AS band",
+                    [client, week, score],
+                )
+        build_models(con, config, AS_OF)
+        rows = con.execute(
+            "SELECT week_start, at_risk_at, calibrated, at_risk FROM marts.client_risk_weekly "
+            "WHERE client_id = 'acme' ORDER BY week_start"
+        ).fetchall()
+        # weeks 1-4 have under 4 weeks before them: the default 22 (acme at 30 and 40 is
+        # at risk); week 5 has 4: the retained clients' 8 past scores 5 5 5 5 10 20 30 40,
+        # their 0.75 quantile at position 7 × 0.75 = 5.25: 20 + 0.25 × (30 - 20) = 22.5.
+        # Past weeks at or above it: 30 and 40, 2 of 8 = a quarter = 13 / 52, the budget
+        assert rows == [
+            (weeks[0], 22.0, False, False),
+            (weeks[1], 22.0, False, False),
+            (weeks[2], 22.0, False, True),
+            (weeks[3], 22.0, False, True),
+            (weeks[4], 22.5, True, True),
+        ]
+        # beta lost in week 5: no longer retained, its quiet weeks leave the calibration:
+        # acme's 10 20 30 40 alone, position 3 × 0.75 = 2.25: 30 + 0.25 × 10 = 32.5; and a
+        # week after week 5 changes nothing of week 5 (no future leak)
+        con.execute(
+            "UPDATE intermediate.client_risk_history SET status = 'lost' "
+            "WHERE client_id = 'beta' AND week_start = ?",
+            [weeks[4]],
+        )
+        con.execute(
+            "INSERT INTO intermediate.client_risk_history BY NAME SELECT 'acme' AS client_id, "
+            "? AS week_start, 'active' AS status, 100 AS score, 'at_risk' AS band",
+            [weeks[4] + timedelta(weeks=1)],
+        )
+        build_models(con, config, AS_OF)
+        week5 = con.execute(
+            "SELECT at_risk_at FROM marts.client_risk_weekly "
+            "WHERE client_id = 'acme' AND week_start = ?",
+            [weeks[4]],
+        ).fetchone()
+        assert week5 == (32.5,)
+
+
+def test_the_calibration_curve_trades_the_agencys_own_churns_against_its_false_alarms():
+    weeks = [date(2026, 1, 5) + timedelta(weeks=n) for n in range(6)]
+    # gone: scores rise 20 30 40 50 60 before it leaves on the 6th Monday (lost that week);
+    # stays: 10 every week but 35 in week 3 and a critical factor in week 4
+    history = calibration.History(
+        weeks={
+            "gone": {
+                **{w: (True, s, False) for w, s in zip(weeks, [20, 30, 40, 50, 60], strict=False)},
+                weeks[5]: (False, None, False),
+            },
+            "stays": {w: (True, 35 if n == 2 else 10, n == 3) for n, w in enumerate(weeks)},
+        },
+        lost_on={"gone": weeks[5]},
+    )
+    low, middle, high = calibration.tradeoff(history, [25, 38, 55])
+    # at 25: gone flagged from week 2 on, 4 weeks before it left; stays flagged in weeks
+    # 3 (35) and 4 (critical): 2 of its 6 active weeks, × 52 / 6 = 17.3 a year
+    assert (low.recall_4w, round(low.false_alarms_per_year, 1)) == (1.0, 17.3)
+    # at 38: gone from week 3, 3 weeks ahead: missed; stays only the critical week: 8.7
+    assert (middle.recall_4w, round(middle.false_alarms_per_year, 1)) == (0.0, 8.7)
+    assert (high.recall_4w, round(high.false_alarms_per_year, 1)) == (0.0, 8.7)

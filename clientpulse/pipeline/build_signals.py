@@ -54,6 +54,8 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
         "risk_renewal_amount_tolerance": risk.renewal_amount_tolerance,
         "risk_watch_at": risk.watch_at,
         "risk_at_risk_at": risk.at_risk_at,
+        "risk_false_alarm_budget": risk.false_alarm_budget,
+        "risk_calibration_min_weeks": risk.calibration_min_weeks,
         "risk_lost_after_days": risk.lost_after_days,
         "risk_lost_after_lost_deal_days": risk.lost_after_lost_deal_days,
         "lost_recently_days": risk.lost_recently_days,
