@@ -1,21 +1,25 @@
-"""`make calibrate`: fill the weekly risk history where weeks are missing (on the data
-already ingested, sending nothing), then print the alarm budget's trade-off on the
-agency's own history — for each threshold, the share of its lost clients flagged 4
-weeks ahead and the false-alarm weeks per retained client a year — and the threshold
-the latest week is judged by (clientpulse/pipeline/calibration.py)."""
+"""`make calibrate`: the alarm budget's trade-off on the agency's own risk history (fill
+it first with `make backfill`) — for each threshold, the share of its lost clients
+flagged 4 weeks ahead and the false-alarm weeks per retained client a year, over the
+weeks from the first whose windows lie after the first message — and the threshold the
+latest week is judged by (clientpulse/pipeline/calibration.py). Reads only."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from contextlib import closing
+
+import duckdb
 
 from clientpulse.config import load_config
-from clientpulse.pipeline.calibration import latest_threshold, load_history, tradeoff
-from clientpulse.pipeline.risk_backfill import backfill
-from clientpulse.pipeline.risk_history import data_weeks
-from warehouse.db import open_writer
+from clientpulse.pipeline.calibration import (
+    latest_threshold,
+    load_history,
+    tradeoff,
+    warm_up_end,
+)
+from clientpulse.pipeline.risk_history import history_exists
 
 THRESHOLDS = [float(t) for t in range(10, 62, 4)]
 
@@ -23,21 +27,15 @@ THRESHOLDS = [float(t) for t in range(10, 62, 4)]
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(description=__doc__).parse_args(argv)
     config = load_config()
-    with open_writer(config.warehouse.path) as con:
-        reach = data_weeks(con, config.agency.timezone)
-    if reach is None:
-        print("no data ingested yet: run the ingests first", file=sys.stderr)
-        return 2
-    run_id = f"calibrate-{datetime.now(ZoneInfo('UTC')):%Y%m%dT%H%M%S}"
-    figures = backfill(config, reach[0], reach[1], run_id, missing_only=True)
-    budget = config.signals.risk.false_alarm_budget
-    with open_writer(config.warehouse.path) as con:
-        history = load_history(con)
+    risk = config.signals.risk
+    with closing(duckdb.connect(str(config.warehouse.path), read_only=True)) as con:
+        since = warm_up_end(con, risk) if history_exists(con) else None
+        if since is None:
+            print("no risk history yet: run `make backfill` first", file=sys.stderr)
+            return 2
+        history = load_history(con, since)
         latest = latest_threshold(con)
-    print(
-        f"history: {len(history.weeks)} clients, {len(history.lost_on)} lost; "
-        f"{figures['weeks']} missing weeks filled"
-    )
+    print(f"history from {since}: {len(history.weeks)} clients, {len(history.lost_on)} lost")
     print(f"{'at_risk_at':>10} {'recall@4w':>10} {'false alarms/yr':>16}")
     for p in tradeoff(history, THRESHOLDS):
         recall = "—" if p.recall_4w is None else f"{p.recall_4w:.2f}"
@@ -46,7 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     if latest is not None:
         week, at, calibrated = latest
         how = "calibrated" if calibrated else "the default: not enough history yet"
-        print(f"week of {week} is judged at {at} ({how}; budget {budget} weeks a year)")
+        print(
+            f"week of {week} is judged at {at} ({how}; budget {risk.false_alarm_budget} "
+            "weeks a year)"
+        )
     return 0
 
 

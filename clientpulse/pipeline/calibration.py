@@ -11,9 +11,11 @@ choose its `signals.risk.false_alarm_budget`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
+
+from clientpulse.config import RiskScore
 
 LEAD_WEEKS = 4
 
@@ -34,11 +36,27 @@ class History:
     lost_on: dict[str, date]
 
 
-def load_history(con: duckdb.DuckDBPyConnection) -> History:
+def warm_up_end(con: duckdb.DuckDBPyConnection, risk: RiskScore) -> date | None:
+    """The first Monday whose windows (reply compliance, recent contact) lie wholly after
+    the first message: before it the score's windows reach back before the data, and
+    nearly every client is flagged for want of it. None without mail."""
+    first = con.execute("SELECT min(sent_at) FROM raw.email_messages").fetchone()[0]
+    if first is None:
+        return None
+    ready = first.date() + timedelta(
+        days=max(risk.reply_window_days, 7 * risk.contact_recent_weeks)
+    )
+    return ready + timedelta(days=-ready.weekday() % 7)
+
+
+def load_history(con: duckdb.DuckDBPyConnection, since: date) -> History:
+    """The history's weeks from `since` on."""
     rows = con.execute(
         "SELECT w.client_id, w.week_start, w.status = 'active', w.score, c.critical, w.lost_on "
         "FROM marts.client_risk_weekly AS w "
-        "JOIN intermediate.client_risk_calibrated AS c USING (client_id, week_start)"
+        "JOIN intermediate.client_risk_calibrated AS c USING (client_id, week_start) "
+        "WHERE w.week_start >= ?",
+        [since],
     ).fetchall()
     weeks: dict[str, dict[date, tuple[bool, float | None, bool]]] = {}
     lost_on: dict[str, date] = {}
