@@ -12,7 +12,7 @@ OUT        ?= out
 export GX_ANALYTICS_ENABLED := false
 export UV_PYTHON := 3.11
 
-.PHONY: help setup dovecot demo test test-fast test-pure-mail smoke bench backfill backtest alerts-replay lineage run lint clean
+.PHONY: help setup dovecot demo test test-fast test-pure-mail smoke bench backfill calibrate backtest alerts-replay lineage run lint clean
 
 help:
 	@echo "make demo   set up, start the sandbox, run every DAG once through Airflow, print the outputs"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench  run the benchmarks in benchmarks/"
 	@echo "make run    run the pipeline once through Airflow on \$$CLIENTPULSE_CONFIG (no sandbox)"
 	@echo "make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD  weekly risk history on the data already ingested"
+	@echo "make calibrate the alarm budget's trade-off on the agency's own risk history"
 	@echo "make backtest  replay the demo agency's history and judge the risk score against its truth"
 	@echo "make alerts-replay  after make demo: alerts per account manager over the last 8 weeks"
 	@echo "make lineage MODEL=marts.client_risk_weekly  what a model is built from and what reads it"
@@ -71,6 +72,9 @@ bench: setup
 backfill: setup
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
 	$(PY) -m tooling.backfill --from $(FROM) --to $(TO)
+
+calibrate: setup
+	$(PY) -m tooling.calibrate
 
 backtest: setup
 	$(PY) -m benchmarks.bench_risk_backtest --agency demo

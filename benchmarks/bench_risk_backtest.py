@@ -35,7 +35,7 @@ import shutil
 import sys
 import time
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -43,6 +43,7 @@ import duckdb
 from benchmarks.agencies import AGENCIES, Agency, write_config
 from benchmarks.risk_backtest import Backtest, judge, lead_weeks, weekly_flags
 from clientpulse.config import PROJECT_ROOT, AgencyConfig, load_config
+from clientpulse.pipeline import calibration
 from clientpulse.pipeline.ingest import ingest_asana, ingest_crm, ingest_mailboxes
 from clientpulse.pipeline.risk_backfill import backfill
 from connectors.asana.client import AsanaClient
@@ -229,16 +230,12 @@ def table(agency: str, truth: dict, new: Backtest, old: Backtest) -> str:
 
 
 def warm_up_end(config: AgencyConfig, warehouse: Path) -> date:
-    """The first Monday whose windows (reply compliance, recent contact) lie wholly after
-    the first message."""
+    """The first Monday whose windows lie wholly after the first message."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        first = con.execute("SELECT min(sent_at) FROM raw.email_messages").fetchone()[0].date()
+        return calibration.warm_up_end(con, config.signals.risk)
     finally:
         con.close()
-    risk = config.signals.risk
-    ready = first + timedelta(days=max(risk.reply_window_days, 7 * risk.contact_recent_weeks))
-    return ready + timedelta(days=-ready.weekday() % 7)
 
 
 def churner_leads(warehouse: Path, truth: dict, stories: dict[str, str], since: date) -> str:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import duckdb
 
+from clientpulse.pipeline.calibration import lead_weeks
+
 CHURN_HORIZON = timedelta(weeks=12)
 OBSERVABLE_DECLINE = timedelta(weeks=6)
 
@@ -38,17 +40,6 @@ class Backtest:
     median_lead_weeks: float
     false_alarms_per_healthy: float
     false_alarms_per_healthy_year: float
-
-
-def lead_weeks(flags: dict[date, bool], churned_on: date) -> float:
-    """Weeks of the unbroken flagged run that reaches the last week before `churned_on`."""
-    weeks = sorted(w for w in flags if w < churned_on)
-    lead_from = None
-    for week in reversed(weeks):
-        if not flags[week]:
-            break
-        lead_from = week
-    return 0.0 if lead_from is None else (churned_on - lead_from).days / 7
 
 
 def weekly_flags(

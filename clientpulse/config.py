@@ -408,10 +408,12 @@ class RiskFactor(SettingsModel):
 # closing messages ("thanks, got it") no longer count as waiting: on the demo's replay it
 # cut false alarms by a quarter with every churner still flagged a month ahead; at 2 it
 # drowned a slow fade's fall in contact.
-# One factor is critical by default: a report recipient gone (their mail bounces) puts the
-# client at risk by itself, as the person the agency reports to is the relationship. It
-# weighs nothing in the mean: a rare event at 0 for nearly every client would only dilute
-# the other factors. `critical_at` makes any factor decide on its own.
+# Two factors are critical by default: a report recipient gone (their mail bounces) puts
+# the client at risk by itself, as the person the agency reports to is the relationship
+# (it weighs nothing in the mean: a rare event at 0 for nearly every client would only
+# dilute the other factors); and a lost renewal (lost_deals at 100: the client's own fee
+# declined, not a proposal), which on the demo and indie1 replays warned of the budget
+# churns ten weeks ahead. `critical_at` makes any factor decide on its own.
 DEFAULT_RISK_FACTORS: dict[str, RiskFactor] = {
     "first_reply_compliance": RiskFactor(weight=2),
     "next_reply_compliance": RiskFactor(weight=1),
@@ -426,7 +428,7 @@ DEFAULT_RISK_FACTORS: dict[str, RiskFactor] = {
     "on_site_gap": RiskFactor(weight=0.5),
     "revenue_qoq": RiskFactor(weight=0.5),
     "revenue_yoy": RiskFactor(weight=0.5),
-    "lost_deals": RiskFactor(weight=2),
+    "lost_deals": RiskFactor(weight=2, critical_at=100),
     "no_repeat_order": RiskFactor(weight=1),
     "active_contacts": RiskFactor(weight=1),
     "senior_contacts": RiskFactor(weight=0.5),
@@ -451,10 +453,27 @@ class RiskScore(SettingsModel):
     contact_baseline_weeks: int = Field(26, ge=1)  # weeks of the client's usual rate
     # mail coverage needed before the baseline counts
     contact_baseline_min_weeks: int = Field(12, ge=1)
+    # a fall in contact is judged against the client's own weekly counts
+    # (intermediate.client_contact_fall): exchanges expected over the quiet run before it
+    # can count at all (the minimum evidence), and the fall's z (signed root deviance over
+    # the client's dispersion) at which contact_vs_baseline starts to score and reaches 100
+    contact_fall_min_expected: float = Field(3, gt=0)
+    contact_fall_z_from: float = Field(1.5, ge=0)
+    contact_fall_z_full: float = Field(4, gt=0)
+    # a lost deal is the client's renewal (intermediate.client_lost_renewals) when a deal it
+    # won before came within this share of its amount: the same fee again
+    renewal_amount_tolerance: float = Field(0.01, ge=0, le=1)
     # band edges from the demo's replay: at 22 a slow fade is flagged a month ahead, with
     # about one false-alarm week per healthy client a year
     watch_at: float = Field(15, ge=0, le=100)  # score (0-100) from which a client is on watch
     at_risk_at: float = Field(22, ge=0, le=100)  # score (0-100) from which a client is at risk
+    # the alarm budget: flagged weeks per retained client per year. Each week's at-risk
+    # threshold is calibrated on the agency's own history before it
+    # (intermediate.client_risk_calibrated) so that the clients still with the agency
+    # were flagged no more often; `at_risk_at` holds until the history has
+    # `calibration_min_weeks` weeks
+    false_alarm_budget: float = Field(2, gt=0, lt=52)
+    calibration_min_weeks: int = Field(26, ge=1)
     lost_after_days: int = Field(60, ge=1)  # no deal, task activity or exchange this long
     # sooner once the client's last deal was lost (the renewal declined) and none is open:
     # no task activity or exchange this long after it and the relationship is over
@@ -476,6 +495,8 @@ class RiskScore(SettingsModel):
             )
         if self.watch_at > self.at_risk_at:
             raise ValueError("watch_at must not be above at_risk_at")
+        if self.contact_fall_z_from >= self.contact_fall_z_full:
+            raise ValueError("contact_fall_z_from must be below contact_fall_z_full")
         if self.contact_baseline_min_weeks > self.contact_baseline_weeks:
             raise ValueError("contact_baseline_min_weeks must not be above contact_baseline_weeks")
         if not any(f.weight > 0 for f in self.factors.values()):

@@ -13,11 +13,15 @@ from transforms.runner import discover
 def test_the_risk_history_mart_names_its_sources_keys_and_readers(capsys):
     assert main(["marts.client_risk_weekly"]) == 0
     found = lineage("marts.client_risk_weekly")
-    assert found.parents == ("intermediate.client_risk_history",)
+    assert set(found.parents) == {
+        "intermediate.client_risk_calibrated",
+        "intermediate.client_risk_history",
+    }
     for upstream in ("intermediate.reply_compliance", "core.fct_email_sla", "staging.cfg_clients"):
         assert upstream in found.upstream
     assert {"raw.email_messages", "raw.asana_tasks", "raw.crm_objects"} <= set(found.raw_tables)
     assert ("risk_reply_window_days", "signals.risk.reply_window_days") in found.config_keys
+    assert ("risk_false_alarm_budget", "signals.risk.false_alarm_budget") in found.config_keys
     assert {"marts.manager_portfolio", "marts.client_risk_alerts"} <= set(found.downstream)
     assert "clientpulse/reports/leadership_digest.py" in found.code
     printed = capsys.readouterr().out

@@ -9,15 +9,16 @@
 --                   already past its target now)
 --   delivery        on_time_rate, silent_slips, revision_rounds (over the last
 --                   `risk_delivery_weeks` weeks), open_overdue_tasks (now)
---   contact         contact_vs_cadence and contact_vs_baseline (two-way exchanges a week
---                   over the last `risk_contact_recent_weeks` weeks, against the agreed
---                   cadence and against the client's own usual rate over the
---                   `risk_contact_baseline_weeks` weeks before, or the part of them on
---                   record from `risk_contact_baseline_min_weeks` on), contact_gap (business
---                   days since the last exchange against the cadence), on_site_gap (no
---                   visit for over a month, where the agency visits this client)
+--   contact         contact_vs_cadence (two-way exchanges a week over the last
+--                   `risk_contact_recent_weeks` weeks against the agreed cadence),
+--                   contact_vs_baseline (the deepest recent fall against the client's own
+--                   weekly counts, the agency's season and the manager's absences, as a z:
+--                   intermediate.client_contact_fall), contact_gap (business days since
+--                   the last exchange against the cadence), on_site_gap (no visit for
+--                   over a month, where the agency visits this client)
 --   commercial      revenue_qoq, revenue_yoy (trailing quarter against the one before
---                   and the same quarter a year ago), lost_deals (last 90 days),
+--                   and the same quarter a year ago), lost_deals (the client's renewal or
+--                   retainer lost in the last 90 days, not any proposal),
 --                   no_repeat_order (storm: past the honeymoon without a repeat order)
 --   relationship    active_contacts, senior_contacts (people at the client on an
 --                   activity lately), key_contact_left (a report recipient or listed
@@ -115,53 +116,27 @@ delivery AS (
     JOIN intermediate.client_overdue_tasks AS o USING (client_id)
 ),
 
--- Contact windows count only where the mail on record covers them: before the first
+-- The recent window counts only where the mail on record covers it: before the first
 -- message the warehouse holds, silence is missing data, not a client gone quiet.
 mail_from AS (
     SELECT min(sent_at) AS first_message_at FROM staging.email_messages
-),
-
-baseline_window AS (
-    SELECT
-        w.recent_from,
-        w.baseline_from,
-        date_diff('second', w.baseline_from, w.recent_from) / (7 * 86400.0) AS covered_weeks
-    FROM (
-        SELECT
-            getvariable('as_of') - to_days(7 * getvariable('risk_contact_recent_weeks'))
-                AS recent_from,
-            -- greatest() skips NULLs: no mail on record at all covers nothing
-            CASE WHEN m.first_message_at IS NOT NULL THEN greatest(m.first_message_at,
-                getvariable('as_of') - to_days(7 * (getvariable('risk_contact_recent_weeks')
-                    + getvariable('risk_contact_baseline_weeks'))))
-            END AS baseline_from
-        FROM mail_from AS m
-    ) AS w
 ),
 
 exchange_rates AS (
     SELECT
         c.client_id,
         c.contact_cadence_days,
-        CASE WHEN any_value(m.first_message_at) <= b.recent_from THEN
-            count(e.occurred_at) FILTER (WHERE e.occurred_at > b.recent_from)
+        CASE WHEN any_value(m.first_message_at)
+            <= getvariable('as_of') - to_days(7 * getvariable('risk_contact_recent_weeks')) THEN
+            count(e.occurred_at) FILTER (WHERE e.occurred_at > getvariable('as_of')
+                - to_days(7 * getvariable('risk_contact_recent_weeks')))
             / getvariable('risk_contact_recent_weeks') END AS recent_per_week,
-        -- the usual rate: over the `risk_contact_baseline_weeks` before the recent window,
-        -- or the part of them the mail on record covers, from `risk_contact_baseline_min_weeks`
-        -- covered weeks on: a long window, so a fade of a few months does not drag the
-        -- baseline down with it and still shows as a fall
-        CASE WHEN any_value(b.covered_weeks) >= getvariable('risk_contact_baseline_min_weeks')
-        THEN
-            count(e.occurred_at) FILTER (
-                WHERE e.occurred_at <= b.recent_from AND e.occurred_at > b.baseline_from)
-            / any_value(b.covered_weeks) END AS baseline_per_week,
         7.0 / c.contact_cadence_days AS expected_per_week,
         max(e.occurred_at) AS last_exchange_at
     FROM clients AS c
     CROSS JOIN mail_from AS m
-    CROSS JOIN baseline_window AS b
     LEFT JOIN intermediate.client_exchanges AS e USING (client_id)
-    GROUP BY c.client_id, c.contact_cadence_days, b.recent_from, b.baseline_from
+    GROUP BY c.client_id, c.contact_cadence_days
 ),
 
 business_gap AS (
@@ -188,14 +163,24 @@ contact AS (
 
     UNION ALL
 
+    -- the fall's z against the client's own noise, the agency's season and the manager's
+    -- absences (intermediate.client_contact_fall), scaled from `risk_contact_fall_z_from`
+    -- (0) to `risk_contact_fall_z_full` (100)
     SELECT
-        client_id, 'contact_vs_baseline', round(recent_per_week / nullif(baseline_per_week, 0), 2),
-        'two-way exchanges ' || round(baseline_per_week, 1) || ' → '
-            || round(recent_per_week, 1) || ' a week',
-        CASE WHEN baseline_per_week > 0
-            THEN greatest(0, least(100, (1 - recent_per_week / baseline_per_week) / 0.8 * 100))
-        END
-    FROM exchange_rates
+        client_id, 'contact_vs_baseline', fall_z,
+        CASE WHEN fall_z > 0 THEN observed || ' two-way exchanges in the last ' || run_weeks
+            || ' weeks where ' || round(expected, 1) || ' were expected (usual '
+            || round(usual_per_week, 1) || ' a week, as busy as the rest of the agency'
+            || CASE WHEN manager_away_weeks > 0 THEN '; ' || manager_away_weeks
+                || ' weeks the manager was away left out' ELSE '' END
+            || '; ' || round(fall_z, 1) || ' × its usual noise)'
+            ELSE 'two-way exchanges as usual for this client (' || round(usual_per_week, 1)
+                || ' a week)' END,
+        CASE WHEN fall_z IS NOT NULL THEN greatest(0, least(100,
+            (fall_z - getvariable('risk_contact_fall_z_from'))
+            / (getvariable('risk_contact_fall_z_full') - getvariable('risk_contact_fall_z_from'))
+            * 100)) END
+    FROM intermediate.client_contact_fall
 
     UNION ALL
 
@@ -257,18 +242,21 @@ commercial AS (
 
     UNION ALL
 
+    -- only the client's renewal or retainer counts (intermediate.client_lost_renewals): a
+    -- lost proposal from a client who stays is no sign of leaving
     SELECT
-        c.client_id, 'lost_deals', count(d.deal_id),
-        count(d.deal_id) || ' deals lost in 90 days',
-        CASE WHEN k.client_id IS NOT NULL THEN least(100, 50 * count(d.deal_id)) END
+        c.client_id, 'lost_deals', count(r.deal_id),
+        coalesce(string_agg('renewal lost ' || strftime(r.closed_at, '%Y-%m-%d') || ': '
+            || r.deal_name || ' (' || r.amount || ', the fee won ' || r.like_deals_won
+            || ' times before, last ' || strftime(r.last_like_won_at, '%Y-%m-%d') || ')', '; '
+            ORDER BY r.closed_at, r.deal_id), 'no renewal lost in 90 days'),
+        CASE WHEN k.client_id IS NOT NULL THEN least(100, 100 * count(r.deal_id)) END
     FROM clients AS c
     LEFT JOIN (
         SELECT DISTINCT client_id FROM staging.crm_deals WHERE created_at <= getvariable('as_of')
     ) AS k USING (client_id)
-    LEFT JOIN staging.crm_deals AS d
-        ON d.client_id = c.client_id AND d.is_lost
-        AND d.closed_at <= getvariable('as_of')
-        AND d.closed_at > getvariable('as_of') - INTERVAL 90 DAY
+    LEFT JOIN intermediate.client_lost_renewals AS r
+        ON r.client_id = c.client_id AND r.is_renewal
     GROUP BY c.client_id, k.client_id
 
     UNION ALL
