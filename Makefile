@@ -51,8 +51,11 @@ dovecot:
 	  apt-get install -y -qq --no-install-recommends dovecot-imapd \
 	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends dovecot-imapd; }; }
 
+# Two workers, a test file each at a time (a module's fixtures stay in one process):
+# the Airflow and demo tests wait on subprocesses long enough to share the 2 cores.
+TEST_WORKERS ?= 2
 test: setup dovecot
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Everything but Airflow and the real servers; the full suite still runs in `make test`.
 test-fast: setup
