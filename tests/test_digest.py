@@ -237,12 +237,15 @@ def test_the_chart_draws_the_weekly_mart_series(history):
 WEEK_OF_W = "DATE '2026-11-16' - CAST(7 * w AS INTEGER)"  # w weeks before this one
 
 
-def _simulated_portfolio(con: duckdb.DuckDBPyConnection, clients: int, managers: int) -> None:
+def _simulated_portfolio(
+    con: duckdb.DuckDBPyConnection, clients: int, managers: int, calibrated: bool = True
+) -> None:
     """`clients` clients under `managers` managers, 13 weeks of risk history with long
     names that need escaping, about a quarter at risk, one in twelve lost and one in
     twelve changing strategy; then the digest's marts built from their own SQL."""
     lost = clients // 12
     con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ", [AS_OF])
+    con.execute("SET VARIABLE risk_false_alarm_budget = 2.0")
     con.execute(
         "CREATE SCHEMA marts; CREATE SCHEMA intermediate; CREATE SCHEMA core; CREATE SCHEMA staging"
     )
@@ -285,7 +288,8 @@ def _simulated_portfolio(con: duckdb.DuckDBPyConnection, clients: int, managers:
             ['two-way exchanges at 40% of the usual rate'] AS reasons,
             score - lead(score) OVER (PARTITION BY client_id ORDER BY week_start DESC)
                 AS score_change_1w,
-            NULL::DOUBLE AS score_change_4w, false AS rule_at_risk
+            NULL::DOUBLE AS score_change_4w, false AS rule_at_risk,
+            75.0 AS at_risk_at, {calibrated} AS calibrated
         FROM base"""
     )
     con.execute(
@@ -388,6 +392,21 @@ def test_the_digest_stays_within_one_screen(tmp_path, clients, managers):
     changed = clients // 12  # three named, the rest counted
     assert strategies.count(" → ") == min(3, changed)
     assert (f"…and {changed - 3} more" in strategies) == (changed > 3)
+
+
+@pytest.mark.parametrize("calibrated", [True, False])
+def test_the_footer_says_which_threshold_flagged_the_week_and_whether_it_was_calibrated(
+    tmp_path, calibrated
+):
+    con = duckdb.connect(str(tmp_path / "p.duckdb"))
+    _simulated_portfolio(con, 36, 4, calibrated=calibrated)
+    message = compose_digest(con, AS_OF, "Europe/Kyiv", "2026-W47", LeadershipDigest())
+    footer = message["blocks"][-1]["elements"][0]["text"]
+    if calibrated:
+        assert "at risk from score 75, calibrated this week on the year before" in footer
+        assert "to 2 false-alarm weeks per retained client a year" in footer
+    else:
+        assert "at risk from score 75 (the default: too little history to calibrate)" in footer
 
 
 def test_the_chart_is_uploaded_through_slacks_v2_flow_once(history, tmp_path):

@@ -27,15 +27,39 @@ from transforms.catalog import accepted_values
 LOST_NAMED = 3  # lost lately: the newest by name, the rest counted
 
 
-_PORTFOLIO = ("clients", "active_clients", "at_risk", "recently_lost", "open_overdue_tasks")
+_PORTFOLIO = (
+    "clients",
+    "active_clients",
+    "at_risk",
+    "recently_lost",
+    "open_overdue_tasks",
+    "risk_threshold",
+    "risk_threshold_calibrated",
+    "risk_false_alarm_budget",
+)
 
 
 def _portfolio(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     row = con.execute(
         "SELECT clients, active_clients, at_risk_clients, recently_lost_clients, "
-        "open_overdue_tasks FROM marts.portfolio_health"
+        "open_overdue_tasks, risk_threshold, risk_threshold_calibrated, "
+        "risk_false_alarm_budget FROM marts.portfolio_health"
     ).fetchone()
     return dict(zip(_PORTFOLIO, row, strict=True))
+
+
+def _threshold_note(portfolio: dict[str, Any]) -> str:
+    """Which at-risk threshold flagged this week, and whether the alarm budget set it."""
+    threshold = portfolio["risk_threshold"]
+    if threshold is None:
+        return ""
+    if portfolio["risk_threshold_calibrated"]:
+        budget = portfolio["risk_false_alarm_budget"]
+        return (
+            f" · at risk from score {threshold:.0f}, calibrated this week on the year before"
+            f" to {float(budget):g} false-alarm weeks per retained client a year"
+        )
+    return f" · at risk from score {threshold:.0f} (the default: too little history to calibrate)"
 
 
 SLA_LABELS = {"first_reply": "First replies", "next_reply": "Next replies"}
@@ -302,6 +326,7 @@ def compose_digest(
     ]
     chart = _chart(weeks) if settings.chart and weeks else None
     footer = f"As of {local:%Y-%m-%d %H:%M} {escape_mrkdwn(timezone)} · SLA clocks: business hours"
+    footer += _threshold_note(portfolio)
     if chart:
         footer += f" · chart of the last {len(weeks)} weeks posted below"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
