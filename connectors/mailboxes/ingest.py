@@ -92,8 +92,6 @@ class _Rows:
         """Write the rows, and the cursor that covers them, in one transaction (with
         `also`'s writes: a source's own bookkeeping)."""
         with transaction(con):
-            if also is not None:
-                also(con)
             _drop_replaced(con, self.sightings)
             _keep_body_verdicts(con, self.messages)
             self.loaded += upsert(con, "raw.email_messages", self.messages, ["message_key"])
