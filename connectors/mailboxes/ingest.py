@@ -33,7 +33,7 @@ from connectors.mailboxes.gmail.sync import GMAIL_STATS, sync_gmail_source
 from connectors.mailboxes.graph.auth import AppCredentials
 from connectors.mailboxes.graph.settings import GraphAccount
 from connectors.mailboxes.graph.sync import sync_graph
-from connectors.mailboxes.headers import MessageRecord, Rejected
+from connectors.mailboxes.headers import RECORD_FIELDS, MessageRecord, Rejected
 from connectors.mailboxes.imap import FolderCursor, ImapLogin, ImapMailboxReader
 from connectors.mailboxes.mbox import MboxRead
 from connectors.mailboxes.mbox_cursor import MboxCursor, cursor_after
@@ -46,16 +46,19 @@ from warehouse.runlog import run_step
 
 BATCH = 5000
 SIGHTING_FIELDS = ("mailbox", "source", "source_ref")
+MESSAGE_FIELDS = tuple(f for f in RECORD_FIELDS if f not in SIGHTING_FIELDS)
 
 
 class _Rows:
-    """Rows for one transaction: messages, sightings and quarantined records."""
+    """Rows for one transaction: messages, sightings and quarantined records.
+
+    Records are kept as they come and turned into one frame per table, column by
+    column, when flushed (building a dict per row cost more than writing it)."""
 
     def __init__(self, source: str, now: datetime) -> None:
         self.source = source
         self.now = now
-        self.messages: list[dict[str, Any]] = []
-        self.sightings: list[dict[str, Any]] = []
+        self.records: list[MessageRecord] = []
         self.bad: list[QuarantinedRecord] = []
         self.loaded = self.rejected = 0
 
@@ -67,21 +70,14 @@ class _Rows:
                     QuarantinedRecord(self.source, item.source_ref, item.field, item.reason)
                 )
                 continue
-            row = item.as_row()
-            sighting = {k: row.pop(k) for k in SIGHTING_FIELDS}
-            sighting.update(message_key=row["message_key"], extracted_at=self.now)
-            row["extracted_at"] = self.now
-            self.messages.append(row)
-            self.sightings.append(sighting)
+            self.records.append(item)
             if item.sent_at is None:
                 reason = f"date_{item.date_status}: kept in raw, left out of time-based signals"
-                self.bad.append(
-                    QuarantinedRecord(self.source, sighting["source_ref"], "Date", reason)
-                )
+                self.bad.append(QuarantinedRecord(self.source, item.source_ref, "Date", reason))
 
     def discard(self) -> None:
         """Drop the rows not flushed yet (read from a file that changed meanwhile)."""
-        self.messages, self.sightings, self.bad = [], [], []
+        self.records, self.bad = [], []
 
     def flush(
         self,
@@ -92,10 +88,13 @@ class _Rows:
         """Write the rows, and the cursor that covers them, in one transaction (with
         `also`'s writes: a source's own bookkeeping)."""
         with transaction(con):
-            _drop_replaced(con, self.sightings)
-            _keep_body_verdicts(con, self.messages)
-            self.loaded += upsert(con, "raw.email_messages", self.messages, ["message_key"])
-            upsert(con, "raw.email_sightings", self.sightings, ["message_key", "mailbox"])
+            if self.records:
+                messages = self._frame(MESSAGE_FIELDS)
+                sightings = self._frame(("message_key", *SIGHTING_FIELDS))
+                _drop_replaced(con, sightings)
+                _keep_body_verdicts(con, messages)
+                self.loaded += upsert(con, "raw.email_messages", messages, ["message_key"])
+                upsert(con, "raw.email_sightings", sightings, ["message_key", "mailbox"])
             quarantine(con, self.bad)
             if also is not None:
                 also(con)
@@ -103,12 +102,15 @@ class _Rows:
                 set_cursor(con, self.source, *cursor)
         self.discard()
 
+    def _frame(self, names: tuple[str, ...]) -> pd.DataFrame:
+        frame = pd.DataFrame({name: [getattr(r, name) for r in self.records] for name in names})
+        frame["extracted_at"] = self.now
+        return frame
 
-def _drop_replaced(con: duckdb.DuckDBPyConnection, sightings: list[dict[str, Any]]) -> None:
+
+def _drop_replaced(con: duckdb.DuckDBPyConnection, sightings: pd.DataFrame) -> None:
     """Forget messages last seen at a place now holding another message (re-read there)."""
-    if not sightings:
-        return
-    incoming = pd.DataFrame(sightings, columns=["message_key", "mailbox", "source_ref"])
+    incoming = sightings[["message_key", "mailbox", "source_ref"]]
     con.register("incoming_sightings", incoming)
     try:
         con.execute(_REPLACED_SQL)
@@ -116,22 +118,25 @@ def _drop_replaced(con: duckdb.DuckDBPyConnection, sightings: list[dict[str, Any
         con.unregister("incoming_sightings")
 
 
-def _keep_body_verdicts(con: duckdb.DuckDBPyConnection, messages: list[dict[str, Any]]) -> None:
+def _keep_body_verdicts(con: duckdb.DuckDBPyConnection, messages: pd.DataFrame) -> None:
     """A message seen again by a source that cannot read its body (the Gmail API with
     gmail.metadata) keeps the closing verdict another source read from its body."""
-    unread = [m["message_key"] for m in messages if m["closing_rule"] == "body_not_read"]
-    if not unread:
+    unread = messages["closing_rule"] == "body_not_read"
+    if not unread.any():
         return
     found = con.execute(
         "SELECT message_key, closing_verdict, closing_rule FROM raw.email_messages "
         "WHERE message_key IN (SELECT unnest(?::VARCHAR[])) "
         "AND closing_rule <> 'body_not_read'",
-        [unread],
+        [messages.loc[unread, "message_key"].tolist()],
     ).fetchall()
+    if not found:
+        return
     known = {key: (verdict, rule) for key, verdict, rule in found}
-    for message in messages:
-        if message["message_key"] in known and message["closing_rule"] == "body_not_read":
-            message["closing_verdict"], message["closing_rule"] = known[message["message_key"]]
+    kept = unread & messages["message_key"].isin(known)
+    keys = messages.loc[kept, "message_key"]
+    messages.loc[kept, "closing_verdict"] = [known[k][0] for k in keys]
+    messages.loc[kept, "closing_rule"] = [known[k][1] for k in keys]
 
 
 _REPLACED_SQL = """
@@ -169,7 +174,7 @@ def _import_file(
     read = MboxRead(mbox.path, mailbox=mbox.mailbox, start=start, size=seen.size)
     for item in read:
         rows.add((item,))
-        if len(rows.messages) >= BATCH:
+        if len(rows.records) >= BATCH:
             if not seen.unchanged(mbox.path):
                 rows.discard()
                 return False

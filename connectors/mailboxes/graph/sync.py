@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pandas as pd
 
 from connectors.errors import ConnectorError
 from connectors.mailboxes.graph.auth import AppCredentials, TokenProvider
@@ -180,33 +181,41 @@ def _ledger(
     """`raw.email_graph_items`: live items, then removed ones (INSERT OR REPLACE sets only
     the columns given: a removal keeps the message key); an item live again after its
     removal in these pages is written in a second round, so the last page wins."""
-    live: dict[tuple[str, str], dict[str, Any]] = {}
-    removed: dict[tuple[str, str], dict[str, Any]] = {}
+    live: dict[tuple[str, str], tuple[str, str | None]] = {}  # -> folder, message key
+    removed: dict[tuple[str, str], tuple[str, str]] = {}  # -> folder, reason
     for box, folder, page in pages:
         for item_id, record in page.items:
             if (box, item_id) in removed:
-                _upsert_ledger(con, live, removed)
+                _upsert_ledger(con, live, removed, now)
                 live, removed = {}, {}
-            live[(box, item_id)] = {
-                "mailbox": box, "item_id": item_id, "folder": folder, "seen_at": now,
-                "message_key": record.message_key if isinstance(record, MessageRecord) else None,
-                "removed_at": None, "removed_reason": None,
-            }  # fmt: skip
+            key = record.message_key if isinstance(record, MessageRecord) else None
+            live[(box, item_id)] = (folder, key)
         for item_id, reason in page.removed:
-            removed[(box, item_id)] = {
-                "mailbox": box, "item_id": item_id, "folder": folder, "seen_at": now,
-                "removed_at": now, "removed_reason": reason or "deleted",
-            }  # fmt: skip
-    _upsert_ledger(con, live, removed)
+            removed[(box, item_id)] = (folder, reason or "deleted")
+    _upsert_ledger(con, live, removed, now)
 
 
 def _upsert_ledger(
     con: duckdb.DuckDBPyConnection,
-    live: dict[tuple[str, str], dict[str, Any]],
-    removed: dict[tuple[str, str], dict[str, Any]],
+    live: dict[tuple[str, str], tuple[str, str | None]],
+    removed: dict[tuple[str, str], tuple[str, str]],
+    now: datetime,
 ) -> None:
-    upsert(con, "raw.email_graph_items", list(live.values()), LEDGER_KEY)
-    upsert(con, "raw.email_graph_items", list(removed.values()), LEDGER_KEY)
+    if live:
+        boxes, items, folders, keys = _columns(live)
+        frame = {"mailbox": boxes, "item_id": items, "folder": folders, "seen_at": now,
+                 "message_key": keys, "removed_at": None, "removed_reason": None}  # fmt: skip
+        upsert(con, "raw.email_graph_items", pd.DataFrame(frame), LEDGER_KEY)
+    if removed:
+        boxes, items, folders, reasons = _columns(removed)
+        frame = {"mailbox": boxes, "item_id": items, "folder": folders, "seen_at": now,
+                 "removed_at": now, "removed_reason": reasons}  # fmt: skip
+        upsert(con, "raw.email_graph_items", pd.DataFrame(frame), LEDGER_KEY)
+
+
+def _columns(entries: dict[tuple[str, str], tuple[str, str | None]]) -> list[tuple]:
+    """(mailbox, item id) -> (folder, value) entries as four columns."""
+    return [*zip(*entries, strict=True), *zip(*entries.values(), strict=True)]
 
 
 # After a resync round: items not seen again since it started are gone (not lost: archived).
