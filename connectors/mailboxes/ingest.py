@@ -109,13 +109,18 @@ class _Rows:
 
 
 def _drop_replaced(con: duckdb.DuckDBPyConnection, sightings: pd.DataFrame) -> None:
-    """Forget messages last seen at a place now holding another message (re-read there)."""
-    incoming = sightings[["message_key", "mailbox", "source_ref"]]
-    con.register("incoming_sightings", incoming)
+    """Forget messages last seen at a place now holding another message (re-read there).
+    Rare: one query finds them, and only then are they deleted."""
+    con.register("incoming_sightings", sightings[["message_key", "mailbox", "source_ref"]])
     try:
-        con.execute(_REPLACED_SQL)
+        replaced = con.execute(_REPLACED_SQL).fetchall()
     finally:
         con.unregister("incoming_sightings")
+    if not replaced:
+        return
+    keys, mailboxes = (list(column) for column in zip(*replaced, strict=True))
+    con.execute(_DROP_SIGHTINGS_SQL, [keys, mailboxes])
+    con.execute(_DROP_MESSAGES_SQL, [keys])
 
 
 def _keep_body_verdicts(con: duckdb.DuckDBPyConnection, messages: pd.DataFrame) -> None:
@@ -140,19 +145,20 @@ def _keep_body_verdicts(con: duckdb.DuckDBPyConnection, messages: pd.DataFrame) 
 
 
 _REPLACED_SQL = """
-CREATE OR REPLACE TEMP TABLE replaced_sightings AS
 SELECT s.message_key, s.mailbox
 FROM raw.email_sightings AS s
 JOIN incoming_sightings AS i
-    ON i.mailbox = s.mailbox AND i.source_ref = s.source_ref AND i.message_key <> s.message_key;
+    ON i.mailbox = s.mailbox AND i.source_ref = s.source_ref AND i.message_key <> s.message_key
+"""
+_DROP_SIGHTINGS_SQL = """
 DELETE FROM raw.email_sightings AS s
-WHERE EXISTS (
-    SELECT 1 FROM replaced_sightings AS r
-    WHERE r.message_key = s.message_key AND r.mailbox = s.mailbox
-);
+USING (SELECT unnest(?::VARCHAR[]) AS message_key, unnest(?::VARCHAR[]) AS mailbox) AS r
+WHERE r.message_key = s.message_key AND r.mailbox = s.mailbox
+"""
+_DROP_MESSAGES_SQL = """
 DELETE FROM raw.email_messages
-WHERE message_key IN (SELECT message_key FROM replaced_sightings)
-    AND message_key NOT IN (SELECT message_key FROM raw.email_sightings);
+WHERE message_key IN (SELECT unnest(?::VARCHAR[]))
+    AND message_key NOT IN (SELECT message_key FROM raw.email_sightings)
 """
 
 

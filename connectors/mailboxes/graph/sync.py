@@ -32,7 +32,7 @@ from connectors.mailboxes.graph.client import GraphMailClient
 from connectors.mailboxes.graph.reader import FolderCursor, FolderPage, GraphMailboxReader
 from connectors.mailboxes.graph.settings import GraphAccount
 from connectors.mailboxes.headers import MessageRecord
-from warehouse.cursors import get_cursor, set_cursor
+from warehouse.cursors import get_cursor, set_cursors
 from warehouse.load import upsert
 
 if TYPE_CHECKING:
@@ -169,8 +169,7 @@ def _write(
         _ledger(con, pages, now)
         for box, folder, started in gone:
             con.execute(_GONE_SQL, [now, box, folder, started])
-        for scope, value in cursors.items():
-            set_cursor(con, SOURCE, scope, value)
+        set_cursors(con, SOURCE, cursors)
 
     rows.flush(con, also=bookkeeping)
 
