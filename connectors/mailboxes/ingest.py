@@ -18,7 +18,9 @@ to quarantine with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ from warehouse.quarantine import QuarantinedRecord, quarantine
 from warehouse.runlog import run_step
 
 BATCH = 5000
+GC_ALLOCATIONS = 50_000
 SIGHTING_FIELDS = ("mailbox", "source", "source_ref")
 MESSAGE_FIELDS = tuple(f for f in RECORD_FIELDS if f not in SIGHTING_FIELDS)
 
@@ -219,6 +222,20 @@ def _sync_imap(
     return resynced
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """The cyclic collector runs every GC_ALLOCATIONS allocations instead of 700 while
+    API pages are read: each page's JSON and records are tens of thousands of objects
+    that live until written, and the collector walked them (and, promoted, the whole
+    heap: 28 full collections) again and again, ~30% of a Graph first sync's CPU."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], GC_ALLOCATIONS), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def ingest_mailboxes(
     source: MailboxSource,
     warehouse: Path,
@@ -270,13 +287,18 @@ def ingest_mailboxes(
             stats["imap_mailboxes"] += 1
             stats["imap_fetches"] += len(reader.requested)
         graph_rows = _Rows("graph", now)
-        for account in source.graph:
-            unreadable += sync_graph(con, account, graph_credentials(account), graph_rows, stats)
         gmail_rows = _Rows("gmail", now)
-        if source.gmail:
-            stats.update(dict.fromkeys(GMAIL_STATS, 0))
-        for entry in source.gmail:
-            unreadable += sync_gmail_source(con, entry, gmail_connection(entry), gmail_rows, stats)
+        with _fewer_collections():
+            for account in source.graph:
+                unreadable += sync_graph(
+                    con, account, graph_credentials(account), graph_rows, stats
+                )
+            if source.gmail:
+                stats.update(dict.fromkeys(GMAIL_STATS, 0))
+            for entry in source.gmail:
+                unreadable += sync_gmail_source(
+                    con, entry, gmail_connection(entry), gmail_rows, stats
+                )
         every = (mbox_rows, imap_rows, graph_rows, gmail_rows)
         stats["messages"] = sum(rows.loaded for rows in every)
         stats["rejected"] = sum(rows.rejected for rows in every)
