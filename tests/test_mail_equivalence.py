@@ -1,6 +1,6 @@
 """One simulated mailbox, read from every mail source, gives the same figures.
 
-The demo agency's shared inbox (two months of the simulator's mail) is written as a
+The demo agency's shared inbox (a month of the simulator's mail) is written as a
 Takeout mbox (the reference), appended to a real Dovecot over IMAP, filed in the Gmail
 API fake and in the Microsoft Graph fake. Each source is loaded into a fresh warehouse
 by one function of `SOURCES` and the models are built as of the same instant;
@@ -41,7 +41,7 @@ from tests.graph_world import READ, READ_BASIC, graph_tenant
 from warehouse.db import open_writer
 
 MAILBOX = "team@northwind.test"
-MONTHS = 2
+MONTHS = 1
 NO_BODY = {"gmail", "graph_basic"}
 NO_SENT_REFERENCES = {"graph", "graph_basic"}
 NO_OWN_AUTO_REPLIES = {"graph", "graph_basic"}
