@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
+import pytest
 import yaml
 
 from benchmarks.corpus import write_mbox
@@ -164,3 +166,12 @@ def test_a_file_that_grows_while_read_is_read_again_next_run(tmp_path: Path, mon
     second = ingest_mailboxes(config, "run-2")
     assert second["changed_while_read"] == 0
     assert second["messages"] + second["rejected"] == len(list(iter_mbox(path, mailbox="m")))
+
+
+def test_api_pages_are_read_with_fewer_collections_and_the_threshold_comes_back() -> None:
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), ingest._fewer_collections():
+        assert gc.get_threshold()[0] >= ingest.GC_ALLOCATIONS
+        assert gc.get_threshold()[1:] == before[1:]
+        raise RuntimeError("a sync failing half-way")
+    assert gc.get_threshold() == before

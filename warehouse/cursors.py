@@ -24,5 +24,15 @@ def set_cursor(con: duckdb.DuckDBPyConnection, source: str, scope: str, value: s
     )
 
 
+def set_cursors(con: duckdb.DuckDBPyConnection, source: str, values: dict[str, str]) -> None:
+    """`set_cursor` for many scopes in one statement."""
+    if values:
+        con.execute(
+            "INSERT OR REPLACE INTO ops.cursors (source, scope, value, updated_at) "
+            "SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), now()",
+            [source, list(values), list(values.values())],
+        )
+
+
 def delete_cursor(con: duckdb.DuckDBPyConnection, source: str, scope: str) -> None:
     con.execute("DELETE FROM ops.cursors WHERE source = ? AND scope = ?", [source, scope])

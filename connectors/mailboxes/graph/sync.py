@@ -2,10 +2,12 @@
 
 Folders are read in parallel threads (each mailbox with its own client: at most 4
 requests in flight and its own request budget); pages come back through a bounded queue and are
-written here, on the one warehouse connection, in arrival order. Per page, in one
-transaction: the records (`raw.email_messages`, `raw.email_sightings`, quarantine), the
-item ledger (`raw.email_graph_items`: live items, `@removed` ones archived with the
-reason) and the folder's cursor (the next or delta link). A mailbox that cannot be read
+written here, on the one warehouse connection, in arrival order. A page is written in
+the same transaction as its cursor: the records (`raw.email_messages`,
+`raw.email_sightings`, quarantine), the item ledger (`raw.email_graph_items`: live
+items, `@removed` ones archived with the reason) and the folder's cursor (the next or
+delta link); the pages that queued up while the writer was busy share one transaction
+(each folder's cursor then being its last page's link). A mailbox that cannot be read
 (consent, access policy, no such mailbox, retries exhausted) is reported by name after
 the others have loaded.
 """
@@ -22,6 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pandas as pd
 
 from connectors.errors import ConnectorError
 from connectors.mailboxes.graph.auth import AppCredentials, TokenProvider
@@ -29,7 +32,7 @@ from connectors.mailboxes.graph.client import GraphMailClient
 from connectors.mailboxes.graph.reader import FolderCursor, FolderPage, GraphMailboxReader
 from connectors.mailboxes.graph.settings import GraphAccount
 from connectors.mailboxes.headers import MessageRecord
-from warehouse.cursors import get_cursor
+from warehouse.cursors import get_cursor, set_cursors
 from warehouse.load import upsert
 
 if TYPE_CHECKING:
@@ -114,17 +117,25 @@ def sync_graph(
         waiting = len(tasks)
         try:
             while waiting:
-                item = pages.get()
-                if isinstance(item, _Done):
-                    waiting -= 1
-                    if item.error is not None:  # one message per mailbox
-                        failed.setdefault(item.mailbox, str(item.error))
-                    continue
-                box, folder, page = item
-                _write(con, rows, box, folder, page, resyncs)
-                stats["graph_pages"] += 1
-                stats["graph_removed"] += len(page.removed)
-                stats["graph_resynced_folders"] += page.resync_started
+                arrived = [pages.get()]
+                while len(arrived) < QUEUE_PAGES:  # the pages waiting share one transaction
+                    try:
+                        arrived.append(pages.get_nowait())
+                    except queue.Empty:
+                        break
+                written = []
+                for item in arrived:
+                    if isinstance(item, _Done):
+                        waiting -= 1
+                        if item.error is not None:  # one message per mailbox
+                            failed.setdefault(item.mailbox, str(item.error))
+                    else:
+                        written.append(item)
+                _write(con, rows, written, resyncs)
+                for _, _, page in written:
+                    stats["graph_pages"] += 1
+                    stats["graph_removed"] += len(page.removed)
+                    stats["graph_resynced_folders"] += page.resync_started
         finally:
             stop.set()  # readers still running stop at their next page
     stats["graph_mailboxes"] += len(clients) - len(failed)
@@ -135,38 +146,75 @@ def sync_graph(
 def _write(
     con: duckdb.DuckDBPyConnection,
     rows: _Rows,
-    box: str,
-    folder: str,
-    page: FolderPage,
+    pages: list[tuple[str, str, FolderPage]],
     resyncs: dict[tuple[str, str], datetime],
 ) -> None:
+    """Pages in arrival order, in one transaction: their records, the item ledger and
+    each folder's cursor (its last page's link). A transaction's fixed cost (~0.1 s)
+    is shared by the pages that queued up while the one before was written."""
+    if not pages:
+        return
     now = datetime.now(UTC)
-    if page.resync_started:
-        resyncs[(box, folder)] = now
+    cursors: dict[str, str] = {}
+    gone: list[tuple[str, str, datetime]] = []  # folders whose resync round ended
+    for box, folder, page in pages:
+        if page.resync_started:
+            resyncs[(box, folder)] = now
+        if page.cursor.complete and (box, folder) in resyncs:
+            gone.append((box, folder, resyncs.pop((box, folder))))
+        cursors[f"{box}:{folder}"] = page.cursor.dumps()
+        rows.add(page.records)
 
-    def ledger(con: duckdb.DuckDBPyConnection) -> None:
-        live = [
-            {"mailbox": box, "item_id": item_id, "folder": folder, "seen_at": now,
-             "message_key": record.message_key if isinstance(record, MessageRecord) else None,
-             "removed_at": None, "removed_reason": None}
-            for item_id, record in page.items
-        ]  # fmt: skip
-        removed = [
-            {"mailbox": box, "item_id": item_id, "folder": folder, "seen_at": now,
-             "removed_at": now, "removed_reason": reason or "deleted"}
-            for item_id, reason in page.removed
-        ]  # fmt: skip
-        # INSERT OR REPLACE sets only the columns given: a removal keeps the message key.
-        upsert(con, "raw.email_graph_items", live, LEDGER_KEY)
-        upsert(con, "raw.email_graph_items", removed, LEDGER_KEY)
-        started = resyncs.get((box, folder))
-        if page.cursor.complete and started is not None:
+    def bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
+        _ledger(con, pages, now)
+        for box, folder, started in gone:
             con.execute(_GONE_SQL, [now, box, folder, started])
+        set_cursors(con, SOURCE, cursors)
 
-    rows.add(page.records)
-    rows.flush(con, (f"{box}:{folder}", page.cursor.dumps()), also=ledger)
-    if page.cursor.complete:
-        resyncs.pop((box, folder), None)
+    rows.flush(con, also=bookkeeping)
+
+
+def _ledger(
+    con: duckdb.DuckDBPyConnection, pages: list[tuple[str, str, FolderPage]], now: datetime
+) -> None:
+    """`raw.email_graph_items`: live items, then removed ones (INSERT OR REPLACE sets only
+    the columns given: a removal keeps the message key); an item live again after its
+    removal in these pages is written in a second round, so the last page wins."""
+    live: dict[tuple[str, str], tuple[str, str | None]] = {}  # -> folder, message key
+    removed: dict[tuple[str, str], tuple[str, str]] = {}  # -> folder, reason
+    for box, folder, page in pages:
+        for item_id, record in page.items:
+            if (box, item_id) in removed:
+                _upsert_ledger(con, live, removed, now)
+                live, removed = {}, {}
+            key = record.message_key if isinstance(record, MessageRecord) else None
+            live[(box, item_id)] = (folder, key)
+        for item_id, reason in page.removed:
+            removed[(box, item_id)] = (folder, reason or "deleted")
+    _upsert_ledger(con, live, removed, now)
+
+
+def _upsert_ledger(
+    con: duckdb.DuckDBPyConnection,
+    live: dict[tuple[str, str], tuple[str, str | None]],
+    removed: dict[tuple[str, str], tuple[str, str]],
+    now: datetime,
+) -> None:
+    if live:
+        boxes, items, folders, keys = _columns(live)
+        frame = {"mailbox": boxes, "item_id": items, "folder": folders, "seen_at": now,
+                 "message_key": keys, "removed_at": None, "removed_reason": None}  # fmt: skip
+        upsert(con, "raw.email_graph_items", pd.DataFrame(frame), LEDGER_KEY)
+    if removed:
+        boxes, items, folders, reasons = _columns(removed)
+        frame = {"mailbox": boxes, "item_id": items, "folder": folders, "seen_at": now,
+                 "removed_at": now, "removed_reason": reasons}  # fmt: skip
+        upsert(con, "raw.email_graph_items", pd.DataFrame(frame), LEDGER_KEY)
+
+
+def _columns(entries: dict[tuple[str, str], tuple[str, str | None]]) -> list[tuple]:
+    """(mailbox, item id) -> (folder, value) entries as four columns."""
+    return [*zip(*entries, strict=True), *zip(*entries.values(), strict=True)]
 
 
 # After a resync round: items not seen again since it started are gone (not lost: archived).
