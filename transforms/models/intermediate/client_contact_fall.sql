@@ -157,9 +157,11 @@ tested AS (
         d.dispersion,
         CASE WHEN r.observed < r.expected
             AND r.expected >= getvariable('risk_contact_fall_min_expected')
-            THEN sqrt(2 * ((CASE WHEN r.observed > 0
+            -- greatest(0, …): when x is a hair under mu the deviance rounds below zero,
+            -- and the root of that (NaN) would sort above every real fall
+            THEN sqrt(greatest(0, 2 * ((CASE WHEN r.observed > 0
                 THEN r.observed * ln(r.observed / r.expected) ELSE 0 END)
-                - (r.observed - r.expected)) / d.dispersion)
+                - (r.observed - r.expected)) / d.dispersion))
             ELSE 0
         END AS fall_z
     FROM runs AS r
