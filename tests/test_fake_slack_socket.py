@@ -65,9 +65,10 @@ class Recorder:
         self.seen = threading.Event()
 
     def on_request(self, client: SocketModeClient, request: SocketModeRequest) -> None:
-        client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
+        # kept before the ack: once the fake has the ack, the test reads the payload
         self.payloads.append(request.payload)
         self.seen.set()
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
 
 
 def _wait(condition, timeout: float = 10.0) -> None:
