@@ -444,7 +444,13 @@ class ListenerProcess:
 
     def start(self) -> None:
         """Start it and wait until its health check says it is connected."""
+        self.spawn()
+        self.wait_connected()
+
+    def spawn(self) -> None:
         self.services.start_listener(self.env)
+
+    def wait_connected(self) -> None:
         url = f"http://127.0.0.1:{self.health_port}/health"
         deadline = time.monotonic() + 90
         while True:
@@ -710,11 +716,13 @@ def run_smoke(out: Path) -> dict[str, Any]:
         services = NativeServices(airflow_bin(), airflow.env, out / "logs")
         services.start_all()
         base_url = f"http://127.0.0.1:{ports['AIRFLOW__API__PORT']}"
-        wait_until_up(base_url, timeout=240, check=services.check_alive)
+        # the listener needs Airflow only to act: it connects while Airflow starts
         listener = ListenerProcess(
             services, *listener_environment(hosts, config_path, base_url, sandbox.slack_url)
         )
-        listener.start()
+        listener.spawn()
+        wait_until_up(base_url, timeout=240, check=services.check_alive)
+        listener.wait_connected()
         smoke.log(f"all services healthy on {base_url}; the Slack listener connected")
         api = AirflowApi(base_url, ADMIN_USER, password)
         task_logs = out / "airflow" / "logs"
