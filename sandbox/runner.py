@@ -40,6 +40,8 @@ from .simulator import DEMO_MONTHS, DEMO_SEED, World, simulate
 ASANA_TOKEN = "demo-asana-token"  # noqa: S105
 HUBSPOT_TOKEN = "demo-hubspot-token"  # noqa: S105
 SLACK_TOKEN = "xoxb-demo-slack-token"  # noqa: S105
+# The app-level token that opens the fake Slack's Socket Mode (the Slack listener's).
+SLACK_APP_TOKEN = "xapp-1-A0CLIENTP1-demo-app-token"  # noqa: S105
 
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
@@ -439,7 +441,9 @@ def serve(config_path: Path, out_dir: Path, seed: int, months: int, ready_fd: in
     servers = {
         "asana": start_server(asana_app(world.asana, ASANA_TOKEN)),
         "hubspot": start_server(hubspot_app(world.hubspot, HUBSPOT_TOKEN)),
-        "slack": start_server(slack_app(SLACK_TOKEN, capture_path=paths.slack_capture)),
+        "slack": start_server(
+            slack_app(SLACK_TOKEN, capture_path=paths.slack_capture, app_token=SLACK_APP_TOKEN)
+        ),
     }
     smtp = SmtpCapture(out_dir=paths.email_dir, port=0)
     smtp.start()

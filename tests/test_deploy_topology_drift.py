@@ -18,7 +18,7 @@ import yaml
 
 from clientpulse.paths import PROJECT_ROOT
 from tooling.local_airflow import PREPARE_STEPS
-from tooling.smoke import SMOKE_TUNING, native_environment
+from tooling.smoke import SMOKE_TUNING, listener_environment, native_environment
 from tooling.topology import (
     ADMIN_USER,
     BACKING_SERVICES,
@@ -179,6 +179,17 @@ def test_the_smoke_environment_is_the_shared_file_plus_declared_local_values(tmp
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith(
         f":{ports['AIRFLOW__API__PORT']}/execution/"
     )
+
+
+def test_the_smoke_starts_the_listener_with_the_compose_services_settings(tmp_path):
+    env, port = listener_environment(
+        NativeHosts(tmp_path), tmp_path / "a.yaml", "http://127.0.0.1:1", "http://slack/api/"
+    )
+    # the sandbox's Slack Web API and PATH are all it adds to the service's settings
+    assert set(env) == set(LISTENER_SETTINGS) | {"SLACK_API_URL", "PATH"}
+    assert env["CLIENTPULSE_LISTENER_HEALTH_PORT"] == str(port)
+    assert env["CLIENTPULSE_AIRFLOW_PASSWORDS_FILE"] == str(NativeHosts(tmp_path).passwords_file)
+    assert env["SLACK_APP_TOKEN"].startswith("xapp-")
 
 
 @pytest.fixture

@@ -13,6 +13,12 @@ in for Asana, HubSpot, Slack and SMTP. Through the REST API v2, with a JWT:
    is started. The task is retried and everything succeeds; the warehouse holds the
    same rows and keys as after the clean run; Slack and SMTP received nothing new.
 
+The two client emails that wait for approval are answered as their managers do, from
+Slack: the Slack listener (clientpulse.slack_listener, the compose service
+`slack-listener`) runs as its own process on the fake Slack's Socket Mode and answers
+Airflow's HITL requests over REST as each manager's own Airflow user. It is SIGKILLed
+between the two clicks and started again (SlackManagers).
+
 Each digest run also misses a zero-minute Deadline Alert, so ops gets one alert per
 digest run. Everything is torn down at the end, also on failure; logs stay in out/smoke.
 """
@@ -23,6 +29,7 @@ import argparse
 import contextlib
 import email
 import json
+import os
 import re
 import secrets
 import shutil
@@ -37,6 +44,7 @@ from typing import Any
 import duckdb
 import psycopg2
 import redis
+import requests
 import yaml
 from cryptography.fernet import Fernet
 
@@ -44,12 +52,23 @@ from clientpulse.config import AgencyConfig, load_config
 from clientpulse.orchestration import WRITER_POOL
 from clientpulse.paths import DEMO_CONFIG, PROJECT_ROOT
 from clientpulse.pipeline.compose import lost_clients
-from sandbox.runner import read_connections, start_sandbox, stop_sandbox
+from clientpulse.slack_listener.blocks import APPROVE, REJECT, read_context
+from sandbox.runner import (
+    SLACK_APP_TOKEN,
+    SLACK_TOKEN,
+    read_connections,
+    start_sandbox,
+    stop_sandbox,
+)
 from sandbox.simulator import DEMO_AS_OF
 from tooling.airflow_api import AirflowApi, wait_until_up
+from tooling.airflow_users import SETTING as USERS_SETTING
+from tooling.airflow_users import simple_auth_users
 from tooling.local_airflow import PIPELINE, LocalAirflow
 from tooling.topology import (
     ADMIN_USER,
+    LISTENER,
+    LISTENER_SETTINGS,
     NATIVE_PORTS,
     SECRET_SETTINGS,
     SERVICES,
@@ -91,8 +110,9 @@ assert sorted(d for stage in STAGES for d in stage) == sorted(
     d for d in PIPELINE if d != "client_monthly_report"
 )
 # Every client's emails go out under policy `auto` but two, whose drafts wait for a
-# manager: the smoke approves one and rejects the other over the REST API.
+# manager: one manager approves hers and the other rejects his in Slack, with a reason.
 SMOKE_APPROVED, SMOKE_REJECTED = "harbor-lane-coffee", "kvitka-flowers"
+REJECT_REASON = "Цифри за листопад ще не звірені з бухгалтерією"
 APPROVAL_DAG = "client_weekly_status"
 KEYED_TABLES = {  # table → its natural key
     "raw.email_messages": "message_key",
@@ -149,12 +169,6 @@ def write_config(out: Path) -> Path:
     asked = {SMOKE_APPROVED, SMOKE_REJECTED}
     for client in raw["clients"]:
         client["approval"] = "required" if client["id"] in asked else "auto"
-    # The smoke's one Airflow user answers over REST as those clients' managers: their
-    # approvals are assigned to it (an approval is never open to any user).
-    managers = {c["account_manager"] for c in raw["clients"] if c["id"] in asked}
-    for manager in raw["account_managers"]:
-        if manager["id"] in managers:
-            manager["airflow_user"] = ADMIN_USER
     path = out / "agency.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -186,6 +200,37 @@ def native_environment(
     env.update(connections)
     env.update(SMOKE_TUNING)
     return env, ports
+
+
+def airflow_users(config: AgencyConfig, env: dict[str, str], passwords_file: Path) -> str:
+    """Every manager as an Airflow user (what `.env` adds to deploy/airflow.env's admin,
+    tooling.airflow_users), all with fresh passwords in SimpleAuthManager's passwords file,
+    which the listener reads too; return the admin's password."""
+    env[USERS_SETTING] = simple_auth_users(config, ADMIN_USER)
+    users = [entry.split(":")[0] for entry in env[USERS_SETTING].split(",")]
+    passwords = {user: secrets.token_urlsafe(16) for user in users}
+    passwords_file.parent.mkdir(parents=True, exist_ok=True)
+    passwords_file.write_text(json.dumps(passwords), encoding="utf-8")
+    return passwords[ADMIN_USER]
+
+
+def listener_environment(
+    hosts: NativeHosts, config: Path, api_url: str, slack_url: str
+) -> tuple[dict[str, str], int]:
+    """The `slack-listener` service's settings (topology.LISTENER_SETTINGS) with local
+    values, plus the sandbox's Slack Web API; and its health port."""
+    port = free_port()
+    settings = {
+        "SLACK_APP_TOKEN": SLACK_APP_TOKEN,
+        "SLACK_BOT_TOKEN": SLACK_TOKEN,
+        "CLIENTPULSE_SLACK_ADMINS": "",
+        "AIRFLOW_API_URL": api_url,
+        "CLIENTPULSE_AIRFLOW_PASSWORDS_FILE": str(hosts.passwords_file),
+        "CLIENTPULSE_CONFIG": str(config),
+        "CLIENTPULSE_LISTENER_HEALTH_PORT": str(port),
+    }
+    assert settings.keys() == LISTENER_SETTINGS.keys()
+    return {"PATH": os.environ.get("PATH", ""), **settings, "SLACK_API_URL": slack_url}, port
 
 
 def run_stages(
@@ -333,19 +378,172 @@ def check_clean_run(smoke: Smoke, api: AirflowApi, runs: dict[str, str], logs: P
     smoke.log(f"clean run: {len(tis)} tasks, {writers} writer tasks, none overlapped or retried")
 
 
-class Manager:
-    """Answers the drafts waiting in the client-email run over the REST API, as a
-    manager's client would: approves one and rejects the other, after checking that
-    they wait (the run is not finished and nothing of theirs reached SMTP)."""
+class SlackDesk:
+    """The fake Slack's sandbox hooks: what its workspace holds, and a user's clicks."""
 
-    def __init__(self, smoke: Smoke, api: AirflowApi) -> None:
-        self.smoke, self.api = smoke, api
-        self.answered: dict[str, str] = {}
+    def __init__(self, slack_url: str) -> None:
+        self.base = slack_url.removesuffix("/").removesuffix("/api")
+
+    def state(self) -> dict[str, Any]:
+        return requests.get(f"{self.base}/_sandbox/state", timeout=10).json()
+
+    def wait(self, pick: Callable[[dict[str, Any]], Any], what: str, timeout: float = 60) -> Any:
+        deadline = time.monotonic() + timeout
+        while not (found := pick(self.state())):
+            check(time.monotonic() < deadline, f"fake Slack: timed out waiting for {what}")
+            time.sleep(0.2)
+        return found
+
+    def _post(self, hook: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = requests.post(f"{self.base}/_sandbox/{hook}", json=body, timeout=15)
+        return {"status": response.status_code, **response.json()}
+
+    def click(self, user: str, ts: str, action_id: str, block_id: str) -> dict[str, Any]:
+        body = {"user": user, "channel": user, "ts": ts, "action_id": action_id}
+        return self._post("click", {**body, "block_id": block_id})
+
+    def submit(self, user: str, view_id: str, reason: str) -> dict[str, Any]:
+        values = {"reason": {"text": reason}}
+        return self._post("submit", {"user": user, "view_id": view_id, "values": values})
+
+
+def draft_block(state: dict[str, Any], run_id: str, client_id: str) -> tuple[str, str] | None:
+    """(message ts, block id) of the client's draft in the run's approval DM."""
+    for message in state["messages"]:
+        for block in message["blocks"]:
+            context = read_context(str(block.get("block_id", "")))
+            if (
+                context
+                and context["k"] == "a"
+                and (context["r"], context["c"])
+                == (
+                    run_id,
+                    client_id,
+                )
+            ):
+                return message["ts"], block["block_id"]
+    return None
+
+
+def decision_line(state: dict[str, Any], ts: str, block_id: str) -> str:
+    """The line that replaced the draft's buttons once it was answered ('' before)."""
+    message = next(m for m in state["messages"] if m["ts"] == ts)
+    block = next(b for b in message["blocks"] if b.get("block_id") == block_id)
+    return (
+        block["elements"][0]["text"] if block["type"] == "context" and message.get("edited") else ""
+    )
+
+
+@dataclass
+class ListenerProcess:
+    """The Slack listener as its own process (the compose service `slack-listener`)."""
+
+    services: NativeServices
+    env: dict[str, str]
+    health_port: int
+
+    def start(self) -> None:
+        """Start it and wait until its health check says it is connected."""
+        self.spawn()
+        self.wait_connected()
+
+    def spawn(self) -> None:
+        self.services.start_listener(self.env)
+
+    def wait_connected(self) -> None:
+        url = f"http://127.0.0.1:{self.health_port}/health"
+        deadline = time.monotonic() + 90
+        while True:
+            self.services.check_alive()
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(url, timeout=2).status_code == 200:
+                    return
+            check(time.monotonic() < deadline, f"the Slack listener never connected ({url})")
+            time.sleep(0.3)
+
+    def kill(self) -> list[int]:
+        return self.services.kill(LISTENER)
+
+
+class SlackManagers:
+    """The two drafts waiting in the client-email run, answered by their managers in the
+    approval DMs the run posted: a click travels through the fake Slack's Socket Mode to
+    the listener, which answers Airflow's HITL request as the manager and updates the DM.
+
+    After the first click (Approve) the listener is SIGKILLed. The second manager's
+    Reject while it is down reaches nobody: Slack does not redeliver an interactive
+    payload nobody acknowledged (the user sees an error; Slack retries only Events API
+    deliveries), and the fake answers that no connection is open. So the manager clicks
+    again once the restarted listener has reconnected, gives the reason in the modal,
+    and that answer is recorded."""
+
+    def __init__(
+        self,
+        smoke: Smoke,
+        api: AirflowApi,
+        config: AgencyConfig,
+        desk: SlackDesk,
+        listener: ListenerProcess,
+    ) -> None:
+        self.smoke, self.api, self.config, self.desk, self.listener = (
+            smoke,
+            api,
+            config,
+            desk,
+            listener,
+        )
+        self.lines: dict[str, str] = {}
+        self.report: dict[str, Any] = {}
 
     def __call__(self, stage: tuple[str, ...], runs: dict[str, str]) -> None:
         if APPROVAL_DAG not in runs:
             return
         run_id = runs[APPROVAL_DAG]
+        self._wait_for_drafts(run_id)
+        approve = self._manager(SMOKE_APPROVED)
+        ts, block = self._dm(run_id, SMOKE_APPROVED)
+        clicked = self.desk.click(approve.slack_user_id, ts, APPROVE, block)
+        check(clicked.get("acked") is True, f"the Approve click was not acknowledged: {clicked}")
+        self.lines[SMOKE_APPROVED] = self._answered(ts, block)
+        self.smoke.log(
+            f"slack: {approve.id} clicked Approve on {SMOKE_APPROVED} (acked in "
+            f"{clicked['ack_ms']} ms); the DM now says: {self.lines[SMOKE_APPROVED]!r}"
+        )
+
+        pids = self.listener.kill()
+        self.desk.wait(lambda s: s["connections"] == 0, "the dead listener's socket to close")
+        self.smoke.log(f"slack: SIGKILLed the listener ({len(pids)} processes)")
+        reject = self._manager(SMOKE_REJECTED)
+        ts, block = self._dm(run_id, SMOKE_REJECTED)
+        lost = self.desk.click(reject.slack_user_id, ts, REJECT, block)
+        check(not lost.get("acked"), f"a click reached a dead listener: {lost}")
+        self.smoke.log(
+            f"slack: {reject.id} clicked Reject on {SMOKE_REJECTED} while it was down: not "
+            f"delivered ({lost.get('error') or lost}); the manager clicks again after the restart"
+        )
+        self.listener.start()
+        opened = self.desk.state()["connections_opened"]
+        self.smoke.log(f"slack: restarted the listener; Socket Mode connections opened: {opened}")
+
+        seen_views = len(self.desk.state()["views"])
+        clicked = self.desk.click(reject.slack_user_id, ts, REJECT, block)
+        check(clicked.get("acked") is True, f"Reject after the restart not acked: {clicked}")
+        view = self.desk.wait(lambda s: s["views"][seen_views:], "the reject modal")[-1]
+        submitted = self.desk.submit(reject.slack_user_id, view["id"], REJECT_REASON)
+        check(submitted.get("acked") is True, f"the reason was not acknowledged: {submitted}")
+        self.lines[SMOKE_REJECTED] = self._answered(ts, block)
+        self.smoke.log(
+            f"slack: {reject.id} clicked Reject on {SMOKE_REJECTED} again and gave the reason "
+            f"in the modal; the DM now says: {self.lines[SMOKE_REJECTED]!r}"
+        )
+        self.report = {
+            "listener_killed_pids": len(pids),
+            "click_while_down": lost.get("error") or lost,
+            "connections_opened": opened,
+            "dm_lines": self.lines,
+        }
+
+    def _wait_for_drafts(self, run_id: str) -> None:
         deadline = time.monotonic() + min(300.0, self.smoke.remaining)
         waiting: list[dict[str, Any]] = []
         while len(waiting) < 2 and time.monotonic() < deadline:
@@ -357,40 +555,73 @@ class Manager:
             self.api.run(APPROVAL_DAG, run_id)["state"] == "running",
             "the run finished while drafts were waiting",
         )
-        time.sleep(3)  # waiting stays waiting
-        for detail in waiting:
-            ti = detail["task_instance"]
-            check(ti["state"] == "awaiting_input", f"{ti['map_index']} stopped waiting")
-            option = "Reject" if f" for {SMOKE_REJECTED}:" in detail["subject"] else "Approve"
-            self.api.respond(APPROVAL_DAG, run_id, ti["task_id"], ti["map_index"], option)
-            self.answered[detail["subject"]] = option
-        self.smoke.log(f"answered the approvals over REST: {self.answered}")
+
+    def _manager(self, client_id: str) -> Any:
+        return self.config.manager(self.config.client(client_id).account_manager)
+
+    def _dm(self, run_id: str, client_id: str) -> tuple[str, str]:
+        return self.desk.wait(
+            lambda s: draft_block(s, run_id, client_id), f"the approval DM for {client_id}"
+        )
+
+    def _answered(self, ts: str, block: str) -> str:
+        return self.desk.wait(lambda s: decision_line(s, ts, block), "the DM updated in place")
 
 
-def check_approvals(smoke: Smoke, config: AgencyConfig, out: Path) -> None:
-    """Only the approved draft of the two reached SMTP; the trail names the user."""
+def check_approvals(smoke: Smoke, config: AgencyConfig, out: Path, managers: SlackManagers) -> None:
+    """Only the approved draft of the two reached SMTP; the trail names the manager who
+    clicked and keeps the reason; each DM shows who decided."""
     to = {
         tuple(sorted(m["To"].split(", ")))
         for m in (email.message_from_bytes(p.read_bytes()) for p in (out / "email").glob("*.eml"))
     }
-    approved, rejected = (config.client(c) for c in (SMOKE_APPROVED, SMOKE_REJECTED))
+    asked = (SMOKE_APPROVED, SMOKE_REJECTED)
+    approved, rejected = (config.client(c) for c in asked)
     check(tuple(sorted(approved.report_recipients)) in to, "the approved draft was not sent")
     check(tuple(sorted(rejected.report_recipients)) not in to, "the rejected draft was sent")
     con = duckdb.connect(str(config.warehouse.path), read_only=True)
     try:
         trail = approval_trail(con, APPROVAL_DAG)
+        reasons = dict(
+            con.execute(
+                "SELECT delivery_key, reason FROM ops.approvals WHERE reason IS NOT NULL"
+            ).fetchall()
+        )
     finally:
         con.close()
-    decided = {r[0].split("|")[2]: (r[3], r[4], r[6], r[7]) for r in trail if r[2] == "required"}
+    decided = {
+        r[0].split("|")[2]: (r[3], r[4], r[6], r[7], reasons.get(r[0]))
+        for r in trail
+        if r[2] == "required"
+    }
+    approver, rejecter = (config.manager(config.client(c).account_manager) for c in asked)
     check(
         decided
         == {
-            SMOKE_APPROVED: ("approved", ADMIN_USER, "airflow_hitl", "sent"),
-            SMOKE_REJECTED: ("rejected", ADMIN_USER, "airflow_hitl", "rejected"),
+            SMOKE_APPROVED: ("approved", approver.approver, "airflow_hitl", "sent", None),
+            SMOKE_REJECTED: (
+                "rejected",
+                rejecter.approver,
+                "airflow_hitl",
+                "rejected",
+                REJECT_REASON,
+            ),
         },
         f"approval trail: {decided}",
     )
+    lines = managers.lines
+    check(
+        lines[SMOKE_APPROVED].startswith("✅") and approver.approver in lines[SMOKE_APPROVED],
+        f"the approved draft's DM line: {lines[SMOKE_APPROVED]!r}",
+    )
+    check(
+        lines[SMOKE_REJECTED].startswith("❌")
+        and rejecter.approver in lines[SMOKE_REJECTED]
+        and lines[SMOKE_REJECTED].endswith(REJECT_REASON),
+        f"the rejected draft's DM line: {lines[SMOKE_REJECTED]!r}",
+    )
     smoke.report["approvals"] = {k: list(v) for k, v in decided.items()}
+    smoke.report["slack_listener"] = managers.report
     smoke.log(f"approval trail: {decided}")
 
 
@@ -476,24 +707,30 @@ def run_smoke(out: Path) -> dict[str, Any]:
     try:
         reset_backing_services(hosts, create=True)
         smoke.log("starting the sandbox fakes")
-        start_sandbox(config_path, out)
+        sandbox = start_sandbox(config_path, out)
         env, ports = native_environment(hosts, config_path, read_connections(out))
+        password = airflow_users(config, env, hosts.passwords_file)
         airflow = LocalAirflow(out / "airflow", config_path, env)
         smoke.log("airflow db migrate, writer pool, serialize DAGs (what airflow-init does)")
         airflow.prepare()
-        password = secrets.token_urlsafe(16)
-        hosts.passwords_file.write_text(json.dumps({ADMIN_USER: password}), encoding="utf-8")
         services = NativeServices(airflow_bin(), airflow.env, out / "logs")
         services.start_all()
         base_url = f"http://127.0.0.1:{ports['AIRFLOW__API__PORT']}"
+        # the listener needs Airflow only to act: it connects while Airflow starts
+        listener = ListenerProcess(
+            services, *listener_environment(hosts, config_path, base_url, sandbox.slack_url)
+        )
+        listener.spawn()
         wait_until_up(base_url, timeout=240, check=services.check_alive)
-        smoke.log(f"all services healthy on {base_url}")
+        listener.wait_connected()
+        smoke.log(f"all services healthy on {base_url}; the Slack listener connected")
         api = AirflowApi(base_url, ADMIN_USER, password)
         task_logs = out / "airflow" / "logs"
 
-        clean = run_stages(smoke, api, "clean", DEMO_AS_OF, Manager(smoke, api))
+        managers = SlackManagers(smoke, api, config, SlackDesk(sandbox.slack_url), listener)
+        clean = run_stages(smoke, api, "clean", DEMO_AS_OF, managers)
         check_clean_run(smoke, api, clean, task_logs)
-        check_approvals(smoke, config, out)
+        check_approvals(smoke, config, out, managers)
         counts_clean, sent_clean = warehouse_counts(config), deliveries(out)
         leadership = config.delivery.slack.leadership_channel.lstrip("#")
         check(  # the digest, then its chart (a file upload introduced by its numbers)

@@ -148,20 +148,30 @@ class NativeServices:
         self.starts: dict[str, int] = {}
 
     def start(self, service: Service) -> subprocess.Popen:
+        return self.start_process(service.name, [str(self.airflow_bin), *service.command])
+
+    def start_listener(self, env: dict[str, str]) -> subprocess.Popen:
+        """The Slack listener (LISTENER_COMMAND) with the venv's python and its own settings."""
+        return self.start_process(LISTENER, [sys.executable, *LISTENER_COMMAND[1:]], env)
+
+    def start_process(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen:
+        """Start `argv` as the service `name` (Airflow's settings unless `env` is given)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.starts[service.name] = self.starts.get(service.name, 0) + 1
-        log = self.log_dir / f"{service.name}.{self.starts[service.name]}.log"
+        self.starts[name] = self.starts.get(name, 0) + 1
+        log = self.log_dir / f"{name}.{self.starts[name]}.log"
         with log.open("wb") as sink:
-            process = subprocess.Popen(  # noqa: S603 (the venv's airflow, our arguments)
-                [str(self.airflow_bin), *service.command],
-                env=self.env,
+            process = subprocess.Popen(  # noqa: S603 (the venv's programs, our arguments)
+                argv,
+                env=self.env if env is None else env,
                 cwd=PROJECT_ROOT,
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self.processes[service.name] = process
+        self.processes[name] = process
         return process
 
     def start_all(self) -> None:
