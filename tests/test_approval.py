@@ -69,7 +69,7 @@ def test_drafts_wait_approved_is_sent_once_rejected_never(config):
             "chosen_options": ["Reject"],
             "responded_by_user": {"id": "anna", "name": "Anna"},
             "responded_at": at.isoformat(),
-            "params_input": {"reason": "wrong figures for October"},
+            "params_input": {"via": "slack", "reason": "wrong figures for October"},
         },
     ]
     recorded = record_decisions(config, "run-1", offered, answers, "dag/run/approve")
@@ -95,7 +95,7 @@ def test_drafts_wait_approved_is_sent_once_rejected_never(config):
         trail = approval_trail(con, CLIENT_MONTHLY_REPORT, "2026-11")
     assert [(r[1], r[2], r[3], r[4], r[6], r[7]) for r in trail] == [
         ("anna", "required", "approved", "Anna", "airflow_hitl", "sent"),
-        ("anna", "required", "rejected", "Anna", "airflow_hitl", "rejected"),
+        ("anna", "required", "rejected", "Anna", "slack", "rejected"),  # a click in Slack
     ]
     assert trail[0][5] == at
 

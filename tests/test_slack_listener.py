@@ -253,6 +253,7 @@ def test_approvals_from_slack_through_airflow(airflow, parked, desk_for, tmp_pat
     detail = _hitl(airflow, parked, 0)
     assert detail["chosen_options"] == ["Approve"]
     assert detail["responded_by_user"] == {"id": "anna", "name": "anna"}
+    assert detail["params_input"] == {"via": "slack"}  # the trail's `via`
     assert _line(desk.message(where), ids[0]).startswith("✅ Approved by anna at ")
 
     # a double click (the same interaction again): "already decided", nothing changes
@@ -274,7 +275,10 @@ def test_approvals_from_slack_through_airflow(airflow, parked, desk_for, tmp_pat
     desk.wait(lambda s: _line(next(m for m in s["messages"] if m["ts"] == where[1]), ids[1]))
     detail = _hitl(airflow, parked, 1)
     assert detail["chosen_options"] == ["Reject"]
-    assert detail["params_input"] == {"reason": "Figures for <October> are wrong & need a fix"}
+    assert detail["params_input"] == {
+        "via": "slack",
+        "reason": "Figures for <October> are wrong & need a fix",
+    }
     line = _line(desk.message(where), ids[1])
     assert line.startswith("❌ Rejected by anna at ")
     assert line.endswith("Figures for &lt;October&gt; are wrong &amp; need a fix")

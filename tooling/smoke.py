@@ -598,11 +598,11 @@ def check_approvals(smoke: Smoke, config: AgencyConfig, out: Path, managers: Sla
     check(
         decided
         == {
-            SMOKE_APPROVED: ("approved", approver.approver, "airflow_hitl", "sent", None),
+            SMOKE_APPROVED: ("approved", approver.approver, "slack", "sent", None),
             SMOKE_REJECTED: (
                 "rejected",
                 rejecter.approver,
-                "airflow_hitl",
+                "slack",
                 "rejected",
                 REJECT_REASON,
             ),

@@ -60,6 +60,14 @@ def offers(config: AgencyConfig, kind: str, period: str) -> list[dict[str, Any]]
     return result
 
 
+def _via(by_person: bool, given: dict[str, Any]) -> str:
+    """How an answer came: Slack (through the listener), Airflow's own page or REST API,
+    or the policy's default when nobody answered in time."""
+    if not by_person:
+        return "hitl_timeout_default"
+    return "slack" if given.get("via") == "slack" else "airflow_hitl"
+
+
 def record_decisions(
     config: AgencyConfig,
     run_id: str,
@@ -71,7 +79,8 @@ def record_decisions(
     for the sender, rejected ones `rejected`; an offer with no answer (its approval task
     failed or was skipped) stays a draft. Who answered comes from Airflow's HITL detail
     (`responded_by_user`); an answer with none is the policy's default after the timeout.
-    A reject's reason (given in Slack's modal) comes as `params_input.reason`.
+    A reject's reason (given in Slack's modal) comes as `params_input.reason`, and an answer
+    given from Slack says so in `params_input.via` (the trail's `via`: `slack`).
     `offered` is None when compose or offer failed earlier in the run: nothing to record."""
     if offered is None:
         raise NothingOffered(
@@ -86,6 +95,7 @@ def record_decisions(
                 continue
             user = answer.get("responded_by_user") or {}
             by_person = bool(user)
+            given = answer.get("params_input") or {}
             decision = Decision(
                 key=offer["offer"]["key"],
                 approved=answer["chosen_options"] == [APPROVE],
@@ -95,9 +105,9 @@ def record_decisions(
                     else f"policy: auto_after_hours {offer['offer']['auto_after_hours']}"
                 ),
                 decided_at=_instant(answer.get("responded_at")),
-                via="airflow_hitl" if by_person else "hitl_timeout_default",
+                via=_via(by_person, given),
                 ref=f"{ref}/{index}",
-                reason=(answer.get("params_input") or {}).get("reason") or None,
+                reason=given.get("reason") or None,
             )
             if record_decision(con, decision):
                 approved += decision.approved

@@ -180,7 +180,8 @@ class Listener:
     def _answer_approval(self, click: Click, option: str, reason: str | None) -> str:
         ctx = click.context
         where = (str(ctx["d"]), str(ctx["r"]), int(ctx["m"]))
-        params = {"reason": reason} if reason else None
+        # `via` tells the trail the answer came from Slack (Airflow records who answered)
+        params = {"via": "slack", **({"reason": reason} if reason else {})}
         try:
             try:
                 detail = self.airflow.answer_approval(str(click.actor), *where, option, params)
