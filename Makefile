@@ -59,7 +59,7 @@ test: setup dovecot
 
 # Everything but Airflow and the real servers; the full suite still runs in `make test`.
 test-fast: setup
-	$(PY) -m pytest -m "not airflow and not server and not e2e"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not airflow and not server and not e2e"
 
 # The mail tests again on the pure-Python path, as an install without a C compiler runs them.
 test-pure-mail: setup dovecot
