@@ -438,16 +438,21 @@ def serve(config_path: Path, out_dir: Path, seed: int, months: int, ready_fd: in
         signal.signal(sig, lambda *_: stopping.set())
     world = simulate(load_config(config_path), seed=seed, months=months)
     log.info("world built: %s", json.dumps(world.summary()["hubspot"]))
-    servers = {
-        "asana": start_server(asana_app(world.asana, ASANA_TOKEN)),
-        "hubspot": start_server(hubspot_app(world.hubspot, HUBSPOT_TOKEN)),
-        "slack": start_server(
-            slack_app(SLACK_TOKEN, capture_path=paths.slack_capture, app_token=SLACK_APP_TOKEN)
-        ),
-    }
-    smtp = SmtpCapture(out_dir=paths.email_dir, port=0)
-    smtp.start()
-    try:
+    # Whatever started is stopped, even when a later start fails: a uvicorn thread still
+    # running while the interpreter shuts down can crash it (SIGSEGV instead of exit 1).
+    with contextlib.ExitStack() as started:
+        apps = {
+            "asana": asana_app(world.asana, ASANA_TOKEN),
+            "hubspot": hubspot_app(world.hubspot, HUBSPOT_TOKEN),
+            "slack": slack_app(
+                SLACK_TOKEN, capture_path=paths.slack_capture, app_token=SLACK_APP_TOKEN
+            ),
+        }
+        servers = {}
+        for name, app in apps.items():
+            servers[name] = start_server(app)
+            started.callback(servers[name].stop)
+        smtp = started.enter_context(SmtpCapture(out_dir=paths.email_dir, port=0))
         ports = {name: server.port for name, server in servers.items()} | {"smtp": smtp.port}
         log.info("serving on 127.0.0.1: %s", ports)
         if ready_fd is not None:
@@ -456,8 +461,4 @@ def serve(config_path: Path, out_dir: Path, seed: int, months: int, ready_fd: in
         while not stopping.wait(1.0):
             pass
         log.info("stopping")
-    finally:
-        smtp.stop()
-        for server in servers.values():
-            server.stop()
     return 0
