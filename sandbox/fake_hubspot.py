@@ -31,7 +31,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-OBJECT_TYPES = ("companies", "contacts", "deals", "calls", "meetings", "notes", "emails")
+OBJECT_TYPES = (
+    "companies", "contacts", "deals", "calls", "meetings", "notes", "emails", "invoices"
+)  # fmt: skip
 OBJECT_TYPE_IDS = {
     "0-1": "contacts",
     "0-2": "companies",
@@ -40,6 +42,7 @@ OBJECT_TYPE_IDS = {
     "0-47": "meetings",
     "0-48": "calls",
     "0-49": "emails",
+    "0-53": "invoices",
 }
 SINGULAR = {
     "companies": "company",
@@ -49,6 +52,7 @@ SINGULAR = {
     "meetings": "meeting",
     "notes": "note",
     "emails": "email",
+    "invoices": "invoice",
 }
 # Properties HubSpot returns when a request names none.
 DEFAULT_PROPERTIES = {
@@ -57,9 +61,20 @@ DEFAULT_PROPERTIES = {
     "deals": ("dealname", "amount", "dealstage", "pipeline", "closedate"),
 }
 DATETIME_PROPERTIES = frozenset(
-    {"createdate", "hs_lastmodifieddate", "lastmodifieddate", "hs_timestamp", "closedate"}
+    {
+        "createdate",
+        "hs_lastmodifieddate",
+        "lastmodifieddate",
+        "hs_timestamp",
+        "closedate",
+        "hs_invoice_date",
+        "hs_due_date",
+        "hs_payment_date",
+    }
 )
-NUMERIC_PROPERTIES = frozenset({"hs_object_id", "amount", "hs_call_duration"})
+NUMERIC_PROPERTIES = frozenset(
+    {"hs_object_id", "amount", "hs_call_duration", "hs_amount_billed", "hs_balance_due"}
+)
 # HubSpot-defined association type ids (v4 `associationTypes[].typeId`).
 ASSOCIATION_TYPE_IDS = {
     ("contacts", "companies"): 279,
@@ -92,6 +107,8 @@ ASSOCIATION_TYPE_IDS = {
     ("companies", "notes"): 189,
     ("notes", "deals"): 214,
     ("deals", "notes"): 213,
+    ("invoices", "companies"): 179,
+    ("companies", "invoices"): 180,
 }
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LIST_LIMIT_MAX = 100
@@ -156,6 +173,8 @@ class HubSpotFaults:
     inject_statuses: list[int] = field(default_factory=list)  # answered in order, 429 or 5xx
     search_index_lag_seconds: float = 0.0
     clock: Callable[[], float] = time.time
+    # Object types the private app was not granted a read scope for (403 MISSING_SCOPES).
+    ungranted: frozenset[str] = frozenset()
 
 
 class HubSpotError(Exception):
@@ -525,6 +544,16 @@ def create_app(data: dict[str, Any], token: str, *, faults: HubSpotFaults | None
             response.headers.update(limiter.headers())
         return response
 
+    def granted(object_type: str) -> str:
+        if object_type in faults.ungranted:
+            raise HubSpotError(
+                403,
+                "MISSING_SCOPES",
+                "This app hasn't been granted all required scopes to make this call. One or "
+                f"more of the following scopes are required: crm.objects.{object_type}.read",
+            )
+        return object_type
+
     @app.get("/crm/v3/objects/{object_type}")
     async def list_objects(
         request: Request,
@@ -535,7 +564,7 @@ def create_app(data: dict[str, Any], token: str, *, faults: HubSpotFaults | None
         associations: str | None = None,
         archived: bool = False,
     ) -> dict[str, Any]:
-        object_type = resolve_object_type(object_type)
+        object_type = granted(resolve_object_type(object_type))
         to_types = [resolve_object_type(t) for t in _split(associations)]
         records = store.records(object_type, archived=archived)
         if after:
@@ -556,7 +585,7 @@ def create_app(data: dict[str, Any], token: str, *, faults: HubSpotFaults | None
     async def search_objects(object_type: str, body: SearchRequest) -> dict[str, Any]:
         lag = faults.search_index_lag_seconds
         visible_before = int((faults.clock() - lag) * 1000) if lag else None
-        return search(store, resolve_object_type(object_type), body, visible_before)
+        return search(store, granted(resolve_object_type(object_type)), body, visible_before)
 
     @app.get("/crm/v3/owners")
     async def list_owners(

@@ -22,6 +22,8 @@ OWNER_USER_ID_BASE = 9100000
 CONTACT_ID_BASE = 75100
 DEAL_ID_BASE = 18900000000
 ENGAGEMENT_ID_BASE = 40100000000
+INVOICE_ID_BASE = 30500000000
+INVOICE_CURRENCY = "EUR"
 OPEN_STAGES = (
     "appointmentscheduled",
     "qualifiedtobuy",
@@ -52,7 +54,9 @@ NOTE_TEXTS = (
 )
 LOGGED_EMAIL_SHARE = 0.25
 BUDGET_PROPERTY = "annual_marketing_budget"  # a custom company property, set for about half
-RECORD_KINDS = ("owners", "companies", "contacts", "deals", "calls", "meetings", "notes", "emails")
+RECORD_KINDS = (
+    "owners", "companies", "contacts", "deals", "calls", "meetings", "notes", "emails", "invoices"
+)  # fmt: skip
 
 
 def _record(
@@ -214,6 +218,7 @@ class _CrmBuilder:
         extra = random.Random(f"{self.seed}/crm-extra/{client.id}")
         budget = extra.randint(4, 30) * 10_000 if extra.random() < 0.5 else None
         self._birthdays(extra, contact_ids)
+        self._invoices(profile, company_id)
         self.out["companies"].append(
             _record(
                 company_id,
@@ -234,6 +239,57 @@ class _CrmBuilder:
                 deals=deal_ids,
             )
         )
+
+    def _invoices(self, profile: ClientProfile, company_id: str) -> None:
+        """A monthly invoice from the client's first month while it stays (docs/domain.md
+        §5, §7). Each client pays at its own habitual delay (some are always late, which
+        is no warning sign by itself); a declining client pays later and later, and a
+        churning one stops paying its last invoices. Paid after `as_of`: open today."""
+        if profile.is_prospect:
+            return
+        # Its own stream: invoices leave the rest of the world unchanged.
+        rng = random.Random(f"{self.seed}/invoices/{profile.client.id}")
+        premium = profile.client.tier == "premium"
+        fee = (rng.randint(8, 20) if premium else rng.randint(2, 7)) * 500
+        terms = rng.choice((14, 30, 30))
+        habit = rng.uniform(8, 25) if rng.random() < 0.2 else rng.uniform(-6, 4)
+        tz = self.cast.agency_calendar.tz
+        as_of, cutoff = self.cast.as_of, min(profile.end, self.cast.as_of)
+        first = profile.start.astimezone(tz).date().replace(day=1)
+        month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        while (issued_at := datetime(month.year, month.month, 1, 9, tzinfo=tz)) < cutoff:
+            due_at = issued_at + DAY * terms
+            late = habit + profile.decline(due_at) * rng.uniform(20, 60) + rng.gauss(0, 3)
+            unpaid = profile.fate == "churned" and profile.decline(due_at) > 0.6
+            paid_at = None
+            if not unpaid or rng.random() >= 0.7:
+                paid_at = self._at_work(rng, due_at + DAY * max(-terms, late))
+            paid = paid_at is not None and paid_at <= as_of
+            invoice_id = self.ids.next("invoice", INVOICE_ID_BASE)
+            amount = fee * rng.choice((1, 1, 1, 1.2, 0.8))
+            touched = paid_at if paid else issued_at
+            self.out["invoices"].append(
+                _record(
+                    invoice_id,
+                    {
+                        "hs_number": f"INV-{month:%Y%m}-{invoice_id[-4:]}",
+                        "hs_invoice_status": "paid" if paid else "open",
+                        "hs_amount_billed": f"{amount:.2f}",
+                        "hs_balance_due": "0.00" if paid else f"{amount:.2f}",
+                        "hs_currency": INVOICE_CURRENCY,
+                        "hs_invoice_date": f"{month:%Y-%m-%d}T00:00:00.000Z",
+                        "hs_due_date": f"{due_at:%Y-%m-%d}T00:00:00.000Z",
+                        "hs_payment_date": iso_z(paid_at) if paid else None,
+                        "createdate": iso_z(issued_at),
+                        "hs_lastmodifieddate": iso_z(touched),
+                        "hs_object_id": invoice_id,
+                    },
+                    issued_at,
+                    touched,
+                    companies=[company_id],
+                )
+            )
+            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
     def _birthdays(self, rng: random.Random, contact_ids: dict[str, str]) -> None:
         """Some contacts' dates of birth are known (a date worth a greeting, docs/domain.md §4)."""

@@ -34,6 +34,7 @@ from clientpulse.reports.account_manager_alerts import Playbook
 from clientpulse.reports.client_status import LISTS
 from clientpulse.reports.i18n import STRINGS
 from connectors.slack import escape_mrkdwn
+from sandbox.sim_crm import RECORD_KINDS as CRM_TYPES
 from sandbox.sim_text import JUSTIFICATIONS, NOT_STARTED_REASONS
 from sandbox.simulator import DEMO_AS_OF, simulate
 from tests.factories import model_rows
@@ -58,7 +59,6 @@ ROW_COUNTS = (
     "ops.alert_log",
     "ops.quarantine",
 )
-CRM_TYPES = ("owners", "companies", "contacts", "deals", "calls", "meetings", "notes", "emails")
 
 
 def _query(snapshot: Path, sql: str):

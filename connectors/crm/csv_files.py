@@ -1,10 +1,10 @@
 """CRM exports as CSV, for agencies on a CRM other than HubSpot.
 
-A folder holds up to four files, each optional: `companies.csv`, `contacts.csv`,
-`deals.csv` and `activities.csv` (columns in connectors/crm/README.md). Every good row becomes a
-record in HubSpot's v3 shape (`id`, string `properties` under HubSpot's property
-names, `createdAt`, `updatedAt`, `archived`, `associations`), so the warehouse and
-the marts cannot tell which CRM fed them. Columns we do not know are kept as custom
+A folder holds up to five files, each optional: `companies.csv`, `contacts.csv`,
+`deals.csv`, `invoices.csv` and `activities.csv` (columns in connectors/crm/README.md).
+Every good row becomes a record in HubSpot's v3 shape (`id`, string `properties` under
+HubSpot's property names, `createdAt`, `updatedAt`, `archived`, `associations`), so the
+warehouse and the marts cannot tell which CRM fed them. Columns we do not know are kept as custom
 properties under their own (lower-cased) name. A bad row is reported with its file,
 row number (the header is row 1, as a spreadsheet shows it), field and reason, and
 is left out; the rest of the file still loads.
@@ -130,6 +130,23 @@ SPECS = (
             *COMMON,
         ),
         "deals",
+    ),
+    FileSpec(
+        "invoices.csv",
+        "invoice_number",
+        (
+            Column("invoice_number", required=True, property="hs_number"),
+            Column("company_id", required=True),
+            Column("amount", "number", required=True, property="hs_amount_billed"),
+            Column("balance_due", "number", property="hs_balance_due"),
+            Column("currency", property="hs_currency"),
+            Column("issued_on", "date", required=True, property="hs_invoice_date"),
+            Column("due_on", "date", required=True, property="hs_due_date"),
+            Column("paid_at", "datetime", property="hs_payment_date"),
+            Column("status", property="hs_invoice_status"),
+            *COMMON,
+        ),
+        "invoices",
     ),
     FileSpec(
         "activities.csv",

@@ -29,6 +29,7 @@ from connectors.crm.hubspot import (
     modified_property,
 )
 from connectors.crm.settings import CrmSource
+from connectors.errors import ApiError
 from warehouse.db import open_writer, transaction
 from warehouse.load import upsert
 from warehouse.runlog import run_step
@@ -60,6 +61,16 @@ PROPERTIES: dict[str, list[str]] = {
     ],
     "notes": ["hs_timestamp", "hubspot_owner_id"],
     "emails": ["hs_timestamp", "hs_email_direction", "hs_email_subject", "hubspot_owner_id"],
+    "invoices": [
+        "hs_number",
+        "hs_invoice_status",
+        "hs_amount_billed",
+        "hs_balance_due",
+        "hs_currency",
+        "hs_invoice_date",
+        "hs_due_date",
+        "hs_payment_date",
+    ],
 }
 ASSOCIATIONS: dict[str, tuple[str, ...]] = {
     "companies": (),
@@ -69,7 +80,11 @@ ASSOCIATIONS: dict[str, tuple[str, ...]] = {
     "meetings": ("companies", "contacts"),
     "notes": ("companies", "contacts"),
     "emails": ("companies", "contacts"),
+    "invoices": ("companies",),
 }
+# Types an agency may not use or not grant: without their read scope HubSpot answers 403,
+# and the sync goes on without them instead of failing the whole CRM.
+OPTIONAL_TYPES = frozenset({"invoices"})
 
 
 def crm_properties(crm: CrmSource | None, wanted: list[str]) -> dict[str, list[str]]:
@@ -150,6 +165,19 @@ class _HubSpotSync:
         with transaction(self.con):
             self.stats["owners"] = self._load("owners", active + deactivated)
 
+    def read(self, object_type: str) -> None:
+        """Live records, then the recycle bin; an optional type without its scope is
+        skipped with a warning that names the scope."""
+        try:
+            self.live(object_type)
+            self.archived(object_type)
+        except ApiError as exc:
+            if object_type not in OPTIONAL_TYPES or exc.status != 403:
+                raise
+            reason = f"not read: the private app lacks crm.objects.{object_type}.read ({exc})"
+            log.warning("HubSpot %s %s", object_type, reason)
+            self.stats[f"{object_type}_skipped"] = reason
+
     def live(self, object_type: str) -> None:
         since = self.cursors.modified_since(object_type)
         if since is None:
@@ -218,8 +246,7 @@ def ingest_crm(
         sync = _HubSpotSync(con, client, properties, stats)
         try:
             for object_type in properties:
-                sync.live(object_type)
-                sync.archived(object_type)
+                sync.read(object_type)
             sync.owners()  # last: this run's records name the owners to look for
         except DailyLimitReached as exc:
             log.warning("%s; what was fetched is committed and the next run resumes", exc)
