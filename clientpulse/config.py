@@ -298,6 +298,32 @@ class RelationshipFacts(SettingsModel):
     greeting_horizon_days: int = Field(14, ge=1)  # how far ahead dates worth a greeting show
 
 
+class ConflictSignals(SettingsModel):
+    """When written exchange with a client turns into a conflict (docs/domain.md §5, §8),
+    read from mail headers: a thread is in conflict once `min_signals` of these four meet
+    within 48 hours — a burst of client mail against the client's own rhythm, quick
+    back-and-forth replies, a senior person newly copied, complaint words in the subject."""
+
+    # client messages in one thread within 48 hours that count as a burst, at the least …
+    burst_min_messages: int = Field(3, ge=2)
+    # … and as a multiple of the client's usual (its median thread's peak over 180 days)
+    burst_over_usual: float = Field(2.0, ge=1.0)
+    ping_pong_minutes: int = Field(120, ge=1)  # a reply from the other side this fast is quick
+    ping_pong_replies: int = Field(4, ge=2)  # quick replies within 48 hours that are ping-pong
+    # agency addresses (directors, owners) whose appearance in a client thread escalates it;
+    # client executives (signals.relationship.executive_title) count without listing
+    directors: list[str] = []
+    complaint_subject: Pattern = (  # subject words of a complaint (en, uk, ru)
+        r"(?i)\b(complain\w*|unacceptable|disappointed|escalat\w*|refund|still not)\b"
+        r"|скарг\w*|претензі\w*|неприйнятн\w*|розчарован\w*"
+        r"|жалоб\w*|претензи\w*|неприемлем\w*|разочарован\w*"
+    )
+    min_signals: int = Field(2, ge=1, le=4)  # signals that must meet within 48 hours
+    # a conflict ends with a call or meeting held after it starts, or after this many calm
+    # days since the client's last message in the thread, once that message was answered
+    calm_days: int = Field(7, ge=1)
+
+
 SegmentMetric = Literal[
     "revenue_ttm",
     "revenue_growth_yoy",
@@ -515,6 +541,7 @@ class Signals(SettingsModel):
     lifecycle: Lifecycle = Lifecycle()
     relationship: RelationshipFacts = RelationshipFacts()
     segmentation: Segmentation = Segmentation()
+    conflict: ConflictSignals = ConflictSignals()
 
 
 class ClientStatusFields(SettingsModel):

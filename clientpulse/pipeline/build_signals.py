@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from clientpulse.config import AgencyConfig
+from clientpulse.config import AgencyConfig, ConflictSignals
 from clientpulse.pipeline.build_inputs import BUILD_STEP, build_fingerprint, raw_fingerprint
 from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.quality_alert import enqueue_quality_alert
@@ -83,6 +83,21 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
         "alert_early_warning_share": config.alerts.early_warning_share,
         "alert_risk_up_step": config.alerts.risk_up_step,
         "alert_trend_points": config.alerts.trend_points,
+        **conflict_variables(signals.conflict),
+    }
+
+
+def conflict_variables(conflict: ConflictSignals) -> dict[str, object]:
+    """What intermediate.client_conflicts reads."""
+    return {
+        "conflict_burst_min_messages": conflict.burst_min_messages,
+        "conflict_burst_over_usual": conflict.burst_over_usual,
+        "conflict_ping_pong_minutes": conflict.ping_pong_minutes,
+        "conflict_ping_pong_replies": conflict.ping_pong_replies,
+        "conflict_directors": [address.lower() for address in conflict.directors],
+        "conflict_complaint_subject": conflict.complaint_subject,
+        "conflict_min_signals": conflict.min_signals,
+        "conflict_calm_days": conflict.calm_days,
     }
 
 

@@ -1,0 +1,135 @@
+"""Conflicts in client mail (intermediate.client_conflicts), on hand-made threads of the
+small agency as of Monday 2026-11-16, each worked out by hand.
+
+Acme writes little: one message a thread is its usual, so three client messages in 48
+hours are a burst. Beta writes a lot: five client messages within a day is its ordinary
+week, so the same pattern that puts an Acme thread in conflict is only busy for Beta.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from clientpulse.pipeline.build_signals import build_models
+from tests.factories import AS_OF, crm, engagement, message, small_config
+from warehouse.db import open_writer
+from warehouse.load import upsert
+
+D, H, M = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
+ANNA = "anna@agency.test"
+
+
+def thread(root: str, subject: str, steps: list[tuple[str, datetime, tuple[str, ...]]]):
+    """Messages of one thread: each step (sender, sent at, cc) replies to the one before;
+    agency steps go to the client's first sender, client steps to Anna."""
+    client = next(sender for sender, _, _ in steps if sender != ANNA)
+    rows, refs = [], []
+    for n, (sender, at, cc) in enumerate(steps):
+        key = f"<{root}.{n}@mail>"
+        to = [client] if sender == ANNA else [ANNA]
+        prefix = "Re: " if n else ""
+        rows.append(
+            message(key, sender, to, at, cc=cc, refs=list(refs), irt=refs[-1] if refs else None,
+                    subject=prefix + subject)
+        )  # fmt: skip
+        refs.append(key)
+    return rows
+
+
+PM, CEO, BETA = "pm@acme.test", "ceo@acme.test", "director@beta.test"
+T1 = AS_OF - 5 * D
+MAIL = [
+    # Acme's usual: one client message a thread, answered the next day
+    *(
+        m
+        for i in range(6)
+        for m in thread(f"acme-old{i}", f"Brief {i}", [
+            (PM, AS_OF - (150 - 20 * i) * D, ()), (ANNA, AS_OF - (149 - 20 * i) * D, ()),
+        ])
+    ),
+    # c1: 3 client messages within 2 h, each answered within 30 minutes: a burst for Acme
+    # (3 ≥ max(3, 2 × 1)) and ping-pong (4 quick replies) meet at the fifth message
+    *thread("c1", "Banner sizes", [
+        (PM, T1, ()), (ANNA, T1 + 30 * M, ()), (PM, T1 + 70 * M, ()),
+        (ANNA, T1 + 90 * M, ()), (PM, T1 + 120 * M, ()),
+    ]),
+    # c2: the CEO copied in for the first time, with "Unacceptable" in the subject: two
+    # signals at the third message; Anna answers; 7 calm days later it has ended
+    *thread("c2", "Unacceptable delays", [
+        (PM, AS_OF - 22 * D, ()), (ANNA, AS_OF - 21 * D, ()), (PM, AS_OF - 20 * D, (CEO,)),
+        (ANNA, AS_OF - 19 * D, ()),
+    ]),
+    # Beta's usual: five client messages within a day in every thread
+    *(
+        m
+        for i in range(6)
+        for m in thread(f"beta-old{i}", f"Campaign {i}", [
+            *((BETA, AS_OF - (150 - 20 * i) * D + k * 3 * H, ()) for k in range(5)),
+            (ANNA, AS_OF - (148 - 20 * i) * D, ()),
+        ])
+    ),
+    # b1: c1's pattern and more for Beta: ping-pong, but no burst against its own rhythm
+    *thread("b1", "Landing page", [
+        (BETA, T1, ()), (ANNA, T1 + 30 * M, ()), (BETA, T1 + 70 * M, ()),
+        (ANNA, T1 + 90 * M, ()), (BETA, T1 + 120 * M, ()), (BETA, T1 + 3 * H, ()),
+    ]),
+]  # fmt: skip
+CRM = [
+    crm("companies", "500", {"name": "Acme"}),
+    crm("contacts", "k1", {"email": CEO, "jobtitle": "CEO"}, companies=["500"]),
+]
+COLUMNS = (
+    "conversation_id, subject, started_at, signals, seniors_copied, client_messages, "
+    "agency_messages, ended_at, ended_by, is_open, open_days"
+)
+
+
+@pytest.fixture
+def conflicts(tmp_path):
+    config = small_config(tmp_path)
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", MAIL, ["message_key"])
+        upsert(con, "raw.crm_objects", CRM, ["object_type", "id"])
+
+        def build(extra_crm=()) -> dict[str, tuple]:
+            if extra_crm:
+                upsert(con, "raw.crm_objects", list(extra_crm), ["object_type", "id"])
+            build_models(con, config, AS_OF)
+            rows = con.execute(
+                f"SELECT {COLUMNS} FROM intermediate.client_conflicts ORDER BY started_at"
+            ).fetchall()
+            return {row[0]: row[1:] for row in rows}
+
+        yield build
+
+
+def test_a_burst_with_ping_pong_is_a_conflict_for_a_quiet_client_not_for_a_busy_one(conflicts):
+    found = conflicts()
+    assert set(found) == {"<c1.0@mail>", "<c2.0@mail>"}  # b1 is Beta's ordinary week
+    assert found["<c1.0@mail>"] == (
+        "Re: Banner sizes",
+        T1 + 120 * M,
+        ["burst", "ping_pong"],
+        [],
+        1,
+        0,
+        None,
+        None,
+        True,
+        4,
+    )
+    # c2 started at its third message; answered the next day, calm from 20 + 7 days
+    assert found["<c2.0@mail>"] == (
+        "Re: Unacceptable delays", AS_OF - 20 * D, ["complaint_words", "senior_copied"], [CEO],
+        1, 1, AS_OF - 13 * D, "calm", False, 7,
+    )  # fmt: skip
+
+
+def test_a_call_after_the_start_ends_the_conflict_and_one_before_does_not(conflicts):
+    before = engagement("e1", "calls", "500", T1 - 1 * D)
+    after = engagement("e2", "calls", "500", AS_OF - 2 * D)
+    assert conflicts([before])["<c1.0@mail>"][-3:] == (None, True, 4)
+    ended = conflicts([after])["<c1.0@mail>"]
+    assert ended[-4:] == (AS_OF - 2 * D, "call_or_meeting", False, 2)
