@@ -32,7 +32,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 OBJECT_TYPES = (
-    "companies", "contacts", "deals", "calls", "meetings", "notes", "emails", "invoices"
+    "companies", "contacts", "deals", "calls", "meetings", "notes", "emails", "invoices",
+    "feedback_submissions",
 )  # fmt: skip
 OBJECT_TYPE_IDS = {
     "0-1": "contacts",
@@ -42,6 +43,7 @@ OBJECT_TYPE_IDS = {
     "0-47": "meetings",
     "0-48": "calls",
     "0-49": "emails",
+    "0-19": "feedback_submissions",
     "0-53": "invoices",
 }
 SINGULAR = {
@@ -53,6 +55,7 @@ SINGULAR = {
     "notes": "note",
     "emails": "email",
     "invoices": "invoice",
+    "feedback_submissions": "feedback submission",
 }
 # Properties HubSpot returns when a request names none.
 DEFAULT_PROPERTIES = {
@@ -70,10 +73,18 @@ DATETIME_PROPERTIES = frozenset(
         "hs_invoice_date",
         "hs_due_date",
         "hs_payment_date",
+        "hs_submission_timestamp",
     }
 )
 NUMERIC_PROPERTIES = frozenset(
-    {"hs_object_id", "amount", "hs_call_duration", "hs_amount_billed", "hs_balance_due"}
+    {
+        "hs_object_id",
+        "amount",
+        "hs_call_duration",
+        "hs_amount_billed",
+        "hs_balance_due",
+        "hs_value",
+    }
 )
 # HubSpot-defined association type ids (v4 `associationTypes[].typeId`).
 ASSOCIATION_TYPE_IDS = {

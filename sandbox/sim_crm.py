@@ -24,6 +24,8 @@ DEAL_ID_BASE = 18900000000
 ENGAGEMENT_ID_BASE = 40100000000
 INVOICE_ID_BASE = 30500000000
 INVOICE_CURRENCY = "EUR"
+FEEDBACK_ID_BASE = 52700000000
+SURVEY_MONTHS = (3, 9)  # the agency's NPS survey goes out each March and September
 OPEN_STAGES = (
     "appointmentscheduled",
     "qualifiedtobuy",
@@ -55,7 +57,8 @@ NOTE_TEXTS = (
 LOGGED_EMAIL_SHARE = 0.25
 BUDGET_PROPERTY = "annual_marketing_budget"  # a custom company property, set for about half
 RECORD_KINDS = (
-    "owners", "companies", "contacts", "deals", "calls", "meetings", "notes", "emails", "invoices"
+    "owners", "companies", "contacts", "deals", "calls", "meetings", "notes", "emails", "invoices",
+    "feedback_submissions",
 )  # fmt: skip
 
 
@@ -219,6 +222,7 @@ class _CrmBuilder:
         budget = extra.randint(4, 30) * 10_000 if extra.random() < 0.5 else None
         self._birthdays(extra, contact_ids)
         self._invoices(profile, company_id)
+        self._surveys(profile, contact_ids)
         self.out["companies"].append(
             _record(
                 company_id,
@@ -290,6 +294,46 @@ class _CrmBuilder:
                 )
             )
             month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+    def _surveys(self, profile: ClientProfile, contact_ids: dict[str, str]) -> None:
+        """NPS answers (docs/domain.md §5): each survey, some of the client's contacts answer,
+        higher the better the relationship stands that week."""
+        if profile.is_prospect:
+            return
+        rng = random.Random(f"{self.seed}/surveys/{profile.client.id}")
+        calendar = self.cast.agency_calendar
+        cutoff = min(profile.end, self.cast.as_of)
+        for week in weeks(profile.start, cutoff):
+            day = week.astimezone(calendar.tz).date()
+            if day.month not in SURVEY_MONTHS or day.day > 7:
+                continue  # one survey week, the first of the month
+            for email, contact_id in list(contact_ids.items())[:3]:
+                if rng.random() >= 0.5:
+                    continue
+                at = calendar.working_moment(rng, day + DAY * rng.randint(0, 4))
+                if at >= cutoff:
+                    continue
+                health = profile.health(at)
+                score = max(0, min(10, round(3 + 7 * health + rng.gauss(0, 1.2))))
+                response_id = self.ids.next("feedback", FEEDBACK_ID_BASE)
+                self.out["feedback_submissions"].append(
+                    _record(
+                        response_id,
+                        {
+                            "hs_survey_type": "NPS",
+                            "hs_survey_name": "Client NPS",
+                            "hs_value": score,
+                            "hs_submission_timestamp": iso_z(at),
+                            "hs_contact_email": email,
+                            "createdate": iso_z(at),
+                            "hs_lastmodifieddate": iso_z(at),
+                            "hs_object_id": response_id,
+                        },
+                        at,
+                        at,
+                        contacts=[contact_id],
+                    )
+                )
 
     def _birthdays(self, rng: random.Random, contact_ids: dict[str, str]) -> None:
         """Some contacts' dates of birth are known (a date worth a greeting, docs/domain.md §4)."""

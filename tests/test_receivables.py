@@ -14,17 +14,14 @@ from decimal import Decimal
 import pytest
 
 from clientpulse.pipeline.build_signals import build_models
-from clientpulse.pipeline.ingest import ingest_crm, ingest_crm_csv
-from connectors.crm.hubspot import HubSpotClient
-from sandbox.fake_hubspot import HubSpotFaults, create_app
-from sandbox.http_server import serving
+from clientpulse.pipeline.ingest import ingest_crm_csv
+from sandbox.fake_hubspot import HubSpotFaults
 from tests.clock import FakeClock
 from tests.factories import AS_OF, crm, small_config
 from tests.test_crm_csv import csv_config
+from tests.test_ingest_crm import fake_portal, sync
 from warehouse.db import open_writer
 from warehouse.load import upsert
-
-TOKEN = "pat-na1-receivables"
 
 
 def at(day: str) -> datetime:
@@ -129,16 +126,15 @@ def test_hubspot_invoices_land_through_the_fake_and_a_missing_scope_is_skipped(t
         record["updatedAt"] = record["createdAt"]
     data["invoices"] = records
 
-    def sync(faults: HubSpotFaults) -> dict:
-        with serving(create_app(data, TOKEN, faults=faults)) as server:
-            client = HubSpotClient(server.base_url, TOKEN, sleep=clock.sleep, clock=clock)
-            return ingest_crm(config, client, f"run-{clock.now}")
+    def sync_with(faults: HubSpotFaults) -> dict:
+        with fake_portal(data, faults) as (base_url, _):
+            return sync(config, base_url, clock)
 
-    refused = sync(HubSpotFaults(clock=clock, ungranted=frozenset({"invoices"})))
+    refused = sync_with(HubSpotFaults(clock=clock, ungranted=frozenset({"invoices"})))
     assert "crm.objects.invoices.read" in refused["invoices_skipped"]
     assert refused["companies"] == 1 and refused["invoices"] == 0
 
-    stats = sync(HubSpotFaults(clock=clock))
+    stats = sync_with(HubSpotFaults(clock=clock))
     assert stats["invoices"] == len(records) and "invoices_skipped" not in stats
     with open_writer(config.warehouse.path) as con:
         build_models(con, config, AS_OF)

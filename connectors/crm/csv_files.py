@@ -1,7 +1,8 @@
 """CRM exports as CSV, for agencies on a CRM other than HubSpot.
 
-A folder holds up to five files, each optional: `companies.csv`, `contacts.csv`,
-`deals.csv`, `invoices.csv` and `activities.csv` (columns in connectors/crm/README.md).
+A folder holds up to six files, each optional: `companies.csv`, `contacts.csv`,
+`deals.csv`, `invoices.csv`, `feedback.csv` and `activities.csv` (columns in
+connectors/crm/README.md).
 Every good row becomes a record in HubSpot's v3 shape (`id`, string `properties` under
 HubSpot's property names, `createdAt`, `updatedAt`, `archived`, `associations`), so the
 warehouse and the marts cannot tell which CRM fed them. Columns we do not know are kept as custom
@@ -64,6 +65,7 @@ class Column:
     kind: str = "text"  # text | number | date | datetime | bool
     required: bool = False
     property: str | None = None  # the HubSpot property it fills
+    private: bool = False  # free text a person wrote: dropped on read unless kept on purpose
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,22 @@ SPECS = (
         "invoices",
     ),
     FileSpec(
+        "feedback.csv",
+        "response_id",
+        (
+            Column("response_id", required=True),
+            Column("company_id", required=True),
+            Column("contact_id"),
+            Column("contact_email", property="hs_contact_email"),
+            Column("submitted_at", "datetime", required=True, property="hs_submission_timestamp"),
+            Column("score", "score", required=True, property="hs_value"),
+            Column("survey_type", property="hs_survey_type"),
+            Column("comment", property="hs_content", private=True),
+            *COMMON,
+        ),
+        "feedback_submissions",
+    ),
+    FileSpec(
         "activities.csv",
         "activity_id",
         (
@@ -209,6 +227,13 @@ def _number(value: str) -> str:
     return cleaned
 
 
+def _score(value: str) -> str:
+    """A 0–10 survey answer (NPS)."""
+    if not value.isdigit() or int(value) > 10:
+        raise CsvValueError(f"not a score from 0 to 10: {value!r}")
+    return str(int(value))
+
+
 def _moment(value: str, tz: ZoneInfo) -> str:
     try:
         parsed = datetime.fromisoformat(value.replace(" ", "T", 1) if " " in value else value)
@@ -244,6 +269,7 @@ def _parsers(tz: ZoneInfo) -> dict[str, Callable[[str], str]]:
         "date": _date,
         "datetime": lambda v: _moment(v, tz),
         "bool": _bool,
+        "score": _score,
     }
 
 
@@ -390,8 +416,17 @@ def _not_utf8(
 
 
 class _FileReader:
-    def __init__(self, spec: FileSpec, tz: ZoneInfo, known_companies: set[str], out: CsvImport):
+    def __init__(
+        self,
+        spec: FileSpec,
+        tz: ZoneInfo,
+        known_companies: set[str],
+        out: CsvImport,
+        keep_private: bool = False,
+    ):
         self.spec = spec
+        # never read, so never stored nor quarantined
+        self.dropped = () if keep_private else tuple(c.name for c in spec.columns if c.private)
         self.parsers = _parsers(tz)
         self.known_companies = known_companies
         self.out = out
@@ -415,6 +450,8 @@ class _FileReader:
             if not any(cell.strip() for cell in cells):
                 continue  # a blank row, as spreadsheets leave at the end
             values = dict(zip(names, (c.strip() for c in cells), strict=False))
+            for name in self.dropped:
+                values.pop(name, None)
             if values.get(self.spec.key):  # seen, even if quarantined below
                 self.present.add(values[self.spec.key])
             if len(cells) > len(names):
@@ -509,6 +546,7 @@ def read_crm_folder(
     timezone: str,
     known_companies: set[str] | frozenset[str] = frozenset(),
     encoding: str | None = None,
+    keep_private: bool = False,
 ) -> CsvImport:
     """Read every export file present in `folder`.
 
@@ -516,7 +554,8 @@ def read_crm_folder(
     refer to them as well as to the companies of this `companies.csv`. A file that
     cannot be read at all is a problem of its row 1 and is listed in `unreadable`; the
     other files are read all the same. `encoding` is for files without a byte-order
-    mark (default: UTF-8, else the legacy code page the bytes look like).
+    mark (default: UTF-8, else the legacy code page the bytes look like). Free text people
+    wrote (survey comments) is dropped as it is read unless `keep_private`.
     """
     tz = ZoneInfo(timezone)
     out = CsvImport()
@@ -526,7 +565,7 @@ def read_crm_folder(
         path = folder / spec.file
         if not path.is_file():
             continue
-        reader = _FileReader(spec, tz, companies, out)
+        reader = _FileReader(spec, tz, companies, out, keep_private)
         try:
             reader.read(path, encoding)
         except CsvFileError as exc:

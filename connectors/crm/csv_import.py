@@ -76,7 +76,9 @@ def ingest_crm_csv(
                 "SELECT id FROM raw.crm_objects WHERE object_type = 'companies'"
             ).fetchall()
         }
-        imported = read_crm_folder(folder, timezone, known, source.csv_encoding)
+        imported = read_crm_folder(
+            folder, timezone, known, source.csv_encoding, source.keep_feedback_comments
+        )
         now = datetime.now(UTC)
         bad = [
             QuarantinedRecord(SOURCE, f"{p.file}:{p.row}", p.field, p.reason, p.values)

@@ -71,6 +71,14 @@ PROPERTIES: dict[str, list[str]] = {
         "hs_due_date",
         "hs_payment_date",
     ],
+    # survey answers; the comment (hs_content) only when sources.crm.keep_feedback_comments
+    "feedback_submissions": [
+        "hs_survey_type",
+        "hs_survey_name",
+        "hs_value",
+        "hs_response_group",
+        "hs_submission_timestamp",
+    ],
 }
 ASSOCIATIONS: dict[str, tuple[str, ...]] = {
     "companies": (),
@@ -81,10 +89,11 @@ ASSOCIATIONS: dict[str, tuple[str, ...]] = {
     "notes": ("companies", "contacts"),
     "emails": ("companies", "contacts"),
     "invoices": ("companies",),
+    "feedback_submissions": ("contacts",),
 }
 # Types an agency may not use or not grant: without their read scope HubSpot answers 403,
 # and the sync goes on without them instead of failing the whole CRM.
-OPTIONAL_TYPES = frozenset({"invoices"})
+OPTIONAL_TYPES = frozenset({"invoices", "feedback_submissions"})
 
 
 def crm_properties(crm: CrmSource | None, wanted: list[str]) -> dict[str, list[str]]:
@@ -95,7 +104,10 @@ def crm_properties(crm: CrmSource | None, wanted: list[str]) -> dict[str, list[s
         extra.append(crm.budget_property)
     extra += wanted
     companies = list(dict.fromkeys([*PROPERTIES["companies"], *extra]))
-    return {**PROPERTIES, "companies": companies}
+    feedback = PROPERTIES["feedback_submissions"]
+    if crm and crm.keep_feedback_comments:
+        feedback = [*feedback, "hs_content"]
+    return {**PROPERTIES, "companies": companies, "feedback_submissions": feedback}
 
 
 def _timestamp(value: str | None) -> datetime | None:

@@ -19,7 +19,7 @@ class CrmSource(SettingsModel):
     kind: Literal["hubspot", "csv"] = "hubspot"
     # HubSpot: Airflow Connection with the private app token
     connection_id: str = "clientpulse_hubspot"
-    # CSV: the folder of exports (companies, contacts, deals, activities)
+    # CSV: the folder of exports (companies, contacts, deals, invoices, feedback, activities)
     csv_dir: Path | None = None
     # For CSV files without a byte-order mark, e.g. cp1251; default: UTF-8, else detected.
     csv_encoding: str | None = None
@@ -31,6 +31,9 @@ class CrmSource(SettingsModel):
     lost_stages: list[str] = ["closedlost"]  # deal stage ids that count as lost
     company_properties: list[str] = []  # custom company properties to fetch as well
     budget_property: str | None = None  # company property: the client's yearly marketing budget
+    # Survey comments are what a client's person wrote: not read (HubSpot's hs_content,
+    # feedback.csv's comment) unless the agency decides to keep them in the warehouse.
+    keep_feedback_comments: bool = False
 
     @model_validator(mode="after")
     def _csv_dir_matches_kind(self) -> CrmSource:
