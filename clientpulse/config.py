@@ -295,7 +295,7 @@ class RelationshipFacts(SettingsModel):
         r"|директор|керівник|руководитель|власник|владелец"
     )
     manager_title: Pattern = r"(?i)manager|lead|менеджер"  # job titles of manager-level contacts
-    greeting_horizon_days: int = Field(14, ge=1)  # how far ahead dates worth a greeting show
+    greeting_horizon_days: int = Field(14, ge=1, le=60)  # how far ahead dates worth a greeting show
 
 
 class ConflictSignals(SettingsModel):

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from clientpulse.config import load_config
-from clientpulse.pipeline.build_signals import model_variables
+from clientpulse.pipeline.build_signals import build_models, model_variables
 from clientpulse.pipeline.config_seeds import config_seeds
 from tests.factories import AS_OF, FIXTURE, crm, engagement
 from transforms.runner import build
@@ -176,3 +176,31 @@ def test_upcoming_dates_worth_a_greeting(warehouse):
         .fetchall()
     )
     assert anniversary == [("first deal anniversary", "2026-10-05", 1)]
+
+
+def test_the_public_holidays_of_a_clients_country_are_dates_worth_a_greeting(tmp_path):
+    raw = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    next(c for c in raw["clients"] if c["id"] == "beta")["holiday_country"] = "PL"
+    (tmp_path / "agency.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    config = load_config(tmp_path / "agency.yaml")
+    with open_writer(config.warehouse.path) as con:
+        build_models(con, config, datetime.fromisoformat("2026-12-20T07:00:00+00:00"))
+        got = con.execute(
+            "SELECT client_id, occasion, occurs_on::VARCHAR, days_until, holiday_name_en, "
+            "holiday_name_uk, holiday_name_ru FROM marts.client_upcoming_dates ORDER BY occurs_on"
+        ).fetchall()
+    # acme is in Ukraine, whose public holidays are suspended under martial law; beta is in
+    # Poland: Christmas and New Year fall within the 14-day horizon, named in English and
+    # Ukrainian (Polish has no Russian names in the library: English stands in)
+    en = ["Christmas Eve", "Christmas Day", "Second Day of Christmas", "New Year's Day"]
+    uk = ["Святий вечір", "Різдво Христове", "Другий день Різдва", "Новий рік"]
+    assert got == [
+        ("beta", "public holiday", day, days, name_en, name_uk, name_en)
+        for day, days, name_en, name_uk in zip(
+            ["2026-12-24", "2026-12-25", "2026-12-26", "2027-01-01"],
+            [4, 5, 6, 12],
+            en,
+            uk,
+            strict=True,
+        )
+    ]

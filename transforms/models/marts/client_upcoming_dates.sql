@@ -1,7 +1,8 @@
 -- Dates worth a greeting in the next `signals.relationship.greeting_horizon_days`
 -- (docs/domain.md §4: congratulate clients on dates that matter to them), where the CRM
 -- holds them: birthdays of the client's contacts, and the anniversary of the first
--- won deal (years of working together).
+-- won deal (years of working together); and the public holidays of the client's country
+-- (core.client_public_holidays, named in English, Ukrainian and Russian where known).
 WITH today AS (
     SELECT CAST(timezone(getvariable('agency_timezone'), getvariable('as_of')) AS DATE) AS d
 ),
@@ -49,7 +50,23 @@ SELECT
     who,
     occurs_on,
     occurs_on - today AS days_until,
-    year(occurs_on) - year(original_date) AS years
+    year(occurs_on) - year(original_date) AS years,
+    NULL AS holiday_name_en,
+    NULL AS holiday_name_uk,
+    NULL AS holiday_name_ru
 FROM next_occurrence
 WHERE occurs_on - today <= getvariable('greeting_horizon_days')
     AND occurs_on > original_date
+UNION ALL
+SELECT
+    h.client_id,
+    'public holiday',
+    NULL,
+    h.holiday_on,
+    h.holiday_on - today.d,
+    NULL,
+    h.name_en,
+    h.name_uk,
+    h.name_ru
+FROM core.client_public_holidays AS h, today
+WHERE h.holiday_on BETWEEN today.d AND today.d + getvariable('greeting_horizon_days')
