@@ -554,6 +554,14 @@ class ClientStatusFields(SettingsModel):
     justification_fields: list[str] = ["Why needed", "Justification"]
     cancelled_sections: list[str] = ["Cancelled"]  # sections whose tasks are cancelled
     not_started_sections: list[str] = ["Backlog", "On hold"]  # sections whose tasks are not started
+    # Hypotheses, the fourth part of the monthly report (docs/domain.md §3): tasks with a value
+    # in this custom field, or in one of these sections …
+    hypothesis_field: str = "Hypothesis status"
+    hypothesis_sections: list[str] = ["Hypotheses"]
+    # … and the field's values (any case) that mean the hypothesis held or did not; any other
+    # value, or none, means it is still being tested
+    hypothesis_confirmed: list[str] = ["Confirmed", "Підтверджена", "Подтверждена"]
+    hypothesis_refuted: list[str] = ["Refuted", "Rejected", "Спростована", "Опровергнута"]
 
 
 class LeadershipDigest(SettingsModel):

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from clientpulse.config import AgencyConfig, ConflictSignals
+from clientpulse.config import AgencyConfig
 from clientpulse.pipeline.build_inputs import BUILD_STEP, build_fingerprint, raw_fingerprint
 from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.pipeline.quality_alert import enqueue_quality_alert
@@ -34,7 +34,7 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
     signals = config.signals
     at_risk, lifecycle, facts = signals.at_risk, signals.lifecycle, signals.relationship
     segmentation = signals.segmentation
-    risk = signals.risk
+    risk, conflict = signals.risk, signals.conflict
     crm = config.sources.crm or CrmSource()
     status = config.client_status
     return {
@@ -61,6 +61,10 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
         "lost_recently_days": risk.lost_recently_days,
         "reason_fields": status.reason_fields,
         "justification_fields": status.justification_fields,
+        "hypothesis_field": status.hypothesis_field,
+        "hypothesis_sections": status.hypothesis_sections,
+        "hypothesis_confirmed": status.hypothesis_confirmed,
+        "hypothesis_refuted": status.hypothesis_refuted,
         "cancelled_sections": status.cancelled_sections,
         "not_started_sections": status.not_started_sections,
         "agency_timezone": config.agency.timezone,
@@ -83,18 +87,11 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
         "alert_early_warning_share": config.alerts.early_warning_share,
         "alert_risk_up_step": config.alerts.risk_up_step,
         "alert_trend_points": config.alerts.trend_points,
-        **conflict_variables(signals.conflict),
-    }
-
-
-def conflict_variables(conflict: ConflictSignals) -> dict[str, object]:
-    """What intermediate.client_conflicts reads."""
-    return {
         "conflict_burst_min_messages": conflict.burst_min_messages,
         "conflict_burst_over_usual": conflict.burst_over_usual,
         "conflict_ping_pong_minutes": conflict.ping_pong_minutes,
         "conflict_ping_pong_replies": conflict.ping_pong_replies,
-        "conflict_directors": [address.lower() for address in conflict.directors],
+        "conflict_directors": conflict.directors,
         "conflict_complaint_subject": conflict.complaint_subject,
         "conflict_min_signals": conflict.min_signals,
         "conflict_calm_days": conflict.calm_days,

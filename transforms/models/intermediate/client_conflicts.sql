@@ -32,7 +32,10 @@ WITH mail AS (
 ),
 
 seniors AS (
-    SELECT list_distinct(list(lower(email)) || getvariable('conflict_directors')) AS addresses
+    SELECT list_distinct(
+        list(lower(email))
+        || list_transform(getvariable('conflict_directors')::VARCHAR[], lambda a: lower(a))
+    ) AS addresses
     FROM staging.crm_contacts
     WHERE seniority = 'executive' AND email IS NOT NULL
 ),

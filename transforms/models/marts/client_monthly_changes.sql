@@ -3,17 +3,6 @@
 -- * date_moved: a top-level task's due date moved later that month (core.fct_task_slips
 --   with a new date), with the task's status reason field;
 -- * new_task: a top-level task created that month, with its justification field.
-WITH months AS (
-    SELECT
-        client_id,
-        timezone,
-        CAST(CAST(date_trunc('month', CAST(timezone(timezone, getvariable('as_of')) AS DATE)) AS DATE)
-            - INTERVAL 1 MONTH AS DATE) AS month_start,
-        CAST(date_trunc('month', CAST(timezone(timezone, getvariable('as_of')) AS DATE)) AS DATE)
-            AS month_end
-    FROM staging.cfg_clients
-)
-
 SELECT
     s.client_id,
     m.month_start,
@@ -26,7 +15,7 @@ SELECT
     s.new_due_on,
     f.status_reason AS reason
 FROM core.fct_task_slips AS s
-JOIN months AS m USING (client_id)
+JOIN core.client_report_month AS m USING (client_id)
 JOIN core.fct_task_delivery AS f USING (task_gid)
 JOIN staging.asana_tasks AS t USING (task_gid)
 WHERE f.parent_gid IS NULL
@@ -47,7 +36,7 @@ SELECT
     f.current_due_on,
     f.justification
 FROM core.fct_task_delivery AS f
-JOIN months AS m USING (client_id)
+JOIN core.client_report_month AS m USING (client_id)
 JOIN staging.asana_tasks AS t USING (task_gid)
 WHERE f.parent_gid IS NULL
   AND CAST(timezone(m.timezone, f.created_at) AS DATE) >= m.month_start

@@ -4,23 +4,10 @@
 -- period month, as of as_of),
 -- delivery (completed top-level tasks, on time or late), slips announced and silent
 -- (core.fct_task_slips) and revision rounds (a completed task marked incomplete again).
-WITH clients AS (
-    SELECT
-        client_id,
-        timezone,
-        CAST(CAST(date_trunc('month', CAST(timezone(timezone, getvariable('as_of')) AS DATE)) AS DATE)
-            - INTERVAL 1 MONTH AS DATE) AS month_start
-    FROM staging.cfg_clients
-),
-
-months AS (
-    SELECT *, CAST(month_start + INTERVAL 1 MONTH AS DATE) AS month_end FROM clients
-),
-
-sla AS (
+WITH sla AS (
     SELECT r.client_id, r.metric, r.achieved, r.decided, r.median_business_minutes AS median_minutes
     FROM intermediate.reply_compliance AS r
-    JOIN months AS m ON r.client_id = m.client_id AND r.period_start = m.month_start
+    JOIN core.client_report_month AS m ON r.client_id = m.client_id AND r.period_start = m.month_start
     WHERE r.grain = 'client' AND r.period = 'month'
 ),
 
@@ -40,7 +27,7 @@ slips AS (
         count(*) FILTER (WHERE s.kind = 'announced') AS announced_slips,
         count(*) FILTER (WHERE s.kind = 'silent') AS silent_slips
     FROM core.fct_task_slips AS s
-    JOIN months AS m USING (client_id)
+    JOIN core.client_report_month AS m USING (client_id)
     JOIN core.fct_task_delivery AS f USING (task_gid)
     WHERE f.parent_gid IS NULL AND s.slipped_on >= m.month_start AND s.slipped_on < m.month_end
     GROUP BY s.client_id
@@ -64,7 +51,7 @@ revisions AS (
     SELECT f.client_id, count(*) AS revision_rounds
     FROM completions AS r
     JOIN core.fct_task_delivery AS f USING (task_gid)
-    JOIN months AS m USING (client_id)
+    JOIN core.client_report_month AS m USING (client_id)
     WHERE r.subtype = 'marked_incomplete' AND r.completions_before > 0
       AND f.parent_gid IS NULL
       AND CAST(timezone(m.timezone, r.created_at) AS DATE) >= m.month_start
@@ -89,7 +76,7 @@ SELECT
     coalesce(s.announced_slips, 0) AS announced_slips,
     coalesce(s.silent_slips, 0) AS silent_slips,
     coalesce(r.revision_rounds, 0) AS revision_rounds
-FROM months AS m
+FROM core.client_report_month AS m
 LEFT JOIN sla AS fr ON fr.client_id = m.client_id AND fr.metric = 'first_reply'
 LEFT JOIN sla AS nr ON nr.client_id = m.client_id AND nr.metric = 'next_reply'
 LEFT JOIN delivered AS d ON d.client_id = m.client_id

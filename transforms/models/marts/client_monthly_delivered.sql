@@ -1,18 +1,9 @@
 -- Do of the monthly client report (docs/domain.md §3): per client, the top-level tasks completed
 -- in the month before the month of as_of (client's calendar), with the due date in force
 -- and whether they were on time (core.fct_task_delivery, as of as_of).
-WITH clients AS (
-    SELECT
-        client_id,
-        timezone,
-        CAST(date_trunc('month', CAST(timezone(timezone, getvariable('as_of')) AS DATE)) AS DATE)
-            - INTERVAL 1 MONTH AS month_start
-    FROM staging.cfg_clients
-)
-
 SELECT
     f.client_id,
-    CAST(c.month_start AS DATE) AS month_start,
+    c.month_start,
     f.task_gid,
     f.task_name,
     t.project_name,
@@ -20,9 +11,9 @@ SELECT
     CAST(timezone(c.timezone, f.completed_at) AS DATE) AS completed_on,
     f.on_time
 FROM core.fct_task_delivery AS f
-JOIN clients AS c USING (client_id)
+JOIN core.client_report_month AS c USING (client_id)
 JOIN staging.asana_tasks AS t USING (task_gid)
 WHERE f.parent_gid IS NULL
   AND f.completed_at IS NOT NULL
   AND CAST(timezone(c.timezone, f.completed_at) AS DATE) >= c.month_start
-  AND CAST(timezone(c.timezone, f.completed_at) AS DATE) < c.month_start + INTERVAL 1 MONTH
+  AND CAST(timezone(c.timezone, f.completed_at) AS DATE) < c.month_end

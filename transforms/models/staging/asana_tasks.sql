@@ -1,7 +1,8 @@
 -- One row per live Asana task (subtasks included; tombstoned tasks left out), typed, with
 -- the client its home project belongs to, and the two texts the weekly client status
 -- quotes: `status_reason` and `justification`, each the value of the first custom field
--- named in `client_status.reason_fields` / `justification_fields` that has one.
+-- named in `client_status.reason_fields` / `justification_fields` that has one; and the
+-- value of the `client_status.hypothesis_field` custom field.
 -- Each payload is parsed once, into the fields read below (one `->>` a field would parse
 -- it again for each: four times the work on a large workspace).
 WITH live AS (
@@ -40,7 +41,9 @@ texts AS (
             field_value, list_position(getvariable('justification_fields')::VARCHAR[], field_name)
         ) FILTER (
             WHERE list_contains(getvariable('justification_fields')::VARCHAR[], field_name)
-        ) AS justification
+        ) AS justification,
+        any_value(field_value) FILTER (WHERE field_name = getvariable('hypothesis_field'))
+            AS hypothesis_status
     FROM field_values
     GROUP BY gid
 )
@@ -61,6 +64,7 @@ SELECT
     t.payload.permalink_url,
     x.status_reason,
     x.justification,
+    x.hypothesis_status,
     pr.payload ->> 'name'                               AS project_name,
     coalesce(t.payload.resource_subtype = 'milestone', false) AS milestone
 FROM live AS t

@@ -1,0 +1,57 @@
+"""Hypotheses for the monthly report (marts.client_monthly_hypotheses), on hand-made Asana
+tasks of the small agency: as of 2026-11-16 the report covers October 2026 (Kyiv)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from clientpulse.pipeline.build_signals import build_models
+from tests.factories import AS_OF, small_config, task
+from warehouse.db import open_writer
+from warehouse.load import upsert
+
+OCTOBER = datetime.fromisoformat("2026-10-10T09:00:00+00:00")
+
+
+def hypothesis(
+    gid, status, *, completed_at=None, created=OCTOBER - timedelta(days=40), section=None
+):
+    row = task(gid, "100", created=created, completed=completed_at is not None)
+    payload = json.loads(row["payload"])
+    payload["completed_at"] = completed_at.isoformat() if completed_at else None
+    payload["modified_at"] = (completed_at or created).isoformat()
+    fields = [{"name": "Hypothesis status", "display_value": status}] if status else []
+    payload["custom_fields"] = [{"name": "Priority", "display_value": "High"}, *fields]
+    if section:
+        payload["memberships"] = [{"section": {"name": section}}]
+    return row | {"payload": json.dumps(payload)}
+
+
+TASKS = [
+    hypothesis("1", "Confirmed", completed_at=OCTOBER),  # decided in October
+    hypothesis("2", "спростована", completed_at=OCTOBER + timedelta(days=3)),  # any case, uk
+    hypothesis("3", "Testing"),  # still open: being tested
+    hypothesis("4", None, section="Hypotheses", completed_at=OCTOBER),  # no verdict recorded
+    hypothesis("5", "Confirmed", completed_at=OCTOBER - timedelta(days=20)),  # September
+    hypothesis("6", "Testing", created=datetime.fromisoformat("2026-11-03T09:00:00+00:00")),
+    task("7", "100", created=OCTOBER),  # an ordinary task
+]
+
+
+def test_the_months_hypotheses_and_their_states(tmp_path):
+    config = small_config(tmp_path)
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.asana_tasks", TASKS, ["gid"])
+        build_models(con, config, AS_OF)
+        got = con.execute(
+            "SELECT task_gid, month_start::VARCHAR, state, decided_on::VARCHAR "
+            "FROM marts.client_monthly_hypotheses ORDER BY task_gid"
+        ).fetchall()
+    # 5 was decided in September and 6 set in November: neither is October's
+    assert got == [
+        ("1", "2026-10-01", "confirmed", "2026-10-10"),
+        ("2", "2026-10-01", "refuted", "2026-10-13"),
+        ("3", "2026-10-01", "testing", None),
+        ("4", "2026-10-01", "tested", "2026-10-10"),
+    ]
