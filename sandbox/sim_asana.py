@@ -30,6 +30,8 @@ from .sim_time import DAY, WEEK, iso_z, poisson, weeks
 SECTIONS = ("Backlog", "In progress", "Waiting on client", "Done", "Cancelled")
 # Custom fields the weekly client status reads its reasons from (config.client_status).
 REASON_FIELD, JUSTIFICATION_FIELD = "Status reason", "Why needed"
+HYPOTHESIS_FIELD, HYPOTHESIS_STATES = "Hypothesis status", ("Testing", "Confirmed", "Refuted")
+HYPOTHESIS_SHARE = 0.08  # of top-level tasks
 CANCELLED_AFTER = timedelta(days=28)  # an unfinished task this far past due may be dropped
 PRIORITIES = (("High", "red"), ("Medium", "yellow-orange"), ("Low", "blue-green"))
 TASK_DURATIONS = (2, 3, 5, 7, 7, 10, 14, 21)
@@ -368,6 +370,7 @@ class _AsanaBuilder:
                 self._priority(draft.priority),
                 self._text_field(10, REASON_FIELD, reason),
                 self._text_field(11, JUSTIFICATION_FIELD, why),
+                self._hypothesis(draft, completed_at is not None),
             ]
         parent = draft.parent
         return {
@@ -419,6 +422,28 @@ class _AsanaBuilder:
             "enabled": True,
             "text_value": value or None,
             "display_value": value or None,
+        }
+
+    def _hypothesis(self, draft: _Draft, completed: bool) -> dict:
+        """The "Hypothesis status" enum (docs/domain.md §3): some tasks test a hypothesis,
+        confirmed or refuted once done. Drawn from the task's own seed."""
+        rng = random.Random(f"{self.seed}/asana-hypothesis/{draft.gid}")
+        chosen = None
+        if rng.random() < HYPOTHESIS_SHARE:
+            verdict = rng.choice(("Confirmed", "Confirmed", "Refuted"))
+            chosen = verdict if completed else "Testing"
+        options = {
+            name: {**_compact(str(FIELD_GID_BASE + 13 + i), name, "enum_option"), "enabled": True}
+            for i, name in enumerate(HYPOTHESIS_STATES)
+        }
+        option = options.get(chosen) if chosen else None
+        return {
+            **_compact(str(FIELD_GID_BASE + 12), HYPOTHESIS_FIELD, "custom_field"),
+            "type": "enum",
+            "resource_subtype": "enum",
+            "enabled": True,
+            "enum_value": option,
+            "display_value": chosen,
         }
 
     def _section_name(self, draft: _Draft, completed: bool) -> str:

@@ -482,8 +482,16 @@ def test_asana_objects_have_the_api_shape(world: World, config: AgencyConfig) ->
     task = next(t for t in asana["tasks"] if t["custom_fields"] and t["assignee"])
     assert task["resource_type"] == "task" and task["resource_subtype"] == "default_task"
     assert task["assignee"]["resource_type"] == "user" and task["due_at"] is None
-    assert [f["name"] for f in task["custom_fields"]] == ["Priority", "Status reason", "Why needed"]
+    names = [f["name"] for f in task["custom_fields"]]
+    assert names == ["Priority", "Status reason", "Why needed", "Hypothesis status"]
     assert task["custom_fields"][0]["resource_subtype"] == "enum"
+    # some tasks test a hypothesis: open ones are being tested, done ones have a verdict
+    verdicts = {
+        (t["completed"], t["custom_fields"][3]["display_value"])
+        for t in asana["tasks"]
+        if t["projects"] and t["custom_fields"][3]["display_value"]
+    }
+    assert verdicts == {(False, "Testing"), (True, "Confirmed"), (True, "Refuted")}
     # the weekly status has reasons to quote: for backlog, cancelled and new tasks
     top = [t for t in asana["tasks"] if t["projects"]]
     section = {t["gid"]: t["memberships"][0]["section"]["name"] for t in top}
