@@ -300,9 +300,10 @@ class RelationshipFacts(SettingsModel):
 
 class ConflictSignals(SettingsModel):
     """When written exchange with a client turns into a conflict (docs/domain.md §5, §8),
-    read from mail headers: a thread is in conflict once `min_signals` of these four meet
-    within 48 hours — a burst of client mail against the client's own rhythm, quick
-    back-and-forth replies, a senior person newly copied, complaint words in the subject."""
+    read from mail headers: a thread is in conflict once `min_signals` of these meet within
+    48 hours — heat (a burst of client mail against the client's own rhythm, or quick
+    back-and-forth replies: counted once, since any brisk thread has both), a senior person
+    newly copied, complaint words in the subject."""
 
     # client messages in one thread within 48 hours that count as a burst, at the least …
     burst_min_messages: int = Field(3, ge=2)
@@ -318,7 +319,7 @@ class ConflictSignals(SettingsModel):
         r"|скарг\w*|претензі\w*|неприйнятн\w*|розчарован\w*"
         r"|жалоб\w*|претензи\w*|неприемлем\w*|разочарован\w*"
     )
-    min_signals: int = Field(2, ge=1, le=4)  # signals that must meet within 48 hours
+    min_signals: int = Field(2, ge=1, le=3)  # of heat, senior copied, complaint words
     # a conflict ends with a call or meeting held after it starts, or after this many calm
     # days since the client's last message in the thread, once that message was answered
     calm_days: int = Field(7, ge=1)

@@ -9,6 +9,7 @@ SLA breaches and unanswered messages.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -40,6 +41,15 @@ CUSTOMER_RATES = (2.6, 1.3, 0.6, 0.5)
 PROSPECT_RATES = (3.2, 2.5, 0.2, 0.8)
 PREMIUM_FACTOR = 1.35
 QUIRKY_MESSAGES = 6  # per quirk: missing Message-ID, naive Date, garbled Date
+# A written quarrel (docs/domain.md §5, §8): its subject, and how its turns follow each
+# other (minutes after the message before, client and agency in turn).
+CONFLICT_SUBJECTS = {
+    "en": "Complaint: the deadline was missed again",
+    "uk": "Скарга: знову зірвано термін",
+    "ru": "Жалоба: снова сорван срок",
+}
+CONFLICT_TURNS = ((20, 45), (15, 40), (10, 30), (20, 50), (30, 90))
+SENIOR_TITLE = re.compile(r"(?i)director|head|ceo|founder|owner|директор|керівник|руководитель")
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,11 @@ def generate_mail(cast: Cast, seed: int) -> GeneratedMail:
     mails: list[Mail] = []
     for profile in cast.profiles:
         rng = random.Random(f"{seed}/mail/{profile.client.id}")
-        mails.extend(_ClientMail(cast, profile, rng).generate())
+        client_mail = _ClientMail(cast, profile, rng)
+        mails.extend(client_mail.generate())
+        mails.extend(
+            client_mail.conflict(random.Random(f"{seed}/mail-conflict/{profile.client.id}"))
+        )
     mails.extend(newsletters(cast, random.Random(f"{seed}/mail/newsletters")))
     _add_quirks(mails, random.Random(f"{seed}/mail/quirks"))
     mails.sort(key=lambda m: (m.sent_at, m.message_id or ""))
@@ -86,6 +100,51 @@ class _ClientMail:
                 for _ in range(poisson(self.rng, rate * factor * activity)):
                     kind(week)
         return self.out
+
+    def conflict(self, rng: random.Random) -> list[Mail]:
+        """A written quarrel, drawn from its own stream (the rest of the mail stays as it
+        was): a churning client's about two months before it leaves, and for half the
+        clients with a rough patch, in it. A burst of client mail answered within minutes,
+        a senior person copied in on the second round; the agency has the last word."""
+        profile = self.profile
+        if profile.fate == "churned" and profile.decline_from is not None:
+            start = profile.end - DAY * rng.randint(50, 70)
+        elif profile.storm is not None and rng.random() < 0.5:
+            start = profile.storm[0] + DAY * rng.randint(3, 10)
+        else:
+            return []
+        moment = self.cast.agency_calendar.working_moment(
+            rng, start.astimezone(self.agency_tz).date()
+        )
+        if not profile.start <= moment < self.cutoff:
+            return []
+        self.rng, kept, self.out = rng, self.rng, []
+        try:
+            self._quarrel(moment, rng)
+            return self.out
+        finally:
+            self.rng = kept
+
+    def _quarrel(self, moment: datetime, rng: random.Random) -> None:
+        contacts = self.profile.reachable_contacts(moment)
+        client = contacts[0].person
+        senior = next((c.person for c in contacts[1:] if SENIOR_TITLE.search(c.person.title)), None)
+        manager = self.profile.manager
+        subject = CONFLICT_SUBJECTS[self.language]
+        last = self._mail(
+            moment, client, [manager], [], subject, self._text(client, manager, CLIENT_LINES)
+        )
+        for turn, (low, high) in enumerate(CONFLICT_TURNS):
+            moment = last.sent_at + MINUTE * rng.randint(low, high)
+            sender = manager if turn % 2 == 0 else client
+            to = [client] if sender is manager else [manager]
+            cc = [senior] if senior is not None and turn >= 1 else []
+            lines = AGENCY_LINES if sender is manager else CLIENT_LINES
+            if moment >= self.cutoff:
+                return
+            last = self._reply(
+                last, moment, sender, to, cc, kind="human", body=self._text(sender, to[0], lines)
+            )
 
     def _when(self, week: datetime, client_side: bool) -> datetime | None:
         calendar = self.profile.calendar if client_side else self.cast.agency_calendar

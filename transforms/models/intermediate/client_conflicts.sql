@@ -1,7 +1,9 @@
 -- Conflicts in client mail as of the build (docs/domain.md §5: an unresolved conflict is a
 -- time bomb, and many clients leave without escalating; §8: move written ping-pong to a
 -- call). Read from headers only, per conversation. A thread enters conflict at the first
--- message where at least `conflict_min_signals` of four signals meet within 48 hours:
+-- message where at least `conflict_min_signals` (default 2) of these meet within 48 hours —
+-- heat (a burst or ping-pong: the two go together in any brisk thread, so they count once),
+-- a senior copied, complaint words; heat alone is a busy thread, not a quarrel:
 -- * burst: client messages in the thread within 48 hours reach `conflict_burst_min_messages`
 --   and `conflict_burst_over_usual` × the client's own usual (its median thread's peak of
 --   client messages in 48 hours, over the 180 days before as_of; a median, so one heated
@@ -111,7 +113,7 @@ windowed AS (
 started AS (
     SELECT client_id, conversation_id, min(sent_at) AS started_at
     FROM windowed
-    WHERE burst_48h::INT + ping_pong_48h::INT + senior_48h::INT + complaint_48h::INT
+    WHERE (burst_48h OR ping_pong_48h)::INT + senior_48h::INT + complaint_48h::INT
         >= getvariable('conflict_min_signals')
     GROUP BY ALL
 ),
