@@ -40,6 +40,7 @@ class Answered:
 
     at: datetime
     user: str
+    ts: str  # the message's
     action: str
     context: dict[str, Any]
     ack_ms: int
@@ -92,7 +93,7 @@ class SlackDesk:
             _require(submitted.get("acked") is True, f"the reason was not acked: {submitted}")
         line = self.wait(lambda s: decision_line(s, ts, block_id), "the DM updated in place")
         context = read_context(block_id) or {}
-        return Answered(at, user, action_id, context, clicked["ack_ms"], line, reason)
+        return Answered(at, user, ts, action_id, context, clicked["ack_ms"], line, reason)
 
 
 def draft_block(state: dict[str, Any], run_id: str, client_id: str) -> tuple[str, str] | None:
