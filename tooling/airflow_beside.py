@@ -10,6 +10,7 @@ scheduler started beside runs it (LocalExecutor).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -96,9 +97,8 @@ class AirflowBeside:
         return api
 
     def with_answerer(self, answerer: Answerer) -> LocalAirflow:
-        return LocalAirflow(
-            self.airflow.home, self.airflow.config, self.airflow.extra_env, answerer
-        )
+        """The same Airflow, its approvals answered by `answerer`."""
+        return dataclasses.replace(self.airflow, answerer=answerer)
 
     def run_triggered(
         self, api: AirflowApi, dag_id: str, run_ids: list[str], timeout: float = 300
