@@ -231,8 +231,9 @@ def task_instances(api: AirflowApi, runs: dict[str, str]) -> list[dict[str, Any]
 
 
 def writer_overlaps(tis: list[dict[str, Any]]) -> tuple[int, list[tuple[str, str]]]:
-    """How many writer-pool tasks there were, and each one that started before an
-    earlier-started one had ended."""
+    """How many writer-pool tasks ran, and each one that started before an
+    earlier-started one had ended (a skipped task never held the slot: Airflow still
+    stamps it with the instant it was skipped)."""
     spans = sorted(
         (
             datetime.fromisoformat(ti["start_date"]),
@@ -240,7 +241,7 @@ def writer_overlaps(tis: list[dict[str, Any]]) -> tuple[int, list[tuple[str, str
             f"{ti['dag_id']}.{ti['task_id']}",
         )
         for ti in tis
-        if ti["pool"] == WRITER_POOL
+        if ti["pool"] == WRITER_POOL and ti["state"] != "skipped"
     )
     overlaps, latest_end, latest = [], None, ""
     for start, end, name in spans:
