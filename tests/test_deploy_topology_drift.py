@@ -18,13 +18,15 @@ import yaml
 
 from clientpulse.paths import PROJECT_ROOT
 from tooling.local_airflow import PREPARE_STEPS
-from tooling.smoke import SMOKE_TUNING, listener_environment, native_environment
+from tooling.slack_desk import listener_environment
+from tooling.smoke import SMOKE_TUNING, native_environment
 from tooling.topology import (
     ADMIN_USER,
     BACKING_SERVICES,
     COMPOSE_FILE,
     ENV_FILE,
     HOST_SETTINGS,
+    INIT_PASSWORDS,
     INIT_SERVICE,
     LISTENER,
     LISTENER_COMMAND,
@@ -72,6 +74,8 @@ def drift(compose: dict[str, Any], root: Path = PROJECT_ROOT) -> list[str]:
         for step in PREPARE_STEPS:
             if shlex.join(("airflow", *step)) not in script:
                 problems.append(f"{INIT_SERVICE}: does not run `airflow {' '.join(step)}`")
+        if shlex.join(INIT_PASSWORDS) not in script:
+            problems.append(f"{INIT_SERVICE}: does not write the users' passwords")
         problems += _environment_drift(INIT_SERVICE, init, extra={"AIRFLOW_ADMIN_PASSWORD"})
     listener = services.get(LISTENER)
     if listener is not None:
@@ -182,13 +186,14 @@ def test_the_smoke_environment_is_the_shared_file_plus_declared_local_values(tmp
 
 
 def test_the_smoke_starts_the_listener_with_the_compose_services_settings(tmp_path):
+    passwords = NativeHosts(tmp_path).passwords_file
     env, port = listener_environment(
-        NativeHosts(tmp_path), tmp_path / "a.yaml", "http://127.0.0.1:1", "http://slack/api/"
+        passwords, tmp_path / "a.yaml", "http://127.0.0.1:1", "http://slack/api/"
     )
     # the sandbox's Slack Web API and PATH are all it adds to the service's settings
     assert set(env) == set(LISTENER_SETTINGS) | {"SLACK_API_URL", "PATH"}
     assert env["CLIENTPULSE_LISTENER_HEALTH_PORT"] == str(port)
-    assert env["CLIENTPULSE_AIRFLOW_PASSWORDS_FILE"] == str(NativeHosts(tmp_path).passwords_file)
+    assert env["CLIENTPULSE_AIRFLOW_PASSWORDS_FILE"] == str(passwords)
     assert env["SLACK_APP_TOKEN"].startswith("xapp-")
 
 
@@ -213,6 +218,16 @@ def test_the_listener_without_its_health_check_or_tokens_is_drift(compose):
         f"{LISTENER}: environment differs from topology.LISTENER_SETTINGS",
         f"{LISTENER}: no health check on /health",
     ]
+
+
+def test_an_init_writing_only_the_admins_password_is_drift(compose):
+    init = compose["services"][INIT_SERVICE]
+    script = "\n".join(init["command"])
+    assert shlex.join(INIT_PASSWORDS) in script
+    init["command"] = [
+        line.replace(shlex.join(INIT_PASSWORDS), "echo admin-only >") for line in init["command"]
+    ]
+    assert drift(compose) == [f"{INIT_SERVICE}: does not write the users' passwords"]
 
 
 def test_an_extra_service_is_drift(compose):

@@ -514,22 +514,65 @@ def test_a_snooze_triggered_through_airflow_is_stored_with_who_and_why(demo):
         "reason": "CEO on holiday; call booked for 2 Dec",
         "by": "taras-savchuk",
     }
+    feedback = "SELECT client_id, action, until_on, reason, recorded_by FROM ops.alert_feedback"
+    before = _query(config.warehouse.path, feedback)
     result = airflow.airflow(
         "dags", "test", "-c", json.dumps(conf), "account_manager_feedback", DEMO_AS_OF.isoformat()
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    stored = _query(
-        config.warehouse.path,
-        "SELECT client_id, action, until_on, reason, recorded_by FROM ops.alert_feedback",
-    )
-    assert stored == [
+    stored = _query(config.warehouse.path, feedback)
+    assert [row for row in stored if row not in before] == [
         ("lumen-energy", "snooze", date(2026, 12, 1), conf["reason"], "taras-savchuk")
     ]
 
 
+def test_the_demos_managers_answered_from_slack_and_airflow_recorded_it(demo):
+    """Every click went through Socket Mode and the listener to Airflow's REST API: the
+    HITL answers say via=slack and name the clicking manager's Airflow user; the alert
+    answers became account_manager_feedback runs that stored a snooze and a "not a
+    risk" by the clicking managers; each DM shows the answer; the summary prints it."""
+    from tooling.demo_slack import DEMO_REJECTED, NOT_A_RISK_REASON
+
+    config, out = demo["config"], demo["out"]
+    clicks = [
+        json.loads(line)
+        for line in (out / "slack" / "clicks.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    # every run appends its clicks (the second found nothing new to answer)
+    assert "acting from Slack" in demo["first_output"]
+    approvals = [c for c in clicks if c["action"] in ("Approve", "Reject")]
+    assert approvals and [c["client"] for c in clicks if c["action"] == "Reject"] == list(
+        DEMO_REJECTED
+    )
+    for click in approvals:
+        manager = config.manager(config.client(click["client"]).account_manager)
+        recorded = click["airflow"]
+        assert click["slack_user"] == manager.slack_user_id and click["ack_ms"] < 3000
+        assert recorded["chosen_options"] == [click["action"]]
+        assert recorded["responded_by"] == manager.approver
+        assert recorded["params_input"]["via"] == "slack"
+        assert recorded["params_input"].get("reason") == click["reason"]
+        assert click["dm_line"].startswith("✅" if click["action"] == "Approve" else "❌")
+    answers = {c["action"]: c for c in clicks if c["action"] not in ("Approve", "Reject")}
+    assert answers.keys() == {"Snooze 1 week", "Not a risk"}
+    for click in answers.values():
+        run = click["airflow"]
+        manager = config.manager(config.client(click["client"]).account_manager)
+        assert run["state"] == "success" and run["dag_run"].startswith(
+            "account_manager_feedback/slack__"
+        )
+        assert run["triggered_by"] == manager.approver and run["conf"]["by"] == manager.id
+    stored = _query(
+        config.warehouse.path, "SELECT client_id, action, reason FROM ops.alert_feedback"
+    )
+    snooze, not_a_risk = answers["Snooze 1 week"], answers["Not a risk"]
+    assert (snooze["client"], "snooze", "snoozed in Slack") in stored
+    assert (not_a_risk["client"], "not_a_risk", NOT_A_RISK_REASON) in stored
+
+
 def test_monthly_reports_went_out_after_approval_and_the_rejected_one_did_not(demo):
     from clientpulse.reports.monthly_i18n import MONTHLY_STRINGS
-    from tooling.demo import DEMO_APPROVER, DEMO_REJECTED
+    from tooling.demo_slack import DEMO_REJECTED
 
     config, out = demo["config"], demo["out"]
     churned = demo["world"].ground_truth["churned"]
@@ -557,9 +600,11 @@ def test_monthly_reports_went_out_after_approval_and_the_rejected_one_did_not(de
     }
     rejected = [r for r in trail if r[2] == "rejected"]
     assert [r[0] for r in rejected] == list(DEMO_REJECTED) and rejected[0][5] == "rejected"
-    # each approval answered by the Airflow user it was assigned to: the client's manager
-    answered = {(r[0], r[3]) for r in trail if r[4] == "airflow_hitl"}
-    assert answered and DEMO_APPROVER not in {who for _, who in answered}
+    reasons = _query(config.warehouse.path, "SELECT client_id, reason FROM ops.approvals")
+    assert [r for r in reasons if r[1]] == list(DEMO_REJECTED.items())
+    # each approval answered in Slack by the Airflow user it was assigned to: the manager
+    answered = {(r[0], r[3]) for r in trail if r[4] == "slack"}
+    assert answered and "airflow_hitl" not in {r[4] for r in trail}
     assert all(
         who == config.manager(config.client(c).account_manager).approver for c, who in answered
     )
@@ -573,7 +618,7 @@ def test_monthly_reports_went_out_after_approval_and_the_rejected_one_did_not(de
         per_manager[m["channel_name"]] += 1
     assert approvals and set(per_manager.values()) == {2}  # the weekly and the monthly run
     drafts = [b for m in approvals for b in _buttons(m, "see_email")]
-    assert len(drafts) == len([r for r in trail if r[4] == "airflow_hitl"])
+    assert len(drafts) == len([r for r in trail if r[4] == "slack"])
     assert all("/required_actions?map_index=" in b["url"] for b in drafts)
 
 

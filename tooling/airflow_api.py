@@ -4,12 +4,14 @@ api-server's `/auth/token` (SimpleAuthManager users; FAB or Keycloak answer the 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
+T = TypeVar("T")
 
 
 class AirflowApiError(RuntimeError):
@@ -86,19 +88,46 @@ class AirflowApi:
 def wait_until_up(base_url: str, timeout: float, check: Any = None) -> dict[str, Any]:
     """Poll the public health endpoint until the metadatabase, scheduler, triggerer and
     dag processor report healthy; `check()` runs between polls (e.g. processes alive)."""
+    return _until(
+        lambda: requests.get(f"{base_url}/api/v2/monitor/health", timeout=5).json(),
+        lambda health: all((health.get(p) or {}).get("status") == "healthy" for p in _HEALTH_PARTS),
+        timeout,
+        check,
+        "Airflow not healthy",
+    )
+
+
+_HEALTH_PARTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+
+
+def login_when_up(
+    base_url: str, username: str, password: str, timeout: float, check: Any = None
+) -> AirflowApi:
+    """Log in as soon as the api-server answers (no scheduler needed, unlike
+    wait_until_up); `check()` runs between tries (e.g. the process is alive)."""
+    return _until(
+        lambda: AirflowApi(base_url, username, password, timeout=10),
+        lambda _api: True,
+        timeout,
+        check,
+        f"could not log in to {base_url}",
+    )
+
+
+def _until(
+    attempt: Callable[[], T], ready: Callable[[T], bool], timeout: float, check: Any, what: str
+) -> T:
+    """`attempt()` every second until its answer is `ready` (errors count as not yet)."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
         if check is not None:
             check()
         try:
-            last = requests.get(f"{base_url}/api/v2/monitor/health", timeout=5).json()
-            if all((last.get(part) or {}).get("status") == "healthy" for part in _HEALTH_PARTS):
+            last = attempt()
+            if ready(last):
                 return last
-        except (requests.RequestException, ValueError) as exc:
+        except (requests.RequestException, ValueError, AirflowApiError) as exc:
             last = exc
         time.sleep(1)
-    raise AirflowApiError(f"Airflow not healthy after {timeout:.0f} s: {last}")
-
-
-_HEALTH_PARTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+    raise AirflowApiError(f"{what} after {timeout:.0f} s: {last}")

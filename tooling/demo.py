@@ -2,33 +2,37 @@
 
 Everything lands under one folder (default `out/demo`). Running it again re-ingests
 the same sandbox data (no duplicate rows) and sends no digest twice for a period.
+Airflow's api-server and the Slack listener run beside the DAG runs, and the account
+managers answer the approvals and two alerts by clicks in the fake Slack
+(tooling.demo_slack); the summary prints that trail.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from clientpulse.config import PROJECT_ROOT, AgencyConfig, load_config
 from clientpulse.pipeline.risk_backfill import backfill
+from clientpulse.slack_listener.actions import FEEDBACK_DAG
 from sandbox.runner import read_connections, start_sandbox, stop_sandbox
 from sandbox.simulator import DEMO_AS_OF
 from sandbox.slack_render import load_capture, render_text
-from tooling.local_airflow import PIPELINE, LocalAirflow, run_pipeline
+from tooling.airflow_beside import AirflowBeside
+from tooling.demo_slack import DemoManagers, approval_dm_counts, trail_lines
+from tooling.local_airflow import PIPELINE, run_pipeline
+from tooling.slack_desk import SlackDesk
 from warehouse.outbox import approval_trail
 
 DEMO_CONFIG = PROJECT_ROOT / "config" / "demo.yaml"
-# A one-off local run has no manager to wait for: tooling.demo_approver answers the
-# approvals through Airflow's HITL endpoint code, each as the Airflow user it is assigned
-# to (the client's account manager; this name only for one assigned to nobody), and
-# rejects one monthly report to show that a rejected draft is never sent. The trail
-# (ops.approvals) records who answered.
-DEMO_APPROVER = "demo-manager (make demo)"
-DEMO_REJECTED = ("kvitka-flowers",)
+# The approvals and alerts of the run are answered by the managers' clicks in the fake
+# Slack, through the Slack listener and Airflow's REST API (tooling.demo_slack).
 INGEST_DAGS = ("ingest_mailboxes", "ingest_asana", "ingest_crm")
 # After the digests: the account managers' DMs for the demo's Monday (not in PIPELINE:
 # `make smoke` runs its own stages).
@@ -64,7 +68,9 @@ EXAMPLE_QUERIES = (
 )
 
 
-def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
+def summarize(
+    out: Path, config: AgencyConfig, slack_before: int, clicks: list[dict[str, Any]]
+) -> str:
     snapshot = config.warehouse.snapshot_path
     capture = out / "slack" / "messages.jsonl"
     messages = load_capture(capture) if capture.exists() else []
@@ -90,6 +96,10 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
             "SELECT at_risk_clients, lost_clients, history_weeks FROM marts.portfolio_health"
         ).fetchone()
         trail = approval_trail(con)
+        feedback = con.execute(
+            "SELECT client_id, action, until_on, reason, recorded_by FROM ops.alert_feedback "
+            "ORDER BY recorded_at"
+        ).fetchall()
     finally:
         con.close()
     lines = [
@@ -108,6 +118,13 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
         *(f"    {p.name}" for p in emails[:5]),
         *([f"    … and {len(emails) - 5} more"] if len(emails) > 5 else []),
         *approval_lines(trail),
+        *(
+            f"    approval DMs this run for {dag_id}: {dms} to {managers} managers"
+            for dag_id, (dms, managers) in approval_dm_counts(messages[slack_before:]).items()
+        ),
+        *trail_lines(clicks, out / "slack" / "clicks.jsonl"),
+        "  alert feedback in the warehouse (ops.alert_feedback):",
+        *(f"    {row}" for row in feedback),
         f"  Airflow logs: {out / 'airflow' / 'logs'}",
         "",
         "Try these on the snapshot (it stays readable while the pipeline runs):",
@@ -182,25 +199,40 @@ def main(argv: list[str] | None = None) -> int:
     slack_before = len(load_capture(capture)) if capture.exists() else 0
 
     print(f"Starting the sandbox (seed {args.seed}) …", flush=True)
-    start_sandbox(args.config, out, args.seed)
+    sandbox = start_sandbox(args.config, out, args.seed)
     try:
-        connections = read_connections(out)
-        airflow = LocalAirflow(
+        with AirflowBeside.started(
             out / "airflow",
             args.config.resolve(),
-            connections,
-            approver=DEMO_APPROVER,
-            reject_clients=DEMO_REJECTED,
-        )
-        print(f"Running the DAGs through Airflow as of {DEMO_AS_OF.isoformat()} …", flush=True)
-        run_pipeline(airflow, DEMO_AS_OF, INGEST_DAGS)
-        print("Filling the weekly risk history of the demo's past …", flush=True)
-        fill_history(config)
-        rest = tuple(d for d in PIPELINE if d not in INGEST_DAGS)
-        run_pipeline(airflow, DEMO_AS_OF, rest + ALERT_DAGS)
+            config,
+            read_connections(out),
+            sandbox.slack_url,
+        ) as beside:
+            print(f"Running the DAGs through Airflow as of {DEMO_AS_OF.isoformat()} …", flush=True)
+            run_pipeline(beside.airflow, DEMO_AS_OF, INGEST_DAGS, prepare=False)
+            print("Filling the weekly risk history of the demo's past …", flush=True)
+            fill_history(config)
+            managers = DemoManagers.at_desk(config, SlackDesk(sandbox.slack_url), beside.ready())
+            print(
+                f"Airflow's api-server is up on {beside.url}; the managers answer from Slack",
+                flush=True,
+            )
+            rest = tuple(d for d in PIPELINE if d not in INGEST_DAGS)
+            run_pipeline(
+                beside.with_answerer(managers.answering),
+                DEMO_AS_OF,
+                rest + ALERT_DAGS,
+                prepare=False,
+            )
+            runs = managers.answer_alerts()
+            print(f"  running the {len(runs)} alert answers ({FEEDBACK_DAG}) …", flush=True)
+            beside.run_triggered(managers.api, FEEDBACK_DAG, runs)
+            clicks = managers.trail()
     finally:
         stop_sandbox(out)
-    print(summarize(out, config, slack_before))
+    with (out / "slack" / "clicks.jsonl").open("a", encoding="utf-8") as trail:  # all runs'
+        trail.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in clicks)
+    print(summarize(out, config, slack_before, clicks))
     return 0
 
 

@@ -8,11 +8,14 @@ the asset schedule would run them: ingest → build → deliver.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +49,12 @@ class DagRunFailed(RuntimeError):
     pass
 
 
+# Answers a client-email DAG's approvals while `airflow dags test` waits on them: called
+# with the Airflow and the DAG id, a context manager around the run yielding a function
+# that the run's wait calls every half second (None: nothing to call).
+Answerer = Callable[["LocalAirflow", str], AbstractContextManager[Callable[[], None] | None]]
+
+
 @dataclass(frozen=True)
 class LocalAirflow:
     """An Airflow home with SQLite metadata, pointed at this project's DAGs and plugins."""
@@ -53,11 +62,10 @@ class LocalAirflow:
     home: Path
     config: Path
     extra_env: Mapping[str, str]
-    # Who answers the approvals of a one-off run (`make demo`) that are assigned to
-    # nobody (an assigned one is answered as its assignee, tooling.demo_approver);
-    # None: the client-email DAGs are not run (nobody to ask).
-    approver: str | None = None
-    reject_clients: tuple[str, ...] = ()
+    # Who answers the approvals of a one-off run: `make demo`'s managers clicking in the
+    # fake Slack (tooling.demo_slack), `make run --approve-as` tooling.demo_approver
+    # (approver_process); None: the client-email DAGs are not run (nobody to ask).
+    answerer: Answerer | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -93,6 +101,18 @@ class LocalAirflow:
             log.write_text(result.stdout + result.stderr, encoding="utf-8")
         return result
 
+    def background(self, *args: str, log: Path) -> subprocess.Popen:
+        """An `airflow …` command running in its own process group, output to `log`."""
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("wb") as sink:
+            return subprocess.Popen(  # noqa: S603 (the venv's airflow, our arguments)
+                [str(Path(sys.executable).with_name("airflow")), *args],
+                env=self.env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
     def prepare(self) -> None:
         """Create or upgrade the metadata DB, the writer pool, and serialize the DAGs."""
         self.home.mkdir(parents=True, exist_ok=True)
@@ -103,43 +123,68 @@ class LocalAirflow:
 
     def run_dag(self, dag_id: str, logical_date: datetime) -> float:
         """Run one DAG for `logical_date`; raise with its log tail if any task failed.
-        A DAG with approvals runs with the approver answering them (tooling.demo_approver,
-        through Airflow's own HITL endpoint code)."""
+        A DAG with approvals runs with the answerer answering them."""
         started = time.monotonic()
         log = self.home / "logs" / "runs" / f"{dag_id}.log"
-        approver = self._start_approver(dag_id) if dag_id in APPROVAL_DAGS else None
+        answering = self.answerer if dag_id in APPROVAL_DAGS else None
+        process = self.background("dags", "test", dag_id, logical_date.isoformat(), log=log)
         try:
-            result = self.airflow("dags", "test", dag_id, logical_date.isoformat(), log=log)
+            with answering(self, dag_id) if answering else contextlib.nullcontext() as poll:
+                while not _exited(process, 0.5):
+                    if poll is not None:
+                        poll()
         finally:
-            if approver is not None:
-                _stop(approver)
-        if result.returncode != 0:  # `dags test` exits 1 when any task failed
-            tail = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
+            stop_group(process)
+        if process.returncode != 0:  # `dags test` exits 1 when any task failed
+            tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:])
             raise DagRunFailed(f"DAG {dag_id} failed (full log: {log}):\n{tail}")
         return time.monotonic() - started
 
-    def _start_approver(self, dag_id: str) -> subprocess.Popen:
-        # the rejections show on the monthly report; every weekly status is approved
-        rejected = self.reject_clients if dag_id == "client_monthly_report" else ()
-        rejects = [arg for c in rejected for arg in ("--reject-client", c)]
+
+def approver_process(as_user: str) -> Answerer:
+    """`make run --approve-as`: tooling.demo_approver answers each approval as the Airflow
+    user it is assigned to (`as_user` when none), through Airflow's own HITL code."""
+
+    @contextlib.contextmanager
+    def answering(airflow: LocalAirflow, dag_id: str) -> Iterator[None]:
         command = [sys.executable, "-m", "tooling.demo_approver", "--dag-id", dag_id]
-        log = (self.home / "logs" / "runs" / f"{dag_id}.approvals.log").open("w")
-        # The interpreter is this venv's; arguments come from this module.
-        return subprocess.Popen(  # noqa: S603
-            [*command, "--as-user", str(self.approver), *rejects],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=PROJECT_ROOT,
-        )
+        log = airflow.home / "logs" / "runs" / f"{dag_id}.approvals.log"
+        with log.open("w") as sink:
+            # The interpreter is this venv's; arguments come from this module.
+            process = subprocess.Popen(  # noqa: S603
+                [*command, "--as-user", as_user],
+                env=airflow.env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+                start_new_session=True,
+            )
+        try:
+            yield None
+        finally:
+            stop_group(process)
+
+    return answering
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
+def _exited(process: subprocess.Popen, seconds: float) -> bool:
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
-        process.kill()
+        return False
+    return True
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM the process group, then SIGKILL what is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 def first_working_day_of_month(logical_date: datetime, config: Path) -> datetime:
@@ -159,12 +204,18 @@ def first_working_day_of_month(logical_date: datetime, config: Path) -> datetime
 
 
 def run_pipeline(
-    airflow: LocalAirflow, logical_date: datetime, dags: tuple[str, ...] = PIPELINE
+    airflow: LocalAirflow,
+    logical_date: datetime,
+    dags: tuple[str, ...] = PIPELINE,
+    *,
+    prepare: bool = True,
 ) -> dict[str, float]:
-    airflow.prepare()
+    """Run `dags` in order (`prepare`: the metadata DB first, unless done already)."""
+    if prepare:
+        airflow.prepare()
     timings = {}
     for dag_id in dags:
-        if dag_id in APPROVAL_DAGS and airflow.approver is None:
+        if dag_id in APPROVAL_DAGS and airflow.answerer is None:
             print(f"  {dag_id} not run: its emails need a manager's approval", flush=True)
             continue
         when = logical_date
@@ -189,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logical_date = args.logical_date or datetime.now(UTC).replace(microsecond=0)
-    airflow = LocalAirflow(args.airflow_home, config_path(), {}, approver=args.approve_as)
+    answerer = approver_process(args.approve_as) if args.approve_as else None
+    airflow = LocalAirflow(args.airflow_home, config_path(), {}, answerer=answerer)
     print(f"Running the pipeline through Airflow on {airflow.config} as of {logical_date}")
     run_pipeline(airflow, logical_date)
     return 0

@@ -29,7 +29,6 @@ import argparse
 import contextlib
 import email
 import json
-import os
 import re
 import secrets
 import shutil
@@ -44,7 +43,6 @@ from typing import Any
 import duckdb
 import psycopg2
 import redis
-import requests
 import yaml
 from cryptography.fernet import Fernet
 
@@ -52,23 +50,16 @@ from clientpulse.config import AgencyConfig, load_config
 from clientpulse.orchestration import WRITER_POOL
 from clientpulse.paths import DEMO_CONFIG, PROJECT_ROOT
 from clientpulse.pipeline.compose import lost_clients
-from clientpulse.slack_listener.blocks import APPROVE, REJECT, read_context
-from sandbox.runner import (
-    SLACK_APP_TOKEN,
-    SLACK_TOKEN,
-    read_connections,
-    start_sandbox,
-    stop_sandbox,
-)
+from clientpulse.slack_listener.blocks import APPROVE, REJECT
+from sandbox.runner import read_connections, start_sandbox, stop_sandbox
 from sandbox.simulator import DEMO_AS_OF
 from tooling.airflow_api import AirflowApi, wait_until_up
 from tooling.airflow_users import SETTING as USERS_SETTING
-from tooling.airflow_users import simple_auth_users
+from tooling.airflow_users import simple_auth_users, user_names, write_passwords
 from tooling.local_airflow import PIPELINE, LocalAirflow
+from tooling.slack_desk import ListenerProcess, SlackDesk, draft_block, listener_environment
 from tooling.topology import (
     ADMIN_USER,
-    LISTENER,
-    LISTENER_SETTINGS,
     NATIVE_PORTS,
     SECRET_SETTINGS,
     SERVICES,
@@ -207,30 +198,8 @@ def airflow_users(config: AgencyConfig, env: dict[str, str], passwords_file: Pat
     tooling.airflow_users), all with fresh passwords in SimpleAuthManager's passwords file,
     which the listener reads too; return the admin's password."""
     env[USERS_SETTING] = simple_auth_users(config, ADMIN_USER)
-    users = [entry.split(":")[0] for entry in env[USERS_SETTING].split(",")]
-    passwords = {user: secrets.token_urlsafe(16) for user in users}
-    passwords_file.parent.mkdir(parents=True, exist_ok=True)
-    passwords_file.write_text(json.dumps(passwords), encoding="utf-8")
-    return passwords[ADMIN_USER]
-
-
-def listener_environment(
-    hosts: NativeHosts, config: Path, api_url: str, slack_url: str
-) -> tuple[dict[str, str], int]:
-    """The `slack-listener` service's settings (topology.LISTENER_SETTINGS) with local
-    values, plus the sandbox's Slack Web API; and its health port."""
-    port = free_port()
-    settings = {
-        "SLACK_APP_TOKEN": SLACK_APP_TOKEN,
-        "SLACK_BOT_TOKEN": SLACK_TOKEN,
-        "CLIENTPULSE_SLACK_ADMINS": "",
-        "AIRFLOW_API_URL": api_url,
-        "CLIENTPULSE_AIRFLOW_PASSWORDS_FILE": str(hosts.passwords_file),
-        "CLIENTPULSE_CONFIG": str(config),
-        "CLIENTPULSE_LISTENER_HEALTH_PORT": str(port),
-    }
-    assert settings.keys() == LISTENER_SETTINGS.keys()
-    return {"PATH": os.environ.get("PATH", ""), **settings, "SLACK_API_URL": slack_url}, port
+    passwords_file.unlink(missing_ok=True)
+    return write_passwords(passwords_file, user_names(env[USERS_SETTING]))[ADMIN_USER]
 
 
 def run_stages(
@@ -262,8 +231,9 @@ def task_instances(api: AirflowApi, runs: dict[str, str]) -> list[dict[str, Any]
 
 
 def writer_overlaps(tis: list[dict[str, Any]]) -> tuple[int, list[tuple[str, str]]]:
-    """How many writer-pool tasks there were, and each one that started before an
-    earlier-started one had ended."""
+    """How many writer-pool tasks ran, and each one that started before an
+    earlier-started one had ended (a skipped task never held the slot: Airflow still
+    stamps it with the instant it was skipped)."""
     spans = sorted(
         (
             datetime.fromisoformat(ti["start_date"]),
@@ -271,7 +241,7 @@ def writer_overlaps(tis: list[dict[str, Any]]) -> tuple[int, list[tuple[str, str
             f"{ti['dag_id']}.{ti['task_id']}",
         )
         for ti in tis
-        if ti["pool"] == WRITER_POOL
+        if ti["pool"] == WRITER_POOL and ti["state"] != "skipped"
     )
     overlaps, latest_end, latest = [], None, ""
     for start, end, name in spans:
@@ -378,93 +348,6 @@ def check_clean_run(smoke: Smoke, api: AirflowApi, runs: dict[str, str], logs: P
     smoke.log(f"clean run: {len(tis)} tasks, {writers} writer tasks, none overlapped or retried")
 
 
-class SlackDesk:
-    """The fake Slack's sandbox hooks: what its workspace holds, and a user's clicks."""
-
-    def __init__(self, slack_url: str) -> None:
-        self.base = slack_url.removesuffix("/").removesuffix("/api")
-
-    def state(self) -> dict[str, Any]:
-        return requests.get(f"{self.base}/_sandbox/state", timeout=10).json()
-
-    def wait(self, pick: Callable[[dict[str, Any]], Any], what: str, timeout: float = 60) -> Any:
-        deadline = time.monotonic() + timeout
-        while not (found := pick(self.state())):
-            check(time.monotonic() < deadline, f"fake Slack: timed out waiting for {what}")
-            time.sleep(0.2)
-        return found
-
-    def _post(self, hook: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = requests.post(f"{self.base}/_sandbox/{hook}", json=body, timeout=15)
-        return {"status": response.status_code, **response.json()}
-
-    def click(self, user: str, ts: str, action_id: str, block_id: str) -> dict[str, Any]:
-        body = {"user": user, "channel": user, "ts": ts, "action_id": action_id}
-        return self._post("click", {**body, "block_id": block_id})
-
-    def submit(self, user: str, view_id: str, reason: str) -> dict[str, Any]:
-        values = {"reason": {"text": reason}}
-        return self._post("submit", {"user": user, "view_id": view_id, "values": values})
-
-
-def draft_block(state: dict[str, Any], run_id: str, client_id: str) -> tuple[str, str] | None:
-    """(message ts, block id) of the client's draft in the run's approval DM."""
-    for message in state["messages"]:
-        for block in message["blocks"]:
-            context = read_context(str(block.get("block_id", "")))
-            if (
-                context
-                and context["k"] == "a"
-                and (context["r"], context["c"])
-                == (
-                    run_id,
-                    client_id,
-                )
-            ):
-                return message["ts"], block["block_id"]
-    return None
-
-
-def decision_line(state: dict[str, Any], ts: str, block_id: str) -> str:
-    """The line that replaced the draft's buttons once it was answered ('' before)."""
-    message = next(m for m in state["messages"] if m["ts"] == ts)
-    block = next(b for b in message["blocks"] if b.get("block_id") == block_id)
-    return (
-        block["elements"][0]["text"] if block["type"] == "context" and message.get("edited") else ""
-    )
-
-
-@dataclass
-class ListenerProcess:
-    """The Slack listener as its own process (the compose service `slack-listener`)."""
-
-    services: NativeServices
-    env: dict[str, str]
-    health_port: int
-
-    def start(self) -> None:
-        """Start it and wait until its health check says it is connected."""
-        self.spawn()
-        self.wait_connected()
-
-    def spawn(self) -> None:
-        self.services.start_listener(self.env)
-
-    def wait_connected(self) -> None:
-        url = f"http://127.0.0.1:{self.health_port}/health"
-        deadline = time.monotonic() + 90
-        while True:
-            self.services.check_alive()
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(url, timeout=2).status_code == 200:
-                    return
-            check(time.monotonic() < deadline, f"the Slack listener never connected ({url})")
-            time.sleep(0.3)
-
-    def kill(self) -> list[int]:
-        return self.services.kill(LISTENER)
-
-
 class SlackManagers:
     """The two drafts waiting in the client-email run, answered by their managers in the
     approval DMs the run posted: a click travels through the fake Slack's Socket Mode to
@@ -502,12 +385,11 @@ class SlackManagers:
         self._wait_for_drafts(run_id)
         approve = self._manager(SMOKE_APPROVED)
         ts, block = self._dm(run_id, SMOKE_APPROVED)
-        clicked = self.desk.click(approve.slack_user_id, ts, APPROVE, block)
-        check(clicked.get("acked") is True, f"the Approve click was not acknowledged: {clicked}")
-        self.lines[SMOKE_APPROVED] = self._answered(ts, block)
+        approved = self.desk.answer(approve.slack_user_id, ts, block, APPROVE)
+        self.lines[SMOKE_APPROVED] = approved.line
         self.smoke.log(
             f"slack: {approve.id} clicked Approve on {SMOKE_APPROVED} (acked in "
-            f"{clicked['ack_ms']} ms); the DM now says: {self.lines[SMOKE_APPROVED]!r}"
+            f"{approved.ack_ms} ms); the DM now says: {approved.line!r}"
         )
 
         pids = self.listener.kill()
@@ -525,16 +407,11 @@ class SlackManagers:
         opened = self.desk.state()["connections_opened"]
         self.smoke.log(f"slack: restarted the listener; Socket Mode connections opened: {opened}")
 
-        seen_views = len(self.desk.state()["views"])
-        clicked = self.desk.click(reject.slack_user_id, ts, REJECT, block)
-        check(clicked.get("acked") is True, f"Reject after the restart not acked: {clicked}")
-        view = self.desk.wait(lambda s: s["views"][seen_views:], "the reject modal")[-1]
-        submitted = self.desk.submit(reject.slack_user_id, view["id"], REJECT_REASON)
-        check(submitted.get("acked") is True, f"the reason was not acknowledged: {submitted}")
-        self.lines[SMOKE_REJECTED] = self._answered(ts, block)
+        rejected = self.desk.answer(reject.slack_user_id, ts, block, REJECT, REJECT_REASON)
+        self.lines[SMOKE_REJECTED] = rejected.line
         self.smoke.log(
             f"slack: {reject.id} clicked Reject on {SMOKE_REJECTED} again and gave the reason "
-            f"in the modal; the DM now says: {self.lines[SMOKE_REJECTED]!r}"
+            f"in the modal; the DM now says: {rejected.line!r}"
         )
         self.report = {
             "listener_killed_pids": len(pids),
@@ -563,9 +440,6 @@ class SlackManagers:
         return self.desk.wait(
             lambda s: draft_block(s, run_id, client_id), f"the approval DM for {client_id}"
         )
-
-    def _answered(self, ts: str, block: str) -> str:
-        return self.desk.wait(lambda s: decision_line(s, ts, block), "the DM updated in place")
 
 
 def check_approvals(smoke: Smoke, config: AgencyConfig, out: Path, managers: SlackManagers) -> None:
@@ -718,7 +592,8 @@ def run_smoke(out: Path) -> dict[str, Any]:
         base_url = f"http://127.0.0.1:{ports['AIRFLOW__API__PORT']}"
         # the listener needs Airflow only to act: it connects while Airflow starts
         listener = ListenerProcess(
-            services, *listener_environment(hosts, config_path, base_url, sandbox.slack_url)
+            services,
+            *listener_environment(hosts.passwords_file, config_path, base_url, sandbox.slack_url),
         )
         listener.spawn()
         wait_until_up(base_url, timeout=240, check=services.check_alive)

@@ -43,7 +43,10 @@ SERVICES = (
     Service("airflow-triggerer", ("triggerer",)),
     Service("airflow-worker", ("celery", "worker")),
 )
-INIT_SERVICE = "airflow-init"  # runs local_airflow.PREPARE_STEPS, writes the admin password
+INIT_SERVICE = "airflow-init"  # runs local_airflow.PREPARE_STEPS, then INIT_PASSWORDS
+# airflow-init's last step: every Airflow user's password (the admin's and each account
+# manager's) into the SimpleAuthManager passwords file the api-server and listener read.
+INIT_PASSWORDS = ("python", "-m", "tooling.airflow_users", "--passwords-file")
 BACKING_SERVICES = ("postgres", "redis")  # natively: the machine's own servers
 WORKER = "airflow-worker"
 API_SERVER = "airflow-apiserver"

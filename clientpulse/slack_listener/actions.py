@@ -224,7 +224,7 @@ class Listener:
 
     def _feedback(self, click: Click, action: str, reason: str, until: date | None) -> str:
         client = str(click.context["c"])
-        run_id = f"slack__{click.ts}__{client}"
+        run_id = feedback_run_id(click.ts, client)
         by = click.manager.id if click.user == click.manager.slack_user_id else str(click.actor)
         conf = {
             "action": action,
@@ -312,6 +312,12 @@ class Listener:
 
     def _today(self) -> date:
         return datetime.now(ZoneInfo(self._tz())).date()
+
+
+def feedback_run_id(message_ts: str, client_id: str) -> str:
+    """The account_manager_feedback run of an answer to one client's alert in one
+    message: its idempotency key (one decision per alert)."""
+    return f"slack__{message_ts}__{client_id}"
 
 
 def _metadata(payload: dict[str, Any]) -> dict[str, Any]:
