@@ -68,6 +68,7 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 Domain = Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z0-9-]+$")]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]  # ISO 4217
 # A person's or client's name as reports show it: longer is a paste accident, and every
 # digest line, DM and email subject carrying it would be cut (connectors/slack.py).
 NAME_MAX_CHARS = 120
@@ -122,6 +123,8 @@ class Agency(SettingsModel):
     name: str  # the agency's name, as reports show it
     timezone: str  # IANA time zone: schedules and agency-local days
     holiday_country: CountryCode  # public holidays from the `holidays` library
+    # the currency CRM amounts are in (ISO 4217): how alerts and digests write revenue
+    currency: CurrencyCode = "EUR"
     business_hours: BusinessHours = BusinessHours()
     # the agency's own mail domains: mail from them is outbound
     internal_domains: list[Domain] = Field(min_length=1)

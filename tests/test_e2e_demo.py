@@ -205,12 +205,13 @@ def test_signals_exist_for_every_client_and_the_score_tells_lost_from_at_risk(de
     healthy_flagged = [c for c in healthy if risk[c][1]]
     assert len(healthy_flagged) <= len(healthy) // 5, healthy_flagged
     # every factor of every week is a number (a NaN once sorted above every real fall and
-    # scored 100, with "nan" in the reason a manager reads)
+    # scored 100, with "nan" in the reason a manager reads: NaN in the evidence JSON)
     not_numbers = _query(
         snapshot,
         "SELECT client_id, week_start, f.factor FROM (SELECT client_id, week_start, "
         "unnest(factors) AS f FROM marts.client_risk_weekly) "
-        "WHERE isnan(f.raw_value) OR isnan(f.score) OR f.evidence ILIKE '%nan ×%'",
+        "WHERE isnan(f.raw_value) OR isnan(f.score) "
+        "OR CAST(f.evidence AS VARCHAR) LIKE '%:NaN%'",
     )
     assert not_numbers == []
     active = [c for c in health if c not in churned]
