@@ -61,7 +61,7 @@ def _risk_table(con: duckdb.DuckDBPyConnection) -> None:
             as_of TIMESTAMPTZ, status VARCHAR, started_on DATE, lost_on DATE,
             lost_recently BOOLEAN, score DOUBLE, band VARCHAR, at_risk BOOLEAN,
             coverage DOUBLE, factors {FACTOR}[], reasons VARCHAR[], score_change_1w DOUBLE,
-            score_change_4w DOUBLE, rule_at_risk BOOLEAN)"""
+            score_change_4w DOUBLE, threshold_rule_flagged BOOLEAN)"""
     )
 
 
@@ -278,7 +278,7 @@ def _simulated_portfolio(
             [json_object('key', 'silent_slips', 'count', 3, 'weeks', 8)] AS reasons,
             score - lead(score) OVER (PARTITION BY client_id ORDER BY week_start DESC)
                 AS score_change_1w,
-            NULL::DOUBLE AS score_change_4w, false AS rule_at_risk,
+            NULL::DOUBLE AS score_change_4w, false AS threshold_rule_flagged,
             75.0 AS at_risk_at, {calibrated} AS calibrated
         FROM base"""
     )
