@@ -29,8 +29,10 @@ from clientpulse.reports.account_manager_alerts import (
 )
 from clientpulse.reports.client_status import compose_client_status
 from clientpulse.reports.evidence import FIELDS, LISTS, SENTENCES, UNITS
+from clientpulse.reports.i18n import LANGUAGES
 from clientpulse.reports.leadership_digest import compose_digest
 from clientpulse.reports.monthly_report import compose_monthly_report
+from clientpulse.risk_factors import FACTORS
 from clientpulse.slack_listener.blocks import approval_dm
 from tests.factories import AS_OF, FIXTURE, load_small_world, task
 from transforms.catalog import MODELS_DIR
@@ -38,7 +40,6 @@ from transforms.runner import build
 from warehouse.db import open_writer
 from warehouse.load import upsert
 
-LANGUAGES = ("en", "uk", "ru")
 BANDS = ("healthy", "watch", "at_risk", None)
 PRODUCTS = {"ClientPulse", "Airflow"}  # product names, written as they are
 CODES = re.compile(
@@ -116,15 +117,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             for value in row
             if value
         }
-        keys = {
-            json.loads(e)["key"]
-            for (e,) in con.execute(
-                "SELECT evidence FROM intermediate.client_risk_factors"
-            ).fetchall()
-        }
+        factors = con.execute(
+            "SELECT factor, area, evidence FROM intermediate.client_risk_factors"
+        ).fetchall()
+        keys = {json.loads(e)["key"] for _, _, e in factors}
     names |= {m.name for m in config.account_managers}
     names |= {config.agency.name, config.agency.timezone, QUOTED}
-    return {"config": config, "names": names, "keys": keys}
+    return {"config": config, "names": names, "keys": keys, "factors": factors}
 
 
 def _alert_texts(config: AgencyConfig, playbook: Playbook, language: str) -> list[str]:
@@ -254,6 +253,15 @@ def _problems(text: str, language: str, names: set[str]) -> list[str]:
         context = plain[max(0, match.start() - 30) : match.end() + 10]
         found.append(f"number without unit {match.group()!r} in {context!r}")
     return found
+
+
+def test_the_models_factors_are_the_registrys_with_its_evidence_keys(world):
+    declared = {f.name: f for f in FACTORS}
+    assert {(f, a) for f, a, _ in world["factors"]} == {(f.name, f.area) for f in FACTORS}
+    for factor, _, evidence in world["factors"]:
+        assert json.loads(evidence)["key"] in declared[factor].evidence, factor
+    keys = {k for f in FACTORS for k in f.evidence}
+    assert keys <= set(SENTENCES["en"]) | set(LISTS)  # every key has its words
 
 
 def test_every_language_has_every_sentence_and_unit():
