@@ -16,7 +16,7 @@ For each agency (benchmarks/agencies.py: `demo`, the one the weights were tuned 
    from the first message to the simulation's as-of, on a copy of that warehouse. The
    history is reused too while the score's code (clientpulse/, transforms/) and the
    world are unchanged; `--rebuild` recomputes it anyway;
-3. judge the new flag (`at_risk`) and the old rule (`rule_at_risk`, the baseline) with
+3. judge the new flag (`at_risk`) and the old rule (`threshold_rule_flagged`, the baseline) with
    benchmarks/risk_backtest.py on the weeks from the first Monday whose reply and
    recent-contact windows lie after the first message (`warm_up_end`, six weeks with the
    defaults: before it the score's windows reach back before the data begins, and
@@ -59,7 +59,7 @@ OUT = PROJECT_ROOT / "out" / "bench" / "risk"
 TOKEN = "bench-risk-token"  # noqa: S105 - the fakes', not a secret
 FORMAT = 1  # bump when the cached folder's layout changes
 SCORE_CODE = ("clientpulse", "transforms", "warehouse")
-FLAGS = {"new score": "at_risk", "old rule": "rule_at_risk"}
+FLAGS = {"new score": "at_risk", "old rule": "threshold_rule_flagged"}
 
 
 def world_digest(world: World) -> str:

@@ -1,6 +1,6 @@
 """Judge a weekly risk history against an agency's ground truth (who churned when, who
 degraded), for the new score (`at_risk`) and the earlier three-threshold rule
-(`rule_at_risk`) side by side.
+(`threshold_rule_flagged`) side by side.
 
 * recall at 4 weeks: churned clients flagged at least 4 weeks before they left, and
   flagged every week from then until they left (or were found lost); when the truth

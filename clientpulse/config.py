@@ -30,6 +30,7 @@ from clientpulse.paths import CONFIG_ENV as CONFIG_ENV
 from clientpulse.paths import DEMO_CONFIG as DEMO_CONFIG
 from clientpulse.paths import PROJECT_ROOT as PROJECT_ROOT
 from clientpulse.paths import config_path
+from clientpulse.risk_factors import FACTORS
 from connectors.asana.settings import AsanaSource
 from connectors.crm.settings import CrmSource
 from connectors.mailboxes.settings import MailboxSource
@@ -68,6 +69,7 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 Domain = Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z0-9-]+$")]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]  # ISO 4217
 # A person's or client's name as reports show it: longer is a paste accident, and every
 # digest line, DM and email subject carrying it would be cut (connectors/slack.py).
 NAME_MAX_CHARS = 120
@@ -122,6 +124,8 @@ class Agency(SettingsModel):
     name: str  # the agency's name, as reports show it
     timezone: str  # IANA time zone: schedules and agency-local days
     holiday_country: CountryCode  # public holidays from the `holidays` library
+    # the currency CRM amounts are in (ISO 4217): how alerts and digests write revenue
+    currency: CurrencyCode = "EUR"
     business_hours: BusinessHours = BusinessHours()
     # the agency's own mail domains: mail from them is outbound
     internal_domains: list[Domain] = Field(min_length=1)
@@ -428,38 +432,13 @@ class RiskFactor(SettingsModel):
     critical_at: float | None = Field(None, ge=0, le=100)
 
 
-# Each factor's weight (intermediate.client_risk_factors documents the factors), tuned
-# on the demo agency's replay (benchmarks/bench_risk_backtest.py): a fall in two-way
-# contact against the client's own usual rate weighs most (docs/domain.md §4), then the gap since
-# the last exchange and silent slips (§2). Mail unanswered past target weighs 1 now that
-# closing messages ("thanks, got it") no longer count as waiting: on the demo's replay it
-# cut false alarms by a quarter with every churner still flagged a month ahead; at 2 it
-# drowned a slow fade's fall in contact.
-# Two factors are critical by default: a report recipient gone (their mail bounces) puts
-# the client at risk by itself, as the person the agency reports to is the relationship
-# (it weighs nothing in the mean: a rare event at 0 for nearly every client would only
-# dilute the other factors); and a lost renewal (lost_deals at 100: the client's own fee
-# declined, not a proposal), which on the demo and indie1 replays warned of the budget
-# churns ten weeks ahead. `critical_at` makes any factor decide on its own.
+# Each factor's default weight and critical sub-score, from its one declaration in
+# clientpulse/risk_factors.py (which says why they are what they are).
 DEFAULT_RISK_FACTORS: dict[str, RiskFactor] = {
-    "first_reply_compliance": RiskFactor(weight=2),
-    "next_reply_compliance": RiskFactor(weight=1),
-    "unanswered_past_target": RiskFactor(weight=1),
-    "on_time_rate": RiskFactor(weight=1.5),
-    "silent_slips": RiskFactor(weight=2),
-    "open_overdue_tasks": RiskFactor(weight=1),
-    "revision_rounds": RiskFactor(weight=1),
-    "contact_vs_cadence": RiskFactor(weight=2),
-    "contact_vs_baseline": RiskFactor(weight=8),
-    "contact_gap": RiskFactor(weight=3),
-    "on_site_gap": RiskFactor(weight=0.5),
-    "revenue_qoq": RiskFactor(weight=0.5),
-    "revenue_yoy": RiskFactor(weight=0.5),
-    "lost_deals": RiskFactor(weight=2, critical_at=100),
-    "no_repeat_order": RiskFactor(weight=1),
-    "active_contacts": RiskFactor(weight=1),
-    "senior_contacts": RiskFactor(weight=0.5),
-    "key_contact_left": RiskFactor(weight=0, critical_at=100),
+    f.name: RiskFactor(weight=f.weight)
+    if f.critical_at is None
+    else RiskFactor(weight=f.weight, critical_at=f.critical_at)
+    for f in FACTORS
 }
 
 

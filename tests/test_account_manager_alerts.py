@@ -100,16 +100,34 @@ def _build(config: AgencyConfig, as_of: datetime, messages: list[dict]) -> None:
         build_models(con, config, as_of)
 
 
+def _slips(count: int) -> str:
+    return json.dumps({"key": "silent_slips", "count": count, "weeks": 8})
+
+
 MOVED = [
     {
         "factor": "silent_slips",
         "area": "delivery",
         "score_before": 30.0,
         "score_after": 100.0,
-        "evidence_before": "1 silent slip on <Site> & co",
-        "evidence_after": "3 silent slips on <Site> & co",
+        "evidence_before": _slips(1),
+        "evidence_after": _slips(3),
         "contribution_change": 12.5,
-    }
+    },
+    {  # an address in the evidence is external text
+        "factor": "key_contact_left",
+        "area": "relationship",
+        "score_before": 0.0,
+        "score_after": 100.0,
+        "evidence_before": json.dumps({"key": "no_contact_left"}),
+        "evidence_after": json.dumps(
+            {
+                "key": "contacts_left",
+                "contacts": [{"address": "<Site>&co@acme.test", "bounced_on": "2026-11-13"}],
+            }
+        ),
+        "contribution_change": 10.0,
+    },
 ]
 
 
@@ -127,7 +145,7 @@ def _week(config: AgencyConfig, week: date, *rows: tuple[str, str, bool, str | N
             con.execute(
                 """INSERT INTO marts.client_risk_alerts VALUES
                    (?, ?, 'anna', ?, 'active', 41.5, ?, ?, 12.0, ?, ?, ?, ?, 'silent_slips',
-                    '3 silent slips', 'up')""",
+                    ?, 'up')""",
                 [
                     client,
                     name,
@@ -138,6 +156,7 @@ def _week(config: AgencyConfig, week: date, *rows: tuple[str, str, bool, str | N
                     since,
                     week - 7 * DAY,
                     MOVED,
+                    _slips(3),
                 ],
             )
 
@@ -159,8 +178,9 @@ def test_newly_at_risk_names_the_factors_and_the_action_once(built, slack):
     text = _texts(first[0])
     assert "Newly at risk" in text and "score 41.5 (at risk)" in text
     # before → after with the evidence, and the playbook's action for silent slips
-    assert "then 1 silent slip on &lt;Site&gt; &amp; co" in text
-    assert "now 3 silent slips on &lt;Site&gt; &amp; co" in text and "30 → 100" in text
+    assert "then 1 silent slip in the last 8 weeks" in text
+    assert "now 3 silent slips in the last 8 weeks" in text and "30 → 100" in text
+    assert "now &lt;Site&gt;&amp;co@acme.test left (mail bounced 13 Nov 2026)" in text
     assert "give the new dates before they ask" in text
     # a rerun of the run, a retry later that day and the next day send nothing again
     assert _run(config, slack, _at(W1)) == []
@@ -315,7 +335,10 @@ def test_the_portfolio_view_lists_every_client_with_the_managers_figures(built, 
     messages = _run(config, slack, _at(W1), portfolio=True)
     [portfolio] = [m for m in messages if "portfolio" in m["text"]]
     text = _texts(portfolio)
-    assert "↑ *Acme &lt;!channel&gt;* 41.5 (at risk) · 3 silent slips" in text
+    assert (
+        "↑ *Acme &lt;!channel&gt;* score 41.5 (at risk) · 3 silent slips in the last 8 weeks"
+        in (text)
+    )
     assert "Бета Груп" in text and "Last week: first replies on time" in text and "(agency" in text
     assert _run(config, slack, _at(W1 + DAY), portfolio=True) == []  # weekly: once
 

@@ -227,8 +227,8 @@ def test_the_client_email_carries_the_four_lists(con, tmp_path_factory):
     # The four lists come before the email SLA section, which closes the last one.
     ends = [*starts[1:], text.index(STRINGS["en"]["sla_heading"].split("{")[0])]
     carry, gone, not_started, new = (text[a:b] for a, b in zip(starts, ends, strict=True))
-    assert "Task C (5 days late)" in carry and "Task G (due 2026-11-25)" in carry
-    assert "Task A (done 2026-11-12)" in gone and "Task F (cancelled: Client paused)" in gone
+    assert "Task C (5 days late)" in carry and "Task G (due 25 Nov 2026)" in carry
+    assert "Task A (done 12 Nov 2026)" in gone and "Task F (cancelled: Client paused)" in gone
     assert "Task E (Waiting for <client> assets)" in not_started
     assert new.count("- ") == 1 and "Task G (Launch requires it)" in new
     assert "Waiting for &lt;client&gt; assets" in acme["html"]

@@ -46,7 +46,7 @@ def _model(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 FACTOR = (
-    "STRUCT(factor VARCHAR, area VARCHAR, raw_value DOUBLE, evidence VARCHAR, "
+    "STRUCT(factor VARCHAR, area VARCHAR, raw_value DOUBLE, evidence JSON, "
     "score DOUBLE, weight DOUBLE, contribution DOUBLE)"
 )
 
@@ -61,7 +61,7 @@ def _risk_table(con: duckdb.DuckDBPyConnection) -> None:
             as_of TIMESTAMPTZ, status VARCHAR, started_on DATE, lost_on DATE,
             lost_recently BOOLEAN, score DOUBLE, band VARCHAR, at_risk BOOLEAN,
             coverage DOUBLE, factors {FACTOR}[], reasons VARCHAR[], score_change_1w DOUBLE,
-            score_change_4w DOUBLE, rule_at_risk BOOLEAN)"""
+            score_change_4w DOUBLE, threshold_rule_flagged BOOLEAN)"""
     )
 
 
@@ -71,7 +71,7 @@ def _risk_row(client, week, score, change, factors, *, status="active", at_risk=
             "factor": f,
             "area": "contact",
             "raw_value": 0.0,
-            "evidence": f"{f} evidence",
+            "evidence": json.dumps({"key": "on_site_gap", "days": c}),
             "score": 0.0,
             "weight": 1.0,
             "contribution": c,
@@ -173,23 +173,12 @@ def test_at_risk_actions_take_the_two_heaviest_factors_and_never_a_lost_client(t
         con,
         rows,
         "client_risk_actions",
-        "client_id, risk_rank, top_factor, second_factor, suggested_action ORDER BY risk_rank",
+        "client_id, risk_rank, top_factor, second_factor, top_factor_evidence ORDER BY risk_rank",
     )
+    # values and keys only: the words (and the action) are the digest's, per language
     assert got == [
-        (
-            "b",
-            1,
-            "contact_vs_baseline",
-            None,
-            "call the client: contact has fallen below its usual rhythm",
-        ),
-        (
-            "a",
-            2,
-            "silent_slips",
-            "lost_deals",
-            "call the client about the slipped tasks; announce every moved date before it passes",
-        ),
+        ("b", 1, "contact_vs_baseline", None, '{"key": "on_site_gap", "days": 70}'),
+        ("a", 2, "silent_slips", "lost_deals", '{"key": "on_site_gap", "days": 25}'),
     ]
 
 
@@ -280,15 +269,16 @@ def _simulated_portfolio(
                 AS band,
             i >= {lost} AND score >= 75 AS at_risk, 1.0 AS coverage,
             [{{'factor': 'contact_vs_baseline', 'area': 'contact', 'raw_value': 0.4,
-               'evidence': 'two-way exchanges at 40% of the usual rate for 4 weeks',
+               'evidence': json_object('key', 'contact_fall', 'observed', 2, 'weeks', 4,
+                   'expected', 5.0, 'usual_per_week', 1.3, 'away_weeks', 0, 'z', 2.1),
                'score': score, 'weight': 8.0, 'contribution': score * 0.6}},
              {{'factor': 'silent_slips', 'area': 'delivery', 'raw_value': 3.0,
-               'evidence': '3 silent slips in 8 weeks',
+               'evidence': json_object('key', 'silent_slips', 'count', 3, 'weeks', 8),
                'score': score, 'weight': 2.0, 'contribution': score * 0.4}}] AS factors,
-            ['two-way exchanges at 40% of the usual rate'] AS reasons,
+            [json_object('key', 'silent_slips', 'count', 3, 'weeks', 8)] AS reasons,
             score - lead(score) OVER (PARTITION BY client_id ORDER BY week_start DESC)
                 AS score_change_1w,
-            NULL::DOUBLE AS score_change_4w, false AS rule_at_risk,
+            NULL::DOUBLE AS score_change_4w, false AS threshold_rule_flagged,
             75.0 AS at_risk_at, {calibrated} AS calibrated
         FROM base"""
     )

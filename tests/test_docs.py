@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from clientpulse import risk_factors
 from tooling.config_docs import REFERENCE, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +71,14 @@ def _anchors(page: Path) -> set[str]:
     text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
     headings = {_anchor(h) for h in re.findall(r"^#+ (.+)$", text, re.M)}
     return headings | set(re.findall(r'<a id="([^"]+)"></a>', text))  # explicit anchors
+
+
+def test_the_risk_factor_table_is_generated_from_the_registry():
+    text = risk_factors.DOC.read_text(encoding="utf-8")
+    assert risk_factors.BEGIN in text
+    assert risk_factors.with_table(text) == text, (
+        "docs/risk_detection.md is stale: run `python -m clientpulse.risk_factors`"
+    )
 
 
 def test_every_link_between_the_docs_leads_somewhere():

@@ -30,6 +30,7 @@ from clientpulse.config import DEMO_CONFIG, PROJECT_ROOT, load_config
 from clientpulse.pipeline.alerts import compose_alerts
 from clientpulse.pipeline.build_signals import build_signals
 from clientpulse.pipeline.risk_backfill import backfill
+from clientpulse.reports import i18n
 from clientpulse.reports.account_manager_alerts import Playbook
 from clientpulse.reports.client_status import LISTS
 from clientpulse.reports.i18n import STRINGS
@@ -205,12 +206,13 @@ def test_signals_exist_for_every_client_and_the_score_tells_lost_from_at_risk(de
     healthy_flagged = [c for c in healthy if risk[c][1]]
     assert len(healthy_flagged) <= len(healthy) // 5, healthy_flagged
     # every factor of every week is a number (a NaN once sorted above every real fall and
-    # scored 100, with "nan" in the reason a manager reads)
+    # scored 100, with "nan" in the reason a manager reads: NaN in the evidence JSON)
     not_numbers = _query(
         snapshot,
         "SELECT client_id, week_start, f.factor FROM (SELECT client_id, week_start, "
         "unnest(factors) AS f FROM marts.client_risk_weekly) "
-        "WHERE isnan(f.raw_value) OR isnan(f.score) OR f.evidence ILIKE '%nan ×%'",
+        "WHERE isnan(f.raw_value) OR isnan(f.score) "
+        "OR CAST(f.evidence AS VARCHAR) LIKE '%:NaN%'",
     )
     assert not_numbers == []
     active = [c for c in health if c not in churned]
@@ -262,10 +264,11 @@ def test_one_digest_and_its_chart_reached_slack(demo):
         "SELECT client_name, direction, factor FROM marts.client_risk_movers WHERE mover_rank = 1",
     )
     assert top, "no client's risk score moved in the demo's last week"
+    playbook = Playbook.load(config.alerts.playbook)  # the factor named in words
     for name, direction, factor in top:
         arrow = ":small_red_triangle:" if direction == "rose" else ":small_red_triangle_down:"
         line = next(x for x in movers.splitlines() if f"*{escape_mrkdwn(name)}*" in x)
-        assert line.startswith(arrow + " ") and line.endswith(factor.replace("_", " ")), line
+        assert line.startswith(arrow + " ") and line.endswith(playbook.factor("en", factor)), line
     # strategies as counts over every client
     strategies = _digest_blocks(posted, "*Strategies*").splitlines()[0]
     counts = [int(part.rsplit(" ", 1)[1]) for part in strategies.split(": ", 1)[1].split(" · ")]
@@ -335,13 +338,18 @@ def test_each_client_email_shows_its_own_sla_figures_from_the_weekly_mart(demo):
             decided = achieved + breached
             compliance = (
                 t["sla_compliance"].format(
-                    compliance=f"{achieved / decided:.0%}", achieved=achieved, decided=decided
+                    compliance=i18n.percent(achieved / decided, client.language),
+                    achieved=achieved,
+                    decided=decided,
                 )
                 if decided
                 else t["sla_none_decided"]
             )
             times = (
-                t["sla_times"].format(median=f"{median / 60:.1f}", p90=f"{p90 / 60:.1f}")
+                t["sla_times"].format(
+                    median=i18n.decimal(median / 60, client.language),
+                    p90=i18n.decimal(p90 / 60, client.language),
+                )
                 if median is not None
                 else t["sla_no_times"]
             )

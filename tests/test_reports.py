@@ -71,7 +71,8 @@ def test_digest_escapes_every_external_string(config):
     assert positions == sorted(positions)
     assert all(escaped[name] not in text for name, at_risk in scored if not at_risk)
     assert "*Бета Груп* (Anna &lt;Lead&gt;) · risk " in text
-    assert "two-way exchanges" in text
+    # the factors by name and the playbook's advice for the first, in words
+    assert "days without two-way contact" in text and "→ _call today" in text
     assert message["blocks"][0]["text"]["text"] == "ClientPulse weekly digest · 2026-W47"
 
 

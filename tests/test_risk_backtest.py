@@ -2,7 +2,7 @@
 the backtest's second agency (benchmarks/agencies.py).
 
 Weeks W0..W7 are the Mondays 2026-01-05 .. 2026-02-23. N = the new flag (`at_risk`),
-O = the old rule (`rule_at_risk`); `-` not flagged, `.` NULL, `L` a lost week (flagged,
+O = the old rule (`threshold_rule_flagged`); `-` not flagged, `.` NULL, `L` a lost week (flagged,
 but lost weeks never count).
 
     client     truth                 2025-11-10 11-17  W0 W1 W2 W3 W4 W5 W6 W7
@@ -37,7 +37,7 @@ TRUTH = {
 
 
 def _rows() -> list[tuple]:
-    """(client_id, week_start, status, at_risk, rule_at_risk)."""
+    """(client_id, week_start, status, at_risk, threshold_rule_flagged)."""
     rows = [
         ("early", date(2025, 11, 10), "active", True, False),
         ("early", date(2025, 11, 17), "active", False, False),
@@ -61,7 +61,7 @@ def warehouse(tmp_path):
     con.execute("CREATE SCHEMA marts")
     con.execute(
         "CREATE TABLE marts.client_risk_weekly (client_id VARCHAR, week_start DATE, "
-        "status VARCHAR, at_risk BOOLEAN, rule_at_risk BOOLEAN)"
+        "status VARCHAR, at_risk BOOLEAN, threshold_rule_flagged BOOLEAN)"
     )
     con.executemany("INSERT INTO marts.client_risk_weekly VALUES (?, ?, ?, ?, ?)", _rows())
     con.close()
@@ -83,7 +83,7 @@ def test_new_flag(warehouse):
 
 
 def test_old_rule(warehouse):
-    result = judge(warehouse, TRUTH, "rule_at_risk")
+    result = judge(warehouse, TRUTH, "threshold_rule_flagged")
     # leads: early W5, W6 → (02-20 − 02-09) = 11 days = 1.57; late W0..W5 → 37 days = 5.29;
     #   ghost 0 → median 1.57
     assert result.recall_4w == pytest.approx(1 / 3)
@@ -124,7 +124,7 @@ def test_recall_counts_only_observable_declines_and_false_alarms_are_yearly(ware
     assert result.median_lead_weeks == pytest.approx(2 / 7)
     # one flagged week over 16 healthy client-weeks → 52 / 16 a year
     assert result.false_alarms_per_healthy_year == pytest.approx(52 / 16)
-    old = judge(warehouse, TRUTH | {"decline_start": declines}, "rule_at_risk")
+    old = judge(warehouse, TRUTH | {"decline_start": declines}, "threshold_rule_flagged")
     assert old.recall_4w == 0.0  # early's old-rule lead is 1.57 weeks
     assert old.false_alarms_per_healthy_year == pytest.approx(5 * 52 / 16)
 

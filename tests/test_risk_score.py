@@ -15,6 +15,7 @@ from clientpulse.config import load_config
 from clientpulse.pipeline import calibration
 from clientpulse.pipeline.build_signals import build_models
 from clientpulse.pipeline.compose import lost_clients
+from clientpulse.reports.evidence import render_evidence
 from tests.factories import AS_OF, FIXTURE, crm, message, task
 from warehouse.db import open_writer
 from warehouse.load import upsert
@@ -108,6 +109,11 @@ def _factors(con, client="acme"):
     }
 
 
+def _words(evidence: str) -> str:
+    """The evidence as an English reader gets it (agency currency: EUR)."""
+    return render_evidence(evidence, "en", "EUR")
+
+
 def _risk(con, client="acme"):
     row = con.execute(
         "SELECT status, score, coverage, band, at_risk, reasons, lost_on "
@@ -137,7 +143,15 @@ def test_two_way_contact_against_cadence_and_own_baseline_and_the_weighted_score
     # (50 × 1 + 15.95 × 4) / (1 + 4) = 113.8 / 5 = 22.76; weight with data 5 of 7 = 0.71
     assert (status, score, coverage) == ("active", 22.8, 0.71)
     assert (band, at_risk) == ("at_risk", True)  # 22.8 ≥ at_risk_at 22
-    assert reasons == ["0.5 two-way exchanges a week, the cadence asks for 1.0"]
+    # the model returns the evidence as values and keys; the words are the catalog's
+    assert json.loads(reasons[0]) == {
+        "key": "contact_vs_cadence",
+        "per_week": 0.5,
+        "expected_per_week": 1.0,
+    }
+    assert [_words(r) for r in reasons] == [
+        "0.5 two-way exchanges a week; the agreed rhythm asks for 1 a week"
+    ]
 
 
 def test_one_way_mail_is_no_contact(tmp_path):
@@ -252,7 +266,7 @@ def test_the_usual_rate_is_half_a_year_or_the_part_of_it_on_record(tmp_path):
     # Thursday): the whole weeks on record are weeks 16 … 5 before the recent ones, 12 ≥
     # the 12 needed, holding the same 18 exchanges: 1.5 a week, z 1.9 and 16.0 as above
     assert factors["contact_vs_baseline"] == (1.9, 16.0, 4.0)
-    assert reasons[0] == "0.5 two-way exchanges a week, the cadence asks for 1.0"
+    assert _words(reasons[0]) == "0.5 two-way exchanges a week; the agreed rhythm asks for 1 a week"
     # the mail starting with week 14 covers only weeks 13 … 5 (9) before the recent
     # window: no usual rate yet, so no score and no weight
     (tmp_path / "short").mkdir()
@@ -301,7 +315,7 @@ def test_a_report_recipient_whose_mail_bounces_puts_the_client_at_risk(tmp_path)
         assert (score, band, at_risk) == (22.8, "at_risk", True)  # critical at 100
         # the reason that decided comes first, though it weighs nothing in the score, and
         # the account manager's alert leads with it too
-        assert reasons[0] == "ceo@acme.test left (mail bounced 2026-11-13), no word since"
+        assert _words(reasons[0]) == "ceo@acme.test left (mail bounced 13 Nov 2026), no word since"
         alert = con.execute(
             "SELECT change, moved_factors[1].factor, main_factor FROM marts.client_risk_alerts "
             "WHERE client_id = 'acme'"
@@ -554,9 +568,9 @@ def test_a_lost_proposal_is_not_a_lost_renewal(tmp_path):
         assert factors["lost_deals"][:2] == (1.0, 100.0)
         _, _, _, band, at_risk, reasons, _ = _risk(con)
         assert (band, at_risk) == ("at_risk", True)
-        assert reasons[0] == (
-            "renewal lost 2026-11-11: deal d3 (1000.00, the fee won 1 times before, last "
-            "2026-04-30)"
+        assert _words(reasons[0]) == (
+            "renewal lost 11 Nov 2026: deal d3 (€1,000.00, the fee won 1 time before, last on "
+            "30 Apr 2026)"
         )
 
 

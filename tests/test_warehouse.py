@@ -179,3 +179,18 @@ def test_a_column_that_is_null_in_most_rows_keeps_its_values(db_path):
         assert upsert(con, "raw.email_messages", [], ["message_key"]) == 0
         assert upsert(con, "raw.email_messages", rows, ["message_key"]) == 5000
         assert con.execute("SELECT count(reply_to) FROM raw.email_messages").fetchone()[0] == 1
+
+
+def test_the_risk_history_keeps_its_weeks_when_the_old_rules_flag_is_renamed(db_path):
+    # a history built before migration 0022: the rule's flag was called rule_at_risk
+    db_path.parent.mkdir(parents=True)
+    con = duckdb.connect(str(db_path))
+    con.execute("CREATE SCHEMA intermediate")
+    con.execute(
+        "CREATE TABLE intermediate.client_risk_history AS "
+        "SELECT 'acme' AS client_id, DATE '2026-11-09' AS week_start, true AS rule_at_risk"
+    )
+    migrate(con)
+    assert con.execute(
+        "SELECT client_id, threshold_rule_flagged FROM intermediate.client_risk_history"
+    ).fetchall() == [("acme", True)]

@@ -65,8 +65,8 @@ def test_weekly_email_translates_labels_tells_projects_apart_and_counts_the_rest
     assert "Банер (у розділі «Черга»)" in text
     assert "Backlog" not in text + html
     # two tasks called "Landing page" in two projects are labelled; unique names are not
-    assert "Landing page [Сайт] (термін 2026-11-30)" in text
-    assert "Landing page [Реклама <Google>] (термін 2026-12-01)" in text
+    assert "Landing page [Сайт] (термін 30 лист. 2026\u202fр.)" in text
+    assert "Landing page [Реклама <Google>] (термін 1 груд. 2026\u202fр.)" in text
     assert "Landing page [Реклама &lt;Google&gt;]" in html
     assert "Банер [" not in text
     # carry_over holds 2 + 30 open tasks (+ beta's own from the small world): cut, and said

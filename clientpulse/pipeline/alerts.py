@@ -246,7 +246,7 @@ def compose_alerts(
     local = as_of.astimezone(ZoneInfo(config.agency.timezone))
     today, week = local.date(), local.date() - timedelta(days=local.weekday())
     period = local.strftime("%Y-%m-%dT%H:%M")
-    playbook = Playbook.load(config.alerts.playbook)
+    playbook = Playbook.load(config.alerts.playbook, config.agency.currency)
     with open_writer(config.warehouse.path) as con, run_step(con, run_id, "alerts") as stats:
         latest = _latest_week(con)
         if backfill or latest is None or week < latest:

@@ -15,6 +15,7 @@ import duckdb
 
 from clientpulse.config import AgencyConfig, Client, policy_name
 from clientpulse.periods import iso_week, month_label
+from clientpulse.reports.account_manager_alerts import Playbook
 from clientpulse.reports.client_status import compose_client_status
 from clientpulse.reports.leadership_digest import compose_digest
 from clientpulse.reports.monthly_report import compose_monthly_report, report_months
@@ -84,8 +85,9 @@ def compose_leadership_digest(config: AgencyConfig, as_of: datetime, run_id: str
         run_step(con, run_id, LEADERSHIP_DIGEST) as stats,
     ):
         _require_passed_gate(con)
+        playbook = Playbook.load(config.alerts.playbook, config.agency.currency)
         message = compose_digest(
-            con, as_of, config.agency.timezone, period, config.leadership_digest
+            con, as_of, config.agency.timezone, period, config.leadership_digest, playbook
         )
         chart = message.pop("chart")
         with transaction(con):

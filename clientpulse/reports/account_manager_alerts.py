@@ -2,9 +2,10 @@
 
 Every figure comes from the marts (marts.client_risk_alerts,
 marts.client_sla_early_warnings, marts.manager_portfolio); this module picks
-words from the playbook file and formats. Every external string (client and person
-names, evidence naming projects and tasks, mail subjects and senders, the playbook's
-own texts) is escaped for Slack mrkdwn.
+words from the playbook file and the evidence catalog (clientpulse/reports/evidence.py)
+and formats numbers through Babel (clientpulse/reports/i18n.py). Every external string
+(client and person names, deal names and addresses in the evidence, mail subjects and
+senders, the playbook's own texts) is escaped for Slack mrkdwn.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from babel import Locale
 
+from clientpulse.reports import i18n
+from clientpulse.reports.evidence import render_evidence
 from clientpulse.slack_listener.blocks import alert_actions
 from connectors.slack import escape_mrkdwn
 
@@ -29,15 +31,17 @@ MAX_BLOCKS = 50  # Slack refuses a message with more blocks
 
 @dataclass(frozen=True)
 class Playbook:
-    """Suggested actions by language and factor, and the DM's labels (an editable file)."""
+    """Suggested actions by language and factor, and the DM's labels (an editable file),
+    with the agency's currency (ISO 4217) that revenue evidence is written in."""
 
     actions: dict[str, dict[str, str]]
     labels: dict[str, dict[str, str]]
+    currency: str = "EUR"
 
     @classmethod
-    def load(cls, path: Path) -> Playbook:
+    def load(cls, path: Path, currency: str = "EUR") -> Playbook:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return cls(actions=data["actions"], labels=data["labels"])
+        return cls(actions=data["actions"], labels=data["labels"], currency=currency)
 
     def action(self, language: str, factor: str | None) -> str:
         texts = self.actions.get(language) or self.actions["en"]
@@ -56,12 +60,15 @@ class Playbook:
         the form chosen by Babel for `count`."""
         forms = (self.labels.get(language) or {}).get(label) or self.labels["en"][label]
         language = language if label in (self.labels.get(language) or {}) else "en"
-        category = Locale.parse(language).plural_form(count)
-        return forms.get(category, forms["other"]).format(**values)
+        return i18n.plural(language, forms, count).format(**values)
 
     def band(self, language: str, band: str | None) -> str:
         """The score's band in words; a dash when the client has none (lost, no data)."""
         return "—" if band is None else self.label(language, f"band_{band}")
+
+    def evidence(self, language: str, evidence: str | None) -> str:
+        """A factor's evidence (JSON from the models) in words, escaped for mrkdwn."""
+        return escape_mrkdwn(render_evidence(evidence, language, self.currency))
 
 
 @dataclass(frozen=True)
@@ -89,26 +96,34 @@ def _when(value: datetime | None, language: str, playbook: Playbook) -> str:
     return value.strftime(playbook.label(language, "time_format")) if value is not None else "—"
 
 
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
+def _percent(value: float | None, language: str) -> str:
+    return "—" if value is None else i18n.percent(value, language)
+
+
+def _signed(value: float, language: str) -> str:
+    """A change with its sign: `+4,5`, `−4,5`, `±0`."""
+    if value == 0:
+        return "±0"
+    return ("+" if value > 0 else "−") + i18n.decimal(abs(value), language)
 
 
 def _factor_lines(row: dict[str, Any], language: str, playbook: Playbook) -> list[str]:
     """Each moved factor: its evidence then and now, and its sub-score before → after."""
     lines = []
     for moved in row.get("moved_factors") or []:
-        now = escape_mrkdwn(moved["evidence_after"] or "")
+        now = playbook.evidence(language, moved["evidence_after"])
         before, score_before = moved.get("evidence_before"), moved.get("score_before")
         was = (
-            playbook.label(language, "then", evidence=escape_mrkdwn(before)) + " · "
+            playbook.label(language, "then", evidence=playbook.evidence(language, before)) + " · "
             if before is not None
             else ""
         )
-        scores = f"{score_before:g} → " if score_before is not None else ""
+        scores = f"{i18n.decimal(score_before, language)} → " if score_before is not None else ""
         name = escape_mrkdwn(playbook.factor(language, moved["factor"]))
         lines.append(
             f"• *{name}*: {was}{playbook.label(language, 'now', evidence=now)} "
-            f"({playbook.label(language, 'risk')} {scores}{moved['score_after']:g})"
+            f"({playbook.label(language, 'risk')} {scores}"
+            f"{i18n.decimal(moved['score_after'], language)})"
         )
     return lines
 
@@ -117,12 +132,13 @@ def _risk_text(alert: Alert, language: str, playbook: Playbook) -> str:
     row = alert.row
     title = playbook.label(language, alert.reason)
     if alert.reason == "still_at_risk" and not alert.reminder:  # first word on this episode
-        title = playbook.label(language, "at_risk_since", since=row["at_risk_since"])
+        since = i18n.day(row["at_risk_since"], language)
+        title = playbook.label(language, "at_risk_since", since=since)
     band = playbook.band(language, row["band"])
-    score = playbook.label(language, "score", score=f"{row['score']:g}", band=band)
+    score = playbook.label(language, "score", score=i18n.decimal(row["score"], language), band=band)
     change = row.get("score_change_1w")
     moved = (
-        ", " + playbook.label(language, "week_change", change=f"{change:+g}")
+        ", " + playbook.label(language, "week_change", change=_signed(change, language))
         if change is not None
         else ""
     )
@@ -152,8 +168,8 @@ def _warning_text(alert: Alert, language: str, playbook: Playbook) -> str:
     breaches = playbook.label(
         language,
         "breaches",
-        share=_percent(row["share_of_target"]),
-        target=f"{row['target_hours']:g}",
+        share=_percent(row["share_of_target"], language),
+        target=i18n.decimal(row["target_hours"], language),
         when=_when(row["breach_at_local"], language, playbook),
     )
     title = playbook.label(language, "early_warning")
@@ -218,18 +234,28 @@ def portfolio_message(
     sla = playbook.label(
         language,
         "sla",
-        mine=_percent(figures["first_reply_compliance"]),
-        agency=_percent(figures["agency_first_reply_compliance"]),
-        mine_tasks=_percent(figures["on_time_rate"]),
-        agency_tasks=_percent(figures["agency_on_time_rate"]),
+        mine=_percent(figures["first_reply_compliance"], language),
+        agency=_percent(figures["agency_first_reply_compliance"], language),
+        mine_tasks=_percent(figures["on_time_rate"], language),
+        agency_tasks=_percent(figures["agency_on_time_rate"], language),
     )
     lines = []
     for row in clients:
-        main = row["main_factor_evidence"] or row["main_factor"] or "—"
-        score = "—" if row["score"] is None else f"{row['score']:g}"
+        main = playbook.evidence(language, row["main_factor_evidence"]) or (
+            escape_mrkdwn(playbook.factor(language, row["main_factor"]))
+            if row["main_factor"]
+            else "—"
+        )
+        band = playbook.band(language, row["band"])
+        score = (
+            band
+            if row["score"] is None
+            else playbook.label(
+                language, "score", score=i18n.decimal(row["score"], language), band=band
+            )
+        )
         lines.append(
-            f"{ARROWS[row['trend']]} *{escape_mrkdwn(row['client_name'])}* {score} "
-            f"({playbook.band(language, row['band'])}) · {escape_mrkdwn(main)}"
+            f"{ARROWS[row['trend']]} *{escape_mrkdwn(row['client_name'])}* {score} · {main}"
         )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},

@@ -22,8 +22,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from clientpulse.config import AgencyConfig, Client
 from clientpulse.periods import report_week
+from clientpulse.reports import i18n
 from clientpulse.reports.i18n import STRINGS
-from clientpulse.reports.sla_figures import SlaFigures, client_sla_week, hours, percent
+from clientpulse.reports.sla_figures import SlaFigures, client_sla_week
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_ITEMS = 25
@@ -44,16 +45,16 @@ class Item:
 LISTS = ("carry_over", "not_carried_over", "not_started", "new")
 
 
-def _note(t: dict[str, str], list_name: str, row: tuple) -> str:
+def _note(t: dict[str, str], language: str, list_name: str, row: tuple) -> str:
     """The short note after a task: its date, or the reason it is (not) on the list."""
     code, reason, due_on, completed_on, days_overdue, section = row[1:7]
     if list_name == "carry_over":
         if code == "overdue":
             return t["days_late"].format(days=days_overdue)
-        return t["due"].format(date=f"{due_on:%Y-%m-%d}") if due_on else t["no_due"]
+        return t["due"].format(date=i18n.day(due_on, language)) if due_on else t["no_due"]
     if list_name == "not_carried_over":
         if code == "done":
-            return t["done_on"].format(date=f"{completed_on:%Y-%m-%d}")
+            return t["done_on"].format(date=i18n.day(completed_on, language))
         return t["cancelled_because"].format(reason=reason) if reason else t["cancelled"]
     if reason:
         return reason
@@ -92,7 +93,8 @@ def _sections(
             [client.id, client.id, list_name, MAX_ITEMS],
         ).fetchall()
         entries = [
-            Item(_label(t, row[0], row[7], row[8]), _note(t, list_name, row)) for row in rows
+            Item(_label(t, row[0], row[7], row[8]), _note(t, client.language, list_name, row))
+            for row in rows
         ]
         more = rows[0][9] - len(rows) if rows else 0
         sections.append(
@@ -105,7 +107,7 @@ def _sections(
     return sections
 
 
-def _sla_line(t: dict[str, str], metric: str, figures: SlaFigures) -> str:
+def _sla_line(t: dict[str, str], language: str, metric: str, figures: SlaFigures) -> str:
     """One metric's line; a figure that cannot be given (nothing decided, no reply
     timed) is said in words, never shown as a dash."""
     if not figures.measurements:
@@ -114,7 +116,7 @@ def _sla_line(t: dict[str, str], metric: str, figures: SlaFigures) -> str:
         compliance = t["sla_none_decided"]
     else:
         compliance = t["sla_compliance"].format(
-            compliance=percent(figures.compliance),
+            compliance=i18n.percent(figures.compliance, language),
             achieved=figures.achieved,
             decided=figures.decided,
         )
@@ -122,7 +124,8 @@ def _sla_line(t: dict[str, str], metric: str, figures: SlaFigures) -> str:
         times = t["sla_no_times"]
     else:
         times = t["sla_times"].format(
-            median=hours(figures.median_minutes), p90=hours(figures.p90_minutes)
+            median=i18n.decimal(figures.median_minutes / 60, language),
+            p90=i18n.decimal(figures.p90_minutes / 60, language),
         )
     return t["sla_line"].format(
         label=t[metric],
@@ -144,7 +147,7 @@ def compose_client_status(
     t = STRINGS[client.language]
     timezone = client.timezone or config.agency.timezone  # the client's weeks, as its task lists
     sla = client_sla_week(con, client.id, report_week(as_of, timezone))
-    subject = t["subject"].format(client=client.name, period=period)
+    subject = t["subject"].format(client=client.name, period=i18n.week(period, client.language))
     context = {
         "language": client.language,
         "subject": subject,
@@ -152,8 +155,13 @@ def compose_client_status(
         "agency": config.agency.name,
         "manager": config.manager(client.account_manager).name,
         "sections": _sections(con, client, t),
-        "sla_heading": t["sla_heading"].format(week=sla.iso_week, timezone=timezone),
-        "sla_lines": [_sla_line(t, metric, figures) for metric, figures in sla.figures.items()],
+        "sla_heading": t["sla_heading"].format(
+            week=i18n.week(sla.iso_week, client.language), timezone=timezone
+        ),
+        "sla_lines": [
+            _sla_line(t, client.language, metric, figures)
+            for metric, figures in sla.figures.items()
+        ],
     }
     return {
         "subject": subject,

@@ -1,6 +1,71 @@
-"""Strings of the client status email in each supported language."""
+"""The one home of per-language words and formats: the client status email's strings,
+and, through Babel, how each language writes counts, decimals, percentages, money, dates
+and plural forms (uk and ru have three: 1 клієнт, 2 клієнти, 5 клієнтів). Other
+catalogs (clientpulse/reports/evidence.py, monthly_i18n.py, the playbook's labels, the
+Slack listener's texts) hold their words and format through these functions."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+
+from babel import Locale
+from babel.dates import format_date, format_interval
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_currency_symbol,
+)
+
+LANGUAGES = ("en", "uk", "ru")
+LOCALES = {"en": "en_GB", "uk": "uk_UA", "ru": "ru_RU"}
+
+
+def locale(language: str) -> str:
+    """The Babel locale a language is written in (English for an unknown one)."""
+    return LOCALES.get(language, LOCALES["en"])
+
+
+def plural(language: str, forms: Mapping[str, str], number: float | Decimal) -> str:
+    """The form for `number` by its CLDR plural category (one, few, many, other)."""
+    category = Locale.parse(locale(language)).plural_form(abs(number))
+    return forms.get(category, forms["other"])
+
+
+def decimal(value: float, language: str, digits: int = 1) -> str:
+    """A figure with at most `digits` decimals, as the language writes it; a whole
+    number without any (`24`, never `24.0`)."""
+    return format_decimal(round(value, digits), locale=locale(language))
+
+
+def percent(value: float, language: str) -> str:
+    return format_percent(value, locale=locale(language))
+
+
+def money(amount: float, currency: str, language: str) -> str:
+    """An amount in `currency` (ISO 4217): with its symbol, or its name where the
+    language has no symbol of its own for it (uk writes `3 500,00 євро`, not `EUR`)."""
+    where = locale(language)
+    symbol = get_currency_symbol(currency, where)
+    kind = "name" if symbol.isascii() and symbol.isalpha() and language != "en" else "standard"
+    return format_currency(amount, currency, locale=where, format_type=kind)
+
+
+def week(iso_week: str, language: str) -> str:
+    """An ISO week label (`2026-W47`) as the language writes it: English keeps the label,
+    uk and ru name its days (`16–22 лист. 2026 р.`), which reads in any grammatical case."""
+    if language == "en":
+        return iso_week
+    monday = date.fromisocalendar(int(iso_week[:4]), int(iso_week[6:]), 1)
+    return format_interval(monday, monday + timedelta(days=6), "yMMMd", locale=locale(language))
+
+
+def day(value: date, language: str) -> str:
+    """A date in the language's medium form (`5 Nov 2026`, `5 лист. 2026 р.`)."""
+    return format_date(value, "medium", locale=locale(language))
+
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -65,7 +130,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "чекають на відповідь {pending}",
         "sla_compliance": "вчасно {compliance} ({achieved} з {decided})",
         "sla_none_decided": "ще жодного листа не відповіли і не прострочили, частки вчасних немає",
-        "sla_times": "медіана {median} год, P90 {p90} год",
+        "sla_times": "медіана {median} год, 90-й процентиль {p90} год",
         "sla_no_times": "відповідей ще не було, тож часу відповіді немає",
         "in_section": "у розділі «{section}»",
         "task_in_project": "{task} [{project}]",
@@ -102,7 +167,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "ждут ответа {pending}",
         "sla_compliance": "вовремя {compliance} ({achieved} из {decided})",
         "sla_none_decided": "ни на одно письмо ещё не ответили и не просрочили, доли вовремя нет",
-        "sla_times": "медиана {median} ч, P90 {p90} ч",
+        "sla_times": "медиана {median} ч, 90-й процентиль {p90} ч",
         "sla_no_times": "ответов ещё не было, поэтому времени ответа нет",
         "in_section": "в разделе «{section}»",
         "task_in_project": "{task} [{project}]",

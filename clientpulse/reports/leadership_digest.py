@@ -17,14 +17,16 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from clientpulse.config import LeadershipDigest
+from clientpulse.config import Alerts, LeadershipDigest
 from clientpulse.periods import ReportWeek, report_week
+from clientpulse.reports.account_manager_alerts import Playbook
 from clientpulse.reports.digest_chart import ChartData, alt_text, render_png, text_fallback
 from clientpulse.reports.sla_figures import SlaWeek, hours, percent, portfolio_sla_week
 from connectors.slack import escape_mrkdwn, fit_blocks
 from transforms.catalog import accepted_values
 
 LOST_NAMED = 3  # lost lately: the newest by name, the rest counted
+LANGUAGE = "en"  # the digest's own words are English; factors and actions come from catalogs
 
 
 _PORTFOLIO = (
@@ -147,7 +149,9 @@ def _headline_block(week: dict[str, Any] | None, portfolio: dict[str, Any]) -> d
     }
 
 
-def _movers_block(con: duckdb.DuckDBPyConnection, listed: int) -> dict[str, Any]:
+def _movers_block(
+    con: duckdb.DuckDBPyConnection, listed: int, playbook: Playbook
+) -> dict[str, Any]:
     """The clients whose risk score rose or fell most since last week, with the factor
     that moved them (marts.client_risk_movers)."""
     rows = con.execute(
@@ -162,24 +166,31 @@ def _movers_block(con: duckdb.DuckDBPyConnection, listed: int) -> dict[str, Any]
     lines = []
     for direction, name, _manager, before, score, change, factor, _evidence in rows:
         arrow = ":small_red_triangle:" if direction == "rose" else ":small_red_triangle_down:"
-        why = f": {factor.replace('_', ' ')}" if factor else ""
+        why = f": {escape_mrkdwn(playbook.factor(LANGUAGE, factor))}" if factor else ""
         lines.append(f"{arrow} *{escape_mrkdwn(name)}* {before} → {score} ({_signed(change)}){why}")
     return _section("\n".join([heading, *lines]))
 
 
-def _at_risk_block(con: duckdb.DuckDBPyConnection, active: int, listed: int) -> dict[str, Any]:
-    """The top `listed` at-risk clients by score with owner, score, top two factors and
-    the suggested action; the rest as a count (marts.client_risk_actions)."""
+def _at_risk_block(
+    con: duckdb.DuckDBPyConnection, active: int, listed: int, playbook: Playbook
+) -> dict[str, Any]:
+    """The top `listed` at-risk clients by score with owner, score, the top two factors
+    by name (the evidence is in the manager's DM: a line here is read at a glance) and the
+    playbook's action for the first (marts.client_risk_actions); the rest as a count."""
     rows = con.execute(
-        "SELECT client_name, account_manager_name, score, top_factor_evidence, "
-        "second_factor_evidence, suggested_action FROM marts.client_risk_actions "
-        "ORDER BY risk_rank"
+        "SELECT client_name, account_manager_name, score, top_factor, second_factor "
+        "FROM marts.client_risk_actions ORDER BY risk_rank"
     ).fetchall()
     if not rows:
         return _section("*At-risk clients*\nNone this week.")
     lines = [f"*At-risk clients* · {len(rows)} of {active} active, highest risk first"]
-    for name, manager, score, first, second, action in rows[:listed]:
-        reasons = "; ".join(escape_mrkdwn(r) for r in (first, second) if r)
+    for name, manager, score, first, second in rows[:listed]:
+        reasons = "; ".join(
+            escape_mrkdwn(playbook.factor(LANGUAGE, f)) for f in (first, second) if f
+        )
+        # the playbook's action says what is wrong, then what to do ("Spend is falling:
+        # review…"); the factors are named just before, so the line keeps the advice
+        action = playbook.action(LANGUAGE, first).split(": ", 1)[-1]
         lines.append(
             f"• *{escape_mrkdwn(name)}* ({escape_mrkdwn(manager)}) · risk {score:.0f}: {reasons}"
             f" → _{escape_mrkdwn(action)}_"
@@ -287,10 +298,13 @@ def compose_digest(
     timezone: str,
     period: str,
     settings: LeadershipDigest | None = None,
+    playbook: Playbook | None = None,
 ) -> dict[str, Any]:
     """The digest message (`text` fallback plus `blocks`) and, when configured, its
-    `chart` (PNG bytes with alt text and a text fallback), from the portfolio marts."""
+    `chart` (PNG bytes with alt text and a text fallback), from the portfolio marts;
+    factor names, evidence and actions in the playbook's words (the default one)."""
     settings = settings or LeadershipDigest()
+    playbook = playbook or Playbook.load(Alerts().playbook)
     portfolio = _portfolio(con)
     week: ReportWeek = report_week(as_of, timezone)
     sla = portfolio_sla_week(con, week)
@@ -313,8 +327,8 @@ def compose_digest(
         _headline_block(this, portfolio),
         _sla_block(sla, changes),
         {"type": "divider"},
-        _movers_block(con, settings.movers_listed),
-        _at_risk_block(con, portfolio["active_clients"], settings.at_risk_listed),
+        _movers_block(con, settings.movers_listed, playbook),
+        _at_risk_block(con, portfolio["active_clients"], settings.at_risk_listed, playbook),
     ]
     lost = _lost_block(con)
     if lost:

@@ -1,7 +1,8 @@
 """Every text the Slack actions show — approval and alert DMs, buttons, modals,
 confirmations — in the manager's language (en/uk/ru); dates and times through Babel.
 
-One small catalog of its own, to be folded into the per-language message catalogs.
+Its words are its own; the locale each language is written in is
+clientpulse/reports/i18n.py's, as for every other text.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
-LANGUAGES = ("en", "uk", "ru")
+from clientpulse.reports.i18n import locale
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -125,13 +126,9 @@ def text(language: str, key: str, **values: object) -> str:
 def when(language: str, instant: datetime, timezone: str) -> str:
     """A decision's date and time, in the agency's time zone, as the language writes it."""
     local = instant.astimezone(ZoneInfo(timezone))
-    return format_datetime(local, "medium", locale=_locale(language))
+    return format_datetime(local, "medium", locale=locale(language))
 
 
 def day(language: str, value: date) -> str:
     """A date (a snooze's end) as the language writes it."""
-    return format_date(value, "long", locale=_locale(language))
-
-
-def _locale(language: str) -> str:
-    return {"en": "en_GB", "uk": "uk_UA", "ru": "ru_RU"}.get(language, "en_GB")
+    return format_date(value, "long", locale=locale(language))

@@ -6,7 +6,7 @@
 -- — the same engagement coming round again. A proposal is priced for its own new work
 -- and rarely lands on an earlier fee. Deals without an amount are never renewals.
 WITH lost AS (
-    SELECT deal_id, client_id, coalesce(deal_name, 'deal ' || deal_id) AS deal_name, amount,
+    SELECT deal_id, client_id, deal_name, amount,
         closed_at
     FROM staging.crm_deals
     WHERE is_lost AND client_id IS NOT NULL AND amount > 0

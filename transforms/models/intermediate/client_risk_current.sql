@@ -114,7 +114,7 @@ SELECT
         false) AS at_risk,
     sc.factors,
     coalesce(sc.reasons[1:3], []) AS reasons,
-    h.threshold_rule_flagged AS rule_at_risk
+    h.threshold_rule_flagged
 FROM status AS st
 LEFT JOIN scored AS sc USING (client_id)
 LEFT JOIN intermediate.client_threshold_rule AS h USING (client_id)

@@ -1,5 +1,6 @@
--- One row per client and risk factor as of as_of: the factor's raw value, the evidence a
--- person reads, and its risk sub-score 0–100 (0 = no sign of risk, 100 = as bad as it
+-- One row per client and risk factor as of as_of: the factor's raw value, its evidence
+-- (a JSON object: a catalog `key` and the figures and names the sentence needs; the words
+-- are rendered per language in Python, clientpulse/reports/evidence.py), and its risk sub-score 0–100 (0 = no sign of risk, 100 = as bad as it
 -- gets), NULL where the client has no data for it (then it carries no weight).
 -- Each factor reads the one model that owns its metric; every window ends at as_of, so a
 -- past week's factors use only what was known then. Areas (docs/domain.md §2, §4, §5, §8):
@@ -44,8 +45,9 @@ responsiveness AS (
         c.client_id,
         m.metric || '_compliance' AS factor,
         r.achieved / nullif(r.decided, 0) AS raw_value,
-        coalesce(r.achieved, 0) || ' of ' || coalesce(r.decided, 0) || ' on time in '
-            || getvariable('risk_reply_window_days') || ' days' AS evidence,
+        json_object('key', 'replies_on_time', 'achieved', coalesce(r.achieved, 0),
+            'decided', coalesce(r.decided, 0), 'days', getvariable('risk_reply_window_days'))
+            AS evidence,
         CASE WHEN r.decided >= getvariable('risk_min_measurements')
             THEN greatest(0, least(100, (0.95 - r.achieved / r.decided) / 0.45 * 100)) END
             AS score
@@ -59,7 +61,8 @@ responsiveness AS (
         c.client_id,
         'unanswered_past_target',
         CAST(coalesce(sum(r.unanswered_past_target), 0) AS BIGINT),
-        coalesce(sum(r.unanswered_past_target), 0) || ' client emails unanswered past target',
+        json_object('key', 'unanswered_past_target',
+            'count', coalesce(sum(r.unanswered_past_target), 0)),
         least(100, 15 * coalesce(sum(r.unanswered_past_target), 0))
     FROM clients AS c
     LEFT JOIN replies AS r USING (client_id)
@@ -87,8 +90,8 @@ delivery AS (
         client_id,
         'on_time_rate',
         on_time / nullif(completed, 0),
-        round(on_time) || ' of ' || coalesce(completed, 0) || ' tasks done on time in '
-            || getvariable('risk_delivery_weeks') || ' weeks',
+        json_object('key', 'tasks_on_time', 'on_time', CAST(round(on_time) AS BIGINT),
+            'completed', coalesce(completed, 0), 'weeks', getvariable('risk_delivery_weeks')),
         CASE WHEN completed >= 3
             THEN greatest(0, least(100, (0.9 - on_time / completed) / 0.5 * 100)) END
     FROM delivery_window
@@ -98,8 +101,7 @@ delivery AS (
     -- each silent slip (docs/domain.md §2) adds 10 points, each revision round 15
     SELECT
         w.client_id, f.factor, f.n,
-        f.n || ' ' || replace(f.factor, '_', ' ') || ' in ' || getvariable('risk_delivery_weeks')
-            || ' weeks',
+        json_object('key', f.factor, 'count', f.n, 'weeks', getvariable('risk_delivery_weeks')),
         CASE WHEN w.weeks_with_tasks > 0 THEN least(100, f.points * f.n) END
     FROM delivery_window AS w,
         LATERAL (VALUES ('silent_slips', w.silent_slips, 10),
@@ -109,7 +111,7 @@ delivery AS (
 
     SELECT
         c.client_id, 'open_overdue_tasks', o.open_overdue_tasks,
-        o.open_overdue_tasks || ' open tasks overdue',
+        json_object('key', 'open_overdue_tasks', 'count', o.open_overdue_tasks),
         CASE WHEN o.open_tasks > 0 OR o.open_overdue_tasks > 0
             THEN least(100, 20 * o.open_overdue_tasks) ELSE 0 END
     FROM clients AS c
@@ -155,8 +157,8 @@ business_gap AS (
 contact AS (
     SELECT
         client_id, 'contact_vs_cadence', round(recent_per_week, 2),
-        round(recent_per_week, 1) || ' two-way exchanges a week, the cadence asks for '
-            || round(expected_per_week, 1),
+        json_object('key', 'contact_vs_cadence', 'per_week', round(recent_per_week, 1),
+            'expected_per_week', round(expected_per_week, 1)),
         CASE WHEN recent_per_week IS NOT NULL  -- least/greatest skip NULLs: guard them
             THEN greatest(0, least(100, (1 - recent_per_week / expected_per_week) * 100)) END
     FROM exchange_rates
@@ -168,14 +170,12 @@ contact AS (
     -- (0) to `risk_contact_fall_z_full` (100)
     SELECT
         client_id, 'contact_vs_baseline', fall_z,
-        CASE WHEN fall_z > 0 THEN observed || ' two-way exchanges in the last ' || run_weeks
-            || ' weeks where ' || round(expected, 1) || ' were expected (usual '
-            || round(usual_per_week, 1) || ' a week, as busy as the rest of the agency'
-            || CASE WHEN manager_away_weeks > 0 THEN '; ' || manager_away_weeks
-                || ' weeks the manager was away left out' ELSE '' END
-            || '; ' || round(fall_z, 1) || ' × its usual noise)'
-            ELSE 'two-way exchanges as usual for this client (' || round(usual_per_week, 1)
-                || ' a week)' END,
+        CASE WHEN fall_z > 0 THEN json_object('key', 'contact_fall', 'observed', observed,
+            'weeks', run_weeks, 'expected', round(expected, 1),
+            'usual_per_week', round(usual_per_week, 1), 'away_weeks', manager_away_weeks,
+            'z', round(fall_z, 1))
+            ELSE json_object('key', 'contact_as_usual', 'usual_per_week', round(usual_per_week, 1))
+        END,
         CASE WHEN fall_z IS NOT NULL THEN greatest(0, least(100,
             (fall_z - getvariable('risk_contact_fall_z_from'))
             / (getvariable('risk_contact_fall_z_full') - getvariable('risk_contact_fall_z_from'))
@@ -186,8 +186,9 @@ contact AS (
 
     SELECT
         r.client_id, 'contact_gap', g.business_days,
-        coalesce(g.business_days || ' business days since the last two-way contact (cadence '
-            || r.contact_cadence_days || ' days)', 'no two-way contact on record'),
+        CASE WHEN g.business_days IS NULL THEN json_object('key', 'no_contact_on_record')
+            ELSE json_object('key', 'contact_gap', 'business_days', g.business_days,
+                'cadence_days', r.contact_cadence_days) END,
         CASE WHEN g.business_days IS NOT NULL THEN greatest(0, least(100,
             (g.business_days / (r.contact_cadence_days * 5.0 / 7) - 1) / 2 * 100)) END
     FROM exchange_rates AS r
@@ -197,7 +198,7 @@ contact AS (
 
     SELECT
         client_id, 'on_site_gap', days_since_on_site,
-        days_since_on_site || ' days since the last on-site visit',
+        json_object('key', 'on_site_gap', 'days', days_since_on_site),
         CASE WHEN last_on_site_at IS NOT NULL
             THEN greatest(0, least(100, (days_since_on_site - 30) / 60.0 * 100)) END
     FROM core.client_relationship
@@ -223,8 +224,8 @@ quarters AS (
 commercial AS (
     SELECT
         client_id, 'revenue_qoq', round(last_quarter / nullif(prior_quarter, 0) - 1, 3),
-        'revenue ' || coalesce(last_quarter, 0) || ' this quarter, ' || prior_quarter
-            || ' the one before',
+        json_object('key', 'revenue_qoq', 'this_quarter', coalesce(last_quarter, 0),
+            'quarter_before', prior_quarter),
         CASE WHEN prior_quarter > 0
             THEN greatest(0, least(100, -(coalesce(last_quarter, 0) / prior_quarter - 1) * 200))
         END
@@ -234,8 +235,8 @@ commercial AS (
 
     SELECT
         client_id, 'revenue_yoy', round(last_quarter / nullif(quarter_last_year, 0) - 1, 3),
-        'revenue ' || coalesce(last_quarter, 0) || ' this quarter, ' || quarter_last_year
-            || ' a year ago',
+        json_object('key', 'revenue_yoy', 'this_quarter', coalesce(last_quarter, 0),
+            'year_ago', quarter_last_year),
         CASE WHEN quarter_last_year > 0 THEN greatest(0, least(100,
             -(coalesce(last_quarter, 0) / quarter_last_year - 1) * 200)) END
     FROM quarters
@@ -246,10 +247,12 @@ commercial AS (
     -- lost proposal from a client who stays is no sign of leaving
     SELECT
         c.client_id, 'lost_deals', count(r.deal_id),
-        coalesce(string_agg('renewal lost ' || strftime(r.closed_at, '%Y-%m-%d') || ': '
-            || r.deal_name || ' (' || r.amount || ', the fee won ' || r.like_deals_won
-            || ' times before, last ' || strftime(r.last_like_won_at, '%Y-%m-%d') || ')', '; '
-            ORDER BY r.closed_at, r.deal_id), 'no renewal lost in 90 days'),
+        CASE WHEN count(r.deal_id) = 0 THEN json_object('key', 'no_renewal_lost', 'days', 90)
+            ELSE json_object('key', 'renewals_lost', 'deals', list({
+                'lost_on': CAST(r.closed_at AS DATE), 'deal_id': r.deal_id,
+                'name': r.deal_name, 'amount': r.amount, 'times_won': r.like_deals_won,
+                'last_won_on': CAST(r.last_like_won_at AS DATE)
+            } ORDER BY r.closed_at, r.deal_id)) END,
         CASE WHEN k.client_id IS NOT NULL THEN least(100, 100 * count(r.deal_id)) END
     FROM clients AS c
     LEFT JOIN (
@@ -263,7 +266,7 @@ commercial AS (
 
     SELECT
         client_id, 'no_repeat_order', CAST(lifecycle_stage = 'storm' AS INTEGER),
-        'lifecycle stage ' || lifecycle_stage,
+        json_object('key', 'lifecycle_stage', 'stage', lifecycle_stage),
         CASE WHEN lifecycle_stage IS NOT NULL
             THEN CASE WHEN lifecycle_stage = 'storm' THEN 60 ELSE 0 END END
     FROM core.dim_client
@@ -272,7 +275,7 @@ commercial AS (
 relationship AS (
     SELECT
         client_id, 'active_contacts', active_contacts,
-        active_contacts || ' active contacts of ' || contacts,
+        json_object('key', 'active_contacts', 'active', active_contacts, 'contacts', contacts),
         CASE WHEN contacts > 0 THEN greatest(0, 100 - 50 * active_contacts) END
     FROM core.client_relationship
 
@@ -280,7 +283,7 @@ relationship AS (
 
     SELECT
         client_id, 'senior_contacts', senior_contacts,
-        senior_contacts || ' active senior contacts',
+        json_object('key', 'senior_contacts', 'count', senior_contacts),
         CASE WHEN contacts > 0 THEN CASE WHEN senior_contacts > 0 THEN 0 ELSE 50 END END
     FROM core.client_relationship
 
@@ -289,10 +292,11 @@ relationship AS (
     -- 100 once someone the agency reports to has left, 50 for another named contact
     SELECT
         c.client_id, 'key_contact_left', count(n.left_noticed_at),
-        coalesce(string_agg(n.address || ' left (mail bounced '
-            || strftime(n.left_noticed_at, '%Y-%m-%d') || '), no word since', '; '
-            ORDER BY n.left_noticed_at, n.address) FILTER (WHERE n.left_noticed_at IS NOT NULL),
-            'no named contact has left'),
+        CASE WHEN count(n.left_noticed_at) = 0 THEN json_object('key', 'no_contact_left')
+            ELSE json_object('key', 'contacts_left', 'contacts', list({
+                'address': n.address, 'bounced_on': CAST(n.left_noticed_at AS DATE)
+            } ORDER BY n.left_noticed_at, n.address)
+                FILTER (WHERE n.left_noticed_at IS NOT NULL)) END,
         CASE WHEN count(n.address) > 0 THEN CASE
             WHEN bool_or(n.receives_reports AND n.left_noticed_at IS NOT NULL) THEN 100
             WHEN count(n.left_noticed_at) > 0 THEN 50

@@ -29,7 +29,7 @@ SELECT
     h.reasons,
     round(h.score - w1.score, 1) AS score_change_1w,
     round(h.score - w4.score, 1) AS score_change_4w,
-    h.rule_at_risk
+    h.threshold_rule_flagged
 FROM intermediate.client_risk_history AS h
 LEFT JOIN intermediate.client_risk_calibrated AS c USING (client_id, week_start)
 LEFT JOIN intermediate.client_risk_history AS w1

@@ -1,0 +1,325 @@
+"""Every text a reader gets, in every language, is in that language: the alert DM, the
+portfolio DM, the approval DM, the digest's at-risk lines and the client emails,
+rendered in en, uk and ru from the small agency built as of three Mondays, plus one
+evidence of every kind the models return (every factor, every band).
+
+A uk/ru text fails on a Latin word that is not a name (client, person, task, project,
+deal names, addresses and URLs from the data), on a raw code (`at_risk`, a factor key),
+on a count written `24.0`, or on a number without its unit."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from clientpulse.config import DEFAULT_RISK_FACTORS, AgencyConfig, load_config
+from clientpulse.pipeline.build_signals import model_variables
+from clientpulse.pipeline.config_seeds import config_seeds
+from clientpulse.reports.account_manager_alerts import (
+    Alert,
+    Playbook,
+    alert_message,
+    portfolio_message,
+)
+from clientpulse.reports.client_status import compose_client_status
+from clientpulse.reports.evidence import FIELDS, LISTS, SENTENCES, UNITS
+from clientpulse.reports.i18n import LANGUAGES
+from clientpulse.reports.leadership_digest import compose_digest
+from clientpulse.reports.monthly_report import compose_monthly_report
+from clientpulse.risk_factors import FACTORS
+from clientpulse.slack_listener.blocks import approval_dm
+from tests.factories import AS_OF, FIXTURE, load_small_world, task
+from transforms.catalog import MODELS_DIR
+from transforms.runner import build
+from warehouse.db import open_writer
+from warehouse.load import upsert
+
+BANDS = ("healthy", "watch", "at_risk", None)
+PRODUCTS = {"ClientPulse", "Airflow"}  # product names, written as they are
+CODES = re.compile(
+    r"\b(at_risk|healthy|watch|newly_at_risk|risk_up|still_at_risk|"
+    + "|".join(DEFAULT_RISK_FACTORS)
+    + r")\b"
+)
+FLOAT_COUNT = re.compile(r"(?<![\d.,])\d+[.,]0(?![\d])")
+LATIN = re.compile(r"[A-Za-z]+")
+ADDRESS = re.compile(r"(https?://\S+|[\w.+&;<>-]+@[\w.-]+)")
+# a number's unit is the word or sign after it, or the label before it
+NUMBER = re.compile(r"\d+(?:[\u00a0\u202f ]\d{3})*(?:[.,]\d+)?")
+LABELS = {
+    "uk": {"бал", "ризик", "ризиком", "з", "вчасно", "→", "№", "запізненням", "відповідь", "ще"},
+    "ru": {"балл", "риск", "риском", "из", "вовремя", "→", "№", "опозданием", "ответа", "ещё"},
+}
+SIGNS = "%€₴$×"
+YEAR = re.compile(r"(19|20)\d\d")
+JOINED = re.compile(r"(-\w|–)")  # an ordinal ("90-й") or a range of days ("9–15 лист.")
+QUOTED = "Hello, here is where your work stands."  # an English email the approval DM quotes
+
+
+def _every_evidence() -> dict[str, str]:
+    """One evidence of every key the catalog knows, with figures that need plurals."""
+    figures: dict[str, Any] = {
+        "count": 4,
+        "day": "2026-11-13",
+        "money": 3500.0,
+        "stage": "storm",
+        "text": "Site <relaunch>",
+    }
+    evidence = {}
+    for key in SENTENCES["en"]:
+        if key.startswith("stage:") or key in ("deal", "no_data", "manager_away"):
+            continue
+        if key in ("renewal_lost", "contact_left"):
+            continue
+        values: dict[str, Any] = {"key": key}
+        for name, kind in FIELDS.get(key, {}).items():
+            values[name] = figures.get(kind, 21 if name != "per_week" else 3.7)
+        if key == "contact_fall":
+            values["away_weeks"] = 2
+        evidence[key] = json.dumps(values)
+    for key, (name, item) in LISTS.items():
+        one = {n: figures.get(k, 5) for n, k in FIELDS[item].items()}
+        if item == "contact_left":
+            one["address"] = "old.boss@acme.test"
+        evidence[key] = json.dumps({"key": key, name: [one, {**one, "name": None, "deal_id": 7}]})
+    return evidence
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The small agency, started in January, built as of three Mondays; what it renders
+    from, and the names its texts may hold."""
+    folder: Path = tmp_path_factory.mktemp("language")
+    raw = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    for client in raw["clients"]:
+        client["start_date"] = "2026-01-05"
+    (folder / "agency.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    config = load_config(folder / "agency.yaml")
+    with open_writer(config.warehouse.path) as con:
+        late = [task(f"x{i}", "100", due=f"2026-11-0{i + 1}") for i in range(4)]
+        upsert(con, "raw.asana_tasks", late, ["gid"])
+        load_small_world(con, config)
+        for back in (2, 1, 0):
+            build(con, AS_OF - timedelta(weeks=back), model_variables(config), config_seeds(config))
+        names = {
+            value
+            for row in con.execute(
+                "SELECT client_name, NULL FROM staging.cfg_clients UNION ALL "
+                "SELECT task_name, project_name FROM marts.client_status_lists UNION ALL "
+                "SELECT task_name, NULL FROM staging.asana_tasks"
+            ).fetchall()
+            for value in row
+            if value
+        }
+        factors = con.execute(
+            "SELECT factor, area, evidence FROM intermediate.client_risk_factors"
+        ).fetchall()
+        keys = {json.loads(e)["key"] for _, _, e in factors}
+    names |= {m.name for m in config.account_managers}
+    names |= {config.agency.name, config.agency.timezone, QUOTED}
+    return {"config": config, "names": names, "keys": keys, "factors": factors}
+
+
+def _alert_texts(config: AgencyConfig, playbook: Playbook, language: str) -> list[str]:
+    """The alert DM (every factor moved, each with an evidence of every kind) and the
+    portfolio DM (a client in every band), built from the warehouse's own rows."""
+    manager = config.account_managers[0].model_copy(update={"language": language})
+    with open_writer(config.warehouse.path) as con:
+        cursor = con.execute(
+            "SELECT * FROM marts.client_risk_alerts WHERE week_start = "
+            "(SELECT max(week_start) FROM marts.client_risk_alerts) ORDER BY client_id"
+        )
+        columns = [d[0] for d in cursor.description]
+        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+        cursor = con.execute("SELECT * FROM marts.manager_portfolio")
+        columns = [d[0] for d in cursor.description]
+        figures = dict(zip(columns, cursor.fetchone(), strict=True))
+        warehouse = [
+            e
+            for (e,) in con.execute(
+                "SELECT evidence FROM intermediate.client_risk_factors"
+            ).fetchall()
+        ]
+    samples = [*_every_evidence().values(), *warehouse]
+    factors = list(DEFAULT_RISK_FACTORS)
+    moved = [
+        {
+            "factor": factors[i % len(factors)],
+            "area": "contact",
+            "score_before": 20.0,
+            "score_after": 60.5,
+            "evidence_before": samples[(i + 1) % len(samples)],
+            "evidence_after": evidence,
+            "contribution_change": 1.0,
+        }
+        for i, evidence in enumerate(samples)
+    ]
+    texts = []
+    reasons = ("newly_at_risk", "still_at_risk", "risk_up", "recovered")
+    for i in range(0, len(moved), 3):  # a DM shows up to three moved factors per client
+        row = {**rows[0], "moved_factors": moved[i : i + 3], "band": "at_risk"}
+        row.update(score_change_1w=4.0, at_risk_since=row["week_start"])
+        alert = Alert(manager.id, row["client_id"], reasons[i // 3 % 4], "w", row)
+        texts.append(alert_message(manager, [alert], 3, playbook, named=True))
+    portfolio = [
+        {**rows[i % len(rows)], "band": band, "main_factor": factors[i], "score": 30.5 + i}
+        for i, band in enumerate(BANDS)
+    ]
+    for count in (1, 4, 5, 21):
+        texts.append(
+            portfolio_message(
+                manager, portfolio, {**figures, "active_clients": count}, playbook, named=True
+            )
+        )
+    return [_slack_text(m) for m in texts]
+
+
+def _slack_text(message: dict[str, Any]) -> str:
+    parts = [message["text"]]
+    for block in message["blocks"]:
+        if "text" in block and isinstance(block["text"], dict):
+            parts.append(block["text"]["text"])
+        for element in block.get("elements", []) + block.get("fields", []):
+            if isinstance(element, dict) and element.get("type") in ("mrkdwn", "button"):
+                text = element["text"]
+                parts.append(text["text"] if isinstance(text, dict) else text)
+    return "\n".join(parts)
+
+
+def _emails(config: AgencyConfig, language: str) -> list[str]:
+    texts = []
+    with open_writer(config.warehouse.path) as con:
+        for client in config.clients:
+            client = client.model_copy(update={"language": language})
+            for email in (
+                compose_client_status(con, config, client, AS_OF, "2026-W47"),
+                compose_monthly_report(con, config, client, AS_OF),
+            ):
+                texts.append(f"{email['subject']}\n{email['text']}")
+    return texts
+
+
+def _approval(language: str) -> str:
+    draft = {
+        "map_index": 0,
+        "client_id": "acme",
+        "client_name": "Acme <!channel>",
+        "subject": f"Acme <!channel>: {QUOTED}",
+        "language": "en",
+        "text": QUOTED,
+        "manager_id": "anna",
+        "link": "https://airflow.agency.test/dags/x",
+    }
+    header, blocks = approval_dm(language, "client_status", "run-1", [draft])
+    return _slack_text({"text": header, "blocks": blocks})
+
+
+def _without_names(text: str, names: set[str]) -> str:
+    for name in sorted(names, key=len, reverse=True):
+        for form in (name, name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")):
+            text = text.replace(form, " ")
+    return ADDRESS.sub(" ", text)
+
+
+def _problems(text: str, language: str, names: set[str]) -> list[str]:
+    codes = CODES.findall(text)
+    # in English the band names are the words themselves; their codes have underscores
+    found = [f"raw code {m}" for m in codes if language != "en" or "_" in m]
+    found += [f"count {m}" for m in FLOAT_COUNT.findall(_without_names(text, names))]
+    if language == "en":
+        return found
+    plain = _without_names(text, names | PRODUCTS)
+    found += [f"latin {w}" for w in LATIN.findall(plain)]
+    plain = re.sub(r"\d{1,2}[.:]\d{2}(?:[.:]\d{2,4})?", " ", plain)  # times and dates
+    for match in NUMBER.finditer(plain):
+        after = plain[match.end() :].lstrip("\u00a0\u202f ")
+        before = plain[: match.start()].rstrip("\u00a0\u202f (").split()
+        if after[:1].isalpha() or (after and after[0] in SIGNS) or JOINED.match(after):
+            continue
+        if plain[: match.start()].rstrip(" ").endswith(":"):
+            continue  # a labelled figure: "Раунди правок: 0"
+        if YEAR.fullmatch(match.group()) and before and before[-1].isalpha():
+            continue  # the year of a date or month: "листопад 2026"
+        if plain[match.start() - 2 : match.start()].endswith(("(", "(+")) and after[:1] == ")":
+            continue  # a count in brackets after what it counts: "(3)"
+        if before and before[-1].strip("*_:(«").lower() in LABELS[language]:
+            continue
+        context = plain[max(0, match.start() - 30) : match.end() + 10]
+        found.append(f"number without unit {match.group()!r} in {context!r}")
+    return found
+
+
+def test_the_models_factors_are_the_registrys_with_its_evidence_keys(world):
+    declared = {f.name: f for f in FACTORS}
+    assert {(f, a) for f, a, _ in world["factors"]} == {(f.name, f.area) for f in FACTORS}
+    for factor, _, evidence in world["factors"]:
+        assert json.loads(evidence)["key"] in declared[factor].evidence, factor
+    keys = {k for f in FACTORS for k in f.evidence}
+    assert keys <= set(SENTENCES["en"]) | set(LISTS)  # every key has its words
+
+
+def test_every_language_has_every_sentence_and_unit():
+    assert set(SENTENCES["en"]) == set(SENTENCES["uk"]) == set(SENTENCES["ru"])
+    assert set(UNITS["en"]) == set(UNITS["uk"]) == set(UNITS["ru"])
+    used = {kind for fields in FIELDS.values() for kind in fields.values()}
+    assert used - {"count", "day", "money", "stage", "text"} == set(UNITS["en"])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_text_is_in_the_readers_language(world, language):
+    config: AgencyConfig = world["config"]
+    assert world["keys"] <= set(SENTENCES[language])  # every key the warehouse returned
+    playbook = Playbook.load(config.alerts.playbook, "EUR")
+    texts = _alert_texts(config, playbook, language) + _emails(config, language)
+    texts.append(_approval(language))
+    problems = {
+        text[:80]: found
+        for text in texts
+        if (found := _problems(text, language, world["names"] | {"Site <relaunch>"}))
+    }
+    assert problems == {}
+    joined = "\n".join(texts)
+    if language != "en":
+        # revenue with its currency, as the language writes it
+        assert re.search(r"3\s500,00\s(євро|€)", joined)
+    # plural forms: 1, 4, 5 and 21 clients
+    forms = {
+        "en": ["1 client,", "4 clients", "21 clients"],
+        "uk": ["1 клієнт,", "4 клієнти", "5 клієнтів", "21 клієнт,"],
+        "ru": ["1 клиент,", "4 клиента", "5 клиентов", "21 клиент,"],
+    }
+    for form in forms[language]:
+        assert form in joined
+
+
+def test_the_digest_names_factors_and_actions_in_words(world):
+    config: AgencyConfig = world["config"]
+    with open_writer(config.warehouse.path) as con:
+        # every client at risk this week (the last test on this world: it changes it)
+        con.execute("UPDATE marts.client_risk_weekly SET at_risk = true")
+        sql = (MODELS_DIR / "marts" / "client_risk_actions.sql").read_text(encoding="utf-8")
+        con.execute(f"CREATE OR REPLACE TABLE marts.client_risk_actions AS\n{sql}")
+        digest = compose_digest(con, AS_OF, config.agency.timezone, "2026-W47")
+    text = _slack_text(digest)
+    assert _problems(text, "en", world["names"]) == []
+    assert "At-risk clients" in text and "→ _" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "problem"),
+    [
+        ("було two-way exchanges 3.7 → 3.3 a week", "uk", "latin two"),
+        ("было 24.0 of 25 tasks done on time", "ru", "count 24.0"),
+        ("бал 44 (at_risk)", "uk", "raw code at_risk"),
+        ("0,5 на тиждень; домовлений ритм — 1", "uk", "number without unit '1'"),
+        ("2 silent_slips in the last 8 weeks", "en", "raw code silent_slips"),
+    ],
+)
+def test_the_checks_catch_the_demos_old_texts(text, language, problem):
+    assert any(p.startswith(problem) for p in _problems(text, language, set()))
