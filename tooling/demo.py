@@ -41,7 +41,8 @@ ALERT_DAGS = ("account_manager_alerts",)
 EXAMPLE_QUERIES = (
     (
         "At-risk clients and why",
-        "SELECT c.client_name, c.account_manager_name, r.score, r.reasons "
+        "SELECT c.client_name, c.account_manager_name, r.score, "
+        "[f.factor FOR f IN r.factors IF f.contribution > 0] AS adding_points, r.reasons "
         "FROM marts.client_risk_weekly r JOIN staging.cfg_clients c USING (client_id) "
         "WHERE r.at_risk AND r.week_start = (SELECT max(week_start) FROM marts.client_risk_weekly) "
         "ORDER BY r.score DESC",
