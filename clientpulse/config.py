@@ -327,6 +327,8 @@ class ConflictSignals(SettingsModel):
     # a conflict ends with a call or meeting held after it starts, or after this many calm
     # days since the client's last message in the thread, once that message was answered
     calm_days: int = Field(7, ge=1)
+    # a conflict open this long is a critical risk factor (risk factor open_conflict)
+    critical_after_days: int = Field(3, ge=0)
 
 
 SegmentMetric = Literal[

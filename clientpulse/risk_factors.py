@@ -142,6 +142,36 @@ FACTORS: tuple[Factor, ...] = (
         100,
         ("contacts_left", "no_contact_left"),
     ),
+    # The agency's own playbook (issue 29, docs/domain.md §5, §7, §8): three signs an account
+    # manager is told to act on at once, so each is critical and weighs nothing in the mean
+    # (a weight would be a hand-set guess; the alarm budget calibrates the score's threshold).
+    Factor(
+        "overdue_receivables",
+        "commercial",
+        "half a month's billing overdue",
+        "2 months' billing overdue",
+        0,
+        100,
+        ("overdue_receivables", "nothing_overdue"),
+    ),
+    Factor(
+        "open_conflict",
+        "relationship",
+        "no conflict open",
+        "a conflict open signals.conflict.critical_after_days (3 days; younger: 50)",
+        0,
+        100,
+        ("open_conflict", "no_open_conflict"),
+    ),
+    Factor(
+        "detractor",
+        "relationship",
+        "no NPS answer of 0–6 in 90 days",
+        "a current voice's latest answer 0–6 within 90 days",
+        0,
+        100,
+        ("detractor_answer", "no_detractor"),
+    ),
 )
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "risk_detection.md"

@@ -95,6 +95,7 @@ def model_variables(config: AgencyConfig) -> dict[str, object]:
         "conflict_complaint_subject": conflict.complaint_subject,
         "conflict_min_signals": conflict.min_signals,
         "conflict_calm_days": conflict.calm_days,
+        "conflict_critical_after_days": conflict.critical_after_days,
     }
 
 

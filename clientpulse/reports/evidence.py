@@ -55,6 +55,10 @@ FIELDS: dict[str, dict[str, str]] = {
     },
     "contact_left": {"address": "text", "bounced_on": "day"},
     "manager_away": {"away_weeks": "weeks"},
+    "overdue_receivables": {"amount": "money", "days": "days_overdue", "months": "billing_months"},
+    "open_conflict": {"subject": "text", "since": "day", "days": "days"},
+    "conflict_copied": {"copied": "text"},
+    "detractor_answer": {"score": "nps_score", "on": "day", "contact": "text"},
 }
 LISTS = {"renewals_lost": ("deals", "renewal_lost"), "contacts_left": ("contacts", "contact_left")}
 
@@ -86,6 +90,13 @@ SENTENCES: dict[str, dict[str, str]] = {
         "senior_contacts": "{count}",
         "no_contact_left": "no named contact has left",
         "contact_left": "{address} left (mail bounced {bounced_on}), no word since",
+        "overdue_receivables": "{amount} overdue, the oldest invoice {days} ({months})",
+        "nothing_overdue": "no invoice overdue",
+        "open_conflict": "written quarrel «{subject}» open since {since} ({days}){copied}",
+        "conflict_copied": "; {copied} copied in",
+        "no_open_conflict": "no written quarrel open",
+        "detractor_answer": "NPS answer {score} from {contact} on {on}",
+        "no_detractor": "no NPS answer of 6 of 10 or less in the last 90 days",
         "no_data": "no data yet",
         "stage:prospect": "prospect",
         "stage:honeymoon": "honeymoon (the first order)",
@@ -120,6 +131,13 @@ SENTENCES: dict[str, dict[str, str]] = {
         "senior_contacts": "{count}",
         "no_contact_left": "жоден названий контакт не пішов",
         "contact_left": "{address} пішов (лист повернувся {bounced_on}), відтоді ні слова",
+        "overdue_receivables": "прострочено {amount}, найстаріший рахунок — {days} ({months})",
+        "nothing_overdue": "жодного простроченого рахунку",
+        "open_conflict": "письмова суперечка «{subject}» триває з {since} ({days}){copied}",
+        "conflict_copied": "; у копії {copied}",
+        "no_open_conflict": "жодної відкритої письмової суперечки",
+        "detractor_answer": "оцінка готовності рекомендувати {score} від {contact}, {on}",
+        "no_detractor": "жодної оцінки готовності рекомендувати 6 з 10 і нижче за останні 90 днів",
         "no_data": "даних ще немає",
         "stage:prospect": "потенційний клієнт",
         "stage:honeymoon": "медовий місяць (перше замовлення)",
@@ -154,6 +172,14 @@ SENTENCES: dict[str, dict[str, str]] = {
         "senior_contacts": "{count}",
         "no_contact_left": "ни один названный контакт не ушёл",
         "contact_left": "{address} ушёл (письмо вернулось {bounced_on}), с тех пор ни слова",
+        "overdue_receivables": "просрочено {amount}, самый старый счёт — {days} ({months})",
+        "nothing_overdue": "ни одного просроченного счёта",
+        "open_conflict": "письменный спор «{subject}» идёт с {since} ({days}){copied}",
+        "conflict_copied": "; в копии {copied}",
+        "no_open_conflict": "ни одного открытого письменного спора",
+        "detractor_answer": "оценка готовности рекомендовать {score} от {contact}, {on}",
+        "no_detractor": "ни одной оценки готовности рекомендовать 6 из 10 и ниже "
+        "за последние 90 дней",
         "no_data": "данных пока нет",
         "stage:prospect": "потенциальный клиент",
         "stage:honeymoon": "медовый месяц (первый заказ)",
@@ -195,6 +221,9 @@ UNITS: dict[str, dict[str, Forms]] = {
         "times": {"one": "{n} time", "other": "{n} times"},
         "contacts": {"one": "{n} contact", "other": "{n} contacts"},
         "senior": {"one": "{n} senior contact in touch", "other": "{n} senior contacts in touch"},
+        "days_overdue": {"one": "{n} day past due", "other": "{n} days past due"},
+        "billing_months": {"other": "{n} × the usual monthly billing"},
+        "nps_score": {"other": "{n} of 10"},
     },
     "uk": {
         "replies": _forms("{n} відповіді", "{n} відповідей", "{n} відповідей", "{n} відповіді"),
@@ -259,6 +288,14 @@ UNITS: dict[str, dict[str, Forms]] = {
             "{n} контактів з керівництва на зв’язку",
             "{n} контакту з керівництва на зв’язку",
         ),
+        "days_overdue": _forms(
+            "{n} день після терміну",
+            "{n} дні після терміну",
+            "{n} днів після терміну",
+            "{n} дня після терміну",
+        ),
+        "billing_months": {"other": "{n} × звичайна місячна сума рахунків"},
+        "nps_score": {"other": "{n} з 10"},
     },
     "ru": {
         "replies": _forms("{n} ответа", "{n} ответов", "{n} ответов", "{n} ответа"),
@@ -323,6 +360,14 @@ UNITS: dict[str, dict[str, Forms]] = {
             "{n} контактов из руководства на связи",
             "{n} контакта из руководства на связи",
         ),
+        "days_overdue": _forms(
+            "{n} день после срока",
+            "{n} дня после срока",
+            "{n} дней после срока",
+            "{n} дня после срока",
+        ),
+        "billing_months": {"other": "{n} × обычная месячная сумма счетов"},
+        "nps_score": {"other": "{n} из 10"},
     },
 }
 
@@ -350,6 +395,7 @@ def _sentence(language: str, key: str) -> str:
 
 def _render(key: str, values: Mapping[str, Any], language: str, currency: str) -> str:
     fields = FIELDS.get(key, {})
+    currency = values.get("currency") or currency  # an invoice's own currency
     if any(values.get(name) is None for name in fields if name != "name"):
         return _sentence(language, "no_data")
     figures = {
@@ -362,6 +408,9 @@ def _render(key: str, values: Mapping[str, Any], language: str, currency: str) -
     if key == "contact_fall":
         away = values.get("away_weeks") or 0
         figures["away"] = _render("manager_away", values, language, currency) if away else ""
+    if key == "open_conflict":
+        copied = values.get("copied")
+        figures["copied"] = _render("conflict_copied", values, language, currency) if copied else ""
     return _sentence(language, key).format(**figures)
 
 

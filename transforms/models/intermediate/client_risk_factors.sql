@@ -20,10 +20,12 @@
 --   commercial      revenue_qoq, revenue_yoy (trailing quarter against the one before
 --                   and the same quarter a year ago), lost_deals (the client's renewal or
 --                   retainer lost in the last 90 days, not any proposal),
---                   no_repeat_order (storm: past the honeymoon without a repeat order)
+--                   no_repeat_order (storm: past the honeymoon without a repeat order),
+--                   overdue_receivables (core.client_receivables against monthly billing)
 --   relationship    active_contacts, senior_contacts (people at the client on an
 --                   activity lately), key_contact_left (a report recipient or listed
---                   contact gone: their mail bounces and no word since)
+--                   contact gone: their mail bounces and no word since), open_conflict
+--                   (intermediate.client_conflicts), detractor (intermediate.client_nps)
 WITH clients AS (
     SELECT
         client_id,
@@ -270,6 +272,29 @@ commercial AS (
         CASE WHEN lifecycle_stage IS NOT NULL
             THEN CASE WHEN lifecycle_stage = 'storm' THEN 60 ELSE 0 END END
     FROM core.dim_client
+
+    UNION ALL
+
+    -- overdue invoices against the client's usual monthly billing (the currency with the
+    -- most months overdue): 0 at half a month, 100 at two; nothing invoiced, no data
+    SELECT
+        c.client_id, 'overdue_receivables', r.overdue_to_monthly_billing,
+        CASE WHEN r.overdue_amount > 0
+            THEN json_object('key', 'overdue_receivables', 'amount', r.overdue_amount,
+                'currency', nullif(r.currency, ''), 'days', r.oldest_overdue_days,
+                'months', r.overdue_to_monthly_billing)
+            ELSE json_object('key', 'nothing_overdue') END,
+        CASE WHEN r.client_id IS NOT NULL
+            THEN greatest(0, least(100, (r.overdue_to_monthly_billing - 0.5) / 1.5 * 100)) END
+    FROM clients AS c
+    LEFT JOIN (
+        SELECT *
+        FROM core.client_receivables
+        WHERE monthly_billing > 0
+        QUALIFY row_number() OVER (
+            PARTITION BY client_id ORDER BY overdue_to_monthly_billing DESC, currency
+        ) = 1
+    ) AS r USING (client_id)
 ),
 
 relationship AS (
@@ -305,6 +330,42 @@ relationship AS (
     FROM clients AS c
     LEFT JOIN intermediate.client_named_contacts AS n USING (client_id)
     GROUP BY c.client_id
+
+    UNION ALL
+
+    -- an open written conflict (intermediate.client_conflicts): 100 once open
+    -- `conflict_critical_after_days`, 50 before; the longest open one is the evidence
+    SELECT
+        c.client_id, 'open_conflict', max(k.open_days),
+        CASE WHEN count(k.conversation_id) = 0 THEN json_object('key', 'no_open_conflict')
+            ELSE json_object('key', 'open_conflict',
+                'subject', arg_max(k.subject, k.open_days),
+                'since', CAST(arg_max(k.started_at, k.open_days) AS DATE),
+                'days', max(k.open_days),
+                'copied', array_to_string(arg_max(k.seniors_copied, k.open_days), ', ')) END,
+        CASE
+            WHEN max(k.open_days) >= getvariable('conflict_critical_after_days') THEN 100
+            WHEN count(k.conversation_id) > 0 THEN 50
+            ELSE 0
+        END
+    FROM clients AS c
+    LEFT JOIN intermediate.client_conflicts AS k ON k.client_id = c.client_id AND k.is_open
+    GROUP BY c.client_id
+
+    UNION ALL
+
+    -- a detractor (NPS 0–6) among the client's current voices in the last 90 days
+    -- (intermediate.client_nps); clients without answers have no data
+    SELECT
+        c.client_id, 'detractor', n.recent_detractor_score,
+        CASE WHEN n.recent_detractor_score IS NULL THEN json_object('key', 'no_detractor')
+            ELSE json_object('key', 'detractor_answer', 'score', n.recent_detractor_score,
+                'on', CAST(n.recent_detractor_at AS DATE), 'contact', n.recent_detractor_contact)
+        END,
+        CASE WHEN n.client_id IS NOT NULL
+            THEN CASE WHEN n.recent_detractor_score IS NULL THEN 0 ELSE 100 END END
+    FROM clients AS c
+    LEFT JOIN intermediate.client_nps AS n USING (client_id)
 ),
 
 factors (area, client_id, factor, raw_value, evidence, score) AS (
