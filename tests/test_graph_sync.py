@@ -95,6 +95,34 @@ def test_read_first_lines_reads_closers_from_the_preview_with_mail_read_only(
     assert "grant Mail.Read" in caplog.text and caplog.text.count("no bodyPreview") == 1
 
 
+def test_received_mail_is_read_from_the_header_block_it_came_with(tmp_path: Path) -> None:
+    """A message sent without a Message-ID is keyed as an mbox keys it, not by the id
+    Exchange stamped on it (so its copy in another mailbox or source stays one row); a
+    Date nobody can read takes receivedDateTime."""
+    from connectors.mailboxes.mbox import iter_mbox
+    from sandbox.mbox_writer import write_mbox
+
+    no_id = b"\r\n".join(
+        line
+        for line in mail("x", "ceo@acme.test", ANNA, 3).split(b"\r\n")
+        if not line.startswith(b"Message-ID")
+    )
+    garbled = mail("g", "ceo@acme.test", ANNA, 2).replace(b"\r\nDate: ", b"\r\nDate: soon, ")
+    write_mbox([no_id], tmp_path / "copy.mbox")
+    (takeout,) = iter_mbox(tmp_path / "copy.mbox", mailbox=ANNA, workers=1)
+    with graph_tenant({ANNA: [no_id, garbled]}) as t:
+        stamped = {i.resource["internetMessageId"] for i in t.tenant.mailboxes[ANNA].items.values()}
+        config = graph_config(tmp_path, [ANNA])
+        ingest_mailboxes(config, "run", graph_credentials=t.credentials)
+    rows = query(config, "SELECT message_key, message_id, sent_at IS NOT NULL, problems "
+                         "FROM raw.email_messages ORDER BY 2 NULLS FIRST")  # fmt: skip
+    assert any("@FAKE.PROD" in i for i in stamped)
+    assert rows[0][:3] == (takeout.message_key, None, True)
+    assert takeout.message_key.startswith("sha1:")
+    assert rows[1][:3] == ("g@mail.test", "g@mail.test", True)
+    assert "sent_at_from_received_date_time" in rows[1][3]
+
+
 def test_an_expired_token_mid_sync_is_renewed_once_and_nothing_is_lost(tmp_path: Path) -> None:
     with graph_tenant({ANNA: inbox(10)}) as t:
         t.faults.on_page = lambda n: t.tenant.expire_tokens() if n == 2 else None

@@ -90,6 +90,7 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
             "SELECT at_risk_clients, lost_clients, history_weeks FROM marts.portfolio_health"
         ).fetchone()
         trail = approval_trail(con)
+        mail = _mail_lines(con)
     finally:
         con.close()
     lines = [
@@ -98,6 +99,7 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
         f"  warehouse (pipeline's file):  {config.warehouse.path}",
         f"  analyst snapshot (read-only): {snapshot}",
         "  rows: " + ", ".join(f"{t}={n}" for t, n in counts.items()),
+        *mail,
         f"  clients at risk: {at_risk}; lost: {lost}; weeks of risk history: {weeks}",
         f"  Slack messages posted: {len(messages)} in total, {len(messages) - slack_before} "
         "this run",
@@ -122,6 +124,15 @@ def summarize(out: Path, config: AgencyConfig, slack_before: int) -> str:
             f'read_only=True).sql(\\"{sql}\\").show()"',
         ]
     return "\n".join(lines)
+
+
+def _mail_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Where the mail was read: per source, its mailboxes and the messages they hold."""
+    rows = con.execute(
+        "SELECT source, count(DISTINCT mailbox), count(DISTINCT message_key) "
+        "FROM raw.email_sightings GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    return [f"  mail read from {s}: {n} mailbox(es), {m} messages" for s, n, m in rows]
 
 
 def _digest_lines(posted: list[dict]) -> list[str]:
