@@ -17,6 +17,7 @@ from clientpulse.pipeline.ingest import ingest_mailboxes
 from connectors.errors import ConnectorError
 from connectors.mailboxes.graph import sync as graph_ingest
 from connectors.mailboxes.graph.reader import FolderCursor
+from tests.factories import mailbox_config
 from tests.graph_world import READ, SECRET, graph_config, graph_tenant, mail
 from warehouse.db import open_writer
 
@@ -121,6 +122,49 @@ def test_received_mail_is_read_from_the_header_block_it_came_with(tmp_path: Path
     assert takeout.message_key.startswith("sha1:")
     assert rows[1][:3] == ("g@mail.test", "g@mail.test", True)
     assert "sent_at_from_received_date_time" in rows[1][3]
+
+
+def test_a_sent_copy_without_headers_keeps_what_another_mailboxs_copy_told(
+    tmp_path: Path,
+) -> None:
+    """The shared inbox's Sent Items copy (Graph: no transport headers) of a reply a
+    manager's Gmail mailbox also holds: in whichever order the two are read, the row
+    keeps the reply's In-Reply-To, References, thread and the verdict read as a reply."""
+    from sandbox.gmail_serving import served_gmail
+
+    question = mail("q", "ceo@acme.test", TEAM, 5)
+    thanks = mail("t", TEAM, "ceo@acme.test", 2, irt="q", subject="Re: Question",
+                  body="Thanks, got it!", extra=f"Cc: {ANNA}")  # fmt: skip
+    sections = {
+        "graph": {"graph": [{"mailboxes": [TEAM], "read_first_lines": True}]},
+        "gmail": {"gmail": [{"mailboxes": [ANNA], "read_first_lines": True}]},
+    }
+    sql = (
+        'SELECT in_reply_to, "references", gmail_thread_id, closing_verdict, '
+        "(SELECT count(*) FROM raw.email_sightings) FROM raw.email_messages "
+        "WHERE message_key = 't@mail.test'"
+    )
+    found = {}
+    for order in (("gmail", "graph"), ("graph", "gmail")):
+        folder = tmp_path / "-".join(order)
+        folder.mkdir()
+        tenant = graph_tenant({TEAM: [question, thanks]}, permissions=(READ,))
+        with served_gmail() as served, tenant as t:
+            served.state.mailbox(ANNA).add(thanks)
+            for source in order:
+                config = mailbox_config(folder, sections[source])
+                connection = served.connection
+                ingest_mailboxes(config, source, None, t.credentials, lambda _, c=connection: c)
+        found[order] = query(config, sql)
+    assert found[("gmail", "graph")] == found[("graph", "gmail")]
+    ((in_reply_to, references, thread, verdict, sightings),) = found[("gmail", "graph")]
+    assert (in_reply_to, references, verdict, sightings) == (
+        "q@mail.test",
+        ["q@mail.test"],
+        "closer",
+        3,
+    )
+    assert thread is not None and not thread.startswith("AAQk")  # Gmail's, not Graph's
 
 
 def test_an_expired_token_mid_sync_is_renewed_once_and_nothing_is_lost(tmp_path: Path) -> None:
