@@ -41,7 +41,7 @@ from tests.factories import model_rows
 from tooling.local_airflow import LocalAirflow
 from transforms.catalog import catalog
 
-pytestmark = [pytest.mark.airflow, pytest.mark.e2e, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.airflow, pytest.mark.e2e, pytest.mark.timeout(3000)]
 
 ROW_COUNTS = (
     "raw.email_messages",
@@ -106,7 +106,9 @@ def _run_demo(
             command, cwd=PROJECT_ROOT, stdout=sink, stderr=subprocess.STDOUT, text=True
         )
         reads_during_run = []
-        deadline = time.monotonic() + 900
+        # A first run reads the managers' mailboxes at Gmail's real quota (~80 s) on a
+        # machine other jobs share.
+        deadline = time.monotonic() + 1400
         while process.poll() is None and time.monotonic() < deadline:
             if read_snapshot is not None and read_snapshot.exists():
                 # a failed read means the snapshot is being replaced at this instant
