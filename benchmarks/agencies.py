@@ -136,7 +136,11 @@ def write_config(agency: Agency, folder: Path) -> Path:
         "path": "warehouse/clientpulse.duckdb",
         "snapshot_path": "warehouse/clientpulse_snapshot.duckdb",
     }
-    raw["sources"]["mailboxes"]["mbox"][0]["path"] = "sandbox/mail/shared-inbox.mbox"
+    # the shared inbox as a Takeout mbox: the world's mail without the demo's mail fakes
+    mbox = raw["sources"]["mailboxes"].get("mbox") or []
+    team = mbox[0]["mailbox"] if mbox else f"team@{raw['agency']['internal_domains'][0]}"
+    path = "sandbox/mail/shared-inbox.mbox"
+    raw["sources"]["mailboxes"] = {"mbox": [{"path": path, "mailbox": team}]}
     raw["delivery"]["dry_run"] = True
     raw["delivery"]["dry_run_dir"] = "dry_run"
     folder.mkdir(parents=True, exist_ok=True)

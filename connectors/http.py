@@ -111,6 +111,9 @@ class JsonApiClient:
     stats: ApiStats = field(default_factory=ApiStats)
     fatal_response: Callable[[requests.Response], ConnectorError | None] | None = None
     max_concurrent: int | None = None
+    # A faster JSON decoder of the body's bytes (Graph's pages of 500 messages); None:
+    # requests' own. It raises a ValueError for a body that is not JSON.
+    decode: Callable[[bytes], Any] | None = None
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -176,8 +179,10 @@ class JsonApiClient:
                     raise ApiError(self.system, method, path, response.status_code, detail)
                 else:
                     try:
+                        if self.decode is not None:
+                            return response.status_code, self.decode(response.content)
                         return response.status_code, response.json()
-                    except (json.JSONDecodeError, requests.exceptions.JSONDecodeError):
+                    except (ValueError, requests.exceptions.JSONDecodeError):
                         reason = "truncated or invalid JSON body"
                         wait = self.retry.backoff(attempt)
             if attempt == self.retry.max_attempts:

@@ -37,6 +37,7 @@ import email
 import email.policy
 import hashlib
 import json
+import re
 import secrets
 import time
 from bisect import bisect_right
@@ -142,6 +143,13 @@ def _date(value: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _unfolded(value: Any) -> str:
+    """A header value as Graph's internetMessageHeaders carry it: unfolded, as written."""
+    if not isinstance(value, str):  # compat32 hands undecodable bytes back as a Header
+        value = str(value)
+    return re.sub(r"\r?\n(?=[ \t])", "", value).strip()
+
+
 def _text_body(message: Message) -> str:
     for part in message.walk():
         if part.get_content_type() in ("text/plain", "text/html"):
@@ -169,9 +177,12 @@ def parse_message(raw: bytes) -> Message:
     return email.message_from_bytes(raw, policy=email.policy.compat32)
 
 
-def message_resource(raw: bytes, item_id: str, folder_id: str) -> tuple[dict[str, Any], list]:
-    """The Graph message for one RFC 5322 message, and its transport headers."""
-    message = parse_message(raw)
+def message_resource(
+    raw: bytes, item_id: str, folder_id: str, message: Message | None = None
+) -> tuple[dict[str, Any], list]:
+    """The Graph message for one RFC 5322 message (`message`: it parsed), and its
+    transport headers."""
+    message = message or parse_message(raw)
     received = message.get("Received")
     arrival = _date(str(received).rsplit(";", 1)[-1].strip()) if received else None
     sent = _date(message.get("Date")) or arrival or datetime(1970, 1, 1, tzinfo=UTC)
@@ -218,7 +229,7 @@ def message_resource(raw: bytes, item_id: str, folder_id: str) -> tuple[dict[str
         "flag": {"flagStatus": "notFlagged"},
     }
     headers = [
-        {"name": name, "value": " ".join(str(value).split())}
+        {"name": name, "value": _unfolded(value)}
         for name, value in message.items()
         if name.lower() not in ("x-gm-thrid", "x-gmail-labels")
     ]
@@ -341,8 +352,8 @@ class GraphTenant:
         The mailbox's own automatic replies are not kept: Exchange does not save them
         in Sent Items.
         """
+        head = parse_message(raw)
         if folder is None:
-            head = parse_message(raw)
             senders = getaddresses([str(head.get("From", ""))])
             sent = bool(senders) and senders[0][1].lower() == address.lower()
             if sent and str(head.get("Auto-Submitted", "no")).strip().lower() != "no":
@@ -354,7 +365,7 @@ class GraphTenant:
         item_id = "AAMkAGI2" + base64.urlsafe_b64encode(
             hashlib.sha1(f"{address}/{self._ids}".encode(), usedforsecurity=False).digest()
         ).decode("ascii").rstrip("=")
-        resource, headers = message_resource(raw, item_id, folder_id)
+        resource, headers = message_resource(raw, item_id, folder_id, head)
         kept = None if folder_id == self.folder_id(address, "sentitems") else headers
         self._store(address, _Item(item_id, folder_id, 0, resource, kept), "created")
         return item_id

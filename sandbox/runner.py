@@ -3,10 +3,12 @@
 `start_sandbox` writes the world's mailbox (a Takeout mbox at the path the config names)
 and ground truth, then starts `python -m sandbox serve` as a detached process in its own
 session. That process rebuilds the same world from config and seed (the simulator is
-deterministic) and serves the fake Asana, HubSpot and Slack APIs and a real SMTP capture
-server on free loopback ports. It reports its ports over a pipe once listening; `start`
-then checks that each service answers, and writes `connections.env` (Airflow connection
-variables) and `sandbox.json`.
+deterministic) and serves the fake Asana, HubSpot and Slack APIs, the Gmail API and
+Microsoft Graph fakes holding the mailboxes the config reads through them
+(sandbox/demo_mail.py), and a real SMTP capture server on free loopback ports. It
+reports its ports (and the Google service account key it made) over a pipe once
+listening; `start` then checks that each service answers, and writes `connections.env`
+(Airflow connection variables: the only place the credentials are) and `sandbox.json`.
 
 One sandbox per out dir: starting again stops the running one first (the world may have
 changed with the seed or config), so `start` always leaves a fresh, matching sandbox.
@@ -28,13 +30,18 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
 from clientpulse.config import PROJECT_ROOT, AgencyConfig, load_config
 
+from .demo_mail import GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET, GRAPH_TENANT_ID
 from .mbox_writer import write_mbox
 from .simulator import DEMO_MONTHS, DEMO_SEED, World, simulate
+
+if TYPE_CHECKING:
+    from .demo_mail import DemoMail
 
 # Fixed demo credentials; they guard nothing but let clients exercise real auth.
 ASANA_TOKEN = "demo-asana-token"  # noqa: S105
@@ -43,7 +50,8 @@ SLACK_TOKEN = "xoxb-demo-slack-token"  # noqa: S105
 # The app-level token that opens the fake Slack's Socket Mode (the Slack listener's).
 SLACK_APP_TOKEN = "xapp-1-A0CLIENTP1-demo-app-token"  # noqa: S105
 
-STARTUP_TIMEOUT = 60.0
+# The serve process builds the world and files its mail in the fakes first (~10 s).
+STARTUP_TIMEOUT = 180.0
 STOP_TIMEOUT = 10.0
 log = logging.getLogger(__name__)
 
@@ -67,6 +75,8 @@ class SandboxInfo:
     mbox_path: Path
     env_file: Path
     log_file: Path
+    gmail_url: str = ""  # "" when the config reads no mailbox through that fake
+    graph_url: str = ""
 
     def to_json(self) -> dict:
         return {
@@ -123,7 +133,7 @@ def start_sandbox(
     config_path = Path(config_path).resolve()
     paths = _Paths(Path(out_dir).resolve())
     config = load_config(config_path)
-    mbox_path = _mbox_path(config)
+    mbox_path = _mbox_path(config, paths)
     stop_sandbox(paths.root)
     paths.dir.mkdir(parents=True, exist_ok=True)
     for stale in (paths.info, paths.env):
@@ -162,7 +172,8 @@ def start_sandbox(
         # The serve process builds its own copy meanwhile; this one writes the files.
         world = simulate(config, seed=seed, months=months)
         _write_world_files(world, paths, mbox_path)
-        ports = _await_ready(ready_read, child, paths, timeout)
+        ready = _await_ready(ready_read, child, paths, timeout)
+        ports = ready["ports"]
         info = SandboxInfo(
             out_dir=paths.root,
             pid=child.pid,
@@ -174,6 +185,8 @@ def start_sandbox(
             mbox_path=mbox_path,
             env_file=paths.env,
             log_file=paths.log,
+            gmail_url=_url(ports, "gmail"),
+            graph_url=_url(ports, "graph"),
         )
         _check_health(info)
     except BaseException:
@@ -181,19 +194,22 @@ def start_sandbox(
         raise
     finally:
         os.close(ready_read)
-    _write_atomic(paths.env, render_connections(config, info))
+    _write_atomic(paths.env, render_connections(config, info, ready.get("service_account")))
     _write_atomic(paths.info, json.dumps(info.to_json(), indent=2) + "\n")
     return info
 
 
-def _mbox_path(config: AgencyConfig) -> Path:
+def _mbox_path(config: AgencyConfig, paths: _Paths) -> Path:
+    """Where the shared inbox's Takeout goes: the config's mbox file, else (the mail
+    read through the Gmail and Graph fakes) the sandbox's folder."""
     mailboxes = config.sources.mailboxes
-    if mailboxes is None or not mailboxes.mbox:
-        raise SandboxError(
-            f"{config.source_path}: sources.mailboxes.mbox names no mbox file "
-            "for the simulated mailbox"
-        )
-    return mailboxes.mbox[0].path
+    if mailboxes is not None and mailboxes.mbox:
+        return mailboxes.mbox[0].path
+    return paths.dir / "mail" / "shared-inbox.mbox"
+
+
+def _url(ports: dict[str, int], name: str) -> str:
+    return f"http://127.0.0.1:{ports[name]}" if name in ports else ""
 
 
 def _write_world_files(world: World, paths: _Paths, mbox_path: Path) -> None:
@@ -205,10 +221,9 @@ def _write_world_files(world: World, paths: _Paths, mbox_path: Path) -> None:
     _write_atomic(paths.dir / "world_summary.json", json.dumps(world.summary(), indent=2) + "\n")
 
 
-def _await_ready(
-    ready_fd: int, child: subprocess.Popen, paths: _Paths, timeout: float
-) -> dict[str, int]:
-    """The ports line the serve process writes once every service listens."""
+def _await_ready(ready_fd: int, child: subprocess.Popen, paths: _Paths, timeout: float) -> dict:
+    """The line the serve process writes once every service listens: its `ports`, and
+    the `service_account` key it made for the Gmail fake (if it serves one)."""
     deadline = time.monotonic() + timeout
     received = b""
     while not received.endswith(b"\n"):
@@ -247,6 +262,14 @@ def _check_health(info: SandboxInfo) -> None:
             f"{info.slack_url}auth.test", timeout=5, headers=_bearer(SLACK_TOKEN)
         ),
     }
+    # the mail fakes: a request without a token is refused in the provider's error shape
+    if info.gmail_url:
+        checks["Gmail"] = lambda: requests.get(
+            f"{info.gmail_url}/gmail/v1/users/me/profile", timeout=5
+        )
+    if info.graph_url:
+        checks["Graph"] = lambda: requests.get(f"{info.graph_url}/v1.0/users", timeout=5)
+    refused = {"Gmail", "Graph"}
     for name, check in checks.items():
         try:
             response = check()
@@ -254,6 +277,13 @@ def _check_health(info: SandboxInfo) -> None:
             raise SandboxError(
                 f"fake {name} is not answering ({exc}); see {info.log_file}"
             ) from None
+        if name in refused:
+            if response.status_code != 401 or "error" not in response.json():
+                raise SandboxError(
+                    f"fake {name} answered HTTP {response.status_code} without a token; "
+                    f"see {info.log_file}"
+                )
+            continue
         if response.status_code != 200 or (name == "Slack" and not response.json().get("ok")):
             raise SandboxError(
                 f"fake {name} answered HTTP {response.status_code}; see {info.log_file}"
@@ -271,7 +301,9 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def render_connections(config: AgencyConfig, info: SandboxInfo) -> str:
+def render_connections(
+    config: AgencyConfig, info: SandboxInfo, service_account: dict | None = None
+) -> str:
     """`export AIRFLOW_CONN_<ID>='<json>'` lines for the connections the config names."""
     sources, delivery = config.sources, config.delivery
     connections = {
@@ -297,6 +329,7 @@ def render_connections(config: AgencyConfig, info: SandboxInfo) -> str:
             "extra": {"disable_tls": True, "disable_ssl": True},
         },
     }
+    connections |= _mail_connections(config, info, service_account)
     lines = [
         "# Airflow connections for the ClientPulse sandbox (demo tokens, not secrets).",
         f"# Use with: source {info.env_file}",
@@ -306,6 +339,38 @@ def render_connections(config: AgencyConfig, info: SandboxInfo) -> str:
         for conn_id, value in connections.items()
     ]
     return "\n".join(lines) + "\n"
+
+
+def _mail_connections(
+    config: AgencyConfig, info: SandboxInfo, service_account: dict | None
+) -> dict[str, dict]:
+    """The Gmail entries' Connection (the service account's JSON key, as the Google
+    provider keeps it, and the fake's base URLs) and the Graph accounts' (the app
+    registration: client id and secret, tenant id, the fake's login and Graph URLs)."""
+    mailboxes = config.sources.mailboxes
+    connections: dict[str, dict] = {}
+    for entry in mailboxes.gmail if mailboxes and info.gmail_url else []:
+        key = dict(service_account or {}, token_uri=f"{info.gmail_url}/token")
+        connections[entry.connection_id] = {
+            "conn_type": "google_cloud_platform",
+            "extra": {
+                "keyfile_dict": key,
+                "api_base_url": info.gmail_url,
+                "directory_base_url": info.gmail_url,
+            },
+        }
+    for account in mailboxes.graph if mailboxes and info.graph_url else []:
+        connections[account.connection_id] = {
+            "conn_type": "generic",
+            "login": GRAPH_CLIENT_ID,
+            "password": GRAPH_CLIENT_SECRET,
+            "extra": {
+                "tenant_id": GRAPH_TENANT_ID,
+                "login_url": info.graph_url,
+                "graph_url": f"{info.graph_url}/v1.0",
+            },
+        }
+    return connections
 
 
 def read_connections(out_dir: Path | str) -> dict[str, str]:
@@ -424,7 +489,10 @@ def _proc_field(pid: int, name: str) -> str:
 def serve(config_path: Path, out_dir: Path, seed: int, months: int, ready_fd: int | None) -> int:
     """Run the fakes for the world of (config, seed) until SIGTERM or SIGINT."""
     # Imported here: only this process needs the web stack, not `start`, `stop`, `status`.
+    from .demo_mail import demo_mail
     from .fake_asana import create_app as asana_app
+    from .fake_gmail import create_app as gmail_app
+    from .fake_graph import create_app as graph_app
     from .fake_hubspot import create_app as hubspot_app
     from .fake_slack import create_app as slack_app
     from .http_server import start_server
@@ -436,8 +504,11 @@ def serve(config_path: Path, out_dir: Path, seed: int, months: int, ready_fd: in
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    world = simulate(load_config(config_path), seed=seed, months=months)
+    config = load_config(config_path)
+    world = simulate(config, seed=seed, months=months)
     log.info("world built: %s", json.dumps(world.summary()["hubspot"]))
+    mail = demo_mail(config.sources.mailboxes, world.messages)
+    _log_mailboxes(mail)
     # Whatever started is stopped, even when a later start fails: a uvicorn thread still
     # running while the interpreter shuts down can crash it (SIGSEGV instead of exit 1).
     with contextlib.ExitStack() as started:
@@ -448,17 +519,34 @@ def serve(config_path: Path, out_dir: Path, seed: int, months: int, ready_fd: in
                 SLACK_TOKEN, capture_path=paths.slack_capture, app_token=SLACK_APP_TOKEN
             ),
         }
+        if mail.gmail is not None:
+            apps["gmail"] = gmail_app(mail.gmail)
+        if mail.graph is not None:
+            apps["graph"] = graph_app(mail.graph)
         servers = {}
         for name, app in apps.items():
             servers[name] = start_server(app)
             started.callback(servers[name].stop)
         smtp = started.enter_context(SmtpCapture(out_dir=paths.email_dir, port=0))
         ports = {name: server.port for name, server in servers.items()} | {"smtp": smtp.port}
+        if mail.gmail is not None:  # the JWT assertions' audience
+            mail.gmail.authority.token_uri = f"{servers['gmail'].base_url}/token"
         log.info("serving on 127.0.0.1: %s", ports)
         if ready_fd is not None:
-            os.write(ready_fd, json.dumps(ports).encode() + b"\n")
+            ready = {"ports": ports, "service_account": mail.service_account}
+            os.write(ready_fd, json.dumps(ready).encode() + b"\n")
             os.close(ready_fd)
         while not stopping.wait(1.0):
             pass
         log.info("stopping")
     return 0
+
+
+def _log_mailboxes(mail: DemoMail) -> None:
+    """How many messages each fake mailbox holds (addresses only, no credentials)."""
+    if mail.gmail is not None:
+        sizes = {box: len(m.messages) for box, m in mail.gmail.mailboxes.items()}
+        log.info("Gmail fake mailboxes: %s", json.dumps(sizes))
+    if mail.graph is not None:
+        sizes = {box: len(m.items) for box, m in mail.graph.mailboxes.items()}
+        log.info("Graph fake mailboxes: %s", json.dumps(sizes))

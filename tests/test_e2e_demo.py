@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
+import email.utils
 import json
 import shutil
 import subprocess
@@ -42,7 +43,7 @@ from tests.factories import model_rows
 from tooling.local_airflow import LocalAirflow
 from transforms.catalog import catalog
 
-pytestmark = [pytest.mark.airflow, pytest.mark.e2e, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.airflow, pytest.mark.e2e, pytest.mark.timeout(3000)]
 
 ROW_COUNTS = (
     "raw.email_messages",
@@ -106,7 +107,9 @@ def _run_demo(
             command, cwd=PROJECT_ROOT, stdout=sink, stderr=subprocess.STDOUT, text=True
         )
         reads_during_run = []
-        deadline = time.monotonic() + 900
+        # A first run reads the managers' mailboxes at Gmail's real quota (~80 s) on a
+        # machine other jobs share.
+        deadline = time.monotonic() + 1400
         while process.poll() is None and time.monotonic() < deadline:
             if read_snapshot is not None and read_snapshot.exists():
                 # a failed read means the snapshot is being replaced at this instant
@@ -162,12 +165,23 @@ def test_every_source_record_landed_exactly_once(demo):
     assert _query(snapshot, "SELECT count(*) FROM raw.asana_stories")[0][0] == stories
     crm = dict(_query(snapshot, "SELECT object_type, count(*) FROM raw.crm_objects GROUP BY 1"))
     assert crm == {t: len(world.hubspot[t]) for t in CRM_TYPES if world.hubspot[t]}
-    messages = _query(snapshot, "SELECT count(*) FROM raw.email_messages")[0][0]
-    rejected = _query(
-        snapshot, "SELECT count(*) FROM ops.quarantine WHERE source = 'mbox' AND field <> 'Date'"
-    )[0][0]
-    assert messages + rejected == len(world.messages)
-    assert messages > 0.99 * len(world.messages)
+    messages = _query(
+        snapshot, "SELECT count(*), count(DISTINCT message_key) FROM raw.email_messages"
+    )[0]
+    rejected = _query(snapshot, "SELECT count(*) FROM ops.quarantine WHERE field <> 'Date'")[0][0]
+    # The shared inbox is read through Graph: Exchange keeps none of the mailbox's own
+    # automatic replies (docs/mail_graph.md), and no manager's mailbox holds them.
+    team = config.sources.mailboxes.graph[0].mailboxes[0]
+    missing = [m for m in world.messages if _own_auto_reply(m, team)]
+    assert missing and messages[0] == messages[1]
+    assert messages[0] + rejected == len(world.messages) - len(missing)
+    assert messages[0] > 0.99 * len(world.messages)
+
+
+def _own_auto_reply(message: bytes, mailbox: str) -> bool:
+    head = email.message_from_bytes(message.split(b"\r\n\r\n", 1)[0])
+    sender = email.utils.parseaddr(str(head["From"]))[1].lower()
+    return sender == mailbox and str(head.get("Auto-Submitted", "no")).lower() != "no"
 
 
 def test_signals_exist_for_every_client_and_the_score_tells_lost_from_at_risk(demo):

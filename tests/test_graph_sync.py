@@ -17,6 +17,7 @@ from clientpulse.pipeline.ingest import ingest_mailboxes
 from connectors.errors import ConnectorError
 from connectors.mailboxes.graph import sync as graph_ingest
 from connectors.mailboxes.graph.reader import FolderCursor
+from tests.factories import mailbox_config
 from tests.graph_world import READ, SECRET, graph_config, graph_tenant, mail
 from warehouse.db import open_writer
 
@@ -93,6 +94,77 @@ def test_read_first_lines_reads_closers_from_the_preview_with_mail_read_only(
     assert verdicts["Mail.ReadBasic.All"] == ("unknown", "body_not_read")
     assert verdicts[READ][0] == "closer"
     assert "grant Mail.Read" in caplog.text and caplog.text.count("no bodyPreview") == 1
+
+
+def test_received_mail_is_read_from_the_header_block_it_came_with(tmp_path: Path) -> None:
+    """A message sent without a Message-ID is keyed as an mbox keys it, not by the id
+    Exchange stamped on it (so its copy in another mailbox or source stays one row); a
+    Date nobody can read takes receivedDateTime."""
+    from connectors.mailboxes.mbox import iter_mbox
+    from sandbox.mbox_writer import write_mbox
+
+    no_id = b"\r\n".join(
+        line
+        for line in mail("x", "ceo@acme.test", ANNA, 3).split(b"\r\n")
+        if not line.startswith(b"Message-ID")
+    )
+    garbled = mail("g", "ceo@acme.test", ANNA, 2).replace(b"\r\nDate: ", b"\r\nDate: soon, ")
+    write_mbox([no_id], tmp_path / "copy.mbox")
+    (takeout,) = iter_mbox(tmp_path / "copy.mbox", mailbox=ANNA, workers=1)
+    with graph_tenant({ANNA: [no_id, garbled]}) as t:
+        stamped = {i.resource["internetMessageId"] for i in t.tenant.mailboxes[ANNA].items.values()}
+        config = graph_config(tmp_path, [ANNA])
+        ingest_mailboxes(config, "run", graph_credentials=t.credentials)
+    rows = query(config, "SELECT message_key, message_id, sent_at IS NOT NULL, problems "
+                         "FROM raw.email_messages ORDER BY 2 NULLS FIRST")  # fmt: skip
+    assert any("@FAKE.PROD" in i for i in stamped)
+    assert rows[0][:3] == (takeout.message_key, None, True)
+    assert takeout.message_key.startswith("sha1:")
+    assert rows[1][:3] == ("g@mail.test", "g@mail.test", True)
+    assert "sent_at_from_received_date_time" in rows[1][3]
+
+
+def test_a_sent_copy_without_headers_keeps_what_another_mailboxs_copy_told(
+    tmp_path: Path,
+) -> None:
+    """The shared inbox's Sent Items copy (Graph: no transport headers) of a reply a
+    manager's Gmail mailbox also holds: in whichever order the two are read, the row
+    keeps the reply's In-Reply-To, References, thread and the verdict read as a reply."""
+    from sandbox.gmail_serving import served_gmail
+
+    question = mail("q", "ceo@acme.test", TEAM, 5)
+    thanks = mail("t", TEAM, "ceo@acme.test", 2, irt="q", subject="Re: Question",
+                  body="Thanks, got it!", extra=f"Cc: {ANNA}")  # fmt: skip
+    sections = {
+        "graph": {"graph": [{"mailboxes": [TEAM], "read_first_lines": True}]},
+        "gmail": {"gmail": [{"mailboxes": [ANNA], "read_first_lines": True}]},
+    }
+    sql = (
+        'SELECT in_reply_to, "references", gmail_thread_id, closing_verdict, '
+        "(SELECT count(*) FROM raw.email_sightings) FROM raw.email_messages "
+        "WHERE message_key = 't@mail.test'"
+    )
+    found = {}
+    for order in (("gmail", "graph"), ("graph", "gmail")):
+        folder = tmp_path / "-".join(order)
+        folder.mkdir()
+        tenant = graph_tenant({TEAM: [question, thanks]}, permissions=(READ,))
+        with served_gmail() as served, tenant as t:
+            served.state.mailbox(ANNA).add(thanks)
+            for source in order:
+                config = mailbox_config(folder, sections[source])
+                connection = served.connection
+                ingest_mailboxes(config, source, None, t.credentials, lambda _, c=connection: c)
+        found[order] = query(config, sql)
+    assert found[("gmail", "graph")] == found[("graph", "gmail")]
+    ((in_reply_to, references, thread, verdict, sightings),) = found[("gmail", "graph")]
+    assert (in_reply_to, references, verdict, sightings) == (
+        "q@mail.test",
+        ["q@mail.test"],
+        "closer",
+        3,
+    )
+    assert thread is not None and not thread.startswith("AAQk")  # Gmail's, not Graph's
 
 
 def test_an_expired_token_mid_sync_is_renewed_once_and_nothing_is_lost(tmp_path: Path) -> None:

@@ -31,7 +31,9 @@ def mail_only_run(tmp_path_factory):
     raw["warehouse"] = {"path": "wh/cp.duckdb", "snapshot_path": "wh/cp_snapshot.duckdb"}
     raw["sources"]["asana"]["enabled"] = False
     del raw["sources"]["crm"]
-    raw["sources"]["mailboxes"]["mbox"][0]["path"] = "mail/inbox.mbox"
+    raw["sources"]["mailboxes"] = {
+        "mbox": [{"path": "mail/inbox.mbox", "mailbox": "team@northwind.test"}]
+    }
     raw["delivery"]["dry_run"] = True
     raw["delivery"]["dry_run_dir"] = "dry_run"
     config_path = root / "agency.yaml"

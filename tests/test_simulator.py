@@ -146,7 +146,9 @@ def test_demo_config_validates_and_describes_a_realistic_agency(config: AgencyCo
         assert client.report_recipients
         assert all(a.endswith((".test", *FREEMAIL)) for a in client.report_recipients)
     assert all(m.email.endswith("@northwind.test") for m in config.account_managers)
-    assert config.sources.mailboxes.mbox[0].mailbox == "team@northwind.test"
+    assert config.sources.mailboxes.graph[0].mailboxes == ["team@northwind.test"]
+    managers = {m.email for m in config.account_managers}
+    assert set(config.sources.mailboxes.gmail[0].mailboxes) == managers
     assert config.delivery.dry_run is False
 
 

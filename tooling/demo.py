@@ -101,6 +101,7 @@ def summarize(
             "SELECT client_id, action, until_on, reason, recorded_by FROM ops.alert_feedback "
             "ORDER BY recorded_at"
         ).fetchall()
+        mail = _mail_lines(con)
     finally:
         con.close()
     lines = [
@@ -109,6 +110,7 @@ def summarize(
         f"  warehouse (pipeline's file):  {config.warehouse.path}",
         f"  analyst snapshot (read-only): {snapshot}",
         "  rows: " + ", ".join(f"{t}={n}" for t, n in counts.items()),
+        *mail,
         f"  clients at risk: {at_risk}; lost: {lost}; weeks of risk history: {weeks}",
         f"  Slack messages posted: {len(messages)} in total, {len(messages) - slack_before} "
         "this run",
@@ -140,6 +142,15 @@ def summarize(
             f'read_only=True).sql(\\"{sql}\\").show()"',
         ]
     return "\n".join(lines)
+
+
+def _mail_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Where the mail was read: per source, its mailboxes and the messages they hold."""
+    rows = con.execute(
+        "SELECT source, count(DISTINCT mailbox), count(DISTINCT message_key) "
+        "FROM raw.email_sightings GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    return [f"  mail read from {s}: {n} mailbox(es), {m} messages" for s, n, m in rows]
 
 
 def _digest_lines(posted: list[dict]) -> list[str]:

@@ -45,7 +45,7 @@ def agency_config(agency: Agency) -> dict[str, Any]:
         "days_off": sorted(agency.calendar.days_off),
     }
     raw["sources"]["asana"]["workspace_gid"] = WORKSPACE_GID
-    raw["sources"]["mailboxes"]["mbox"] = [{"path": MBOX, "mailbox": agency.team.email}]
+    raw["sources"]["mailboxes"] = {"mbox": [{"path": MBOX, "mailbox": agency.team.email}]}
     raw["warehouse"] = {
         "path": "warehouse/clientpulse.duckdb",
         "snapshot_path": "warehouse/snapshot.duckdb",

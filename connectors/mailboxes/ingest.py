@@ -96,7 +96,7 @@ class _Rows:
                 messages = self._frame(MESSAGE_FIELDS)
                 sightings = self._frame(("message_key", *SIGHTING_FIELDS))
                 _drop_replaced(con, sightings)
-                _keep_body_verdicts(con, messages)
+                _keep_what_copies_lack(con, messages, headerless=self.source == "graph")
                 self.loaded += upsert(con, "raw.email_messages", messages, ["message_key"])
                 upsert(con, "raw.email_sightings", sightings, ["message_key", "mailbox"])
             quarantine(con, self.bad)
@@ -127,22 +127,39 @@ def _drop_replaced(con: duckdb.DuckDBPyConnection, sightings: pd.DataFrame) -> N
     con.execute(_DROP_MESSAGES_SQL, [keys])
 
 
-def _keep_body_verdicts(con: duckdb.DuckDBPyConnection, messages: pd.DataFrame) -> None:
-    """A message seen again by a source that cannot read its body (the Gmail API with
-    gmail.metadata) keeps the closing verdict another source read from its body."""
+def _keep_what_copies_lack(
+    con: duckdb.DuckDBPyConnection, messages: pd.DataFrame, headerless: bool
+) -> None:
+    """A copy of a stored message that knows less than its row keeps what the row knew,
+    whatever order the mailboxes and sources are read in: the closing verdict read from
+    a body (seen again where bodies cannot be read: gmail.metadata, Mail.ReadBasic.All),
+    and, for a copy without transport headers (`headerless`: Graph, whose Sent Items keep
+    none), a reply's In-Reply-To, References, thread and verdict read as a reply."""
     unread = messages["closing_rule"] == "body_not_read"
-    if not unread.any():
+    bare = pd.Series(False, index=messages.index)
+    if headerless:
+        bare = messages["in_reply_to"].isna() & ~messages["references"].map(bool)
+    if not (unread | bare).any():
         return
     found = con.execute(
-        "SELECT message_key, closing_verdict, closing_rule FROM raw.email_messages "
-        "WHERE message_key IN (SELECT unnest(?::VARCHAR[])) "
-        "AND closing_rule <> 'body_not_read'",
-        [messages.loc[unread, "message_key"].tolist()],
+        'SELECT message_key, closing_verdict, closing_rule, in_reply_to, "references", '
+        "gmail_thread_id FROM raw.email_messages "
+        "WHERE message_key IN (SELECT unnest(?::VARCHAR[]))",
+        [messages.loc[unread | bare, "message_key"].tolist()],
     ).fetchall()
-    if not found:
-        return
-    known = {key: (verdict, rule) for key, verdict, rule in found}
-    kept = unread & messages["message_key"].isin(known)
+    known = {row[0]: row[1:] for row in found}
+    threaded = bare & messages["message_key"].map(
+        lambda key: key in known and (known[key][2] is not None or bool(known[key][3]))
+    )
+    for index in messages.index[threaded]:
+        _, _, in_reply_to, references, thread = known[messages.at[index, "message_key"]]
+        messages.at[index, "in_reply_to"] = in_reply_to
+        messages.at[index, "references"] = list(references)
+        messages.at[index, "gmail_thread_id"] = thread
+    read = messages["message_key"].map(
+        lambda key: key in known and known[key][1] != "body_not_read"
+    )
+    kept = (unread | threaded) & read
     keys = messages.loc[kept, "message_key"]
     messages.loc[kept, "closing_verdict"] = [known[k][0] for k in keys]
     messages.loc[kept, "closing_rule"] = [known[k][1] for k in keys]

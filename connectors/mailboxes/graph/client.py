@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import msgspec
 import requests
 
 from connectors.errors import ApiError, ConnectorError
@@ -91,6 +92,7 @@ class GraphMailClient:
             session=session,
             stats=self.stats,
             max_concurrent=self.max_concurrent,
+            decode=msgspec.json.decode,  # a page of 500 messages in a third of json's time
             **extra,
         )
 

@@ -1,15 +1,20 @@
 """Graph messages → `MessageRecord`s, folder by folder through delta queries.
 
 A record is built by `connectors.mailboxes.headers.normalize` from header fields, exactly as
-for mbox and IMAP: From, To, Cc, Reply-To, Subject, Date and Message-ID come from the
-message's properties (`from`, `toRecipients`, ..., `sentDateTime`, `internetMessageId`),
-the rest (In-Reply-To, References, Auto-Submitted, Precedence, List-Id, X-Autoreply,
-Return-Path, Content-Type) from `internetMessageHeaders`. Exchange keeps those headers
-only for mail that came in over the transport, so a message in Sent Items has no
-In-Reply-To or References: its `conversationId` is then the thread hint (the staging
-threads place a reply without references in its provider's thread, as with Gmail's
-thread ids). The body is never asked for; with `read_first_lines` (Mail.Read) the
-closing verdict is read from `bodyPreview` (its first 255 characters).
+for mbox and IMAP. Mail that came in over the transport carries its header block in
+`internetMessageHeaders`, and the record is read from it as another source reads the
+same message: the same addresses, subject, Date text and, for a message sent without a
+Message-ID, no id (Exchange stamps an `internetMessageId` on it, which would key the
+message apart from its copies in other mailboxes and sources), so the same key. Exchange
+keeps no headers for the mailbox's own mail (Sent Items): From, To, Cc, Reply-To,
+Subject, Date and Message-ID then come from the message's properties (`from`,
+`toRecipients`, ..., `sentDateTime`, `internetMessageId`), and there is no In-Reply-To
+or References: its `conversationId` is then the thread hint (the staging threads place a
+reply without references in its provider's thread, as with Gmail's thread ids). A
+message whose Date header is unusable takes `receivedDateTime` (flagged
+`sent_at_from_received_date_time`), as IMAP takes INTERNALDATE. The body is never
+asked for; with `read_first_lines` (Mail.Read) the closing verdict is read from
+`bodyPreview` (its first 255 characters).
 
 The cursor of a folder is the link to ask next: an `@odata.nextLink` while a round is
 under way (a run killed mid-round resumes there), then the round's `@odata.deltaLink`.
@@ -35,7 +40,8 @@ log = logging.getLogger(__name__)
 
 SELECT = [
     *("internetMessageId", "conversationId", "from", "sender", "toRecipients"),
-    *("ccRecipients", "replyTo", "subject", "sentDateTime", "internetMessageHeaders"),
+    *("ccRecipients", "replyTo", "subject", "sentDateTime", "receivedDateTime"),
+    "internetMessageHeaders",
 ]
 # Header fields taken from internetMessageHeaders (the others come from properties).
 TRANSPORT_FIELDS = frozenset(
@@ -97,7 +103,14 @@ def _sent_at(value: str | None) -> str | None:
 
 
 def header_fields(resource: dict[str, Any]) -> list[tuple[str, str]]:
-    """The header fields of a Graph message, as `normalize` reads them."""
+    """The header fields of a Graph message, as `normalize` reads them: the header block
+    it arrived with, else (the mailbox's own mail) its properties."""
+    transport = [
+        (str(header.get("name", "")), str(header.get("value", "")))
+        for header in resource.get("internetMessageHeaders") or []
+    ]
+    if any(name.lower() == "from" for name, _ in transport):
+        return transport
     candidates = [
         ("From", _address(resource.get("from") or resource.get("sender"))),
         ("To", _address_field(resource.get("toRecipients"))),
@@ -108,10 +121,7 @@ def header_fields(resource: dict[str, Any]) -> list[tuple[str, str]]:
         ("Message-ID", resource.get("internetMessageId")),
     ]
     fields = [(name, value) for name, value in candidates if value is not None]
-    for header in resource.get("internetMessageHeaders") or []:
-        name = str(header.get("name", ""))
-        if name.lower() in TRANSPORT_FIELDS:
-            fields.append((name, str(header.get("value", ""))))
+    fields += [(name, value) for name, value in transport if name.lower() in TRANSPORT_FIELDS]
     return fields
 
 
@@ -125,6 +135,9 @@ def graph_record(
     )
     if isinstance(record, Rejected):
         return record
+    if record.sent_at is None and resource.get("receivedDateTime"):
+        record.sent_at = datetime.fromisoformat(resource["receivedDateTime"].replace("Z", "+00:00"))
+        record.problems.append("sent_at_from_received_date_time")
     record.gmail_thread_id = resource.get("conversationId")
     preview = resource.get("bodyPreview")
     if read_first_lines and preview is not None:
