@@ -546,3 +546,30 @@ def test_conflict_and_greeting_in_ukrainian_and_russian() -> None:
     for language, lines in expected.items():
         rendered = text(language)
         assert [line for line in lines if line not in rendered] == []
+
+
+def test_the_portfolio_view_shows_overdue_invoices_and_nps_where_there_are_any(built, slack):
+    config = _config(built)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1), ("beta", "none", False, None))
+    with open_writer(config.warehouse.path) as con:
+        con.execute(
+            "INSERT INTO core.client_receivables (client_id, currency, open_invoices, "
+            "open_amount, overdue_invoices, overdue_amount, oldest_overdue_days) VALUES "
+            "('acme', 'USD', 3, 4500, 2, 3000.5, 47), ('acme', 'EUR', 1, 900, 0, 0, NULL)"
+        )
+        con.execute(
+            "INSERT INTO intermediate.client_nps (client_id, answers, nps, nps_change, "
+            "recent_detractor_score, recent_detractor_at, recent_detractor_contact) VALUES "
+            "('acme', 5, -20, -40, 3, TIMESTAMPTZ '2026-11-10 09:00:00+00', 'cfo@acme.test'), "
+            "('beta', 2, 50, NULL, NULL, NULL, NULL)"
+        )
+    [portfolio] = _run(config, slack, _at(W1), portfolio=True)[-1:]
+    lines = _texts(portfolio).splitlines()
+    acme = lines.index(next(x for x in lines if x.startswith("↑ *Acme")))
+    # under the client: overdue in its own currency (none in EUR), then NPS, the change
+    # over 6 months and the recent detractor
+    assert lines[acme + 1 : acme + 3] == [
+        "    ◦ overdue US$3,000.50, the oldest 47 days past due",
+        "    ◦ NPS: −20 (−40 in 6 months); detractor: cfo@acme.test scored 3 of 10 on 10 Nov 2026",
+    ]
+    assert "    ◦ NPS: +50" in lines  # beta: no earlier score, no detractor

@@ -233,6 +233,29 @@ def _queue(
     return figures
 
 
+def _playbook_rows(
+    con: duckdb.DuckDBPyConnection, clients: list[str]
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Per client: its overdue receivables (core.client_receivables, one row a currency)
+    and its NPS (intermediate.client_nps), for the portfolio DM's lines."""
+    found: dict[str, dict[str, list[dict[str, Any]]]] = {c: {} for c in clients}
+    for name, sql in (
+        (
+            "overdue",
+            "SELECT * FROM core.client_receivables WHERE overdue_amount > 0 "
+            "AND list_contains(?, client_id) ORDER BY client_id, currency",
+        ),
+        (
+            "nps",
+            "SELECT *, CAST(recent_detractor_at AS DATE) AS recent_detractor_on "
+            "FROM intermediate.client_nps WHERE list_contains(?, client_id)",
+        ),
+    ):
+        for row in _rows(con, sql, [clients]):
+            found[row["client_id"]].setdefault(name, []).append(row)
+    return found
+
+
 def _queue_portfolios(
     con: duckdb.DuckDBPyConnection,
     config: AgencyConfig,
@@ -258,7 +281,12 @@ def _queue_portfolios(
             continue
         to = _recipient(config, manager)
         message = portfolio_message(
-            manager, clients, figures[0], playbook, named=to["user"] is None
+            manager,
+            clients,
+            figures[0],
+            playbook,
+            named=to["user"] is None,
+            playbook_rows=_playbook_rows(con, [c["client_id"] for c in clients]),
         )
         delivery = Delivery(PORTFOLIO_VIEW, "slack", manager.id, period, {**to, **message})
         with transaction(con):

@@ -274,14 +274,48 @@ def alert_message(
     return {"text": text, "blocks": blocks}
 
 
+def _playbook_lines(
+    rows: dict[str, list[dict[str, Any]]], language: str, playbook: Playbook
+) -> list[str]:
+    """A client's overdue receivables (each currency) and NPS with its change and a recent
+    detractor, as indented lines of the portfolio DM."""
+    lines = []
+    for row in rows.get("overdue", []):
+        amount = i18n.money(row["overdue_amount"], row["currency"], language)
+        days = row["oldest_overdue_days"]
+        lines.append(
+            "    ◦ "
+            + playbook.plural(language, "portfolio_overdue", days, amount=amount, days=days)
+        )
+    for row in rows.get("nps", []):
+        if row["nps"] is None:
+            continue
+        text = playbook.label(language, "portfolio_nps", nps=_signed(row["nps"], language))
+        if row["nps_change"] is not None:
+            change = _signed(row["nps_change"], language)
+            text += " " + playbook.label(language, "portfolio_nps_change", change=change)
+        if row["recent_detractor_score"] is not None:
+            text += "; " + playbook.label(
+                language,
+                "portfolio_detractor",
+                who=escape_mrkdwn(row["recent_detractor_contact"] or "?"),
+                score=row["recent_detractor_score"],
+                day=i18n.day(row["recent_detractor_on"], language),
+            )
+        lines.append(f"    ◦ {text}")
+    return lines
+
+
 def portfolio_message(
     manager: Any,
     clients: list[dict[str, Any]],
     figures: dict[str, Any],
     playbook: Playbook,
     named: bool,
+    playbook_rows: dict[str, dict[str, list[dict[str, Any]]]] | None = None,
 ) -> dict[str, Any]:
-    """The weekly portfolio DM: every client (score, arrow, band, the main factor) and
+    """The weekly portfolio DM: every client (score, arrow, band, the main factor; below
+    it, where there is any, its overdue invoices and its NPS, `playbook_rows`) and
     the manager's first replies and tasks on time last week against the agency's
     (marts.manager_portfolio, the figures the leadership digest shows)."""
     language = manager.language
@@ -318,6 +352,9 @@ def portfolio_message(
         )
         lines.append(
             f"{ARROWS[row['trend']]} *{escape_mrkdwn(row['client_name'])}* {score} · {main}"
+        )
+        lines += _playbook_lines(
+            (playbook_rows or {}).get(row["client_id"], {}), language, playbook
         )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},
