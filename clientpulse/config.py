@@ -589,6 +589,8 @@ class Alerts(SettingsModel):
     cooldown_days: int = Field(7, ge=1)  # a still-at-risk reminder at most this often
     early_warning_share: float = Field(0.75, gt=0, lt=1)  # of the SLA target, business time
     max_per_message: int = Field(8, ge=1)  # alerts in one DM; the rest: "and N more"
+    # days ahead a greeting reminder comes (once per occasion), within the greeting horizon
+    greeting_reminder_days: int = Field(3, ge=0, le=60)
     fallback_channel: SlackChannel = "#account-managers"  # for a manager without slack_user_id
     playbook: Path = PROJECT_ROOT / "config" / "playbook.yaml"  # suggested actions, en/uk/ru
     # the day each manager gets their portfolio view

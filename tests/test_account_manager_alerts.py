@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -401,3 +402,174 @@ def test_the_dm_words_bands_and_plurals_in_the_managers_language() -> None:
     assert playbook.band("ru", "at_risk") == "под риском"
     assert playbook.band("uk", "healthy") == "стабільний"
     assert playbook.band("en", None) == "—"
+
+
+def _conflict(config: AgencyConfig, thread: str, client: str = "acme", *, is_open=True) -> None:
+    """An open (or ended) conflict thread in intermediate.client_conflicts."""
+    with open_writer(config.warehouse.path) as con:
+        con.execute(
+            "INSERT INTO intermediate.client_conflicts (client_id, conversation_id, subject, "
+            "started_at, signals, seniors_copied, client_messages, agency_messages, "
+            "last_message_at, is_open, open_days) VALUES (?, ?, 'Invoice <wrong> & late', "
+            "TIMESTAMPTZ '2026-11-13 23:30:00+00', ['complaint_words', 'ping_pong'], "
+            "['ceo@acme.test'], 5, 4, TIMESTAMPTZ '2026-11-14 10:00:00+00', ?, 2)",
+            [client, thread, is_open],
+        )
+
+
+def test_an_open_conflict_alerts_at_once_and_once_per_thread(built, slack):
+    config = _config(built)
+    _week(config, W1)
+    _conflict(config, "t-1")
+    _conflict(config, "t-ended", is_open=False)
+    # the asset-triggered run after a mail ingest already carries it
+    [posted] = _run(config, slack, _at(W1, 10, 5), early_warnings_only=True)
+    text = _texts(posted)
+    assert "*Acme &lt;!channel&gt;* — Open conflict in writing" in text
+    # started 23:30 UTC on the 13th: the 14th in Kyiv
+    assert "Thread “Invoice &lt;wrong&gt; &amp; late”, since 14 Nov 2026" in text
+    assert "5 messages from the client" in text and "Copied: ceo@acme.test" in text
+    assert "Written ping-pong with Acme &lt;!channel&gt;: move it to a call." in text
+    assert "find the facts behind the emotion" in text
+    assert text.count("Open conflict") == 1  # the ended thread is not alerted
+    # the daily run, the next day's run: nothing again for this thread
+    assert _run(config, slack, _at(W1)) == []
+    assert _run(config, slack, _at(W1 + DAY)) == []
+    _conflict(config, "t-2")  # a second quarrel in another thread is a new alert
+    [again] = _run(config, slack, _at(W1 + DAY, 11), early_warnings_only=True)
+    assert _texts(again).count("Open conflict") == 1
+
+
+def _dates(config: AgencyConfig, today: date, *rows: tuple) -> None:
+    """marts.client_upcoming_dates as of `today`: (client, occasion, who, on, years, holiday)."""
+    with open_writer(config.warehouse.path) as con:
+        con.execute("DELETE FROM marts.client_upcoming_dates")
+        for client, occasion, who, on, years, holiday in rows:
+            con.execute(
+                "INSERT INTO marts.client_upcoming_dates (client_id, occasion, who, occurs_on, "
+                "days_until, years, holiday_name_en, holiday_name_uk, holiday_name_ru) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [client, occasion, who, on, (on - today).days, years, *(holiday or (None,) * 3)],
+            )
+
+
+GREETINGS = (
+    ("acme", "birthday", "Olga <CEO>", W1 + 2 * DAY, 41, None),
+    ("beta", "first deal anniversary", "Бета Груп", W1 + 3 * DAY, 3, None),
+    ("beta", "public holiday", None, W1 + 5 * DAY, None, ("Unity Day", "День єднання", None)),
+)
+
+
+def test_a_greeting_reminder_comes_days_ahead_once_per_occasion(built, slack):
+    config = _config(built)
+    _week(config, W1)
+    _dates(config, W1, *GREETINGS)
+    [posted] = _run(config, slack, _at(W1))
+    text = _texts(posted)
+    # tactful: the birthday without the age
+    assert (
+        "*Acme &lt;!channel&gt;* — A date worth a greeting: Olga &lt;CEO&gt;'s birthday, " in text
+    )
+    assert "18 Nov 2026 (in 2 days)" in text and "41" not in text
+    assert "3 years of working together, 19 Nov 2026 (in 3 days)" in text
+    assert "Unity Day" not in text  # 5 days ahead: past the 3 reminder days
+    assert "a call or a short note of your own" in text
+    # an early-warning run carries no greeting; the next morning only the holiday is new
+    assert _run(config, slack, _at(W1, 11), early_warnings_only=True) == []
+    _dates(config, W1 + 2 * DAY, *GREETINGS)
+    [later] = _run(config, slack, _at(W1 + 2 * DAY))
+    assert _texts(later).count("A date worth a greeting") == 1
+    assert "Unity Day (public holiday in the client's country), 21 Nov 2026 (in 3 days)" in (
+        _texts(later)
+    )
+    assert _run(config, slack, _at(W1 + 3 * DAY)) == []
+
+
+def test_conflict_and_greeting_in_ukrainian_and_russian() -> None:
+    from clientpulse.config import PROJECT_ROOT
+    from clientpulse.reports.account_manager_alerts import Alert, Playbook, alert_message
+
+    playbook = Playbook.load(PROJECT_ROOT / "config" / "playbook.yaml")
+    conflict = {
+        "client_name": "Бета Груп",
+        "subject": "Рахунок <знову>",
+        "started_on": date(2026, 11, 14),
+        "client_messages": 5,
+        "seniors_copied": ["ceo@beta.test"],
+    }
+    base = {"client_name": "Бета Груп", "years": None, "holiday_name_en": None}
+    birthday = {**base, "occasion": "birthday", "who": "Ольга", "occurs_on": W1, "days_until": 0}
+    holiday = {
+        **base,
+        "occasion": "public holiday",
+        "who": None,
+        "occurs_on": W1 + 2 * DAY,
+        "days_until": 2,
+        "holiday_name_en": "Unity Day",
+        "holiday_name_uk": "День єднання",
+        "holiday_name_ru": None,
+    }
+    years = {**base, "occasion": "first deal anniversary", "who": "Бета Груп", "years": 21}
+    years.update(occurs_on=W1 + 3 * DAY, days_until=3)
+    alerts = [
+        Alert("anna", "beta", "conflict", "t", conflict),
+        Alert("anna", "beta", "greeting", "b", birthday),
+        Alert("anna", "beta", "greeting", "h", holiday),
+        Alert("anna", "beta", "greeting", "y", years),
+    ]
+
+    def text(language: str) -> str:
+        manager = SimpleNamespace(name="Анна", language=language)
+        message = alert_message(manager, alerts, 0, playbook, named=False)
+        sections = (b["text"]["text"] for b in message["blocks"] if b["type"] == "section")
+        return "\n".join(sections).replace("\u202f", " ")  # Babel's narrow space in dates
+
+    expected = {
+        "uk": [
+            "*Бета Груп* — Відкритий конфлікт у листуванні",
+            "Ланцюжок «Рахунок &lt;знову&gt;», з 14 лист. 2026 р.; 5 листів від клієнта",
+            "У копії: ceo@beta.test",
+            "Письмовий пінг-понг з Бета Груп: переведіть його в дзвінок.",
+            "Привід привітати: Ольга святкує день народження, 16 лист. 2026 р. (сьогодні)",
+            "День єднання (державне свято в країні клієнта), 18 лист. 2026 р. (через 2 дні)",
+            "21 рік співпраці, 19 лист. 2026 р. (через 3 дні)",
+        ],
+        "ru": [
+            "Цепочка «Рахунок &lt;знову&gt;», с 14 нояб. 2026 г.; 5 писем от клиента",
+            "Письменный пинг-понг с Бета Груп: переведите его в звонок.",
+            "Повод поздравить: Ольга празднует день рождения, 16 нояб. 2026 г. (сегодня)",
+            # no Russian name for the holiday: the English one, never an empty line
+            "Unity Day (государственный праздник в стране клиента)",
+            "21 год сотрудничества, 19 нояб. 2026 г. (через 3 дня)",
+        ],
+    }
+    for language, lines in expected.items():
+        rendered = text(language)
+        assert [line for line in lines if line not in rendered] == []
+
+
+def test_the_portfolio_view_shows_overdue_invoices_and_nps_where_there_are_any(built, slack):
+    config = _config(built)
+    _week(config, W1, ("acme", "newly_at_risk", True, W1), ("beta", "none", False, None))
+    with open_writer(config.warehouse.path) as con:
+        con.execute(
+            "INSERT INTO core.client_receivables (client_id, currency, open_invoices, "
+            "open_amount, overdue_invoices, overdue_amount, oldest_overdue_days) VALUES "
+            "('acme', 'USD', 3, 4500, 2, 3000.5, 47), ('acme', 'EUR', 1, 900, 0, 0, NULL)"
+        )
+        con.execute(
+            "INSERT INTO intermediate.client_nps (client_id, answers, nps, nps_change, "
+            "recent_detractor_score, recent_detractor_at, recent_detractor_contact) VALUES "
+            "('acme', 5, -20, -40, 3, TIMESTAMPTZ '2026-11-10 09:00:00+00', 'cfo@acme.test'), "
+            "('beta', 2, 50, NULL, NULL, NULL, NULL)"
+        )
+    [portfolio] = _run(config, slack, _at(W1), portfolio=True)[-1:]
+    lines = _texts(portfolio).splitlines()
+    acme = lines.index(next(x for x in lines if x.startswith("↑ *Acme")))
+    # under the client: overdue in its own currency (none in EUR), then NPS, the change
+    # over 6 months and the recent detractor
+    assert lines[acme + 1 : acme + 3] == [
+        "    ◦ overdue US$3,000.50, the oldest 47 days past due",
+        "    ◦ NPS: −20 (−40 in 6 months); detractor: cfo@acme.test scored 3 of 10 on 10 Nov 2026",
+    ]
+    assert "    ◦ NPS: +50" in lines  # beta: no earlier score, no detractor

@@ -226,6 +226,29 @@ def test_the_chart_draws_the_weekly_mart_series(history):
 WEEK_OF_W = "DATE '2026-11-16' - CAST(7 * w AS INTEGER)"  # w weeks before this one
 
 
+def _playbook_figures(con: duckdb.DuckDBPyConnection, clients: int) -> None:
+    """Open conflicts on every 9th client (and an ended one on c10), a recent detractor on
+    every 7th, 1 000,50 EUR overdue on every 5th (the oldest i days) and 200 USD on c4."""
+    con.execute(
+        f"""CREATE TABLE intermediate.client_conflicts AS
+            SELECT 'c' || i AS client_id, 't' || i AS conversation_id, i % 9 = 0 AS is_open
+            FROM range({clients}) t (i) WHERE i % 9 = 0 OR i = 10"""
+    )
+    con.execute(
+        f"""CREATE TABLE intermediate.client_nps AS
+            SELECT 'c' || i AS client_id, CASE WHEN i % 7 = 0 THEN 3 END AS recent_detractor_score
+            FROM range({clients}) t (i)"""
+    )
+    con.execute(
+        f"""CREATE TABLE core.client_receivables AS
+            SELECT 'c' || i AS client_id, 'EUR' AS currency,
+                   CASE WHEN i % 5 = 0 THEN 1000.5 ELSE 0 END AS overdue_amount,
+                   CASE WHEN i % 5 = 0 THEN i END AS oldest_overdue_days
+            FROM range({clients}) t (i)
+            UNION ALL SELECT 'c4', 'USD', 200, 12"""
+    )
+
+
 def _simulated_portfolio(
     con: duckdb.DuckDBPyConnection, clients: int, managers: int, calibrated: bool = True
 ) -> None:
@@ -332,8 +355,10 @@ def _simulated_portfolio(
             SELECT client_id, strategy_key, replace(strategy_key, '_', ' ') AS strategy
             FROM marts.client_segment_weekly WHERE week_start = DATE '2026-11-16'"""
     )
+    _playbook_figures(con, clients)
     for name in (
         "portfolio_health",
+        "portfolio_playbook",
         "portfolio_weekly",
         "manager_portfolio",
         "client_risk_movers",
@@ -382,6 +407,19 @@ def test_the_digest_stays_within_one_screen(tmp_path, clients, managers):
     changed = clients // 12  # three named, the rest counted
     assert strategies.count(" → ") == min(3, changed)
     assert (f"…and {changed - 3} more" in strategies) == (changed > 3)
+
+
+def test_the_playbook_line_counts_active_clients_only_and_keeps_currencies_apart(tmp_path):
+    con = duckdb.connect(str(tmp_path / "p.duckdb"))
+    _simulated_portfolio(con, 36, 4)  # c0, c1 and c2 lost
+    message = compose_digest(con, AS_OF, "Europe/Kyiv", "2026-W47", LeadershipDigest())
+    [line] = [b["text"]["text"] for b in message["blocks"] if "*Open conflicts*" in str(b)]
+    # EUR: c5 … c35, 7 × 1 000,50; USD: c4; conflicts c9, c18, c27 (c0 lost, c10 ended);
+    # detractors c7, c14, c21, c28, c35 (c0 lost)
+    assert line == (
+        "*Overdue invoices* €7,003.50 + US$200.00 at 8 clients (the oldest 35 days past due)"
+        " · *Recent detractors* 5 clients · *Open conflicts* 3"
+    )
 
 
 @pytest.mark.parametrize("calibrated", [True, False])

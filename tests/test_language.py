@@ -41,7 +41,7 @@ from warehouse.db import open_writer
 from warehouse.load import upsert
 
 BANDS = ("healthy", "watch", "at_risk", None)
-PRODUCTS = {"ClientPulse", "Airflow"}  # product names, written as they are
+PRODUCTS = {"ClientPulse", "Airflow", "NPS"}  # product names and NPS, written as they are
 CODES = re.compile(
     r"\b(at_risk|healthy|watch|newly_at_risk|risk_up|still_at_risk|"
     + "|".join(DEFAULT_RISK_FACTORS)
@@ -53,8 +53,32 @@ ADDRESS = re.compile(r"(https?://\S+|[\w.+&;<>-]+@[\w.-]+)")
 # a number's unit is the word or sign after it, or the label before it
 NUMBER = re.compile(r"\d+(?:[\u00a0\u202f ]\d{3})*(?:[.,]\d+)?")
 LABELS = {
-    "uk": {"бал", "ризик", "ризиком", "з", "вчасно", "→", "№", "запізненням", "відповідь", "ще"},
-    "ru": {"балл", "риск", "риском", "из", "вовремя", "→", "№", "опозданием", "ответа", "ещё"},
+    "uk": {
+        "nps",
+        "бал",
+        "ризик",
+        "ризиком",
+        "з",
+        "вчасно",
+        "→",
+        "№",
+        "запізненням",
+        "відповідь",
+        "ще",
+    },
+    "ru": {
+        "nps",
+        "балл",
+        "риск",
+        "риском",
+        "из",
+        "вовремя",
+        "→",
+        "№",
+        "опозданием",
+        "ответа",
+        "ещё",
+    },
 }
 SIGNS = "%€₴$×"
 YEAR = re.compile(r"(19|20)\d\d")
@@ -171,13 +195,60 @@ def _alert_texts(config: AgencyConfig, playbook: Playbook, language: str) -> lis
         {**rows[i % len(rows)], "band": band, "main_factor": factors[i], "score": 30.5 + i}
         for i, band in enumerate(BANDS)
     ]
+    texts.append(alert_message(manager, _conflict_and_greetings(rows[0]), 0, playbook, named=True))
     for count in (1, 4, 5, 21):
         texts.append(
             portfolio_message(
-                manager, portfolio, {**figures, "active_clients": count}, playbook, named=True
+                manager,
+                portfolio,
+                {**figures, "active_clients": count},
+                playbook,
+                named=True,
+                playbook_rows={r["client_id"]: _receivables_and_nps(count) for r in rows},
             )
         )
     return [_slack_text(m) for m in texts]
+
+
+def _receivables_and_nps(days: int) -> dict[str, list[dict[str, Any]]]:
+    """A client's overdue invoices in two currencies, `days` the oldest, and its NPS with a
+    change and a recent detractor."""
+    overdue = [
+        {"currency": c, "overdue_amount": 3500.0, "oldest_overdue_days": days}
+        for c in ("EUR", "UAH")
+    ]
+    nps = {"nps": -20, "nps_change": -40, "recent_detractor_score": 3}
+    nps.update(recent_detractor_contact="cfo@acme.test", recent_detractor_on=AS_OF.date())
+    return {"overdue": overdue, "nps": [nps]}
+
+
+def _conflict_and_greetings(client: dict[str, Any]) -> list[Alert]:
+    """A conflict alert and a reminder for every occasion, with counts that need plurals
+    (1, 4, 5 and 21 client messages, years and days ahead)."""
+    base = {"client_name": client["client_name"], "occurs_on": client["week_start"]}
+    holiday = {"holiday_name_en": "Unity Day", "holiday_name_uk": "День єднання"}
+    holiday["holiday_name_ru"] = "День единения"
+    rows = []
+    for n in (0, 1, 4, 5, 21):
+        rows.append(
+            Alert(
+                "anna",
+                "acme",
+                "conflict",
+                f"t{n}",
+                {
+                    **base,
+                    "subject": "Site <relaunch>",
+                    "started_on": client["week_start"],
+                    "client_messages": n,
+                    "seniors_copied": ["old.boss@acme.test"] if n else [],
+                },
+            )
+        )
+        for occasion in ("birthday", "first deal anniversary", "public holiday"):
+            row = {**base, **holiday, "occasion": occasion, "who": "Olga", "years": n}
+            rows.append(Alert("anna", "acme", "greeting", occasion, {**row, "days_until": n}))
+    return rows
 
 
 def _slack_text(message: dict[str, Any]) -> str:
@@ -242,8 +313,8 @@ def _problems(text: str, language: str, names: set[str]) -> list[str]:
         before = plain[: match.start()].rstrip("\u00a0\u202f (").split()
         if after[:1].isalpha() or (after and after[0] in SIGNS) or JOINED.match(after):
             continue
-        if plain[: match.start()].rstrip(" ").endswith(":"):
-            continue  # a labelled figure: "Раунди правок: 0"
+        if plain[: match.start()].rstrip(" −+").endswith(":"):
+            continue  # a labelled figure: "Раунди правок: 0", "NPS: −20"
         if YEAR.fullmatch(match.group()) and before and before[-1].isalpha():
             continue  # the year of a date or month: "листопад 2026"
         if plain[match.start() - 2 : match.start()].endswith(("(", "(+")) and after[:1] == ")":
@@ -281,7 +352,7 @@ def test_every_text_is_in_the_readers_language(world, language):
     problems = {
         text[:80]: found
         for text in texts
-        if (found := _problems(text, language, world["names"] | {"Site <relaunch>"}))
+        if (found := _problems(text, language, world["names"] | {"Site <relaunch>", "Olga"}))
     }
     assert problems == {}
     joined = "\n".join(texts)

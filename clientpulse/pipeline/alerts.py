@@ -116,6 +116,19 @@ def _risk_alerts(
     return [a for a in found if a is not None]
 
 
+def _unsent(
+    rows: list[dict[str, Any]], reason: str, subject: str, state: AlertState, lost: set[str]
+) -> list[Alert]:
+    """An alert per row (its key's subject formatted from the row) not sent before, for
+    clients not lost."""
+    alerts = (
+        Alert(r["account_manager_id"], r["client_id"], reason, subject.format(**r), r)
+        for r in rows
+        if r["client_id"] not in lost
+    )
+    return [a for a in alerts if a.key not in state.sent]
+
+
 def _early_warnings(
     con: duckdb.DuckDBPyConnection, state: AlertState, lost: set[str]
 ) -> list[Alert]:
@@ -125,18 +138,39 @@ def _early_warnings(
         "ORDER BY breach_at NULLS LAST, client_id, inbound_message_id",
         [],
     )
-    alerts = [
-        Alert(
-            r["account_manager_id"],
-            r["client_id"],
-            "early_warning",
-            f"{r['metric']}:{r['inbound_message_id']}",
-            r,
-        )
-        for r in rows
-        if r["client_id"] not in lost
-    ]
-    return [a for a in alerts if a.key not in state.sent]
+    return _unsent(rows, "early_warning", "{metric}:{inbound_message_id}", state, lost)
+
+
+def _conflicts(
+    con: duckdb.DuckDBPyConnection, state: AlertState, lost: set[str], timezone: str
+) -> list[Alert]:
+    """Open conflicts in client threads (intermediate.client_conflicts): one alert per
+    thread, keyed by its conversation, on the first run that sees it open."""
+    rows = _rows(
+        con,
+        "SELECT f.*, CAST(timezone(?, f.started_at) AS DATE) AS started_on, "
+        "c.client_name, c.account_manager_id "
+        "FROM intermediate.client_conflicts AS f JOIN core.dim_client AS c USING (client_id) "
+        "WHERE f.is_open ORDER BY f.started_at, f.conversation_id",
+        [timezone],
+    )
+    return _unsent(rows, "conflict", "{conversation_id}", state, lost)
+
+
+def _greetings(
+    con: duckdb.DuckDBPyConnection, state: AlertState, lost: set[str], days: int
+) -> list[Alert]:
+    """Dates worth a greeting (marts.client_upcoming_dates) `days` ahead or fewer: one
+    reminder per occasion (client, occasion, who or which holiday, date)."""
+    rows = _rows(
+        con,
+        "SELECT d.*, coalesce(d.who, d.holiday_name_en) AS named, "
+        "c.client_name, c.account_manager_id "
+        "FROM marts.client_upcoming_dates AS d JOIN core.dim_client AS c USING (client_id) "
+        "WHERE d.days_until <= ? ORDER BY d.occurs_on, d.client_id, d.occasion, d.who",
+        [days],
+    )
+    return _unsent(rows, "greeting", "{occasion}:{named}:{occurs_on}", state, lost)
 
 
 def _latest_week(con: duckdb.DuckDBPyConnection) -> date | None:
@@ -199,6 +233,29 @@ def _queue(
     return figures
 
 
+def _playbook_rows(
+    con: duckdb.DuckDBPyConnection, clients: list[str]
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Per client: its overdue receivables (core.client_receivables, one row a currency)
+    and its NPS (intermediate.client_nps), for the portfolio DM's lines."""
+    found: dict[str, dict[str, list[dict[str, Any]]]] = {c: {} for c in clients}
+    for name, sql in (
+        (
+            "overdue",
+            "SELECT * FROM core.client_receivables WHERE overdue_amount > 0 "
+            "AND list_contains(?, client_id) ORDER BY client_id, currency",
+        ),
+        (
+            "nps",
+            "SELECT *, CAST(recent_detractor_at AS DATE) AS recent_detractor_on "
+            "FROM intermediate.client_nps WHERE list_contains(?, client_id)",
+        ),
+    ):
+        for row in _rows(con, sql, [clients]):
+            found[row["client_id"]].setdefault(name, []).append(row)
+    return found
+
+
 def _queue_portfolios(
     con: duckdb.DuckDBPyConnection,
     config: AgencyConfig,
@@ -224,7 +281,12 @@ def _queue_portfolios(
             continue
         to = _recipient(config, manager)
         message = portfolio_message(
-            manager, clients, figures[0], playbook, named=to["user"] is None
+            manager,
+            clients,
+            figures[0],
+            playbook,
+            named=to["user"] is None,
+            playbook_rows=_playbook_rows(con, [c["client_id"] for c in clients]),
         )
         delivery = Delivery(PORTFOLIO_VIEW, "slack", manager.id, period, {**to, **message})
         with transaction(con):
@@ -240,9 +302,9 @@ def compose_alerts(
     early_warnings_only: bool = False,
     backfill: bool = False,
 ) -> dict[str, Any]:
-    """Queue this run's DMs: risk alerts and the portfolio view on the daily run, early
-    warnings on every run. A backfill (or a run for a week older than the warehouse's
-    newest) queues nothing."""
+    """Queue this run's DMs: risk alerts, greeting reminders and the portfolio view on the
+    daily run, open conflicts and early warnings on every run. A backfill (or a run for a
+    week older than the warehouse's newest) queues nothing."""
     local = as_of.astimezone(ZoneInfo(config.agency.timezone))
     today, week = local.date(), local.date() - timedelta(days=local.weekday())
     period = local.strftime("%Y-%m-%dT%H:%M")
@@ -253,9 +315,13 @@ def compose_alerts(
             stats.update(skipped="past week: a backfill never alerts", week=str(week))
             return dict(stats)
         state = AlertState.load(con, today)
-        alerts = _early_warnings(con, state, _lost(con, latest))
+        lost = _lost(con, latest)
+        alerts = _conflicts(con, state, lost, config.agency.timezone) + _early_warnings(
+            con, state, lost
+        )
         if not early_warnings_only:
             alerts = _risk_alerts(con, config, week, state) + alerts
+            alerts += _greetings(con, state, lost, config.alerts.greeting_reminder_days)
         stats.update(_queue(con, config, alerts, period, today, playbook))
         weekly = not early_warnings_only and WEEKDAYS[local.weekday()] == (
             config.alerts.portfolio_weekday

@@ -23,7 +23,15 @@ from clientpulse.slack_listener.blocks import alert_actions
 from connectors.slack import escape_mrkdwn
 
 RISK_REASONS = ("newly_at_risk", "risk_up", "still_at_risk")
-ORDER = ("newly_at_risk", "risk_up", "early_warning", "still_at_risk", "recovered")
+ORDER = (
+    "conflict",
+    "newly_at_risk",
+    "risk_up",
+    "early_warning",
+    "still_at_risk",
+    "recovered",
+    "greeting",
+)
 ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 MAX_SECTION = 2900  # Slack refuses section text past 3000 characters
 MAX_BLOCKS = 50  # Slack refuses a message with more blocks
@@ -77,8 +85,8 @@ class Alert:
 
     manager_id: str
     client_id: str
-    reason: str  # newly_at_risk | risk_up | still_at_risk | recovered | early_warning
-    subject: str  # the episode, week or wait it is about: part of the key
+    reason: str  # RISK_REASONS | recovered | early_warning | conflict | greeting
+    subject: str  # the episode, week, wait, thread or occasion it is about: part of the key
     row: dict[str, Any] = field(compare=False)
     reminder: bool = False
 
@@ -180,6 +188,60 @@ def _warning_text(alert: Alert, language: str, playbook: Playbook) -> str:
     )
 
 
+def _conflict_text(alert: Alert, language: str, playbook: Playbook) -> str:
+    """An open conflict (intermediate.client_conflicts): the thread, who was copied, the
+    client's messages since it started, and the §8 steps."""
+    row = alert.row
+    client = escape_mrkdwn(row["client_name"])
+    since = i18n.day(row["started_on"], language)
+    thread = playbook.label(
+        language, "conflict_thread", subject=escape_mrkdwn(row["subject"] or "")
+    )
+    messages = playbook.plural(
+        language, "conflict_messages", row["client_messages"], n=row["client_messages"]
+    )
+    lines = [
+        f"*{client}* — {playbook.label(language, 'conflict')}",
+        f"{thread}, {playbook.label(language, 'conflict_since', since=since)}; {messages}",
+    ]
+    if row["seniors_copied"]:
+        copied = ", ".join(escape_mrkdwn(a) for a in row["seniors_copied"])
+        lines.append(playbook.label(language, "conflict_copied", who=copied))
+    move = playbook.label(language, "conflict_move", client=client)
+    steps = escape_mrkdwn(playbook.action(language, "conflict_thread"))
+    lines.append(f"_{playbook.label(language, 'action')}_: {move} {steps}")
+    return "\n".join(lines)
+
+
+def _greeting_text(alert: Alert, language: str, playbook: Playbook) -> str:
+    """A date worth a greeting (marts.client_upcoming_dates): the contact and the occasion
+    (a birthday without the age), when, and how to greet."""
+    row = alert.row
+    occasion = row["occasion"]
+    if occasion == "birthday":
+        what = playbook.label(language, "greeting_birthday", who=escape_mrkdwn(row["who"] or "?"))
+    elif occasion == "public holiday":
+        name = row.get(f"holiday_name_{language}") or row["holiday_name_en"]
+        what = playbook.label(language, "greeting_holiday", name=escape_mrkdwn(name))
+    else:
+        what = playbook.plural(language, "greeting_years", row["years"], n=row["years"])
+    days = row["days_until"]
+    when = (
+        playbook.label(language, "greeting_today")
+        if days == 0
+        else playbook.plural(language, "greeting_in_days", days, n=days)
+    )
+    day = i18n.day(row["occurs_on"], language)
+    action = escape_mrkdwn(playbook.action(language, "greeting"))
+    return (
+        f"*{escape_mrkdwn(row['client_name'])}* — {playbook.label(language, 'greeting')}: "
+        f"{what}, {day} ({when})\n_{playbook.label(language, 'action')}_: {action}"
+    )
+
+
+RENDERERS = {"early_warning": _warning_text, "conflict": _conflict_text, "greeting": _greeting_text}
+
+
 def alert_message(
     manager: Any, alerts: list[Alert], more: int, playbook: Playbook, named: bool
 ) -> dict[str, Any]:
@@ -195,7 +257,7 @@ def alert_message(
         who = playbook.label(language, "for_manager", name=escape_mrkdwn(manager.name))
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": who}]})
     for alert in alerts:
-        render = _warning_text if alert.reason == "early_warning" else _risk_text
+        render = RENDERERS.get(alert.reason, _risk_text)
         text = render(alert, language, playbook)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}})
         # a DM's risk alerts can be answered in place (clientpulse.slack_listener)
@@ -212,14 +274,48 @@ def alert_message(
     return {"text": text, "blocks": blocks}
 
 
+def _playbook_lines(
+    rows: dict[str, list[dict[str, Any]]], language: str, playbook: Playbook
+) -> list[str]:
+    """A client's overdue receivables (each currency) and NPS with its change and a recent
+    detractor, as indented lines of the portfolio DM."""
+    lines = []
+    for row in rows.get("overdue", []):
+        amount = i18n.money(row["overdue_amount"], row["currency"], language)
+        days = row["oldest_overdue_days"]
+        lines.append(
+            "    ◦ "
+            + playbook.plural(language, "portfolio_overdue", days, amount=amount, days=days)
+        )
+    for row in rows.get("nps", []):
+        if row["nps"] is None:
+            continue
+        text = playbook.label(language, "portfolio_nps", nps=_signed(row["nps"], language))
+        if row["nps_change"] is not None:
+            change = _signed(row["nps_change"], language)
+            text += " " + playbook.label(language, "portfolio_nps_change", change=change)
+        if row["recent_detractor_score"] is not None:
+            text += "; " + playbook.label(
+                language,
+                "portfolio_detractor",
+                who=escape_mrkdwn(row["recent_detractor_contact"] or "?"),
+                score=row["recent_detractor_score"],
+                day=i18n.day(row["recent_detractor_on"], language),
+            )
+        lines.append(f"    ◦ {text}")
+    return lines
+
+
 def portfolio_message(
     manager: Any,
     clients: list[dict[str, Any]],
     figures: dict[str, Any],
     playbook: Playbook,
     named: bool,
+    playbook_rows: dict[str, dict[str, list[dict[str, Any]]]] | None = None,
 ) -> dict[str, Any]:
-    """The weekly portfolio DM: every client (score, arrow, band, the main factor) and
+    """The weekly portfolio DM: every client (score, arrow, band, the main factor; below
+    it, where there is any, its overdue invoices and its NPS, `playbook_rows`) and
     the manager's first replies and tasks on time last week against the agency's
     (marts.manager_portfolio, the figures the leadership digest shows)."""
     language = manager.language
@@ -256,6 +352,9 @@ def portfolio_message(
         )
         lines.append(
             f"{ARROWS[row['trend']]} *{escape_mrkdwn(row['client_name'])}* {score} · {main}"
+        )
+        lines += _playbook_lines(
+            (playbook_rows or {}).get(row["client_id"], {}), language, playbook
         )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},

@@ -21,6 +21,7 @@ from clientpulse.config import Alerts, LeadershipDigest
 from clientpulse.periods import ReportWeek, report_week
 from clientpulse.reports.account_manager_alerts import Playbook
 from clientpulse.reports.digest_chart import ChartData, alt_text, render_png, text_fallback
+from clientpulse.reports.i18n import money
 from clientpulse.reports.sla_figures import SlaWeek, hours, percent, portfolio_sla_week
 from connectors.slack import escape_mrkdwn, fit_blocks
 from transforms.catalog import accepted_values
@@ -147,6 +148,27 @@ def _headline_block(week: dict[str, Any] | None, portfolio: dict[str, Any]) -> d
             },
         ],
     }
+
+
+def _playbook_block(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Overdue receivables per currency, clients with a recent detractor, open conflicts
+    (marts.portfolio_playbook)."""
+    conflicts, detractors, owing, overdue = con.execute(
+        "SELECT open_conflicts, recent_detractor_clients, overdue_clients, overdue_by_currency "
+        "FROM marts.portfolio_playbook"
+    ).fetchone()
+    amounts = " + ".join(money(o["overdue_amount"], o["currency"], LANGUAGE) for o in overdue)
+    oldest = max((o["oldest_overdue_days"] for o in overdue), default=None)
+    receivables = (
+        f"{amounts} at {owing} {'client' if owing == 1 else 'clients'} "
+        f"(the oldest {oldest} days past due)"
+        if overdue
+        else "none"
+    )
+    return _section(
+        f"*Overdue invoices* {receivables} · *Recent detractors* {detractors} "
+        f"{'client' if detractors == 1 else 'clients'} · *Open conflicts* {conflicts}"
+    )
 
 
 def _movers_block(
@@ -325,6 +347,7 @@ def compose_digest(
             "elements": [{"type": "mrkdwn", "text": "(±N) = change since last week"}],
         },
         _headline_block(this, portfolio),
+        _playbook_block(con),
         _sla_block(sla, changes),
         {"type": "divider"},
         _movers_block(con, settings.movers_listed, playbook),
