@@ -94,6 +94,21 @@ def task(gid, project, *, due=None, completed=False, created=AS_OF - timedelta(d
     }
 
 
+def hypothesis(gid, project, status, *, name=None, created, completed_at=None, section=None):
+    """A top-level Asana task that is a hypothesis: `status` in the "Hypothesis status"
+    field (None: no value), completed at `completed_at` if given, in `section` if given."""
+    row = task(gid, project, created=created, completed=completed_at is not None)
+    payload = json.loads(row["payload"])
+    payload["name"] = name or payload["name"]
+    payload["completed_at"] = completed_at.isoformat() if completed_at else None
+    payload["modified_at"] = (completed_at or created).isoformat()
+    fields = [{"name": "Hypothesis status", "display_value": status}] if status else []
+    payload["custom_fields"] = [{"name": "Priority", "display_value": "High"}, *fields]
+    if section:
+        payload["memberships"] = [{"section": {"name": section}}]
+    return row | {"payload": json.dumps(payload)}
+
+
 def crm(kind, object_id, properties, *, companies=(), contacts=(), archived=False, at=AS_OF):
     """A `raw.crm_objects` row in HubSpot's v3 shape."""
     payload = {

@@ -602,6 +602,14 @@ def test_monthly_reports_went_out_after_approval_and_the_rejected_one_did_not(de
     monthly = _emails(out, "client_monthly_report")
     expected = [c for c in active if c.id not in DEMO_REJECTED]
     assert len(monthly) == len(expected) and len(expected) < len(active)
+    tested = dict(
+        _query(
+            config.warehouse.path,
+            "SELECT client_id, count(*) FROM marts.client_monthly_hypotheses GROUP BY ALL",
+        )
+    )
+    # the simulated agency tests hypotheses: some reports list them, the rest say none
+    assert 0 < len(tested.keys() & {c.id for c in expected}) < len(expected)
     for client in expected:
         message = monthly[tuple(sorted(client.report_recipients))]
         t = MONTHLY_STRINGS[client.language]
@@ -610,6 +618,14 @@ def test_monthly_reports_went_out_after_approval_and_the_rejected_one_did_not(de
         assert message["Subject"].startswith(subject), message["Subject"]
         body = message.get_body(("plain",)).get_content()
         assert t["weak_spots"] in body and t["signature"].format(manager="")[:-1] in body
+        # the fourth part, between Check and Act: one line per hypothesis, or none said so
+        start = body.index(t["hypotheses"].split("{")[0], body.index(t["weak_spots"]))
+        part = body[start : body.index(t["act"].split("{")[0], start)]
+        lines = part.strip().splitlines()[1:]
+        if client.id in tested:
+            assert len(lines) == tested[client.id], (client.id, part)
+        else:
+            assert lines == [t["no_hypotheses"]], (client.id, part)
     trail = _query(
         config.warehouse.path,
         """SELECT a.client_id, a.kind, a.decision, a.decided_by, a.via, o.status

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from clientpulse.reports.leadership_digest import compose_digest
 from clientpulse.reports.monthly_report import compose_monthly_report
 from clientpulse.risk_factors import FACTORS
 from clientpulse.slack_listener.blocks import approval_dm
-from tests.factories import AS_OF, FIXTURE, load_small_world, task
+from tests.factories import AS_OF, FIXTURE, hypothesis, load_small_world, task
 from transforms.catalog import MODELS_DIR
 from transforms.runner import build
 from warehouse.db import open_writer
@@ -44,6 +44,7 @@ BANDS = ("healthy", "watch", "at_risk", None)
 PRODUCTS = {"ClientPulse", "Airflow", "NPS"}  # product names and NPS, written as they are
 CODES = re.compile(
     r"\b(at_risk|healthy|watch|newly_at_risk|risk_up|still_at_risk|"
+    r"testing|confirmed|refuted|tested|"  # a hypothesis's state in the monthly report
     + "|".join(DEFAULT_RISK_FACTORS)
     + r")\b"
 )
@@ -84,6 +85,31 @@ SIGNS = "%€₴$×"
 YEAR = re.compile(r"(19|20)\d\d")
 JOINED = re.compile(r"(-\w|–)")  # an ordinal ("90-й") or a range of days ("9–15 лист.")
 QUOTED = "Hello, here is where your work stands."  # an English email the approval DM quotes
+SEPTEMBER, OCTOBER = (datetime(2026, m, 10, 9, tzinfo=UTC) for m in (9, 10))
+# every client's monthly report holds a hypothesis of every state (the field's values
+# as a team writes them), with English names: names pass, the words around them must not
+HYPOTHESES = [
+    hypothesis(f"h{project}{i}", project, status, name=f"Hypothesis {i}", **dates)
+    for project in ("100", "200")
+    for i, (status, dates) in enumerate(
+        [
+            ("Confirmed", {"created": SEPTEMBER, "completed_at": OCTOBER}),
+            ("Refuted", {"created": SEPTEMBER, "completed_at": OCTOBER}),
+            (None, {"created": SEPTEMBER, "completed_at": OCTOBER, "section": "Hypotheses"}),
+            ("Testing", {"created": OCTOBER}),
+        ]
+    )
+]
+# the hypotheses part, in each language, as the emails must show it
+HYPOTHESIS_WORDS = {
+    "en": ["Hypotheses · October 2026", "(set 10 September 2026, confirmed", "being tested"],
+    "uk": [
+        "Гіпотези · жовтень 2026",
+        "(поставлена 10 вересня 2026, підтвердилася",
+        "перевіряється",
+    ],
+    "ru": ["Гипотезы · октябрь 2026", "(поставлена 10 сентября 2026, подтвердилась", "проверяется"],
+}
 
 
 def _every_evidence() -> dict[str, str]:
@@ -127,7 +153,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config = load_config(folder / "agency.yaml")
     with open_writer(config.warehouse.path) as con:
         late = [task(f"x{i}", "100", due=f"2026-11-0{i + 1}") for i in range(4)]
-        upsert(con, "raw.asana_tasks", late, ["gid"])
+        upsert(con, "raw.asana_tasks", late + HYPOTHESES, ["gid"])
         load_small_world(con, config)
         for back in (2, 1, 0):
             build(con, AS_OF - timedelta(weeks=back), model_variables(config), config_seeds(config))
@@ -367,6 +393,8 @@ def test_every_text_is_in_the_readers_language(world, language):
     }
     for form in forms[language]:
         assert form in joined
+    for words in HYPOTHESIS_WORDS[language]:
+        assert joined.count(words) == len(config.clients), words
 
 
 def test_the_digest_names_factors_and_actions_in_words(world):

@@ -3,11 +3,11 @@ tasks of the small agency: as of 2026-11-16 the report covers October 2026 (Kyiv
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from clientpulse.pipeline.build_signals import build_models
 from tests.factories import AS_OF, small_config, task
+from tests.factories import hypothesis as make
 from warehouse.db import open_writer
 from warehouse.load import upsert
 
@@ -17,15 +17,7 @@ OCTOBER = datetime.fromisoformat("2026-10-10T09:00:00+00:00")
 def hypothesis(
     gid, status, *, completed_at=None, created=OCTOBER - timedelta(days=40), section=None
 ):
-    row = task(gid, "100", created=created, completed=completed_at is not None)
-    payload = json.loads(row["payload"])
-    payload["completed_at"] = completed_at.isoformat() if completed_at else None
-    payload["modified_at"] = (completed_at or created).isoformat()
-    fields = [{"name": "Hypothesis status", "display_value": status}] if status else []
-    payload["custom_fields"] = [{"name": "Priority", "display_value": "High"}, *fields]
-    if section:
-        payload["memberships"] = [{"section": {"name": section}}]
-    return row | {"payload": json.dumps(payload)}
+    return make(gid, "100", status, created=created, completed_at=completed_at, section=section)
 
 
 TASKS = [

@@ -1,9 +1,11 @@
 """The monthly client report in Plan-Do-Check-Act form (docs/domain.md §3), in the client's
 language: Plan (due this month, milestones), Do (delivered last month, on time or not),
 Check (reply figures, slips announced and silent, revision rounds: weak spots named),
+Hypotheses (being tested, confirmed, refuted, or tested without a recorded verdict),
 Act (dates moved and new tasks, with their reasons).
 
-Every figure is a column of marts.client_monthly_plan / _delivered / _check / _changes;
+Every figure is a column of marts.client_monthly_plan / _delivered / _check / _hypotheses /
+_changes;
 this module selects one client's rows (every query is filtered by its id) and formats
 them with Babel for the language. HTML is rendered with autoescaping.
 """
@@ -146,6 +148,31 @@ def _check(con, client: Client, t, lang, last_month: str) -> dict:
     }
 
 
+def _hypotheses(con, client: Client, t, lang, last_month: str) -> dict:
+    """Decided ones first (confirmed, refuted, tested without a verdict), then those still
+    being tested; the part stays when empty and says so, like the other three."""
+    rows = con.execute(
+        """SELECT task_name, project_name, state, set_on, decided_on, count(*) OVER ()
+           FROM marts.client_monthly_hypotheses WHERE client_id = ?
+           ORDER BY list_position(['confirmed', 'refuted', 'tested', 'testing'], state),
+                    coalesce(decided_on, set_on), task_name, task_gid
+           LIMIT ?""",
+        [client.id, MAX_ITEMS],
+    ).fetchall()
+    entries = [
+        {
+            "name": name,
+            "note": t[f"hypothesis_{state}"].format(
+                set=_day(set_on, lang), date=_day(decided_on, lang)
+            ),
+        }
+        for name, (_, _, state, set_on, decided_on, _) in zip(_labelled(t, rows), rows, strict=True)
+    ]
+    total = rows[0][5] if rows else 0
+    title = t["hypotheses"].format(last_month=last_month)
+    return _section(t, title, entries, total, t["no_hypotheses"])
+
+
 def _act(con, client: Client, t, lang, last_month: str) -> dict:
     rows = con.execute(
         """SELECT task_name, project_name, change, old_due_on, new_due_on, reason,
@@ -197,6 +224,7 @@ def compose_monthly_report(
         "plan": _plan(con, client, t, lang, month),
         "do": _do(con, client, t, lang, last_month),
         "check": _check(con, client, t, lang, last_month),
+        "hypotheses": _hypotheses(con, client, t, lang, last_month),
         "act": _act(con, client, t, lang, last_month),
     }
     return {
