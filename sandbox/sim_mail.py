@@ -103,12 +103,15 @@ class _ClientMail:
 
     def conflict(self, rng: random.Random) -> list[Mail]:
         """A written quarrel, drawn from its own stream (the rest of the mail stays as it
-        was): a churning client's about two months before it leaves, and for half the
-        clients with a rough patch, in it. A burst of client mail answered within minutes,
-        a senior person copied in on the second round; the agency has the last word."""
+        was): a churning client's about two months before it leaves, for half the clients
+        at risk in the last week, and for half the clients with a rough patch, in it. A
+        burst of client mail answered within minutes, a senior person copied in on the
+        second round; the agency has the last word."""
         profile = self.profile
         if profile.fate == "churned" and profile.decline_from is not None:
             start = profile.end - DAY * rng.randint(50, 70)
+        elif profile.fate == "at_risk" and rng.random() < 0.5:
+            start = self.cast.as_of - DAY * rng.randint(1, 2)  # still going on today
         elif profile.storm is not None and rng.random() < 0.5:
             start = profile.storm[0] + DAY * rng.randint(3, 10)
         else:

@@ -737,3 +737,30 @@ def test_hourly_builds_on_the_demo_equal_a_full_build(demo, tmp_path):
     shutil.copyfile(hourly, full)
     build_signals(on(full), DEMO_AS_OF + timedelta(hours=5), "full", full_refresh=True)
     assert model_rows(hourly, partitions_in=full) == model_rows(full)
+
+
+def test_open_conflicts_and_near_greetings_reached_their_managers_in_their_language(demo):
+    """The demo's quarrel still open on its Monday (an at-risk client's, begun at the
+    weekend; the others ended before) and its dates a few days ahead each reach the
+    client's manager once, in the manager's words (the alert log has the key)."""
+    config = demo["config"]
+    playbook = Playbook.load(config.alerts.playbook)
+    path = config.warehouse.path
+    logged = _query(
+        path,
+        "SELECT reason, account_manager_id, count(*) FROM ops.alert_log "
+        "WHERE reason IN ('conflict', 'greeting') GROUP BY ALL",
+    )
+    conflicts = sum(n for reason, _, n in logged if reason == "conflict")
+    [(open_now,)] = _query(path, "SELECT count(*) FROM intermediate.client_conflicts WHERE is_open")
+    assert conflicts == open_now >= 1
+    assert {reason for reason, _, _ in logged} == {"conflict", "greeting"}
+    for reason, manager, count in logged:
+        label = f"— {playbook.label(config.manager(manager).language, reason)}"
+        sections = [
+            b["text"]["text"]
+            for d in _demo_dms(demo)[manager]
+            for b in d["blocks"]
+            if b["type"] == "section"
+        ]
+        assert sum(s.count(label) for s in sections) == count, (manager, reason)
