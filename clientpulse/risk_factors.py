@@ -143,15 +143,18 @@ FACTORS: tuple[Factor, ...] = (
         ("contacts_left", "no_contact_left"),
     ),
     # The agency's own playbook (issue 29, docs/domain.md §5, §7, §8): three signs an account
-    # manager is told to act on at once, so each is critical and weighs nothing in the mean
-    # (a weight would be a hand-set guess; the alarm budget calibrates the score's threshold).
+    # manager is told to act on. None weighs in the mean (a weight would be a hand-set
+    # guess). A conflict open three days is critical. Overdue invoices and a detractor are
+    # shown, not scored: made critical too, on the demo's replay they spent the alarm budget
+    # on healthy clients (habitual late payers, a passive's 6) — false alarms 0.39 → 1.60 a
+    # healthy client a year, recall at 4 weeks 0.75 → 0 as the calibrated bar rose.
     Factor(
         "overdue_receivables",
         "commercial",
         "half a month's billing overdue",
         "2 months' billing overdue",
         0,
-        100,
+        None,
         ("overdue_receivables", "nothing_overdue"),
     ),
     Factor(
@@ -169,7 +172,7 @@ FACTORS: tuple[Factor, ...] = (
         "no NPS answer of 0–6 in 90 days",
         "a current voice's latest answer 0–6 within 90 days",
         0,
-        100,
+        None,
         ("detractor_answer", "no_detractor"),
     ),
 )

@@ -1,6 +1,7 @@
-"""The playbook's three critical risk factors (overdue receivables, an open written
-conflict, a detractor's answer) on the small agency as of Monday 2026-11-16, from the
-hand-made invoices, threads and survey answers of their own model tests."""
+"""The playbook's three risk factors (overdue receivables, an open written conflict, a
+detractor's answer) on the small agency as of Monday 2026-11-16, from the hand-made
+invoices, threads and survey answers of their own model tests. The open conflict is
+critical; the other two are scored and shown but weigh nothing."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from warehouse.db import open_writer
 from warehouse.load import upsert
 
 
-def test_each_playbook_factor_alone_puts_the_client_at_risk(tmp_path):
+def test_the_playbook_factors_are_scored_and_an_open_conflict_puts_the_client_at_risk(tmp_path):
     config = small_config(tmp_path)
     crm_rows = {(r["object_type"], r["id"]): r for r in CONFLICT_CRM + contacts(True) + ANSWERS}
     with open_writer(config.warehouse.path) as con:
