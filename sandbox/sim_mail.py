@@ -134,14 +134,15 @@ class _ClientMail:
         senior = next((c.person for c in contacts[1:] if SENIOR_TITLE.search(c.person.title)), None)
         manager = self.profile.manager
         subject = CONFLICT_SUBJECTS[self.language]
+        team = self.cast.team  # the shared inbox is on every message, as in every thread
         last = self._mail(
-            moment, client, [manager], [], subject, self._text(client, manager, CLIENT_LINES)
+            moment, client, [manager], [team], subject, self._text(client, manager, CLIENT_LINES)
         )
         for turn, (low, high) in enumerate(CONFLICT_TURNS):
             moment = last.sent_at + MINUTE * rng.randint(low, high)
             sender = manager if turn % 2 == 0 else client
             to = [client] if sender is manager else [manager]
-            cc = [senior] if senior is not None and turn >= 1 else []
+            cc = [team, *([senior] if senior is not None and turn >= 1 else [])]
             lines = AGENCY_LINES if sender is manager else CLIENT_LINES
             if moment >= self.cutoff:
                 return
