@@ -24,20 +24,20 @@ def _holidays(country: str, first: date, last: date) -> dict[date, dict[str, str
     in its language where the library has it, else in English, else in the country's own."""
     years = range(first.year, last.year + 1)
     own = holidays.country_holidays(country, years=years)
-    found = {
-        day: dict.fromkeys(LANGUAGES, name) for day, name in own.items() if first <= day <= last
+    named = {
+        column: holidays.country_holidays(country, years=years, language=code)
+        if code in own.supported_languages
+        else {}
+        for column, code in LANGUAGES.items()
     }
-
-    def name_in(code: str, columns: tuple[str, ...]) -> None:
-        if code in own.supported_languages:
-            for day, name in holidays.country_holidays(country, years=years, language=code).items():
-                for column in columns if day in found else ():
-                    found[day][column] = name
-
-    name_in("en_US", tuple(LANGUAGES))
-    for column, code in LANGUAGES.items():
-        name_in(code, (column,))
-    return found
+    return {
+        day: {
+            column: named[column].get(day) or named["name_en"].get(day) or name
+            for column in LANGUAGES
+        }
+        for day, name in own.items()
+        if first <= day <= last
+    }
 
 
 def compute(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[dict]:
