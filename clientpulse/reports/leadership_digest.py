@@ -185,6 +185,34 @@ def _named(items: list[str], listed: int) -> str:
     return text
 
 
+def _feedback_headline(agency: dict[str, Any]) -> str:
+    """The month, its NPS with the change against the previous survey and the answers by
+    group; or that nobody answered, with the last survey's NPS."""
+    previous = agency["previous_month_start"]
+    month = agency["month_start"].isoformat()
+    heading = f"*{sentence('feedback_heading', LANGUAGE, month=month)}*"
+    if not agency["answers"]:
+        none = sentence("feedback_none", LANGUAGE)
+        if previous is None:
+            return f"{heading} · {none}"
+        last = sentence(
+            "feedback_last",
+            LANGUAGE,
+            previous=previous.isoformat(),
+            previous_nps=agency["previous_nps"],
+        )
+        return f"{heading} · {none} ({last})"
+    score = sentence("feedback_score", LANGUAGE, nps=agency["nps"])
+    if agency["nps_change"] is not None:
+        change = sentence(
+            "feedback_change", LANGUAGE, change=agency["nps_change"], previous=previous.isoformat()
+        )
+        score += f" {change}"
+    groups = ("answers", "promoters", "passives", "detractors")
+    answers = sentence("feedback_answers", LANGUAGE, **{k: agency[k] for k in groups})
+    return f"{heading} · {score} · {answers}"
+
+
 def _feedback_block(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """Last month's client feedback (marts.portfolio_feedback_monthly, its latest month): the
     agency's NPS and answers by group with the change against the previous survey, the
@@ -202,32 +230,7 @@ def _feedback_block(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     if not rows:
         return None
     agency, managers = rows[0], [r for r in rows[1:] if r["answers"]]
-    previous = agency["previous_month_start"]
-    month = agency["month_start"].isoformat()
-    lines = [f"*{sentence('feedback_heading', LANGUAGE, month=month)}*"]
-    if agency["answers"]:
-        score = sentence("feedback_score", LANGUAGE, nps=agency["nps"])
-        if agency["nps_change"] is not None:
-            change = sentence(
-                "feedback_change",
-                LANGUAGE,
-                change=agency["nps_change"],
-                previous=previous.isoformat(),
-            )
-            score += f" {change}"
-        groups = ("answers", "promoters", "passives", "detractors")
-        answers = sentence("feedback_answers", LANGUAGE, **{k: agency[k] for k in groups})
-        lines[0] += f" · {score} · {answers}"
-    else:
-        lines[0] += f" · {sentence('feedback_none', LANGUAGE)}"
-        if previous is not None:
-            last = sentence(
-                "feedback_last",
-                LANGUAGE,
-                previous=previous.isoformat(),
-                previous_nps=agency["previous_nps"],
-            )
-            lines[0] += f" ({last})"
+    lines = [_feedback_headline(agency)]
     detractors = [
         sentence(
             "feedback_detractor",
