@@ -38,6 +38,12 @@ def month_label(as_of: datetime, timezone: str) -> str:
     return f"{as_of.astimezone(ZoneInfo(timezone)).date():%Y-%m}"
 
 
+def is_first_week_of_month(as_of: datetime, timezone: str) -> bool:
+    """Whether `as_of`'s agency-local day is one of the month's first seven: the first run
+    in the month of a report sent once a week."""
+    return as_of.astimezone(ZoneInfo(timezone)).day <= 7
+
+
 def is_first_working_day(
     as_of: datetime, timezone: str, holiday_country: str, days_off: list[date]
 ) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -37,6 +37,10 @@ MAX_BLOCKS = 15
 MAX_CHARACTERS = 4000  # of block text, as sent (mrkdwn, escaped)
 MAX_LINES = 45  # as rendered: header, fields, section lines, dividers, context
 MAX_FALLBACK = 300  # the notification text
+# the first digest of a month adds last month's client feedback: at most three lines
+FEEDBACK_LINES = 3
+FEEDBACK_CHARACTERS = 600
+FIRST_MONDAY = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # 10:00 in Kyiv, covers October
 
 
 def _model(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -249,6 +253,29 @@ def _playbook_figures(con: duckdb.DuckDBPyConnection, clients: int) -> None:
     )
 
 
+def _feedback_figures(con: duckdb.DuckDBPyConnection) -> None:
+    """October's feedback for the agency and every manager (NPS +25, −15 on July), every
+    7th client's latest answer a detractor's."""
+    con.execute(
+        """CREATE TABLE marts.portfolio_feedback_monthly AS
+            WITH scopes AS (
+                SELECT 'agency' AS scope, NULL::VARCHAR AS account_manager_id,
+                       NULL::VARCHAR AS account_manager_name
+                UNION ALL
+                SELECT 'account_manager', account_manager_id, account_manager_name
+                FROM staging.cfg_account_managers
+            )
+            SELECT DATE '2026-10-01' AS month_start, scope, account_manager_id,
+                   account_manager_name, 40 AS answers, 20 AS promoters, 10 AS passives,
+                   10 AS detractors, 25 AS nps, DATE '2026-07-01' AS previous_month_start,
+                   40 AS previous_nps, -15 AS nps_change,
+                   (SELECT list({'client_id': client_id, 'client_name': client_name,
+                                 'score': 3, 'answered_on': DATE '2026-10-20'})
+                    FROM staging.cfg_clients WHERE hash(client_id) % 7 = 0) AS detractor_clients
+            FROM scopes"""
+    )
+
+
 def _simulated_portfolio(
     con: duckdb.DuckDBPyConnection, clients: int, managers: int, calibrated: bool = True
 ) -> None:
@@ -356,6 +383,7 @@ def _simulated_portfolio(
             FROM marts.client_segment_weekly WHERE week_start = DATE '2026-11-16'"""
     )
     _playbook_figures(con, clients)
+    _feedback_figures(con)
     for name in (
         "portfolio_health",
         "portfolio_playbook",
@@ -380,15 +408,27 @@ def _screen(message: dict) -> tuple[int, int, int]:
     return len(message["blocks"]), sum(len(t) for t in texts), len(rendered.splitlines()) - 1
 
 
+@pytest.mark.parametrize("first_of_month", [False, True])
 @pytest.mark.parametrize("clients,managers", [(36, 4), (500, 25)])
-def test_the_digest_stays_within_one_screen(tmp_path, clients, managers):
+def test_the_digest_stays_within_one_screen(tmp_path, clients, managers, first_of_month):
     con = duckdb.connect(str(tmp_path / "p.duckdb"))
     _simulated_portfolio(con, clients, managers)
     at_risk = con.execute("SELECT count(*) FROM marts.client_risk_actions").fetchone()[0]
-    message = compose_digest(con, AS_OF, "Europe/Kyiv", "2026-W47", LeadershipDigest())
+    as_of = FIRST_MONDAY if first_of_month else AS_OF
+    message = compose_digest(con, as_of, "Europe/Kyiv", "2026-W47", LeadershipDigest())
     blocks, characters, lines = _screen(message)
     print(f"{clients} clients: {blocks} blocks, {characters} characters, {lines} lines")
-    assert blocks <= MAX_BLOCKS and characters <= MAX_CHARACTERS and lines <= MAX_LINES
+    extra_lines, extra_characters = (
+        (FEEDBACK_LINES, FEEDBACK_CHARACTERS) if first_of_month else (0, 0)
+    )
+    assert blocks <= MAX_BLOCKS
+    assert characters <= MAX_CHARACTERS + extra_characters and lines <= MAX_LINES + extra_lines
+    feedback = [b["text"]["text"] for b in message["blocks"] if "*Client feedback" in str(b)]
+    assert len(feedback) == first_of_month
+    if first_of_month:  # three detractors and three managers named, the rest counted
+        assert feedback[0].count("(3 of 10, 20 Oct 2026)") == 3
+        assert feedback[0].count("(NPS: +25, 40 answers)") == 3
+        assert f"…and {managers - 3} more" in feedback[0]
     assert len(message["text"]) <= MAX_FALLBACK
     dumped = json.dumps(message["blocks"], ensure_ascii=False)
     assert "<Lead>" not in dumped and " & " not in dumped  # every name escaped

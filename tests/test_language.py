@@ -118,6 +118,8 @@ def _every_evidence() -> dict[str, str]:
         "count": 4,
         "day": "2026-11-13",
         "money": 3500.0,
+        "month": "2026-10-01",
+        "signed": -5,
         "stage": "storm",
         "text": "Site <relaunch>",
     }
@@ -365,7 +367,7 @@ def test_every_language_has_every_sentence_and_unit():
     assert set(SENTENCES["en"]) == set(SENTENCES["uk"]) == set(SENTENCES["ru"])
     assert set(UNITS["en"]) == set(UNITS["uk"]) == set(UNITS["ru"])
     used = {kind for fields in FIELDS.values() for kind in fields.values()}
-    assert used - {"count", "day", "money", "stage", "text"} == set(UNITS["en"])
+    assert used - {"count", "day", "money", "month", "signed", "stage", "text"} == set(UNITS["en"])
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

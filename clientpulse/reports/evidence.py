@@ -20,7 +20,7 @@ from clientpulse.reports import i18n
 Forms = Mapping[str, str]
 
 # Each evidence key's figures: how each is written (a unit below, or one of
-# count/money/day/stage/text); a key not listed has no figures.
+# count/money/day/month/signed/stage/text); a key not listed has no figures.
 FIELDS: dict[str, dict[str, str]] = {
     "replies_on_time": {"achieved": "count", "decided": "replies", "days": "in_last_days"},
     "unanswered_past_target": {"count": "unanswered"},
@@ -59,6 +59,20 @@ FIELDS: dict[str, dict[str, str]] = {
     "open_conflict": {"subject": "text", "since": "day", "days": "days"},
     "conflict_copied": {"copied": "text"},
     "detractor_answer": {"score": "nps_score", "on": "day", "contact": "text"},
+    # the monthly feedback of the leadership digest (marts.portfolio_feedback_monthly)
+    "feedback_heading": {"month": "month"},
+    "feedback_score": {"nps": "signed"},
+    "feedback_answers": {
+        "answers": "answers",
+        "promoters": "promoters",
+        "passives": "passives",
+        "detractors": "detractors",
+    },
+    "feedback_change": {"change": "signed", "previous": "month"},
+    "feedback_last": {"previous": "month", "previous_nps": "signed"},
+    "feedback_detractor": {"name": "text", "score": "nps_score", "on": "day"},
+    "feedback_manager": {"name": "text", "nps": "signed", "answers": "answers"},
+    "feedback_more": {"count": "count"},
 }
 LISTS = {"renewals_lost": ("deals", "renewal_lost"), "contacts_left": ("contacts", "contact_left")}
 
@@ -98,6 +112,17 @@ SENTENCES: dict[str, dict[str, str]] = {
         "detractor_answer": "NPS answer {score} from {contact} on {on}",
         "no_detractor": "no NPS answer of 6 of 10 or less in the last 90 days",
         "no_data": "no data yet",
+        "feedback_heading": "Client feedback, {month}",
+        "feedback_score": "NPS: {nps}",
+        "feedback_answers": "{answers}: {promoters}, {passives}, {detractors}",
+        "feedback_change": "({change} against the survey of {previous})",
+        "feedback_none": "no survey answers",
+        "feedback_last": "the last survey was in {previous}, NPS: {previous_nps}",
+        "feedback_detractors": "Latest answer from a detractor",
+        "feedback_detractor": "{name} ({score}, {on})",
+        "feedback_managers": "By manager, lowest NPS first",
+        "feedback_manager": "{name} (NPS: {nps}, {answers})",
+        "feedback_more": "…and {count} more",
         "stage:prospect": "prospect",
         "stage:honeymoon": "honeymoon (the first order)",
         "stage:storm": "storm (past the honeymoon, no repeat order)",
@@ -139,6 +164,17 @@ SENTENCES: dict[str, dict[str, str]] = {
         "detractor_answer": "оцінка готовності рекомендувати {score} від {contact}, {on}",
         "no_detractor": "жодної оцінки готовності рекомендувати 6 з 10 і нижче за останні 90 днів",
         "no_data": "даних ще немає",
+        "feedback_heading": "Відгуки клієнтів за {month}",
+        "feedback_score": "NPS: {nps}",
+        "feedback_answers": "{answers}: {promoters}, {passives}, {detractors}",
+        "feedback_change": "({change} порівняно з опитуванням за {previous})",
+        "feedback_none": "відповідей на опитування немає",
+        "feedback_last": "останнє опитування — за {previous}, NPS: {previous_nps}",
+        "feedback_detractors": "Остання відповідь — від критика",
+        "feedback_detractor": "{name} ({score}, {on})",
+        "feedback_managers": "За менеджерами, від найнижчого NPS",
+        "feedback_manager": "{name} (NPS: {nps}, {answers})",
+        "feedback_more": "… і ще {count}",
         "stage:prospect": "потенційний клієнт",
         "stage:honeymoon": "медовий місяць (перше замовлення)",
         "stage:storm": "шторм (медовий місяць минув, повторного замовлення немає)",
@@ -181,6 +217,17 @@ SENTENCES: dict[str, dict[str, str]] = {
         "no_detractor": "ни одной оценки готовности рекомендовать 6 из 10 и ниже "
         "за последние 90 дней",
         "no_data": "данных пока нет",
+        "feedback_heading": "Отзывы клиентов за {month}",
+        "feedback_score": "NPS: {nps}",
+        "feedback_answers": "{answers}: {promoters}, {passives}, {detractors}",
+        "feedback_change": "({change} по сравнению с опросом за {previous})",
+        "feedback_none": "ответов на опрос нет",
+        "feedback_last": "последний опрос — за {previous}, NPS: {previous_nps}",
+        "feedback_detractors": "Последний ответ — от критика",
+        "feedback_detractor": "{name} ({score}, {on})",
+        "feedback_managers": "По менеджерам, от самого низкого NPS",
+        "feedback_manager": "{name} (NPS: {nps}, {answers})",
+        "feedback_more": "… и ещё {count}",
         "stage:prospect": "потенциальный клиент",
         "stage:honeymoon": "медовый месяц (первый заказ)",
         "stage:storm": "шторм (медовый месяц прошёл, повторного заказа нет)",
@@ -224,6 +271,10 @@ UNITS: dict[str, dict[str, Forms]] = {
         "days_overdue": {"one": "{n} day past due", "other": "{n} days past due"},
         "billing_months": {"other": "{n} × the usual monthly billing"},
         "nps_score": {"other": "{n} of 10"},
+        "answers": {"one": "{n} answer", "other": "{n} answers"},
+        "promoters": {"one": "{n} promoter", "other": "{n} promoters"},
+        "passives": {"one": "{n} passive", "other": "{n} passives"},
+        "detractors": {"one": "{n} detractor", "other": "{n} detractors"},
     },
     "uk": {
         "replies": _forms("{n} відповіді", "{n} відповідей", "{n} відповідей", "{n} відповіді"),
@@ -296,6 +347,10 @@ UNITS: dict[str, dict[str, Forms]] = {
         ),
         "billing_months": {"other": "{n} × звичайна місячна сума рахунків"},
         "nps_score": {"other": "{n} з 10"},
+        "answers": _forms("{n} відповідь", "{n} відповіді", "{n} відповідей", "{n} відповіді"),
+        "promoters": _forms("{n} промоутер", "{n} промоутери", "{n} промоутерів", "{n} промоутера"),
+        "passives": _forms("{n} пасивний", "{n} пасивні", "{n} пасивних", "{n} пасивного"),
+        "detractors": _forms("{n} критик", "{n} критики", "{n} критиків", "{n} критика"),
     },
     "ru": {
         "replies": _forms("{n} ответа", "{n} ответов", "{n} ответов", "{n} ответа"),
@@ -368,6 +423,10 @@ UNITS: dict[str, dict[str, Forms]] = {
         ),
         "billing_months": {"other": "{n} × обычная месячная сумма счетов"},
         "nps_score": {"other": "{n} из 10"},
+        "answers": _forms("{n} ответ", "{n} ответа", "{n} ответов", "{n} ответа"),
+        "promoters": _forms("{n} промоутер", "{n} промоутера", "{n} промоутеров", "{n} промоутера"),
+        "passives": _forms("{n} пассивный", "{n} пассивных", "{n} пассивных", "{n} пассивного"),
+        "detractors": _forms("{n} критик", "{n} критика", "{n} критиков", "{n} критика"),
     },
 }
 
@@ -378,8 +437,12 @@ def _figure(value: Any, kind: str, language: str, currency: str) -> str:
         return str(value)
     if kind == "day":
         return i18n.day(date.fromisoformat(value), language)
+    if kind == "month":
+        return i18n.month(date.fromisoformat(value), language)
     if kind == "money":
         return i18n.money(value, currency, language)
+    if kind == "signed":
+        return i18n.signed(value, language)
     if kind == "stage":
         return _sentence(language, f"stage:{value}")
     number = int(value) if float(value).is_integer() else float(value)
@@ -412,6 +475,12 @@ def _render(key: str, values: Mapping[str, Any], language: str, currency: str) -
         copied = values.get("copied")
         figures["copied"] = _render("conflict_copied", values, language, currency) if copied else ""
     return _sentence(language, key).format(**figures)
+
+
+def sentence(key: str, language: str, **values: Any) -> str:
+    """A catalog sentence in `language` with its figures written out (dates and months as
+    ISO strings); names are passed through as they are: the caller escapes them."""
+    return _render(key, values, language, "EUR")
 
 
 def render_evidence(evidence: str | None, language: str, currency: str) -> str:

@@ -62,6 +62,18 @@ def week(iso_week: str, language: str) -> str:
     return format_interval(monday, monday + timedelta(days=6), "yMMMd", locale=locale(language))
 
 
+def month(value: date, language: str) -> str:
+    """The month of `value` as named on its own (`October 2026`, `жовтень 2026`)."""
+    return format_date(value, "LLLL y", locale=locale(language))
+
+
+def signed(value: float, language: str) -> str:
+    """A change or a net score with its sign: `+4,5`, `−4,5`, `±0`."""
+    if value == 0:
+        return "±0"
+    return ("+" if value > 0 else "−") + decimal(abs(value), language)
+
+
 def day(value: date, language: str) -> str:
     """A date in the language's medium form (`5 Nov 2026`, `5 лист. 2026 р.`)."""
     return format_date(value, "medium", locale=locale(language))

@@ -2,9 +2,11 @@
 
 Read in a minute at any portfolio size: headline figures with their change since last
 week, the biggest movers, the top at-risk clients (the rest counted), lost lately, one
-line per manager, clients per strategy, and a chart of the last weeks. Every figure is
-selected from a mart (marts.portfolio_weekly, client_risk_movers, client_risk_actions,
-manager_portfolio, portfolio_segments, client_strategy_changes); this module formats.
+line per manager, clients per strategy, and a chart of the last weeks; on the first digest
+of each month, last month's client feedback (NPS, its change, detractors named). Every
+figure is selected from a mart (marts.portfolio_weekly, client_risk_movers,
+client_risk_actions, manager_portfolio, portfolio_segments, client_strategy_changes,
+portfolio_feedback_monthly); this module formats.
 Every string that comes from outside (client names, manager names, reasons built
 from them) is escaped for mrkdwn, so a client called `<!channel>` pings nobody.
 """
@@ -18,15 +20,19 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from clientpulse.config import Alerts, LeadershipDigest
-from clientpulse.periods import ReportWeek, report_week
+from clientpulse.periods import ReportWeek, is_first_week_of_month, report_week
 from clientpulse.reports.account_manager_alerts import Playbook
 from clientpulse.reports.digest_chart import ChartData, alt_text, render_png, text_fallback
+from clientpulse.reports.evidence import sentence
 from clientpulse.reports.i18n import money
 from clientpulse.reports.sla_figures import SlaWeek, hours, percent, portfolio_sla_week
 from connectors.slack import escape_mrkdwn, fit_blocks
 from transforms.catalog import accepted_values
 
 LOST_NAMED = 3  # lost lately: the newest by name, the rest counted
+# the monthly feedback block (three lines at most): clients whose latest NPS answer is a
+# detractor's, newest first, and managers with answers, lowest NPS first; the rest counted
+FEEDBACK_NAMED = 3
 LANGUAGE = "en"  # the digest's own words are English; factors and actions come from catalogs
 
 
@@ -169,6 +175,90 @@ def _playbook_block(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         f"*Overdue invoices* {receivables} · *Recent detractors* {detractors} "
         f"{'client' if detractors == 1 else 'clients'} · *Open conflicts* {conflicts}"
     )
+
+
+def _named(items: list[str], listed: int) -> str:
+    """The first `listed` items, the rest counted."""
+    text = ", ".join(items[:listed])
+    if len(items) > listed:
+        text += " " + sentence("feedback_more", LANGUAGE, count=len(items) - listed)
+    return text
+
+
+def _feedback_headline(agency: dict[str, Any]) -> str:
+    """The month, its NPS with the change against the previous survey and the answers by
+    group; or that nobody answered, with the last survey's NPS."""
+    previous = agency["previous_month_start"]
+    month = agency["month_start"].isoformat()
+    heading = f"*{sentence('feedback_heading', LANGUAGE, month=month)}*"
+    if not agency["answers"]:
+        none = sentence("feedback_none", LANGUAGE)
+        if previous is None:
+            return f"{heading} · {none}"
+        last = sentence(
+            "feedback_last",
+            LANGUAGE,
+            previous=previous.isoformat(),
+            previous_nps=agency["previous_nps"],
+        )
+        return f"{heading} · {none} ({last})"
+    score = sentence("feedback_score", LANGUAGE, nps=agency["nps"])
+    if agency["nps_change"] is not None:
+        change = sentence(
+            "feedback_change", LANGUAGE, change=agency["nps_change"], previous=previous.isoformat()
+        )
+        score += f" {change}"
+    groups = ("answers", "promoters", "passives", "detractors")
+    answers = sentence("feedback_answers", LANGUAGE, **{k: agency[k] for k in groups})
+    return f"{heading} · {score} · {answers}"
+
+
+def _feedback_block(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """Last month's client feedback (marts.portfolio_feedback_monthly, its latest month): the
+    agency's NPS and answers by group with the change against the previous survey, the
+    clients whose latest answer is a detractor's, and the managers with answers, lowest
+    NPS first. None when the agency has no NPS answer on record (it runs no survey)."""
+    relation = con.execute(
+        "SELECT scope, account_manager_name, answers, promoters, passives, detractors, nps, "
+        "previous_month_start, previous_nps, nps_change, detractor_clients, month_start "
+        "FROM marts.portfolio_feedback_monthly "
+        "WHERE month_start = (SELECT max(month_start) FROM marts.portfolio_feedback_monthly) "
+        "ORDER BY scope = 'agency' DESC, nps NULLS LAST, account_manager_name"
+    )
+    names = [d[0] for d in relation.description]
+    rows = [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+    if not rows:
+        return None
+    agency, managers = rows[0], [r for r in rows[1:] if r["answers"]]
+    lines = [_feedback_headline(agency)]
+    detractors = [
+        sentence(
+            "feedback_detractor",
+            LANGUAGE,
+            name=f"*{escape_mrkdwn(c['client_name'])}*",
+            score=c["score"],
+            on=c["answered_on"].isoformat(),
+        )
+        for c in agency["detractor_clients"]
+    ]
+    if detractors:
+        named = _named(detractors, FEEDBACK_NAMED)
+        lines.append(f"{sentence('feedback_detractors', LANGUAGE)}: {named}")
+    if managers:
+        by_manager = [
+            sentence(
+                "feedback_manager",
+                LANGUAGE,
+                name=escape_mrkdwn(m["account_manager_name"]),
+                nps=m["nps"],
+                answers=m["answers"],
+            )
+            for m in managers
+        ]
+        lines.append(
+            f"{sentence('feedback_managers', LANGUAGE)}: {_named(by_manager, FEEDBACK_NAMED)}"
+        )
+    return _section("\n".join(lines))
 
 
 def _movers_block(
@@ -348,6 +438,12 @@ def compose_digest(
         },
         _headline_block(this, portfolio),
         _playbook_block(con),
+    ]
+    # the month's feedback once a month, on its first digest (it covers the month before)
+    feedback = _feedback_block(con) if is_first_week_of_month(as_of, timezone) else None
+    if feedback:
+        blocks.append(feedback)
+    blocks += [
         _sla_block(sla, changes),
         {"type": "divider"},
         _movers_block(con, settings.movers_listed, playbook),

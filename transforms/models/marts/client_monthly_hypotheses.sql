@@ -1,8 +1,8 @@
 -- Hypotheses of the monthly client report (docs/domain.md §3: Plan-Do-Check-Act reports the
 -- hypotheses set, confirmed and refuted): per client, for the month before the month of
--- as_of (client's calendar), the top-level tasks that are hypotheses — a value in the
--- `client_status.hypothesis_field` custom field, or in a `hypothesis_sections` section —
--- with their state:
+-- as_of (client's calendar), the top-level tasks that are hypotheses
+-- (staging.asana_tasks.is_hypothesis: a value in the `client_status.hypothesis_field`
+-- custom field, or in a `hypothesis_sections` section) with their state:
 -- * confirmed / refuted: the field says so (`hypothesis_confirmed` / `hypothesis_refuted`),
 --   decided in the month (the task completed then, else last changed then);
 -- * tested: completed in the month with no verdict in the field;
@@ -28,11 +28,7 @@ WITH hypotheses AS (
         END AS state
     FROM staging.asana_tasks AS t
     JOIN core.client_report_month AS m USING (client_id)
-    WHERE t.parent_gid IS NULL
-        AND (
-            nullif(trim(t.hypothesis_status), '') IS NOT NULL
-            OR list_contains(getvariable('hypothesis_sections')::VARCHAR[], t.section_name)
-        )
+    WHERE t.parent_gid IS NULL AND t.is_hypothesis
 )
 
 SELECT

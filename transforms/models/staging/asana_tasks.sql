@@ -2,7 +2,10 @@
 -- the client its home project belongs to, and the two texts the weekly client status
 -- quotes: `status_reason` and `justification`, each the value of the first custom field
 -- named in `client_status.reason_fields` / `justification_fields` that has one; and the
--- value of the `client_status.hypothesis_field` custom field.
+-- value of the `client_status.hypothesis_field` custom field, and `is_hypothesis`: the one
+-- definition of a hypothesis task (a value in that field, or the task in a
+-- `client_status.hypothesis_sections` section), which the monthly report's hypotheses and
+-- its delivered work both read.
 -- Each payload is parsed once, into the fields read below (one `->>` a field would parse
 -- it again for each: four times the work on a large workspace).
 WITH live AS (
@@ -65,6 +68,13 @@ SELECT
     x.status_reason,
     x.justification,
     x.hypothesis_status,
+    x.hypothesis_status IS NOT NULL
+        OR coalesce(
+            list_contains(
+                getvariable('hypothesis_sections')::VARCHAR[], t.payload.memberships[1].section.name
+            ),
+            false
+        )                                               AS is_hypothesis,
     pr.payload ->> 'name'                               AS project_name,
     coalesce(t.payload.resource_subtype = 'milestone', false) AS milestone
 FROM live AS t
