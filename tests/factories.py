@@ -94,10 +94,13 @@ def task(gid, project, *, due=None, completed=False, created=AS_OF - timedelta(d
     }
 
 
-def hypothesis(gid, project, status, *, name=None, created, completed_at=None, section=None):
+def hypothesis(
+    gid, project, status, *, name=None, created, completed_at=None, section=None, due=None
+):
     """A top-level Asana task that is a hypothesis: `status` in the "Hypothesis status"
-    field (None: no value), completed at `completed_at` if given, in `section` if given."""
-    row = task(gid, project, created=created, completed=completed_at is not None)
+    field (None: no value), completed at `completed_at` if given, in `section` if given,
+    due on `due` if given."""
+    row = task(gid, project, due=due, created=created, completed=completed_at is not None)
     payload = json.loads(row["payload"])
     payload["name"] = name or payload["name"]
     payload["completed_at"] = completed_at.isoformat() if completed_at else None
@@ -107,6 +110,22 @@ def hypothesis(gid, project, status, *, name=None, created, completed_at=None, s
     if section:
         payload["memberships"] = [{"section": {"name": section}}]
     return row | {"payload": json.dumps(payload)}
+
+
+def story(gid: str, task: str, at: str, subtype: str, old: str | None = None, new=None):
+    """A `raw.asana_stories` row: `subtype` on `task` at `at` (ISO), for a due-date change
+    from `old` to `new`."""
+    payload: dict = {"gid": gid, "created_at": at, "resource_subtype": subtype}
+    if subtype == "due_date_changed":
+        payload["old_dates"] = {"due_on": old}
+        payload["new_dates"] = {"due_on": new}
+    return {
+        "gid": gid,
+        "task_gid": task,
+        "created_at": datetime.fromisoformat(at),
+        "payload": json.dumps(payload),
+        "extracted_at": AS_OF,
+    }
 
 
 def crm(kind, object_id, properties, *, companies=(), contacts=(), archived=False, at=AS_OF):

@@ -27,7 +27,7 @@ from clientpulse.pipeline.build_signals import model_variables
 from clientpulse.pipeline.config_seeds import config_seeds
 from clientpulse.reports.client_status import LISTS, compose_client_status
 from clientpulse.reports.i18n import STRINGS
-from tests.factories import AS_OF, small_config
+from tests.factories import AS_OF, small_config, story
 from transforms.runner import build
 from warehouse.db import open_writer
 from warehouse.load import upsert
@@ -76,20 +76,6 @@ def _task(
     }
 
 
-def _story(gid: str, task: str, at: str, subtype: str, old: str | None = None, new=None):
-    payload: dict[str, Any] = {"gid": gid, "created_at": at, "resource_subtype": subtype}
-    if subtype == "due_date_changed":
-        payload["old_dates"] = {"due_on": old}
-        payload["new_dates"] = {"due_on": new}
-    return {
-        "gid": gid,
-        "task_gid": task,
-        "created_at": datetime.fromisoformat(at),
-        "payload": json.dumps(payload),
-        "extracted_at": AS_OF,
-    }
-
-
 TASKS = [
     _task("A", "100", due="2026-11-13", completed_at="2026-11-12T12:00:00.000Z"),
     _task("B", "100", due="2026-11-11", completed_at="2026-11-12T12:00:00.000Z"),
@@ -122,15 +108,15 @@ TASKS = [
     _task("J", "200", due="2026-11-03"),
 ]
 STORIES = [
-    _story("s1", "A", "2026-11-06T10:00:00.000Z", "due_date_changed", "2026-11-10", "2026-11-13"),
-    _story("s2", "A", "2026-11-12T12:00:00.000Z", "marked_complete"),
-    _story("s3", "B", "2026-11-07T10:00:00.000Z", "due_date_changed", "2026-11-05", "2026-11-11"),
-    _story("s4", "D", "2026-11-03T10:00:00.000Z", "marked_complete"),
-    _story("s5", "D", "2026-11-04T10:00:00.000Z", "marked_incomplete"),
-    _story("s6", "D", "2026-11-05T10:00:00.000Z", "marked_complete"),
-    _story("s7", "D", "2026-11-10T10:00:00.000Z", "marked_incomplete"),
-    _story("s8", "H", "2026-11-10T10:00:00.000Z", "marked_incomplete"),
-    _story("s9", "D", "2026-11-10T11:00:00.000Z", "comment_added"),
+    story("s1", "A", "2026-11-06T10:00:00.000Z", "due_date_changed", "2026-11-10", "2026-11-13"),
+    story("s2", "A", "2026-11-12T12:00:00.000Z", "marked_complete"),
+    story("s3", "B", "2026-11-07T10:00:00.000Z", "due_date_changed", "2026-11-05", "2026-11-11"),
+    story("s4", "D", "2026-11-03T10:00:00.000Z", "marked_complete"),
+    story("s5", "D", "2026-11-04T10:00:00.000Z", "marked_incomplete"),
+    story("s6", "D", "2026-11-05T10:00:00.000Z", "marked_complete"),
+    story("s7", "D", "2026-11-10T10:00:00.000Z", "marked_incomplete"),
+    story("s8", "H", "2026-11-10T10:00:00.000Z", "marked_incomplete"),
+    story("s9", "D", "2026-11-10T11:00:00.000Z", "comment_added"),
 ]
 
 

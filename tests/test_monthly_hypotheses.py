@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from clientpulse.pipeline.build_signals import build_models
-from tests.factories import AS_OF, small_config, task
+from tests.factories import AS_OF, small_config, story, task
 from tests.factories import hypothesis as make
 from warehouse.db import open_writer
 from warehouse.load import upsert
@@ -15,9 +15,11 @@ OCTOBER = datetime.fromisoformat("2026-10-10T09:00:00+00:00")
 
 
 def hypothesis(
-    gid, status, *, completed_at=None, created=OCTOBER - timedelta(days=40), section=None
+    gid, status, *, completed_at=None, created=OCTOBER - timedelta(days=40), section=None, due=None
 ):
-    return make(gid, "100", status, created=created, completed_at=completed_at, section=section)
+    return make(
+        gid, "100", status, created=created, completed_at=completed_at, section=section, due=due
+    )
 
 
 TASKS = [
@@ -32,11 +34,13 @@ TASKS = [
 ]
 
 
-def built(folder, *queries: str) -> list[list[tuple]]:
-    """The small agency with TASKS, built as of AS_OF: each query's rows."""
+def built(folder, *queries: str, tasks=TASKS, stories=()) -> list[list[tuple]]:
+    """The small agency with `tasks` and `stories`, built as of AS_OF: each query's rows."""
     config = small_config(folder)
     with open_writer(config.warehouse.path) as con:
-        upsert(con, "raw.asana_tasks", TASKS, ["gid"])
+        upsert(con, "raw.asana_tasks", tasks, ["gid"])
+        if stories:
+            upsert(con, "raw.asana_stories", list(stories), ["gid"])
         build_models(con, config, AS_OF)
         return [con.execute(q).fetchall() for q in queries]
 
@@ -68,3 +72,55 @@ def test_a_hypothesis_is_told_once_not_also_as_delivered_work(tmp_path):
     assert flagged == [("1",), ("2",), ("3",), ("4",), ("5",), ("6",)]
     assert delivered == [("8", "2026-10-11")]
     assert completed == [(1,)]
+
+
+# Twins, one a hypothesis (h) and one ordinary work (o), as of Monday 2026-11-16 (Kyiv):
+# * h1 / o1, set on 2026-09-01, due 2026-10-15, moved on 2026-10-20 (after it passed: a
+#   silent slip in October) to 2026-11-20: open, due in November;
+# * h2 / o2, created 2026-10-02 (new in October), done 10-05, reopened 10-12: a revision
+#   round in October; open since, undated.
+SEPTEMBER_1 = datetime.fromisoformat("2026-09-01T09:00:00+00:00")
+OCTOBER_2 = datetime.fromisoformat("2026-10-02T09:00:00+00:00")
+TWINS = [
+    hypothesis("h1", "Testing", created=SEPTEMBER_1, due="2026-11-20"),
+    task("o1", "100", created=SEPTEMBER_1, due="2026-11-20"),
+    hypothesis("h2", None, section="Hypotheses", created=OCTOBER_2),
+    task("o2", "100", created=OCTOBER_2),
+]
+TWIN_STORIES = [
+    story(f"{t}-{n}", t, at, subtype, old, new)
+    for t in ("h1", "o1", "h2", "o2")
+    for n, (at, subtype, old, new) in enumerate(
+        [("2026-10-20T09:00:00+00:00", "due_date_changed", "2026-10-15", "2026-11-20")]
+        if t.endswith("1")
+        else [
+            ("2026-10-05T09:00:00+00:00", "marked_complete", None, None),
+            ("2026-10-12T09:00:00+00:00", "marked_incomplete", None, None),
+        ]
+    )
+]
+
+
+def test_a_hypothesis_is_neither_planned_work_nor_a_slip_nor_a_change(tmp_path):
+    hypotheses, plan, check, changes, weekly = built(
+        tmp_path,
+        "SELECT task_gid, state FROM marts.client_monthly_hypotheses ORDER BY task_gid",
+        "SELECT task_gid, month_start::VARCHAR, due_on::VARCHAR FROM marts.client_monthly_plan",
+        "SELECT announced_slips, silent_slips, revision_rounds FROM marts.client_monthly_check "
+        "WHERE client_id = 'acme'",
+        "SELECT change, task_gid, changed_on::VARCHAR FROM marts.client_monthly_changes "
+        "ORDER BY change",
+        "SELECT list, task_gid FROM marts.client_status_lists ORDER BY task_gid",
+        tasks=TWINS,
+        stories=TWIN_STORIES,
+    )
+    # told once, under Hypotheses: both still being tested at October's end
+    assert hypotheses == [("h1", "testing"), ("h2", "testing")]
+    # Plan (November): o1 is due in it, h1 is due in it too but is a hypothesis
+    assert plan == [("o1", "2026-11-01", "2026-11-20")]
+    # Check (October): o1's silent slip and o2's reopening, not h1's nor h2's
+    assert check == [(0, 1, 1)]
+    # Act (October): o1's date moved, o2 created; h1 and h2 are not changes to the plan
+    assert changes == [("date_moved", "o1", "2026-10-20"), ("new_task", "o2", "2026-10-02")]
+    # the weekly status (week of 2026-11-09): both open twins carry over, no hypothesis
+    assert weekly == [("carry_over", "o1"), ("carry_over", "o2")]

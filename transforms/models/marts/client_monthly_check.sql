@@ -4,6 +4,9 @@
 -- period month, as of as_of),
 -- delivery (completed top-level tasks, on time or late), slips announced and silent
 -- (core.fct_task_slips) and revision rounds (a completed task marked incomplete again).
+-- Ordinary work only: hypothesis tasks (staging.asana_tasks.is_hypothesis) are in none of
+-- these counts (marts.client_monthly_delivered leaves them out too); the report tells them
+-- in its hypotheses part.
 WITH sla AS (
     SELECT r.client_id, r.metric, r.achieved, r.decided, r.median_business_minutes AS median_minutes
     FROM intermediate.reply_compliance AS r
@@ -29,7 +32,9 @@ slips AS (
     FROM core.fct_task_slips AS s
     JOIN core.client_report_month AS m USING (client_id)
     JOIN core.fct_task_delivery AS f USING (task_gid)
-    WHERE f.parent_gid IS NULL AND s.slipped_on >= m.month_start AND s.slipped_on < m.month_end
+    JOIN staging.asana_tasks AS t USING (task_gid)
+    WHERE f.parent_gid IS NULL AND NOT t.is_hypothesis
+      AND s.slipped_on >= m.month_start AND s.slipped_on < m.month_end
     GROUP BY s.client_id
 ),
 
@@ -52,8 +57,9 @@ revisions AS (
     FROM completions AS r
     JOIN core.fct_task_delivery AS f USING (task_gid)
     JOIN core.client_report_month AS m USING (client_id)
+    JOIN staging.asana_tasks AS t USING (task_gid)
     WHERE r.subtype = 'marked_incomplete' AND r.completions_before > 0
-      AND f.parent_gid IS NULL
+      AND f.parent_gid IS NULL AND NOT t.is_hypothesis
       AND CAST(timezone(m.timezone, r.created_at) AS DATE) >= m.month_start
       AND CAST(timezone(m.timezone, r.created_at) AS DATE) < m.month_end
     GROUP BY f.client_id

@@ -1,5 +1,8 @@
 -- The four lists of the weekly client status (docs/domain.md §3) for the client's last full week
--- (Monday to Monday on its calendar, before the week of as_of); top-level tasks only.
+-- (Monday to Monday on its calendar, before the week of as_of); top-level tasks only, and
+-- ordinary work only: the weekly email has no place for hypotheses, so hypothesis tasks
+-- (staging.asana_tasks.is_hypothesis) are left out, as in the monthly report's Plan, Do,
+-- Check and Act (its hypotheses part, marts.client_monthly_hypotheses, tells them).
 -- * carry_over: open tasks that go on into the coming week (with their due date, and
 --   for an overdue one the days since it was due, on the client's calendar);
 -- * not_carried_over: done that week (reason `done`), or cancelled (a cancelled section)
@@ -32,7 +35,7 @@ tasks AS (
     FROM core.fct_task_delivery AS f
     JOIN clients AS c USING (client_id)
     JOIN staging.asana_tasks AS t USING (task_gid)
-    WHERE f.parent_gid IS NULL
+    WHERE f.parent_gid IS NULL AND NOT t.is_hypothesis
 ),
 
 lists AS (

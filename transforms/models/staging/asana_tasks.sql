@@ -4,8 +4,8 @@
 -- named in `client_status.reason_fields` / `justification_fields` that has one; and the
 -- value of the `client_status.hypothesis_field` custom field, and `is_hypothesis`: the one
 -- definition of a hypothesis task (a value in that field, or the task in a
--- `client_status.hypothesis_sections` section), which the monthly report's hypotheses and
--- its delivered work both read.
+-- `client_status.hypothesis_sections` section): the monthly report's hypotheses part lists
+-- these tasks, its Plan, Do, Check and Act and the weekly status lists leave them out.
 -- Each payload is parsed once, into the fields read below (one `->>` a field would parse
 -- it again for each: four times the work on a large workspace).
 WITH live AS (
