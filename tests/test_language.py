@@ -3,6 +3,8 @@ portfolio DM, the approval DM, the digest's at-risk lines and the client emails,
 rendered in en, uk and ru from the small agency built as of three Mondays, plus one
 evidence of every kind the models return (every factor, every band).
 
+The leadership digest and its chart are checked in each language too.
+
 A uk/ru text fails on a Latin word that is not a name (client, person, task, project,
 deal names, addresses and URLs from the data), on a raw code (`at_risk`, a factor key),
 on a count written `24.0`, or on a number without its unit."""
@@ -50,6 +52,7 @@ CODES = re.compile(
 )
 FLOAT_COUNT = re.compile(r"(?<![\d.,])\d+[.,]0(?![\d])")
 LATIN = re.compile(r"[A-Za-z]+")
+EMOJI = re.compile(r":[a-z0-9_+-]+:")  # Slack shows a picture, not the word
 ADDRESS = re.compile(r"(https?://\S+|[\w.+&;<>-]+@[\w.-]+)")
 # a number's unit is the word or sign after it, or the label before it
 NUMBER = re.compile(r"\d+(?:[\u00a0\u202f ]\d{3})*(?:[.,]\d+)?")
@@ -331,7 +334,7 @@ def _problems(text: str, language: str, names: set[str]) -> list[str]:
     found += [f"count {m}" for m in FLOAT_COUNT.findall(_without_names(text, names))]
     if language == "en":
         return found
-    plain = _without_names(text, names | PRODUCTS)
+    plain = EMOJI.sub(" ", _without_names(text, names | PRODUCTS))
     found += [f"latin {w}" for w in LATIN.findall(plain)]
     plain = re.sub(r"\d{1,2}[.:]\d{2}(?:[.:]\d{2,4})?", " ", plain)  # times and dates
     for match in NUMBER.finditer(plain):
@@ -343,8 +346,11 @@ def _problems(text: str, language: str, names: set[str]) -> list[str]:
             continue  # a labelled figure: "Раунди правок: 0", "NPS: −20"
         if YEAR.fullmatch(match.group()) and before and before[-1].isalpha():
             continue  # the year of a date or month: "листопад 2026"
-        if plain[match.start() - 2 : match.start()].endswith(("(", "(+")) and after[:1] == ")":
-            continue  # a count in brackets after what it counts: "(3)"
+        if (
+            plain[match.start() - 2 : match.start()].endswith(("(", "(+", "(−", "(±"))
+            and after[:1] == ")"
+        ):
+            continue  # a count or a change in brackets after what it counts: "(3)", "(−2)"
         if before and before[-1].strip("*_:(«").lower() in LABELS[language]:
             continue
         context = plain[max(0, match.start() - 30) : match.end() + 10]
@@ -397,17 +403,33 @@ def test_every_text_is_in_the_readers_language(world, language):
         assert joined.count(words) == len(config.clients), words
 
 
-def test_the_digest_names_factors_and_actions_in_words(world):
+AT_RISK_HEADING = {
+    "en": "*At-risk clients*",
+    "uk": "*Клієнти під ризиком*",
+    "ru": "*Клиенты под риском*",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_digest_and_its_chart_are_in_the_digests_language(world, language):
+    """Every word of the digest (headings, footer, the chart's alt text and figures) in
+    leadership_digest.language; factors and actions named in words, not codes."""
     config: AgencyConfig = world["config"]
+    settings = config.leadership_digest.model_copy(update={"language": language})
     with open_writer(config.warehouse.path) as con:
-        # every client at risk this week (the last test on this world: it changes it)
+        # every client at risk this week (the last tests on this world: they change it)
         con.execute("UPDATE marts.client_risk_weekly SET at_risk = true")
         sql = (MODELS_DIR / "marts" / "client_risk_actions.sql").read_text(encoding="utf-8")
         con.execute(f"CREATE OR REPLACE TABLE marts.client_risk_actions AS\n{sql}")
-        digest = compose_digest(con, AS_OF, config.agency.timezone, "2026-W47")
-    text = _slack_text(digest)
-    assert _problems(text, "en", world["names"]) == []
-    assert "At-risk clients" in text and "→ _" in text
+        digest = compose_digest(con, AS_OF, config.agency.timezone, "2026-W47", settings)
+    chart = digest["chart"]
+    text = "\n".join(
+        [_slack_text(digest), chart["title"], chart["alt_text"], chart["text_fallback"]]
+    )
+    assert _problems(text, language, world["names"]) == []
+    assert AT_RISK_HEADING[language] in text and "→ _" in text
+    header = {"en": "weekly digest", "uk": "Щотижневий огляд", "ru": "Еженедельный обзор"}
+    assert header[language] in digest["blocks"][0]["text"]["text"]
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from clientpulse.pipeline.build_signals import build_models
+from clientpulse.reports import i18n
 from clientpulse.reports.account_manager_alerts import Playbook, portfolio_message
 from clientpulse.reports.leadership_digest import _managers_block
-from clientpulse.reports.sla_figures import percent
 from tests.factories import load_small_world, small_config
 from transforms.catalog import MODELS_DIR
 from warehouse.db import open_writer
@@ -52,7 +52,7 @@ def _manager_share(con, manager_id: str) -> float:
 def test_the_digest_and_the_portfolio_dm_show_a_manager_the_same_share(world):
     config, con = world
     playbook = Playbook.load(config.alerts.playbook)
-    [digest] = [_managers_block(con, "2026-W46", listed=50)["text"]["text"]]
+    [digest] = [_managers_block(con, "2026-W46", listed=50, language="en")["text"]["text"]]
     shown = 0
     for manager in config.account_managers:
         row = con.execute(
@@ -61,7 +61,7 @@ def test_the_digest_and_the_portfolio_dm_show_a_manager_the_same_share(world):
         figures = dict(zip([d[0] for d in row.description], row.fetchone(), strict=True))
         if not figures["active_clients"]:
             continue
-        expected = percent(_manager_share(con, manager.id))
+        expected = i18n.percent(_manager_share(con, manager.id), "en")
         assert f"first {expected}" in digest, (manager.id, digest)
         dm = portfolio_message(manager, [], figures, playbook, named=False)
         assert expected in dm["blocks"][1]["text"]["text"], (manager.id, dm)

@@ -108,13 +108,6 @@ def _percent(value: float | None, language: str) -> str:
     return "—" if value is None else i18n.percent(value, language)
 
 
-def _signed(value: float, language: str) -> str:
-    """A change with its sign: `+4,5`, `−4,5`, `±0`."""
-    if value == 0:
-        return "±0"
-    return ("+" if value > 0 else "−") + i18n.decimal(abs(value), language)
-
-
 def _factor_lines(row: dict[str, Any], language: str, playbook: Playbook) -> list[str]:
     """Each moved factor: its evidence then and now, and its sub-score before → after."""
     lines = []
@@ -146,7 +139,7 @@ def _risk_text(alert: Alert, language: str, playbook: Playbook) -> str:
     score = playbook.label(language, "score", score=i18n.decimal(row["score"], language), band=band)
     change = row.get("score_change_1w")
     moved = (
-        ", " + playbook.label(language, "week_change", change=_signed(change, language))
+        ", " + playbook.label(language, "week_change", change=i18n.signed(change, language))
         if change is not None
         else ""
     )
@@ -290,9 +283,9 @@ def _playbook_lines(
     for row in rows.get("nps", []):
         if row["nps"] is None:
             continue
-        text = playbook.label(language, "portfolio_nps", nps=_signed(row["nps"], language))
+        text = playbook.label(language, "portfolio_nps", nps=i18n.signed(row["nps"], language))
         if row["nps_change"] is not None:
-            change = _signed(row["nps_change"], language)
+            change = i18n.signed(row["nps_change"], language)
             text += " " + playbook.label(language, "portfolio_nps_change", change=change)
         if row["recent_detractor_score"] is not None:
             text += "; " + playbook.label(

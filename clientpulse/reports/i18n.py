@@ -1,17 +1,18 @@
-"""The one home of per-language words and formats: the client status email's strings,
-and, through Babel, how each language writes counts, decimals, percentages, money, dates
-and plural forms (uk and ru have three: 1 клієнт, 2 клієнти, 5 клієнтів). Other
-catalogs (clientpulse/reports/evidence.py, monthly_i18n.py, the playbook's labels, the
-Slack listener's texts) hold their words and format through these functions."""
+"""The one home of per-language words and formats: the client status email's and the
+leadership digest's strings (with its chart's), and, through Babel, how each language
+writes counts, decimals, percentages, money, dates and plural forms (uk and ru have
+three: 1 клієнт, 2 клієнти, 5 клієнтів). Other catalogs (clientpulse/reports/evidence.py,
+monthly_i18n.py, the playbook's labels, the Slack listener's texts) hold their words and
+format through these functions."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from babel import Locale
-from babel.dates import format_date, format_interval
+from babel.dates import format_date, format_datetime, format_interval, format_skeleton
 from babel.numbers import (
     format_currency,
     format_decimal,
@@ -44,6 +45,21 @@ def percent(value: float, language: str) -> str:
     return format_percent(value, locale=locale(language))
 
 
+def signed(value: float, language: str) -> str:
+    """A change with its sign: `+4,5`, `−4,5`, `±0`."""
+    if value == 0:
+        return "±0"
+    return ("+" if value > 0 else "−") + decimal(abs(value), language)
+
+
+def counted(language: str, key: str, number: float) -> str:
+    """A STRINGS text with a form per plural category (`key:one`, `key:few`, …, `key:other`)
+    for `number`, the number written in."""
+    texts = STRINGS[language]
+    forms = {c.split(":")[-1]: t for c, t in texts.items() if c.startswith(f"{key}:")}
+    return plural(language, forms, number).format(n=decimal(number, language))
+
+
 def money(amount: float, currency: str, language: str) -> str:
     """An amount in `currency` (ISO 4217): with its symbol, or its name where the
     language has no symbol of its own for it (uk writes `3 500,00 євро`, not `EUR`)."""
@@ -65,6 +81,17 @@ def week(iso_week: str, language: str) -> str:
 def day(value: date, language: str) -> str:
     """A date in the language's medium form (`5 Nov 2026`, `5 лист. 2026 р.`)."""
     return format_date(value, "medium", locale=locale(language))
+
+
+def short_day(value: date, language: str) -> str:
+    """A day and month without the year (`5 Nov`, `5 лист.`)."""
+    return format_skeleton("MMMd", value, locale=locale(language))
+
+
+def moment(value: datetime, language: str) -> str:
+    """A local date and time (`23 Nov 2026, 09:00`, `23 лист. 2026 р., 09:00`)."""
+    time = format_datetime(value, "HH:mm", locale=locale(language))
+    return f"{day(value.date(), language)}, {time}"
 
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -103,6 +130,80 @@ STRINGS: dict[str, dict[str, str]] = {
         "section:cancelled": "Cancelled",
         "sla_none": "{label}: nothing to answer",
         "signature": "Your account manager, {manager}",
+        # the Monday leadership digest (clientpulse/reports/leadership_digest.py)
+        "digest_header": "ClientPulse weekly digest · {period}",
+        "digest_legend": "(±N) = change since last week",
+        "digest_summary": "ClientPulse weekly digest {period}: {at_risk} of {active} active clients"
+        " at risk{since}, {lost} lost this month; first replies on time in {week}: "
+        "{compliance}{points}.",
+        "digest_no_data": "no data",
+        "digest_points": " ({change} pts)",
+        "digest_clients:one": "{n} client",
+        "digest_clients:other": "{n} clients",
+        "digest_at_risk": "*Clients at risk*\n{at_risk} of {active} active{since}",
+        "digest_lost": "*Lost this month*\n{lost}{since}",
+        "digest_no_history": "no history yet",
+        "digest_on_time": "*Delivered on time{week}*\n{on_time}",
+        "digest_on_time_week": ", {week}",
+        "digest_tasks_share": "{share} of {tasks}",
+        "digest_no_dated_task": "no dated task completed",
+        "digest_overdue_tasks": "*Open overdue tasks*\n{count}",
+        "digest_playbook": "*Overdue invoices* {receivables} · *Recent detractors* {detractors}"
+        " · *Open conflicts* {conflicts}",
+        "digest_receivables": "{amounts} at {clients} (the oldest {days})",
+        "digest_no_receivables": "none",
+        "digest_sla_heading": "*Email SLA, {week}* (business hours on each client's calendar)",
+        "digest_sla_line": "• {label}: {compliance} on time ({achieved} of {decided}){points}"
+        " · median {median} h · P90 {p90} h · {breached} breached · {pending} pending",
+        "digest_movers": "*Biggest movers* (risk score 0–100)",
+        "digest_no_movers": "No risk score moved since last week.",
+        "digest_mover": "{arrow} *{name}* {before} → {score} ({change}){why}",
+        "digest_at_risk_none": "*At-risk clients*\nNone this week.",
+        "digest_at_risk_heading": "*At-risk clients* · {count} of {active} active, "
+        "highest risk first",
+        "digest_at_risk_line": "• *{name}* ({manager}) · risk {score}: {reasons} → _{action}_",
+        "digest_at_risk_more": "…and {count} more at risk",
+        "digest_lost_lately": "*Lost lately* · {count}: {names}",
+        "digest_more": " …and {count} more",
+        "digest_managers": "*By account manager* (at risk of active · replies on time, {week})",
+        "digest_manager": "• {name}: {at_risk} of {active} · first {first} · next {next}",
+        "digest_managers_more": "…and {count} more managers with {at_risk} clients at risk",
+        "digest_strategies": "*Strategies* (clients; docs/domain.md §6): {counts}",
+        "digest_strategy_count": "{strategy} {count}",
+        "digest_strategy_changed": "Changed strategy since last week: {moved}{more}",
+        "digest_strategy_unchanged": "No client changed strategy since last week.",
+        "strategy:strengthen": "strengthen",
+        "strategy:invest": "invest",
+        "strategy:invest_loyal": "invest loyal",
+        "strategy:protect": "protect",
+        "strategy:earn": "earn",
+        "strategy:consider_ending": "consider ending",
+        "strategy:none": "not enough data",
+        "strategy:no_data": "no data",
+        "digest_footer": "As of {when} {timezone} · SLA clocks: business hours",
+        "digest_threshold_calibrated": " · at risk from score {threshold}, calibrated this week on"
+        " the year before to {budget} false-alarm weeks per retained client a year",
+        "digest_threshold_default": " · at risk from score {threshold} (the default: too little"
+        " history to calibrate)",
+        "digest_chart_below": " · chart of the last {weeks} posted below",
+        # the digest's chart (clientpulse/reports/digest_chart.py)
+        "chart_title": "Clients at risk and SLA compliance, by week",
+        "chart_heading": "ClientPulse: clients at risk and SLA compliance, by week",
+        "chart_at_risk": "Clients at risk",
+        "chart_at_risk_axis": "at risk",
+        "chart_on_time_axis": "% on time",
+        "chart_first_reply": "First replies on time",
+        "chart_next_reply": "Next replies on time",
+        "chart_on_time": "Tasks delivered on time",
+        "chart_tick": "W{week}",
+        "chart_no_weeks": "Chart of clients at risk and SLA compliance: no weeks of history yet.",
+        "chart_alt": "Two line charts over {weeks}, {first} to {last}. Clients at risk: "
+        "{at_risk_first} to {at_risk_last} (highest {at_risk_max}). First replies on time: "
+        "{first_reply_first} to {first_reply_last}; next replies {next_reply_first} to "
+        "{next_reply_last}; tasks on time {on_time_first} to {on_time_last}.",
+        "chart_fallback_heading": "Last {weeks} ({ticks}):",
+        "chart_fallback_week": "• {week}: {at_risk} at risk · first replies {first_reply}"
+        " · next replies {next_reply} · tasks {on_time} on time",
     },
     "uk": {
         "subject": "{client}: статус за тиждень, {period}",
@@ -140,6 +241,86 @@ STRINGS: dict[str, dict[str, str]] = {
         "section:cancelled": "Скасовано",
         "sla_none": "{label}: листів, що потребують відповіді, не було",
         "signature": "Ваш акаунт-менеджер, {manager}",
+        # the Monday leadership digest (clientpulse/reports/leadership_digest.py)
+        "digest_header": "Щотижневий огляд ClientPulse · {period}",
+        "digest_legend": "(±…) у дужках — зміна за тиждень",
+        "digest_summary": "Щотижневий огляд ClientPulse, {period}: під ризиком {at_risk} з {active}"
+        " активних клієнтів{since}, втрачено цього місяця: {lost}; перші відповіді вчасно за "
+        "{week}: {compliance}{points}.",
+        "digest_no_data": "даних немає",
+        "digest_points": " ({change} в. п.)",
+        "digest_clients:one": "{n} клієнт",
+        "digest_clients:few": "{n} клієнти",
+        "digest_clients:many": "{n} клієнтів",
+        "digest_clients:other": "{n} клієнта",
+        "digest_at_risk": "*Клієнти під ризиком*\n{at_risk} з {active} активних{since}",
+        "digest_lost": "*Втрачено цього місяця*\n{lost_clients}{since}",
+        "digest_no_history": "історії ще немає",
+        "digest_on_time": "*Задачі вчасно{week}*\n{on_time}",
+        "digest_on_time_week": ", {week}",
+        "digest_tasks_share": "{share} з {tasks}",
+        "digest_no_dated_task": "жодної задачі з терміном не завершено",
+        "digest_overdue_tasks": "*Прострочені задачі*\n{overdue}",
+        "digest_playbook": "*Прострочені рахунки*: {receivables} · *Нещодавні критики*: "
+        "{detractors} · *Відкриті конфлікти*: {conflicts}",
+        "digest_receivables": "{amounts}, боржників: {owing} (найстаріший рахунок — {days})",
+        "digest_no_receivables": "немає",
+        "digest_sla_heading": "*Відповіді на листи, {week}* (робочі години за календарем "
+        "кожного клієнта)",
+        "digest_sla_line": "• {label}: вчасно {compliance} ({achieved} з {decided}){points}"
+        " · медіана {median} год · 90-й процентиль {p90} год · із запізненням {breached}"
+        " · чекають на відповідь {pending}",
+        "digest_movers": "*Найбільші зміни* (ризик за шкалою 0–100 балів)",
+        "digest_no_movers": "За тиждень жоден бал ризику не змінився.",
+        "digest_mover": "{arrow} *{name}* бал {before} → {score} ({change}){why}",
+        "digest_at_risk_none": "*Клієнти під ризиком*\nЦього тижня немає.",
+        "digest_at_risk_heading": "*Клієнти під ризиком* · {count} з {active} активних, "
+        "від найвищого ризику",
+        "digest_at_risk_line": "• *{name}* ({manager}) · ризик {score}: {reasons} → _{action}_",
+        "digest_at_risk_more": "…і ще {count} під ризиком",
+        "digest_lost_lately": "*Нещодавно втрачені* · {clients}: {names}",
+        "digest_more": " …і ще {count}",
+        "digest_managers": "*За акаунт-менеджерами* (під ризиком з активних · відповіді вчасно,"
+        " {week})",
+        "digest_manager": "• {name}: під ризиком {at_risk} з {active} · перші {first}"
+        " · наступні {next}",
+        "digest_managers_more": "…і ще менеджерів: {count}, у них під ризиком {at_risk}",
+        "digest_strategies": "*Стратегії* (кількість клієнтів): {counts}",
+        "digest_strategy_count": "{strategy}: {count}",
+        "digest_strategy_changed": "Змінили стратегію за тиждень: {moved}{more}",
+        "digest_strategy_unchanged": "За тиждень жоден клієнт не змінив стратегію.",
+        "strategy:strengthen": "зміцнювати партнерство",
+        "strategy:invest": "інвестувати",
+        "strategy:invest_loyal": "інвестувати в лояльних",
+        "strategy:protect": "захищати",
+        "strategy:earn": "заробляти",
+        "strategy:consider_ending": "обміркувати завершення",
+        "strategy:none": "замало даних",
+        "strategy:no_data": "даних немає",
+        "digest_footer": "Станом на {when} {timezone} · час відповіді — у робочих годинах",
+        "digest_threshold_calibrated": " · поріг ризику — бал {threshold}, відкалібрований цього"
+        " тижня на попередньому році: {budget_weeks} хибної тривоги на утриманого клієнта на рік",
+        "digest_threshold_default": " · поріг ризику — бал {threshold} (типовий: замало історії"
+        " для калібрування)",
+        "digest_chart_below": " · графік за останні {weeks} — нижче",
+        # the digest's chart (clientpulse/reports/digest_chart.py)
+        "chart_title": "Клієнти під ризиком і відповіді вчасно, за тижнями",
+        "chart_heading": "ClientPulse: клієнти під ризиком і відповіді вчасно, за тижнями",
+        "chart_at_risk": "Клієнти під ризиком",
+        "chart_at_risk_axis": "під ризиком",
+        "chart_on_time_axis": "% вчасно",
+        "chart_first_reply": "Перші відповіді вчасно",
+        "chart_next_reply": "Наступні відповіді вчасно",
+        "chart_on_time": "Задачі вчасно",
+        "chart_tick": "тиж. {week}",
+        "chart_no_weeks": "Графік клієнтів під ризиком і відповідей вчасно: історії ще немає.",
+        "chart_alt": "Два лінійні графіки за {weeks} (з {first} по {last}). Клієнти під ризиком:"
+        " {at_risk_first} → {at_risk_last}, найбільше: {at_risk_max}. Перші відповіді вчасно: "
+        "{first_reply_first} → {first_reply_last}; наступні: {next_reply_first} → "
+        "{next_reply_last}; задачі вчасно: {on_time_first} → {on_time_last}.",
+        "chart_fallback_heading": "Останні {weeks}:",
+        "chart_fallback_week": "• {week}: під ризиком {at_risk} · перші відповіді {first_reply}"
+        " · наступні {next_reply} · задачі вчасно {on_time}",
     },
     "ru": {
         "subject": "{client}: статус за неделю, {period}",
@@ -177,5 +358,85 @@ STRINGS: dict[str, dict[str, str]] = {
         "section:cancelled": "Отменено",
         "sla_none": "{label}: писем, требующих ответа, не было",
         "signature": "Ваш аккаунт-менеджер, {manager}",
+        # the Monday leadership digest (clientpulse/reports/leadership_digest.py)
+        "digest_header": "Еженедельный обзор ClientPulse · {period}",
+        "digest_legend": "(±…) в скобках — изменение за неделю",
+        "digest_summary": "Еженедельный обзор ClientPulse, {period}: под риском {at_risk} из"
+        " {active} активных клиентов{since}, потеряно в этом месяце: {lost}; первые ответы вовремя"
+        " за {week}: {compliance}{points}.",
+        "digest_no_data": "данных нет",
+        "digest_points": " ({change} п. п.)",
+        "digest_clients:one": "{n} клиент",
+        "digest_clients:few": "{n} клиента",
+        "digest_clients:many": "{n} клиентов",
+        "digest_clients:other": "{n} клиента",
+        "digest_at_risk": "*Клиенты под риском*\n{at_risk} из {active} активных{since}",
+        "digest_lost": "*Потеряно в этом месяце*\n{lost_clients}{since}",
+        "digest_no_history": "истории пока нет",
+        "digest_on_time": "*Задачи вовремя{week}*\n{on_time}",
+        "digest_on_time_week": ", {week}",
+        "digest_tasks_share": "{share} из {tasks}",
+        "digest_no_dated_task": "ни одной задачи со сроком не завершено",
+        "digest_overdue_tasks": "*Просроченные задачи*\n{overdue}",
+        "digest_playbook": "*Просроченные счета*: {receivables} · *Недавние критики*: "
+        "{detractors} · *Открытые конфликты*: {conflicts}",
+        "digest_receivables": "{amounts}, должников: {owing} (самый старый счёт — {days})",
+        "digest_no_receivables": "нет",
+        "digest_sla_heading": "*Ответы на письма, {week}* (рабочие часы по календарю "
+        "каждого клиента)",
+        "digest_sla_line": "• {label}: вовремя {compliance} ({achieved} из {decided}){points}"
+        " · медиана {median} ч · 90-й процентиль {p90} ч · с опозданием {breached}"
+        " · ждут ответа {pending}",
+        "digest_movers": "*Самые большие изменения* (риск по шкале 0–100 баллов)",
+        "digest_no_movers": "За неделю ни один балл риска не изменился.",
+        "digest_mover": "{arrow} *{name}* балл {before} → {score} ({change}){why}",
+        "digest_at_risk_none": "*Клиенты под риском*\nНа этой неделе нет.",
+        "digest_at_risk_heading": "*Клиенты под риском* · {count} из {active} активных, "
+        "от самого высокого риска",
+        "digest_at_risk_line": "• *{name}* ({manager}) · риск {score}: {reasons} → _{action}_",
+        "digest_at_risk_more": "…и ещё {count} под риском",
+        "digest_lost_lately": "*Недавно потерянные* · {clients}: {names}",
+        "digest_more": " …и ещё {count}",
+        "digest_managers": "*По аккаунт-менеджерам* (под риском из активных · ответы вовремя,"
+        " {week})",
+        "digest_manager": "• {name}: под риском {at_risk} из {active} · первые {first}"
+        " · последующие {next}",
+        "digest_managers_more": "…и ещё менеджеров: {count}, у них под риском {at_risk}",
+        "digest_strategies": "*Стратегии* (число клиентов): {counts}",
+        "digest_strategy_count": "{strategy}: {count}",
+        "digest_strategy_changed": "Сменили стратегию за неделю: {moved}{more}",
+        "digest_strategy_unchanged": "За неделю ни один клиент не сменил стратегию.",
+        "strategy:strengthen": "укреплять партнёрство",
+        "strategy:invest": "инвестировать",
+        "strategy:invest_loyal": "инвестировать в лояльных",
+        "strategy:protect": "защищать",
+        "strategy:earn": "зарабатывать",
+        "strategy:consider_ending": "обдумать завершение",
+        "strategy:none": "мало данных",
+        "strategy:no_data": "данных нет",
+        "digest_footer": "По состоянию на {when} {timezone} · время ответа — в рабочих часах",
+        "digest_threshold_calibrated": " · порог риска — балл {threshold}, откалиброван на этой"
+        " неделе по предыдущему году: {budget_weeks} ложной тревоги на удержанного клиента в год",
+        "digest_threshold_default": " · порог риска — балл {threshold} (по умолчанию: мало истории"
+        " для калибровки)",
+        "digest_chart_below": " · график за последние {weeks} — ниже",
+        # the digest's chart (clientpulse/reports/digest_chart.py)
+        "chart_title": "Клиенты под риском и ответы вовремя, по неделям",
+        "chart_heading": "ClientPulse: клиенты под риском и ответы вовремя, по неделям",
+        "chart_at_risk": "Клиенты под риском",
+        "chart_at_risk_axis": "под риском",
+        "chart_on_time_axis": "% вовремя",
+        "chart_first_reply": "Первые ответы вовремя",
+        "chart_next_reply": "Последующие ответы вовремя",
+        "chart_on_time": "Задачи вовремя",
+        "chart_tick": "нед. {week}",
+        "chart_no_weeks": "График клиентов под риском и ответов вовремя: истории пока нет.",
+        "chart_alt": "Два линейных графика за {weeks} (с {first} по {last}). Клиенты под риском:"
+        " {at_risk_first} → {at_risk_last}, наибольшее: {at_risk_max}. Первые ответы вовремя: "
+        "{first_reply_first} → {first_reply_last}; последующие: {next_reply_first} → "
+        "{next_reply_last}; задачи вовремя: {on_time_first} → {on_time_last}.",
+        "chart_fallback_heading": "Последние {weeks}:",
+        "chart_fallback_week": "• {week}: под риском {at_risk} · первые ответы {first_reply}"
+        " · последующие {next_reply} · задачи вовремя {on_time}",
     },
 }
