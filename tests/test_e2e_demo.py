@@ -40,6 +40,7 @@ from sandbox.sim_crm import RECORD_KINDS as CRM_TYPES
 from sandbox.sim_text import JUSTIFICATIONS, NOT_STARTED_REASONS
 from sandbox.simulator import DEMO_AS_OF, simulate
 from tests.factories import model_rows
+from tests.language_check import problems, slack_text
 from tooling.local_airflow import LocalAirflow
 from transforms.catalog import catalog
 
@@ -320,7 +321,7 @@ def test_digest_sla_figures_come_from_the_weekly_mart(demo):
     block = next(b["text"]["text"] for b in posted["blocks"] if "Email SLA" in str(b))
     lines = block.splitlines()
     assert lines[0].startswith("*Email SLA, 2026-W46*")
-    for metric, label in (("first_reply", "First replies"), ("next_reply", "Next replies")):
+    for metric, label in ((m, STRINGS["en"][m]) for m in ("first_reply", "next_reply")):
         rows = [v for (_, m), v in weekly.items() if m == metric]
         achieved, breached = sum(r[0] for r in rows), sum(r[1] for r in rows)
         pending = sum(r[2] for r in rows)
@@ -764,3 +765,60 @@ def test_open_conflicts_and_near_greetings_reached_their_managers_in_their_langu
             if b["type"] == "section"
         ]
         assert sum(s.count(label) for s in sections) == count, (manager, reason)
+
+
+def _external_text(config) -> set[str]:
+    """What the demo's texts quote as it was written: client, people, task, project and
+    section names, the team's reasons, mail subjects, email subjects, time zones."""
+    names = {c.name for c in config.clients} | {m.name for m in config.account_managers}
+    names |= {config.agency.name, config.agency.timezone}
+    names |= {c.timezone for c in config.clients if c.timezone}
+    quoted = _query(
+        config.warehouse.path,
+        """SELECT DISTINCT unnest([task_name, project_name, section_name, status_reason,
+                                  justification]) FROM staging.asana_tasks
+           UNION SELECT subject FROM intermediate.client_conflicts
+           UNION SELECT subject FROM marts.client_sla_early_warnings
+           UNION SELECT json_extract_string(payload, '$.subject') FROM ops.outbox""",
+    )
+    return names | {text for (text,) in quoted if text}
+
+
+def _readers_texts(config, out: Path) -> list[tuple[str, str, str]]:
+    """(where, the reader's language, the text) of every Slack message and client email
+    the demo sent: a DM in its manager's language, the digest in the digest's, an email
+    in its client's."""
+    languages = {f"dm-{m.slack_user_id}": m.language for m in config.account_managers}
+    digest = config.delivery.slack.leadership_channel.lstrip("#")
+    languages[digest] = config.leadership_digest.language
+    texts = []
+    for line in _slack_lines(out):
+        message = json.loads(line)
+        channel = message["channel_name"].lstrip("#")
+        texts.append((channel, languages[channel], slack_text(message)))
+    clients = {a: c for c in config.clients for a in c.report_recipients}
+    for path in sorted((out / "email").glob("*.eml")):
+        sent = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        client = clients[sent["To"].split(",")[0].strip()]
+        body = sent.get_body(preferencelist=("plain",)).get_content()
+        texts.append((path.name, client.language, f"{sent['Subject']}\n{body}"))
+    return texts
+
+
+def _language_problems(config, out: Path) -> tuple[dict[str, list[str]], set[str]]:
+    """Each text's problems by the language checks (tests/language_check.py), and the
+    languages that were read."""
+    names = _external_text(config)
+    texts = _readers_texts(config, out)
+    found = {
+        f"{where}: {text[:60]}": wrong
+        for where, language, text in texts
+        if (wrong := problems(text, language, names))
+    }
+    return found, {language for _, language, _ in texts}
+
+
+def test_every_message_and_email_the_demo_sent_is_in_its_readers_language(demo):
+    found, languages = _language_problems(demo["config"], demo["out"])
+    assert languages == {"en", "uk", "ru"}  # the demo's readers write all three
+    assert found == {}
