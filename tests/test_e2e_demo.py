@@ -35,6 +35,7 @@ from clientpulse.reports import i18n
 from clientpulse.reports.account_manager_alerts import Playbook
 from clientpulse.reports.client_status import LISTS
 from clientpulse.reports.i18n import STRINGS
+from clientpulse.reports.leadership_digest import compose_digest
 from connectors.slack import escape_mrkdwn
 from sandbox.sim_crm import RECORD_KINDS as CRM_TYPES
 from sandbox.sim_text import JUSTIFICATIONS, NOT_STARTED_REASONS
@@ -822,3 +823,23 @@ def test_every_message_and_email_the_demo_sent_is_in_its_readers_language(demo):
     found, languages = _language_problems(demo["config"], demo["out"])
     assert languages == {"en", "uk", "ru"}  # the demo's readers write all three
     assert found == {}
+
+
+@pytest.mark.parametrize("language", ["uk", "ru"])
+def test_the_demos_digest_reads_in_uk_and_ru(demo, language):
+    """The demo's leadership channel reads English; its digest, rendered from the same
+    snapshot in uk and ru (leadership_digest.language), passes the same checks."""
+    config = demo["config"]
+    settings = config.leadership_digest.model_copy(update={"language": language})
+    playbook = Playbook.load(config.alerts.playbook, config.agency.currency)
+    con = duckdb.connect(str(config.warehouse.snapshot_path), read_only=True)
+    try:
+        digest = compose_digest(
+            con, DEMO_AS_OF, config.agency.timezone, "2026-W47", settings, playbook
+        )
+    finally:
+        con.close()
+    chart = digest["chart"]
+    text = "\n".join([slack_text(digest), chart["alt_text"], chart["text_fallback"]])
+    assert problems(text, language, _external_text(config)) == []
+    assert text.count("\n• ") >= len(config.account_managers)  # the lines were rendered
