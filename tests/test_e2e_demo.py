@@ -595,7 +595,7 @@ def test_the_demos_managers_answered_from_slack_and_airflow_recorded_it(demo):
 
 
 def test_monthly_reports_went_out_after_approval_and_the_rejected_one_did_not(demo):
-    from clientpulse.reports.monthly_i18n import MONTHLY_STRINGS
+    from clientpulse.reports.monthly_report import monthly_texts
     from tooling.demo_slack import DEMO_REJECTED
 
     config, out = demo["config"], demo["out"]
@@ -614,7 +614,7 @@ def test_monthly_reports_went_out_after_approval_and_the_rejected_one_did_not(de
     assert 0 < len(tested.keys() & {c.id for c in expected}) < len(expected)
     for client in expected:
         message = monthly[tuple(sorted(client.report_recipients))]
-        t = MONTHLY_STRINGS[client.language]
+        t = monthly_texts(client.language)
         # every space kept, also where the header folds between encoded words
         subject = t["subject"].format(client=client.name, month="")[:-1]
         assert message["Subject"].startswith(subject), message["Subject"]

@@ -1,9 +1,9 @@
-"""The one home of per-language words and formats: the client status email's and the
-leadership digest's strings (with its chart's), and, through Babel, how each language
-writes counts, decimals, percentages, money, dates and plural forms (uk and ru have
-three: 1 клієнт, 2 клієнти, 5 клієнтів). Other catalogs (clientpulse/reports/evidence.py,
-monthly_i18n.py, the playbook's labels, the Slack listener's texts) hold their words and
-format through these functions."""
+"""The one home of per-language words and formats: the client emails' strings (the
+weekly status, and the monthly report's under `monthly_`), the leadership digest's (with
+its chart's), and, through Babel, how each language writes counts, decimals,
+percentages, money, dates and plural forms (uk and ru have three: 1 клієнт, 2 клієнти,
+5 клієнтів). Other catalogs (clientpulse/reports/evidence.py, the playbook's labels, the
+Slack listener's texts) hold their words and format through these functions."""
 
 from __future__ import annotations
 
@@ -130,6 +130,49 @@ STRINGS: dict[str, dict[str, str]] = {
         "section:cancelled": "Cancelled",
         "sla_none": "{label}: nothing to answer",
         "signature": "Your account manager, {manager}",
+        # the monthly PDCA report (clientpulse/reports/monthly_report.py; the keys
+        # without `monthly_` it shares with the weekly email: monthly_report.SHARED)
+        "monthly_subject": "{client}: monthly report, {month}",
+        "monthly_intro": "Here is our monthly report: what we delivered, how we did and what "
+        "changed (month reported: {last_month}), and what is planned (month: {month}).",
+        "monthly_plan": "Plan · {month}: what is due",
+        "monthly_do": "Do · {last_month}: what we delivered",
+        "monthly_check": "Check · {last_month}: how we did",
+        "monthly_act": "Act · {last_month}: what changed, and why",
+        "monthly_hypotheses": "Hypotheses · {last_month}: what we tested and learned",
+        "monthly_no_hypotheses": "No hypothesis was being tested or decided last month.",
+        "monthly_hypothesis_testing": "set {set}, being tested",
+        "monthly_hypothesis_confirmed": "set {set}, confirmed {date}",
+        "monthly_hypothesis_refuted": "set {set}, refuted {date}",
+        "monthly_hypothesis_tested": "set {set}, testing finished {date}, result not recorded yet",
+        "monthly_nothing_planned": "Nothing is due this month.",
+        "monthly_nothing_done": "Nothing was completed last month.",
+        "monthly_nothing_changed": "No dates moved and no new tasks.",
+        "monthly_milestone": "milestone",
+        "monthly_overdue": "overdue",
+        "monthly_not_started": "not started yet",
+        "monthly_done_on_time": "done {date}, on time",
+        "monthly_done_late": "done {date}, late (due {due})",
+        "monthly_done_undated": "done {date}",
+        "monthly_moved": "date moved from {old} to {new}",
+        "monthly_new_task": "new task",
+        "monthly_new_task_due": "new task, due {date}",
+        "monthly_first_reply": "First replies to your emails",
+        "monthly_sla_figures": "{label}: {share} on time ({achieved} of {decided}), median "
+        "{hours} h",
+        "monthly_sla_no_median": "{label}: {share} on time ({achieved} of {decided}), none "
+        "answered yet, so no reply time",
+        "monthly_sla_none": "{label}: none to measure this month",
+        "monthly_delivery": "Tasks completed: {completed}, on time {on_time}, late {late}",
+        "monthly_slips": "Dates moved with notice: {announced}; dates missed without notice: "
+        "{silent}",
+        "monthly_revisions": "Revision rounds (work reopened after completion): {rounds}",
+        "monthly_weak_spots": "Where we fell short",
+        "monthly_no_weak_spots": "No late work, silent slips or late replies this month.",
+        "monthly_weak_late": "{count} tasks finished late",
+        "monthly_weak_silent": "{count} dates missed without telling you first",
+        "monthly_weak_replies": "{label} on time in {share} of cases",
+        "monthly_weak_revisions": "{count} revision rounds",
         # the Monday leadership digest (clientpulse/reports/leadership_digest.py)
         "digest_header": "ClientPulse weekly digest · {period}",
         "digest_legend": "(±N) = change since last week",
@@ -241,6 +284,50 @@ STRINGS: dict[str, dict[str, str]] = {
         "section:cancelled": "Скасовано",
         "sla_none": "{label}: листів, що потребують відповіді, не було",
         "signature": "Ваш акаунт-менеджер, {manager}",
+        # the monthly PDCA report (clientpulse/reports/monthly_report.py)
+        "monthly_subject": "{client}: звіт за місяць, {month}",
+        "monthly_intro": "Ось наш щомісячний звіт: що зроблено, як ми впоралися і що змінилося "
+        "(звітний місяць: {last_month}), і що заплановано (місяць: {month}).",
+        "monthly_plan": "План · {month}: що має бути готово",
+        "monthly_do": "Виконано · {last_month}",
+        "monthly_check": "Перевірка · {last_month}: як ми впоралися",
+        "monthly_act": "Зміни · {last_month}: що змінилося і чому",
+        "monthly_hypotheses": "Гіпотези · {last_month}: що ми перевіряли і що з’ясували",
+        "monthly_no_hypotheses": "Минулого місяця жодної гіпотези не перевіряли і не закрили.",
+        "monthly_hypothesis_testing": "поставлена {set}, перевіряється",
+        "monthly_hypothesis_confirmed": "поставлена {set}, підтвердилася {date}",
+        "monthly_hypothesis_refuted": "поставлена {set}, не підтвердилася {date}",
+        "monthly_hypothesis_tested": "поставлена {set}, перевірку завершено {date}, висновок ще "
+        "не записано",
+        "monthly_nothing_planned": "Цього місяця термінів немає.",
+        "monthly_nothing_done": "Минулого місяця нічого не завершено.",
+        "monthly_nothing_changed": "Жоден термін не перенесено, нових задач немає.",
+        "monthly_milestone": "віха",
+        "monthly_overdue": "прострочено",
+        "monthly_not_started": "ще не розпочато",
+        "monthly_done_on_time": "зроблено {date}, вчасно",
+        "monthly_done_late": "зроблено {date}, із запізненням (термін {due})",
+        "monthly_done_undated": "зроблено {date}",
+        "monthly_moved": "термін перенесено з {old} на {new}",
+        "monthly_new_task": "нова задача",
+        "monthly_new_task_due": "нова задача, термін {date}",
+        "monthly_first_reply": "Перші відповіді на ваші листи",
+        "monthly_sla_figures": "{label}: вчасно {share} ({achieved} з {decided}), медіана "
+        "{hours} год",
+        "monthly_sla_no_median": "{label}: вчасно {share} ({achieved} з {decided}), відповідей "
+        "ще не було, тож часу відповіді немає",
+        "monthly_sla_none": "{label}: цього місяця нічого вимірювати",
+        "monthly_delivery": "Завершено задач: {completed}, вчасно {on_time}, із запізненням {late}",
+        "monthly_slips": "Терміни перенесено з попередженням: {announced}; пропущено без "
+        "попередження: {silent}",
+        "monthly_revisions": "Раунди правок (робота відкрита знову після завершення): {rounds}",
+        "monthly_weak_spots": "Де ми не дотягнули",
+        "monthly_no_weak_spots": "Цього місяця без запізнень, мовчазних переносів і пізніх "
+        "відповідей.",
+        "monthly_weak_late": "задач завершено із запізненням: {count}",
+        "monthly_weak_silent": "термінів пропущено, не попередивши вас: {count}",
+        "monthly_weak_replies": "{label}: вчасно лише {share}",
+        "monthly_weak_revisions": "раундів правок: {count}",
         # the Monday leadership digest (clientpulse/reports/leadership_digest.py)
         "digest_header": "Щотижневий огляд ClientPulse · {period}",
         "digest_legend": "(±…) у дужках — зміна за тиждень",
@@ -358,6 +445,50 @@ STRINGS: dict[str, dict[str, str]] = {
         "section:cancelled": "Отменено",
         "sla_none": "{label}: писем, требующих ответа, не было",
         "signature": "Ваш аккаунт-менеджер, {manager}",
+        # the monthly PDCA report (clientpulse/reports/monthly_report.py)
+        "monthly_subject": "{client}: отчёт за месяц, {month}",
+        "monthly_intro": "Вот наш ежемесячный отчёт: что сделано, как мы справились и что "
+        "изменилось (отчётный месяц: {last_month}), и что запланировано (месяц: {month}).",
+        "monthly_plan": "План · {month}: что должно быть готово",
+        "monthly_do": "Выполнено · {last_month}",
+        "monthly_check": "Проверка · {last_month}: как мы справились",
+        "monthly_act": "Изменения · {last_month}: что изменилось и почему",
+        "monthly_hypotheses": "Гипотезы · {last_month}: что мы проверяли и что узнали",
+        "monthly_no_hypotheses": "В прошлом месяце ни одну гипотезу не проверяли и не закрыли.",
+        "monthly_hypothesis_testing": "поставлена {set}, проверяется",
+        "monthly_hypothesis_confirmed": "поставлена {set}, подтвердилась {date}",
+        "monthly_hypothesis_refuted": "поставлена {set}, не подтвердилась {date}",
+        "monthly_hypothesis_tested": "поставлена {set}, проверка завершена {date}, вывод ещё не "
+        "записан",
+        "monthly_nothing_planned": "В этом месяце сроков нет.",
+        "monthly_nothing_done": "В прошлом месяце ничего не завершено.",
+        "monthly_nothing_changed": "Ни один срок не перенесён, новых задач нет.",
+        "monthly_milestone": "веха",
+        "monthly_overdue": "просрочено",
+        "monthly_not_started": "ещё не начато",
+        "monthly_done_on_time": "сделано {date}, вовремя",
+        "monthly_done_late": "сделано {date}, с опозданием (срок {due})",
+        "monthly_done_undated": "сделано {date}",
+        "monthly_moved": "срок перенесён с {old} на {new}",
+        "monthly_new_task": "новая задача",
+        "monthly_new_task_due": "новая задача, срок {date}",
+        "monthly_first_reply": "Первые ответы на ваши письма",
+        "monthly_sla_figures": "{label}: вовремя {share} ({achieved} из {decided}), медиана "
+        "{hours} ч",
+        "monthly_sla_no_median": "{label}: вовремя {share} ({achieved} из {decided}), ответов "
+        "ещё не было, поэтому времени ответа нет",
+        "monthly_sla_none": "{label}: в этом месяце нечего измерять",
+        "monthly_delivery": "Завершено задач: {completed}, вовремя {on_time}, с опозданием {late}",
+        "monthly_slips": "Сроки перенесены с предупреждением: {announced}; пропущены без "
+        "предупреждения: {silent}",
+        "monthly_revisions": "Раунды правок (работа открыта снова после завершения): {rounds}",
+        "monthly_weak_spots": "Где мы недотянули",
+        "monthly_no_weak_spots": "В этом месяце без опозданий, молчаливых переносов и поздних "
+        "ответов.",
+        "monthly_weak_late": "задач завершено с опозданием: {count}",
+        "monthly_weak_silent": "сроков пропущено, не предупредив вас: {count}",
+        "monthly_weak_replies": "{label}: вовремя лишь {share}",
+        "monthly_weak_revisions": "раундов правок: {count}",
         # the Monday leadership digest (clientpulse/reports/leadership_digest.py)
         "digest_header": "Еженедельный обзор ClientPulse · {period}",
         "digest_legend": "(±…) в скобках — изменение за неделю",
