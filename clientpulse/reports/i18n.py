@@ -1,9 +1,10 @@
 """The one home of per-language words and formats: the client emails' strings (the
 weekly status, and the monthly report's under `monthly_`), the leadership digest's (with
-its chart's), and, through Babel, how each language writes counts, decimals,
-percentages, money, dates and plural forms (uk and ru have three: 1 клієнт, 2 клієнти,
-5 клієнтів). Other catalogs (clientpulse/reports/evidence.py, the playbook's labels, the
-Slack listener's texts) hold their words and format through these functions."""
+its chart's), the Slack actions' (`slack_`), and, through Babel, how each language writes
+counts, decimals, percentages, money, dates and plural forms (uk and ru have three:
+1 клієнт, 2 клієнти, 5 клієнтів). The risk evidence (clientpulse/reports/evidence.py)
+and the playbook's labels (an agency-editable file) hold their words and format through
+these functions."""
 
 from __future__ import annotations
 
@@ -130,6 +131,40 @@ STRINGS: dict[str, dict[str, str]] = {
         "section:cancelled": "Cancelled",
         "sla_none": "{label}: nothing to answer",
         "signature": "Your account manager, {manager}",
+        # the Slack actions' texts (clientpulse/slack_listener/texts.py)
+        "slack_approvals_header": "Client emails waiting for your approval ({count})",
+        "slack_approvals_intro": "Approve or reject each one here; the Airflow page stays the "
+        "fallback.",
+        "slack_draft_line": "*{client}* · {subject} · {email_language}",
+        "slack_see_email": "See the whole email",
+        "slack_approve": "Approve",
+        "slack_reject": "Reject",
+        "slack_approved_by": "✅ Approved by {who} at {when}",
+        "slack_rejected_by": "❌ Rejected by {who} at {when}: {reason}",
+        "slack_reject_title": "Reject the email",
+        "slack_reject_label": "Why? (kept with the decision)",
+        "slack_reject_submit": "Reject",
+        "slack_cancel": "Cancel",
+        "slack_alert_snooze_week": "Snooze 1 week",
+        "slack_alert_snooze_until": "Snooze until…",
+        "slack_alert_not_a_risk": "Not a risk",
+        "slack_alert_called": "I called them",
+        "slack_snoozed_by": "💤 Snoozed until {until} by {who} at {when}",
+        "slack_not_a_risk_by": "👌 Marked not a risk by {who} at {when}: {reason}",
+        "slack_called_by": "📞 Called by {who} at {when}",
+        "slack_not_a_risk_title": "Not a risk",
+        "slack_not_a_risk_label": "Why is this client not at risk?",
+        "slack_not_a_risk_submit": "Save",
+        "slack_not_yours": "This is not yours: only {manager} (or an admin) can answer it.",
+        "slack_already_decided": "Already decided by {who} at {when}; nothing changed.",
+        "slack_not_recorded": "Not recorded: Airflow did not answer. Please try again in a minute.",
+        "slack_not_ready": "This request is not open in Airflow yet (or any more); nothing "
+        "changed.",
+        "slack_refused": "Airflow refused this action for you; nothing changed.",
+        "slack_reason_required": "Please give a reason.",
+        "slack_language:en": "English",
+        "slack_language:uk": "Ukrainian",
+        "slack_language:ru": "Russian",
         # the monthly PDCA report (clientpulse/reports/monthly_report.py; the keys
         # without `monthly_` it shares with the weekly email: monthly_report.SHARED)
         "monthly_subject": "{client}: monthly report, {month}",
@@ -284,6 +319,40 @@ STRINGS: dict[str, dict[str, str]] = {
         "section:cancelled": "Скасовано",
         "sla_none": "{label}: листів, що потребують відповіді, не було",
         "signature": "Ваш акаунт-менеджер, {manager}",
+        # the Slack actions' texts (clientpulse/slack_listener/texts.py)
+        "slack_approvals_header": "Листи клієнтам чекають на ваше схвалення ({count})",
+        "slack_approvals_intro": "Схваліть або відхиліть кожен тут; сторінка Airflow — запасний "
+        "шлях.",
+        "slack_draft_line": "*{client}* · {subject} · {email_language}",
+        "slack_see_email": "Переглянути весь лист",
+        "slack_approve": "Схвалити",
+        "slack_reject": "Відхилити",
+        "slack_approved_by": "✅ Схвалено: {who}, {when}",
+        "slack_rejected_by": "❌ Відхилено: {who}, {when}: {reason}",
+        "slack_reject_title": "Відхилити лист",
+        "slack_reject_label": "Чому? (збережеться з рішенням)",
+        "slack_reject_submit": "Відхилити",
+        "slack_cancel": "Скасувати",
+        "slack_alert_snooze_week": "Відкласти на тиждень",
+        "slack_alert_snooze_until": "Відкласти до…",
+        "slack_alert_not_a_risk": "Не ризик",
+        "slack_alert_called": "Я їм подзвонив(ла)",
+        "slack_snoozed_by": "💤 Відкладено до {until}: {who}, {when}",
+        "slack_not_a_risk_by": "👌 Позначено «не ризик»: {who}, {when}: {reason}",
+        "slack_called_by": "📞 Дзвінок: {who}, {when}",
+        "slack_not_a_risk_title": "Не ризик",
+        "slack_not_a_risk_label": "Чому цей клієнт не під ризиком?",
+        "slack_not_a_risk_submit": "Зберегти",
+        "slack_not_yours": "Це не ваше: відповісти може лише {manager} (або адміністратор).",
+        "slack_already_decided": "Уже вирішено: {who}, {when}; нічого не змінено.",
+        "slack_not_recorded": "Не збережено: Airflow не відповів. Спробуйте ще раз за хвилину.",
+        "slack_not_ready": "Цей запит ще не відкритий в Airflow (або вже закритий); нічого не "
+        "змінено.",
+        "slack_refused": "Airflow не дозволив вам цю дію; нічого не змінено.",
+        "slack_reason_required": "Вкажіть, будь ласка, причину.",
+        "slack_language:en": "англійська",
+        "slack_language:uk": "українська",
+        "slack_language:ru": "російська",
         # the monthly PDCA report (clientpulse/reports/monthly_report.py)
         "monthly_subject": "{client}: звіт за місяць, {month}",
         "monthly_intro": "Ось наш щомісячний звіт: що зроблено, як ми впоралися і що змінилося "
@@ -445,6 +514,40 @@ STRINGS: dict[str, dict[str, str]] = {
         "section:cancelled": "Отменено",
         "sla_none": "{label}: писем, требующих ответа, не было",
         "signature": "Ваш аккаунт-менеджер, {manager}",
+        # the Slack actions' texts (clientpulse/slack_listener/texts.py)
+        "slack_approvals_header": "Письма клиентам ждут вашего одобрения ({count})",
+        "slack_approvals_intro": "Одобрите или отклоните каждое здесь; страница Airflow — "
+        "запасной путь.",
+        "slack_draft_line": "*{client}* · {subject} · {email_language}",
+        "slack_see_email": "Посмотреть письмо целиком",
+        "slack_approve": "Одобрить",
+        "slack_reject": "Отклонить",
+        "slack_approved_by": "✅ Одобрено: {who}, {when}",
+        "slack_rejected_by": "❌ Отклонено: {who}, {when}: {reason}",
+        "slack_reject_title": "Отклонить письмо",
+        "slack_reject_label": "Почему? (сохранится с решением)",
+        "slack_reject_submit": "Отклонить",
+        "slack_cancel": "Отмена",
+        "slack_alert_snooze_week": "Отложить на неделю",
+        "slack_alert_snooze_until": "Отложить до…",
+        "slack_alert_not_a_risk": "Не риск",
+        "slack_alert_called": "Я им позвонил(а)",
+        "slack_snoozed_by": "💤 Отложено до {until}: {who}, {when}",
+        "slack_not_a_risk_by": "👌 Отмечено «не риск»: {who}, {when}: {reason}",
+        "slack_called_by": "📞 Звонок: {who}, {when}",
+        "slack_not_a_risk_title": "Не риск",
+        "slack_not_a_risk_label": "Почему этот клиент не под риском?",
+        "slack_not_a_risk_submit": "Сохранить",
+        "slack_not_yours": "Это не ваше: ответить может только {manager} (или администратор).",
+        "slack_already_decided": "Уже решено: {who}, {when}; ничего не изменено.",
+        "slack_not_recorded": "Не сохранено: Airflow не ответил. Попробуйте ещё раз через минуту.",
+        "slack_not_ready": "Этот запрос ещё не открыт в Airflow (или уже закрыт); ничего не "
+        "изменено.",
+        "slack_refused": "Airflow не разрешил вам это действие; ничего не изменено.",
+        "slack_reason_required": "Укажите, пожалуйста, причину.",
+        "slack_language:en": "английский",
+        "slack_language:uk": "украинский",
+        "slack_language:ru": "русский",
         # the monthly PDCA report (clientpulse/reports/monthly_report.py)
         "monthly_subject": "{client}: отчёт за месяц, {month}",
         "monthly_intro": "Вот наш ежемесячный отчёт: что сделано, как мы справились и что "
