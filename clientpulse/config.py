@@ -556,6 +556,7 @@ class LeadershipDigest(SettingsModel):
     strategy_changes_listed: int = Field(3, ge=0, le=20)  # clients whose strategy changed, named
     chart_weeks: int = Field(12, ge=2, le=52)  # weeks of history in the chart
     chart: bool = True  # upload the chart with the digest
+    language: Literal["en", "uk", "ru"] = "en"  # of its headings, figures, dates and chart
 
 
 class AccountManager(SettingsModel):

@@ -215,7 +215,7 @@ def test_the_chart_draws_the_weekly_mart_series(history):
         "on_time": [r[4] for r in rows],
     }
     # what the figure plots is that data (compliance as percent), not something else
-    figure = chart_figure(ChartData(**chart["data"]))
+    figure = chart_figure(ChartData(**chart["data"]), "en")
     top, bottom = figure.axes
     assert list(top.lines[0].get_ydata()) == [r[1] for r in rows]
     for line, column in zip(bottom.lines, (2, 3, 4), strict=True):

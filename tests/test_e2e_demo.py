@@ -35,11 +35,13 @@ from clientpulse.reports import i18n
 from clientpulse.reports.account_manager_alerts import Playbook
 from clientpulse.reports.client_status import LISTS
 from clientpulse.reports.i18n import STRINGS
+from clientpulse.reports.leadership_digest import compose_digest
 from connectors.slack import escape_mrkdwn
 from sandbox.sim_crm import RECORD_KINDS as CRM_TYPES
 from sandbox.sim_text import JUSTIFICATIONS, NOT_STARTED_REASONS
 from sandbox.simulator import DEMO_AS_OF, simulate
 from tests.factories import model_rows
+from tests.language_check import problems, slack_text
 from tooling.local_airflow import LocalAirflow
 from transforms.catalog import catalog
 
@@ -320,7 +322,7 @@ def test_digest_sla_figures_come_from_the_weekly_mart(demo):
     block = next(b["text"]["text"] for b in posted["blocks"] if "Email SLA" in str(b))
     lines = block.splitlines()
     assert lines[0].startswith("*Email SLA, 2026-W46*")
-    for metric, label in (("first_reply", "First replies"), ("next_reply", "Next replies")):
+    for metric, label in ((m, STRINGS["en"][m]) for m in ("first_reply", "next_reply")):
         rows = [v for (_, m), v in weekly.items() if m == metric]
         achieved, breached = sum(r[0] for r in rows), sum(r[1] for r in rows)
         pending = sum(r[2] for r in rows)
@@ -593,7 +595,7 @@ def test_the_demos_managers_answered_from_slack_and_airflow_recorded_it(demo):
 
 
 def test_monthly_reports_went_out_after_approval_and_the_rejected_one_did_not(demo):
-    from clientpulse.reports.monthly_i18n import MONTHLY_STRINGS
+    from clientpulse.reports.monthly_report import monthly_texts
     from tooling.demo_slack import DEMO_REJECTED
 
     config, out = demo["config"], demo["out"]
@@ -612,7 +614,7 @@ def test_monthly_reports_went_out_after_approval_and_the_rejected_one_did_not(de
     assert 0 < len(tested.keys() & {c.id for c in expected}) < len(expected)
     for client in expected:
         message = monthly[tuple(sorted(client.report_recipients))]
-        t = MONTHLY_STRINGS[client.language]
+        t = monthly_texts(client.language)
         # every space kept, also where the header folds between encoded words
         subject = t["subject"].format(client=client.name, month="")[:-1]
         assert message["Subject"].startswith(subject), message["Subject"]
@@ -764,3 +766,80 @@ def test_open_conflicts_and_near_greetings_reached_their_managers_in_their_langu
             if b["type"] == "section"
         ]
         assert sum(s.count(label) for s in sections) == count, (manager, reason)
+
+
+def _external_text(config) -> set[str]:
+    """What the demo's texts quote as it was written: client, people, task, project and
+    section names, the team's reasons, mail subjects, email subjects, time zones."""
+    names = {c.name for c in config.clients} | {m.name for m in config.account_managers}
+    names |= {config.agency.name, config.agency.timezone}
+    names |= {c.timezone for c in config.clients if c.timezone}
+    quoted = _query(
+        config.warehouse.path,
+        """SELECT DISTINCT unnest([task_name, project_name, section_name, status_reason,
+                                  justification]) FROM staging.asana_tasks
+           UNION SELECT subject FROM intermediate.client_conflicts
+           UNION SELECT subject FROM marts.client_sla_early_warnings
+           UNION SELECT json_extract_string(payload, '$.subject') FROM ops.outbox""",
+    )
+    return names | {text for (text,) in quoted if text}
+
+
+def _readers_texts(config, out: Path) -> list[tuple[str, str, str]]:
+    """(where, the reader's language, the text) of every Slack message and client email
+    the demo sent: a DM in its manager's language, the digest in the digest's, an email
+    in its client's."""
+    languages = {f"dm-{m.slack_user_id}": m.language for m in config.account_managers}
+    digest = config.delivery.slack.leadership_channel.lstrip("#")
+    languages[digest] = config.leadership_digest.language
+    texts = []
+    for line in _slack_lines(out):
+        message = json.loads(line)
+        channel = message["channel_name"].lstrip("#")
+        texts.append((channel, languages[channel], slack_text(message)))
+    clients = {a: c for c in config.clients for a in c.report_recipients}
+    for path in sorted((out / "email").glob("*.eml")):
+        sent = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        client = clients[sent["To"].split(",")[0].strip()]
+        body = sent.get_body(preferencelist=("plain",)).get_content()
+        texts.append((path.name, client.language, f"{sent['Subject']}\n{body}"))
+    return texts
+
+
+def _language_problems(config, out: Path) -> tuple[dict[str, list[str]], set[str]]:
+    """Each text's problems by the language checks (tests/language_check.py), and the
+    languages that were read."""
+    names = _external_text(config)
+    texts = _readers_texts(config, out)
+    found = {
+        f"{where}: {text[:60]}": wrong
+        for where, language, text in texts
+        if (wrong := problems(text, language, names))
+    }
+    return found, {language for _, language, _ in texts}
+
+
+def test_every_message_and_email_the_demo_sent_is_in_its_readers_language(demo):
+    found, languages = _language_problems(demo["config"], demo["out"])
+    assert languages == {"en", "uk", "ru"}  # the demo's readers write all three
+    assert found == {}
+
+
+@pytest.mark.parametrize("language", ["uk", "ru"])
+def test_the_demos_digest_reads_in_uk_and_ru(demo, language):
+    """The demo's leadership channel reads English; its digest, rendered from the same
+    snapshot in uk and ru (leadership_digest.language), passes the same checks."""
+    config = demo["config"]
+    settings = config.leadership_digest.model_copy(update={"language": language})
+    playbook = Playbook.load(config.alerts.playbook, config.agency.currency)
+    con = duckdb.connect(str(config.warehouse.snapshot_path), read_only=True)
+    try:
+        digest = compose_digest(
+            con, DEMO_AS_OF, config.agency.timezone, "2026-W47", settings, playbook
+        )
+    finally:
+        con.close()
+    chart = digest["chart"]
+    text = "\n".join([slack_text(digest), chart["alt_text"], chart["text_fallback"]])
+    assert problems(text, language, _external_text(config)) == []
+    assert text.count("\n• ") >= len(config.account_managers)  # the lines were rendered

@@ -3,6 +3,8 @@ portfolio DM, the approval DM, the digest's at-risk lines and the client emails,
 rendered in en, uk and ru from the small agency built as of three Mondays, plus one
 evidence of every kind the models return (every factor, every band).
 
+The leadership digest and its chart are checked in each language too.
+
 A uk/ru text fails on a Latin word that is not a name (client, person, task, project,
 deal names, addresses and URLs from the data), on a raw code (`at_risk`, a factor key),
 on a count written `24.0`, or on a number without its unit."""
@@ -35,55 +37,13 @@ from clientpulse.reports.monthly_report import compose_monthly_report
 from clientpulse.risk_factors import FACTORS
 from clientpulse.slack_listener.blocks import approval_dm
 from tests.factories import AS_OF, FIXTURE, hypothesis, load_small_world, task
+from tests.language_check import problems, slack_text
 from transforms.catalog import MODELS_DIR
 from transforms.runner import build
 from warehouse.db import open_writer
 from warehouse.load import upsert
 
 BANDS = ("healthy", "watch", "at_risk", None)
-PRODUCTS = {"ClientPulse", "Airflow", "NPS"}  # product names and NPS, written as they are
-CODES = re.compile(
-    r"\b(at_risk|healthy|watch|newly_at_risk|risk_up|still_at_risk|"
-    r"testing|confirmed|refuted|tested|"  # a hypothesis's state in the monthly report
-    + "|".join(DEFAULT_RISK_FACTORS)
-    + r")\b"
-)
-FLOAT_COUNT = re.compile(r"(?<![\d.,])\d+[.,]0(?![\d])")
-LATIN = re.compile(r"[A-Za-z]+")
-ADDRESS = re.compile(r"(https?://\S+|[\w.+&;<>-]+@[\w.-]+)")
-# a number's unit is the word or sign after it, or the label before it
-NUMBER = re.compile(r"\d+(?:[\u00a0\u202f ]\d{3})*(?:[.,]\d+)?")
-LABELS = {
-    "uk": {
-        "nps",
-        "бал",
-        "ризик",
-        "ризиком",
-        "з",
-        "вчасно",
-        "→",
-        "№",
-        "запізненням",
-        "відповідь",
-        "ще",
-    },
-    "ru": {
-        "nps",
-        "балл",
-        "риск",
-        "риском",
-        "из",
-        "вовремя",
-        "→",
-        "№",
-        "опозданием",
-        "ответа",
-        "ещё",
-    },
-}
-SIGNS = "%€₴$×"
-YEAR = re.compile(r"(19|20)\d\d")
-JOINED = re.compile(r"(-\w|–)")  # an ordinal ("90-й") or a range of days ("9–15 лист.")
 QUOTED = "Hello, here is where your work stands."  # an English email the approval DM quotes
 SEPTEMBER, OCTOBER = (datetime(2026, m, 10, 9, tzinfo=UTC) for m in (9, 10))
 # every client's monthly report holds a hypothesis of every state (the field's values
@@ -235,7 +195,7 @@ def _alert_texts(config: AgencyConfig, playbook: Playbook, language: str) -> lis
                 playbook_rows={r["client_id"]: _receivables_and_nps(count) for r in rows},
             )
         )
-    return [_slack_text(m) for m in texts]
+    return [slack_text(m) for m in texts]
 
 
 def _receivables_and_nps(days: int) -> dict[str, list[dict[str, Any]]]:
@@ -279,18 +239,6 @@ def _conflict_and_greetings(client: dict[str, Any]) -> list[Alert]:
     return rows
 
 
-def _slack_text(message: dict[str, Any]) -> str:
-    parts = [message["text"]]
-    for block in message["blocks"]:
-        if "text" in block and isinstance(block["text"], dict):
-            parts.append(block["text"]["text"])
-        for element in block.get("elements", []) + block.get("fields", []):
-            if isinstance(element, dict) and element.get("type") in ("mrkdwn", "button"):
-                text = element["text"]
-                parts.append(text["text"] if isinstance(text, dict) else text)
-    return "\n".join(parts)
-
-
 def _emails(config: AgencyConfig, language: str) -> list[str]:
     texts = []
     with open_writer(config.warehouse.path) as con:
@@ -316,42 +264,7 @@ def _approval(language: str) -> str:
         "link": "https://airflow.agency.test/dags/x",
     }
     header, blocks = approval_dm(language, "client_status", "run-1", [draft])
-    return _slack_text({"text": header, "blocks": blocks})
-
-
-def _without_names(text: str, names: set[str]) -> str:
-    for name in sorted(names, key=len, reverse=True):
-        for form in (name, name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")):
-            text = text.replace(form, " ")
-    return ADDRESS.sub(" ", text)
-
-
-def _problems(text: str, language: str, names: set[str]) -> list[str]:
-    codes = CODES.findall(text)
-    # in English the band names are the words themselves; their codes have underscores
-    found = [f"raw code {m}" for m in codes if language != "en" or "_" in m]
-    found += [f"count {m}" for m in FLOAT_COUNT.findall(_without_names(text, names))]
-    if language == "en":
-        return found
-    plain = _without_names(text, names | PRODUCTS)
-    found += [f"latin {w}" for w in LATIN.findall(plain)]
-    plain = re.sub(r"\d{1,2}[.:]\d{2}(?:[.:]\d{2,4})?", " ", plain)  # times and dates
-    for match in NUMBER.finditer(plain):
-        after = plain[match.end() :].lstrip("\u00a0\u202f ")
-        before = plain[: match.start()].rstrip("\u00a0\u202f (").split()
-        if after[:1].isalpha() or (after and after[0] in SIGNS) or JOINED.match(after):
-            continue
-        if plain[: match.start()].rstrip(" −+").endswith(":"):
-            continue  # a labelled figure: "Раунди правок: 0", "NPS: −20"
-        if YEAR.fullmatch(match.group()) and before and before[-1].isalpha():
-            continue  # the year of a date or month: "листопад 2026"
-        if plain[match.start() - 2 : match.start()].endswith(("(", "(+")) and after[:1] == ")":
-            continue  # a count in brackets after what it counts: "(3)"
-        if before and before[-1].strip("*_:(«").lower() in LABELS[language]:
-            continue
-        context = plain[max(0, match.start() - 30) : match.end() + 10]
-        found.append(f"number without unit {match.group()!r} in {context!r}")
-    return found
+    return slack_text({"text": header, "blocks": blocks})
 
 
 def test_the_models_factors_are_the_registrys_with_its_evidence_keys(world):
@@ -377,12 +290,12 @@ def test_every_text_is_in_the_readers_language(world, language):
     playbook = Playbook.load(config.alerts.playbook, "EUR")
     texts = _alert_texts(config, playbook, language) + _emails(config, language)
     texts.append(_approval(language))
-    problems = {
-        text[:80]: found
+    found = {
+        text[:80]: wrong
         for text in texts
-        if (found := _problems(text, language, world["names"] | {"Site <relaunch>", "Olga"}))
+        if (wrong := problems(text, language, world["names"] | {"Site <relaunch>", "Olga"}))
     }
-    assert problems == {}
+    assert found == {}
     joined = "\n".join(texts)
     if language != "en":
         # revenue with its currency, as the language writes it
@@ -399,17 +312,33 @@ def test_every_text_is_in_the_readers_language(world, language):
         assert joined.count(words) == len(config.clients), words
 
 
-def test_the_digest_names_factors_and_actions_in_words(world):
+AT_RISK_HEADING = {
+    "en": "*At-risk clients*",
+    "uk": "*Клієнти під ризиком*",
+    "ru": "*Клиенты под риском*",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_digest_and_its_chart_are_in_the_digests_language(world, language):
+    """Every word of the digest (headings, footer, the chart's alt text and figures) in
+    leadership_digest.language; factors and actions named in words, not codes."""
     config: AgencyConfig = world["config"]
+    settings = config.leadership_digest.model_copy(update={"language": language})
     with open_writer(config.warehouse.path) as con:
-        # every client at risk this week (the last test on this world: it changes it)
+        # every client at risk this week (the last tests on this world: they change it)
         con.execute("UPDATE marts.client_risk_weekly SET at_risk = true")
         sql = (MODELS_DIR / "marts" / "client_risk_actions.sql").read_text(encoding="utf-8")
         con.execute(f"CREATE OR REPLACE TABLE marts.client_risk_actions AS\n{sql}")
-        digest = compose_digest(con, AS_OF, config.agency.timezone, "2026-W47")
-    text = _slack_text(digest)
-    assert _problems(text, "en", world["names"]) == []
-    assert "At-risk clients" in text and "→ _" in text
+        digest = compose_digest(con, AS_OF, config.agency.timezone, "2026-W47", settings)
+    chart = digest["chart"]
+    text = "\n".join(
+        [slack_text(digest), chart["title"], chart["alt_text"], chart["text_fallback"]]
+    )
+    assert problems(text, language, world["names"]) == []
+    assert AT_RISK_HEADING[language] in text and "→ _" in text
+    header = {"en": "weekly digest", "uk": "Щотижневий огляд", "ru": "Еженедельный обзор"}
+    assert header[language] in digest["blocks"][0]["text"]["text"]
 
 
 @pytest.mark.parametrize(
@@ -423,4 +352,4 @@ def test_the_digest_names_factors_and_actions_in_words(world):
     ],
 )
 def test_the_checks_catch_the_demos_old_texts(text, language, problem):
-    assert any(p.startswith(problem) for p in _problems(text, language, set()))
+    assert any(p.startswith(problem) for p in problems(text, language, set()))

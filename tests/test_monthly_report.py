@@ -11,8 +11,7 @@ import pytest
 
 from clientpulse.pipeline.build_signals import model_variables
 from clientpulse.pipeline.config_seeds import config_seeds
-from clientpulse.reports.monthly_i18n import MONTHLY_STRINGS
-from clientpulse.reports.monthly_report import compose_monthly_report
+from clientpulse.reports.monthly_report import compose_monthly_report, monthly_texts
 from tests.factories import AS_OF, hypothesis, load_small_world, small_config, task
 from transforms.runner import build
 from warehouse.db import open_writer
@@ -48,9 +47,9 @@ def config(tmp_path):
 
 
 def test_every_label_is_translated():
-    english = MONTHLY_STRINGS["en"]
+    english = monthly_texts("en")
     for language in ("uk", "ru"):
-        strings = MONTHLY_STRINGS[language]
+        strings = monthly_texts(language)
         assert strings.keys() == english.keys(), language
         for key, value in strings.items():
             if key in LANGUAGE_NEUTRAL:
@@ -89,7 +88,7 @@ def test_monthly_report_in_ukrainian_selects_and_formats_the_marts(config):
     assert HOSTILE not in html and "&lt;b&gt;Банер&lt;/b&gt; &amp; &#34;Co&#34;" in html
     assert "Task t1" not in text + html and "Аудит" not in acme["text"] + acme["html"]
     # no English label in a Ukrainian email
-    for key, value in MONTHLY_STRINGS["en"].items():
+    for key, value in monthly_texts("en").items():
         for word in re.findall(r"[A-Za-z]{4,}", re.sub(r"\{[a-z_]+\}", "", value)):
             assert word not in re.sub(r"Task t\d|Test Agency|Anna <Lead>", "", text), (key, word)
 
@@ -182,7 +181,7 @@ def test_hypotheses_are_the_fourth_part_in_the_clients_language(
     with open_writer(config.warehouse.path) as con:
         email = compose_monthly_report(con, config, beta, AS_OF)
     text, html = email["text"], email["html"]
-    t = MONTHLY_STRINGS[language]
+    t = monthly_texts(language)
     # after Check's weak spots, before Act
     check, act = t["check"].split(" · ")[0], t["act"].split(" · ")[0]
     assert text.index(check) < text.index(expected) < text.index(act + " · ")

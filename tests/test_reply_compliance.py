@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 import pytest
 
 from clientpulse.pipeline.build_signals import build_models
+from clientpulse.reports import i18n
 from clientpulse.reports.account_manager_alerts import Playbook, portfolio_message
 from clientpulse.reports.leadership_digest import _managers_block
-from clientpulse.reports.sla_figures import percent
+from clientpulse.reports.monthly_report import compose_monthly_report
 from tests.factories import load_small_world, small_config
 from transforms.catalog import MODELS_DIR
 from warehouse.db import open_writer
@@ -20,6 +21,13 @@ from warehouse.db import open_writer
 # The small world's waits all began 10–16 Nov 2026; as of 1 Dec, November is the monthly
 # report's month and also lies inside the 28-day windows of the score and client health.
 MONTH_AFTER = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+# By hand (tests/factories.py, Kyiv business hours 09–18, targets 24 h acme, 3 h beta):
+# acme a1 (Fri 13 Nov, answered in 120 min) and a3 (Tue 10 Nov, answered after 540 + 360
+# = 900 min) are on time; beta b1 (Fri 13 Nov, 540 min unanswered) is late; b2 (Mon
+# 16 Nov) is pending as of 16 Nov and late by 1 Dec. Anna's week 9–15 Nov: 2 of 3;
+# November: acme 2 of 2, beta 0 of 2.
+ANNAS_WEEK = "67%"
+NOVEMBER = {"acme": ("100% on time (2 of 2)", 1.0), "beta": ("вчасно 0% (0 з 2)", 0.0)}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +60,7 @@ def _manager_share(con, manager_id: str) -> float:
 def test_the_digest_and_the_portfolio_dm_show_a_manager_the_same_share(world):
     config, con = world
     playbook = Playbook.load(config.alerts.playbook)
-    [digest] = [_managers_block(con, "2026-W46", listed=50)["text"]["text"]]
+    [digest] = [_managers_block(con, "2026-W46", listed=50, language="en")["text"]["text"]]
     shown = 0
     for manager in config.account_managers:
         row = con.execute(
@@ -61,7 +69,8 @@ def test_the_digest_and_the_portfolio_dm_show_a_manager_the_same_share(world):
         figures = dict(zip([d[0] for d in row.description], row.fetchone(), strict=True))
         if not figures["active_clients"]:
             continue
-        expected = percent(_manager_share(con, manager.id))
+        expected = i18n.percent(_manager_share(con, manager.id), "en")
+        assert expected == ANNAS_WEEK  # the small world's one manager
         assert f"first {expected}" in digest, (manager.id, digest)
         dm = portfolio_message(manager, [], figures, playbook, named=False)
         assert expected in dm["blocks"][1]["text"]["text"], (manager.id, dm)
@@ -84,9 +93,12 @@ def test_the_monthly_report_the_score_and_client_health_agree_on_a_clients_share
            WHERE r.grain = 'client' AND r.period = 'month' AND r.metric = 'first_reply'
              AND r.decided > 0"""
     ).fetchall()
-    assert rows
+    assert {r[0] for r in rows} == set(NOVEMBER)
     for client_id, owned, monthly, factor, health in rows:
-        assert monthly == factor == health == owned, client_id
+        assert monthly == factor == health == owned == NOVEMBER[client_id][1], client_id
+        # and the monthly report shows it, in the client's language
+        report = compose_monthly_report(con, config, config.client(client_id), MONTH_AFTER)
+        assert NOVEMBER[client_id][0] in report["text"], (client_id, report["text"])
 
 
 def test_only_one_model_counts_reply_compliance():

@@ -88,7 +88,7 @@ def test_sla_figures_in_digest_and_emails_are_last_weeks_marts(config):
         "*Email SLA, 2026-W46* (business hours on each client's calendar)",
         "• First replies: 67% on time (2 of 3) · median 8.5 h · P90 13.7 h"
         " · 1 breached · 0 pending",
-        "• Next replies: — on time (0 of 0) · median — h · P90 — h · 0 breached · 0 pending",
+        "• Follow-up replies: — on time (0 of 0) · median — h · P90 — h · 0 breached · 0 pending",
     ]
     assert (
         "Our replies to your emails in 2026-W46 (business hours; weeks run Monday to Sunday"

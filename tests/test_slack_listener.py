@@ -22,11 +22,11 @@ from slack_sdk import WebClient
 
 from clientpulse.config import AgencyConfig, load_config
 from clientpulse.paths import PROJECT_ROOT
+from clientpulse.reports.i18n import STRINGS
 from clientpulse.slack_listener import blocks as kit
 from clientpulse.slack_listener.actions import Listener
 from clientpulse.slack_listener.airflow import AirflowActions
 from clientpulse.slack_listener.service import Settings, connect
-from clientpulse.slack_listener.texts import TEXTS
 from sandbox.fake_slack import create_app
 from sandbox.http_server import free_port, serving
 from tests.airflow_server import AirflowServer, airflow_server, stop_group
@@ -395,10 +395,14 @@ def test_every_language_has_every_text_with_the_same_placeholders() -> None:
     def fields(template: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
-    english = TEXTS["en"]
-    for language, catalog in TEXTS.items():
+    texts = {
+        language: {k: v for k, v in strings.items() if k.startswith("slack_")}
+        for language, strings in STRINGS.items()
+    }
+    english = texts["en"]
+    for language, catalog in texts.items():
         assert catalog.keys() == english.keys(), language
         for key, template in catalog.items():
             assert fields(template) == fields(english[key]), (language, key)
-            if language != "en" and not key.startswith("draft_line"):
+            if language != "en" and not key.startswith("slack_draft_line"):
                 assert template != english[key], (language, key)

@@ -66,7 +66,7 @@ def _chart_delivery(channel: str, period: str, chart: dict[str, Any]) -> Deliver
     payload = {
         "channel": channel,
         "filename": f"clientpulse-digest-{period}.png",
-        "title": f"{chart['title']} ({period})",
+        "title": chart["title"],
         "alt_text": chart["alt_text"],
         "initial_comment": chart["text_fallback"],
         "data": chart["data"],

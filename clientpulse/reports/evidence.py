@@ -431,6 +431,12 @@ UNITS: dict[str, dict[str, Forms]] = {
 }
 
 
+def unit(language: str, kind: str, number: float) -> str:
+    """A figure with its unit (`3 tasks`, `3 задачі`, `5 задач`), in the plural form for it."""
+    written = i18n.decimal(number, language)
+    return i18n.plural(language, UNITS[language][kind], number).format(n=written)
+
+
 def _figure(value: Any, kind: str, language: str, currency: str) -> str:
     """One figure as the language writes it, with its unit."""
     if kind == "text":
@@ -446,10 +452,9 @@ def _figure(value: Any, kind: str, language: str, currency: str) -> str:
     if kind == "stage":
         return _sentence(language, f"stage:{value}")
     number = int(value) if float(value).is_integer() else float(value)
-    written = i18n.decimal(number, language)
     if kind == "count":
-        return written
-    return i18n.plural(language, UNITS[language][kind], number).format(n=written)
+        return i18n.decimal(number, language)
+    return unit(language, kind, number)
 
 
 def _sentence(language: str, key: str) -> str:

@@ -2,13 +2,14 @@
 
 Read in a minute at any portfolio size: headline figures with their change since last
 week, the biggest movers, the top at-risk clients (the rest counted), lost lately, one
-line per manager, clients per strategy, and a chart of the last weeks; on the first digest
-of each month, last month's client feedback (NPS, its change, detractors named). Every
-figure is selected from a mart (marts.portfolio_weekly, client_risk_movers,
-client_risk_actions, manager_portfolio, portfolio_segments, client_strategy_changes,
-portfolio_feedback_monthly); this module formats.
-Every string that comes from outside (client names, manager names, reasons built
-from them) is escaped for mrkdwn, so a client called `<!channel>` pings nobody.
+line per manager, clients per strategy, and a chart of the last weeks. Every figure is
+selected from a mart (marts.portfolio_weekly, client_risk_movers, client_risk_actions,
+manager_portfolio, portfolio_segments, client_strategy_changes); this module formats.
+Every word is the digest's language (leadership_digest.language) from the catalog in
+clientpulse/reports/i18n.py, every figure written by Babel; factor names and actions
+are the playbook's. Every string that comes from outside (client names, manager names,
+reasons built from them) is escaped for mrkdwn, so a client called `<!channel>` pings
+nobody.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import duckdb
 
 from clientpulse.config import Alerts, LeadershipDigest
 from clientpulse.periods import ReportWeek, is_first_week_of_month, report_week
+from clientpulse.reports import i18n
 from clientpulse.reports.account_manager_alerts import Playbook
 from clientpulse.reports.digest_chart import ChartData, alt_text, render_png, text_fallback
-from clientpulse.reports.evidence import sentence
-from clientpulse.reports.i18n import money
-from clientpulse.reports.sla_figures import SlaWeek, hours, percent, portfolio_sla_week
+from clientpulse.reports.evidence import sentence, unit
+from clientpulse.reports.i18n import STRINGS
+from clientpulse.reports.sla_figures import SlaWeek, portfolio_sla_week
 from connectors.slack import escape_mrkdwn, fit_blocks
 from transforms.catalog import accepted_values
 
@@ -33,7 +35,6 @@ LOST_NAMED = 3  # lost lately: the newest by name, the rest counted
 # the monthly feedback block (three lines at most): clients whose latest NPS answer is a
 # detractor's, newest first, and managers with answers, lowest NPS first; the rest counted
 FEEDBACK_NAMED = 3
-LANGUAGE = "en"  # the digest's own words are English; factors and actions come from catalogs
 
 
 _PORTFOLIO = (
@@ -57,58 +58,70 @@ def _portfolio(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return dict(zip(_PORTFOLIO, row, strict=True))
 
 
-def _threshold_note(portfolio: dict[str, Any]) -> str:
+def _percent(share: float | None, language: str) -> str:
+    return "—" if share is None else i18n.percent(share, language)
+
+
+def _hours(minutes: float | None, language: str) -> str:
+    """Business minutes as hours with one decimal, or a dash."""
+    return "—" if minutes is None else i18n.decimal(minutes / 60, language)
+
+
+def _since(value: float | None, language: str) -> str:
+    """` (+3)`, ` (−2)`, ` (±0)`: the change since last week; "" without one."""
+    return "" if value is None else f" ({i18n.signed(value, language)})"
+
+
+def _points(change: float | None, language: str) -> str:
+    """A compliance change as percentage points: ` (+3 pts)`; "" without one."""
+    if change is None:
+        return ""
+    return STRINGS[language]["digest_points"].format(
+        change=i18n.signed(round(100 * change), language)
+    )
+
+
+def _threshold_note(portfolio: dict[str, Any], language: str) -> str:
     """Which at-risk threshold flagged this week, and whether the alarm budget set it."""
     threshold = portfolio["risk_threshold"]
     if threshold is None:
         return ""
+    t = STRINGS[language]
+    written = i18n.decimal(round(threshold), language)
     if portfolio["risk_threshold_calibrated"]:
-        budget = portfolio["risk_false_alarm_budget"]
-        return (
-            f" · at risk from score {threshold:.0f}, calibrated this week on the year before"
-            f" to {float(budget):g} false-alarm weeks per retained client a year"
+        budget = float(portfolio["risk_false_alarm_budget"])
+        return t["digest_threshold_calibrated"].format(
+            threshold=written,
+            budget=i18n.decimal(budget, language),
+            budget_weeks=unit(language, "weeks", budget),
         )
-    return f" · at risk from score {threshold:.0f} (the default: too little history to calibrate)"
+    return t["digest_threshold_default"].format(threshold=written)
 
 
-SLA_LABELS = {"first_reply": "First replies", "next_reply": "Next replies"}
-
-
-def _sla_block(week: SlaWeek, changes: dict[str, float | None]) -> dict[str, Any]:
+def _sla_block(week: SlaWeek, changes: dict[str, float | None], language: str) -> dict[str, Any]:
     """Last week's email SLA over all clients (marts.portfolio_sla_weekly), per metric,
     with its change against the week before (marts.portfolio_weekly)."""
+    t = STRINGS[language]
     lines = [
-        f"• {SLA_LABELS[metric]}: {percent(f.compliance)} on time ({f.achieved} of {f.decided})"
-        f"{_points(changes.get(metric))}"
-        f" · median {hours(f.median_minutes)} h · P90 {hours(f.p90_minutes)} h"
-        f" · {f.breached} breached · {f.pending} pending"
+        t["digest_sla_line"].format(
+            label=t[metric],
+            compliance=_percent(f.compliance, language),
+            achieved=f.achieved,
+            decided=f.decided,
+            points=_points(changes.get(metric), language),
+            median=_hours(f.median_minutes, language),
+            p90=_hours(f.p90_minutes, language),
+            breached=f.breached,
+            pending=f.pending,
+        )
         for metric, f in week.figures.items()
     ]
-    heading = f"*Email SLA, {week.iso_week}* (business hours on each client's calendar)"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([heading, *lines])}}
+    heading = t["digest_sla_heading"].format(week=i18n.week(week.iso_week, language))
+    return _section("\n".join([heading, *lines]))
 
 
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _signed(value: float | int | None, unit: str = "") -> str:
-    """`+3`, `−2`, `±0` (with `unit`); "" without a value to compare with."""
-    if value is None:
-        return ""
-    if value == 0:
-        return f"±0{unit}"
-    sign = "+" if value > 0 else "−"
-    return f"{sign}{abs(value):g}{unit}"
-
-
-def _points(change: float | None) -> str:
-    """A compliance change as percentage points: ` · +3 pts`; "" without one."""
-    return "" if change is None else f" ({_signed(round(100 * change), ' pts')})"
-
-
-def _since(value: float | int | None, unit: str = "") -> str:
-    return "" if value is None else f" ({_signed(value, unit)})"
 
 
 def _portfolio_weeks(con: duckdb.DuckDBPyConnection, weeks: int) -> list[dict[str, Any]]:
@@ -122,98 +135,117 @@ def _portfolio_weeks(con: duckdb.DuckDBPyConnection, weeks: int) -> list[dict[st
     return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
 
 
-def _headline_block(week: dict[str, Any] | None, portfolio: dict[str, Any]) -> dict[str, Any]:
+def _headline_block(
+    week: dict[str, Any] | None, portfolio: dict[str, Any], language: str
+) -> dict[str, Any]:
     """Clients at risk, lost this month, on-time delivery and overdue tasks, with their
     change since last week (marts.portfolio_weekly, marts.portfolio_health)."""
+    t = STRINGS[language]
+    active = portfolio["active_clients"]
     if week is None:
-        at_risk = f"{portfolio['at_risk']} of {portfolio['active_clients']} active"
-        lost = "no history yet"
-        on_time = "no history yet"
+        at_risk = t["digest_at_risk"].format(at_risk=portfolio["at_risk"], active=active, since="")
+        lost = t["digest_lost"].format(
+            lost=t["digest_no_history"], lost_clients=t["digest_no_history"], since=""
+        )
+        on_time = t["digest_on_time"].format(week="", on_time=t["digest_no_history"])
     else:
-        at_risk = (
-            f"{week['at_risk_clients']} of {week['active_clients']} active"
-            f"{_since(week['at_risk_change_1w'])}"
+        at_risk = t["digest_at_risk"].format(
+            at_risk=week["at_risk_clients"],
+            active=week["active_clients"],
+            since=_since(week["at_risk_change_1w"], language),
         )
-        lost = f"{week['lost_this_month']}{_since(week['lost_this_month_change_1w'])}"
-        on_time = (
-            "no dated task completed"
+        lost = t["digest_lost"].format(
+            lost=week["lost_this_month"],
+            lost_clients=i18n.counted(language, "digest_clients", week["lost_this_month"]),
+            since=_since(week["lost_this_month_change_1w"], language),
+        )
+        share = (
+            t["digest_no_dated_task"]
             if week["on_time_rate"] is None
-            else f"{percent(week['on_time_rate'])} of {week['dated_completed_tasks']} tasks"
-            f"{_points(week['on_time_change_1w'])}"
+            else t["digest_tasks_share"].format(
+                share=i18n.percent(week["on_time_rate"], language),
+                tasks=unit(language, "tasks", week["dated_completed_tasks"]),
+            )
+            + _points(week["on_time_change_1w"], language)
         )
-    label = f", {week['reported_iso_week']}" if week else ""
-    return {
-        "type": "section",
-        "fields": [
-            {"type": "mrkdwn", "text": f"*Clients at risk*\n{at_risk}"},
-            {"type": "mrkdwn", "text": f"*Lost this month*\n{lost}"},
-            {"type": "mrkdwn", "text": f"*Delivered on time{label}*\n{on_time}"},
-            {
-                "type": "mrkdwn",
-                "text": f"*Open overdue tasks*\n{portfolio['open_overdue_tasks']}",
-            },
-        ],
-    }
+        label = t["digest_on_time_week"].format(week=i18n.week(week["reported_iso_week"], language))
+        on_time = t["digest_on_time"].format(week=label, on_time=share)
+    overdue = portfolio["open_overdue_tasks"]
+    fields = [
+        at_risk,
+        lost,
+        on_time,
+        t["digest_overdue_tasks"].format(count=overdue, overdue=unit(language, "overdue", overdue)),
+    ]
+    return {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]}
 
 
-def _playbook_block(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def _playbook_block(con: duckdb.DuckDBPyConnection, language: str) -> dict[str, Any]:
     """Overdue receivables per currency, clients with a recent detractor, open conflicts
     (marts.portfolio_playbook)."""
+    t = STRINGS[language]
     conflicts, detractors, owing, overdue = con.execute(
         "SELECT open_conflicts, recent_detractor_clients, overdue_clients, overdue_by_currency "
         "FROM marts.portfolio_playbook"
     ).fetchone()
-    amounts = " + ".join(money(o["overdue_amount"], o["currency"], LANGUAGE) for o in overdue)
+    amounts = " + ".join(i18n.money(o["overdue_amount"], o["currency"], language) for o in overdue)
     oldest = max((o["oldest_overdue_days"] for o in overdue), default=None)
     receivables = (
-        f"{amounts} at {owing} {'client' if owing == 1 else 'clients'} "
-        f"(the oldest {oldest} days past due)"
+        t["digest_receivables"].format(
+            amounts=amounts,
+            clients=i18n.counted(language, "digest_clients", owing),
+            owing=owing,
+            days=unit(language, "days_overdue", oldest),
+        )
         if overdue
-        else "none"
+        else t["digest_no_receivables"]
     )
     return _section(
-        f"*Overdue invoices* {receivables} · *Recent detractors* {detractors} "
-        f"{'client' if detractors == 1 else 'clients'} · *Open conflicts* {conflicts}"
+        t["digest_playbook"].format(
+            receivables=receivables,
+            detractors=i18n.counted(language, "digest_clients", detractors),
+            conflicts=conflicts,
+        )
     )
 
 
-def _named(items: list[str], listed: int) -> str:
+def _named(items: list[str], listed: int, language: str) -> str:
     """The first `listed` items, the rest counted."""
     text = ", ".join(items[:listed])
     if len(items) > listed:
-        text += " " + sentence("feedback_more", LANGUAGE, count=len(items) - listed)
+        text += " " + sentence("feedback_more", language, count=len(items) - listed)
     return text
 
 
-def _feedback_headline(agency: dict[str, Any]) -> str:
+def _feedback_headline(agency: dict[str, Any], language: str) -> str:
     """The month, its NPS with the change against the previous survey and the answers by
     group; or that nobody answered, with the last survey's NPS."""
     previous = agency["previous_month_start"]
     month = agency["month_start"].isoformat()
-    heading = f"*{sentence('feedback_heading', LANGUAGE, month=month)}*"
+    heading = f"*{sentence('feedback_heading', language, month=month)}*"
     if not agency["answers"]:
-        none = sentence("feedback_none", LANGUAGE)
+        none = sentence("feedback_none", language)
         if previous is None:
             return f"{heading} · {none}"
         last = sentence(
             "feedback_last",
-            LANGUAGE,
+            language,
             previous=previous.isoformat(),
             previous_nps=agency["previous_nps"],
         )
         return f"{heading} · {none} ({last})"
-    score = sentence("feedback_score", LANGUAGE, nps=agency["nps"])
+    score = sentence("feedback_score", language, nps=agency["nps"])
     if agency["nps_change"] is not None:
         change = sentence(
-            "feedback_change", LANGUAGE, change=agency["nps_change"], previous=previous.isoformat()
+            "feedback_change", language, change=agency["nps_change"], previous=previous.isoformat()
         )
         score += f" {change}"
     groups = ("answers", "promoters", "passives", "detractors")
-    answers = sentence("feedback_answers", LANGUAGE, **{k: agency[k] for k in groups})
+    answers = sentence("feedback_answers", language, **{k: agency[k] for k in groups})
     return f"{heading} · {score} · {answers}"
 
 
-def _feedback_block(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+def _feedback_block(con: duckdb.DuckDBPyConnection, language: str) -> dict[str, Any] | None:
     """Last month's client feedback (marts.portfolio_feedback_monthly, its latest month): the
     agency's NPS and answers by group with the change against the previous survey, the
     clients whose latest answer is a detractor's, and the managers with answers, lowest
@@ -230,11 +262,11 @@ def _feedback_block(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     if not rows:
         return None
     agency, managers = rows[0], [r for r in rows[1:] if r["answers"]]
-    lines = [_feedback_headline(agency)]
+    lines = [_feedback_headline(agency, language)]
     detractors = [
         sentence(
             "feedback_detractor",
-            LANGUAGE,
+            language,
             name=f"*{escape_mrkdwn(c['client_name'])}*",
             score=c["score"],
             on=c["answered_on"].isoformat(),
@@ -242,78 +274,92 @@ def _feedback_block(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
         for c in agency["detractor_clients"]
     ]
     if detractors:
-        named = _named(detractors, FEEDBACK_NAMED)
-        lines.append(f"{sentence('feedback_detractors', LANGUAGE)}: {named}")
+        named = _named(detractors, FEEDBACK_NAMED, language)
+        lines.append(f"{sentence('feedback_detractors', language)}: {named}")
     if managers:
         by_manager = [
             sentence(
                 "feedback_manager",
-                LANGUAGE,
+                language,
                 name=escape_mrkdwn(m["account_manager_name"]),
                 nps=m["nps"],
                 answers=m["answers"],
             )
             for m in managers
         ]
-        lines.append(
-            f"{sentence('feedback_managers', LANGUAGE)}: {_named(by_manager, FEEDBACK_NAMED)}"
-        )
+        named = _named(by_manager, FEEDBACK_NAMED, language)
+        lines.append(f"{sentence('feedback_managers', language)}: {named}")
     return _section("\n".join(lines))
 
 
 def _movers_block(
-    con: duckdb.DuckDBPyConnection, listed: int, playbook: Playbook
+    con: duckdb.DuckDBPyConnection, listed: int, playbook: Playbook, language: str
 ) -> dict[str, Any]:
     """The clients whose risk score rose or fell most since last week, with the factor
     that moved them (marts.client_risk_movers)."""
+    t = STRINGS[language]
     rows = con.execute(
-        "SELECT direction, client_name, account_manager_name, previous_score, score, "
-        "score_change_1w, factor, factor_evidence FROM marts.client_risk_movers "
-        "WHERE mover_rank <= ? ORDER BY direction DESC, mover_rank",
+        "SELECT direction, client_name, previous_score, score, score_change_1w, factor "
+        "FROM marts.client_risk_movers WHERE mover_rank <= ? ORDER BY direction DESC, mover_rank",
         [listed],
     ).fetchall()
-    heading = "*Biggest movers* (risk score 0–100)"
     if not rows:
-        return _section(heading + "\nNo risk score moved since last week.")
-    lines = []
-    for direction, name, _manager, before, score, change, factor, _evidence in rows:
-        arrow = ":small_red_triangle:" if direction == "rose" else ":small_red_triangle_down:"
-        why = f": {escape_mrkdwn(playbook.factor(LANGUAGE, factor))}" if factor else ""
-        lines.append(f"{arrow} *{escape_mrkdwn(name)}* {before} → {score} ({_signed(change)}){why}")
-    return _section("\n".join([heading, *lines]))
+        return _section(t["digest_movers"] + "\n" + t["digest_no_movers"])
+    lines = [t["digest_movers"]]
+    for direction, name, before, score, change, factor in rows:
+        lines.append(
+            t["digest_mover"].format(
+                arrow=":small_red_triangle:"
+                if direction == "rose"
+                else ":small_red_triangle_down:",
+                name=escape_mrkdwn(name),
+                before="—" if before is None else i18n.decimal(before, language),
+                score=i18n.decimal(score, language),
+                change=i18n.signed(change, language),
+                why=f": {escape_mrkdwn(playbook.factor(language, factor))}" if factor else "",
+            )
+        )
+    return _section("\n".join(lines))
 
 
 def _at_risk_block(
-    con: duckdb.DuckDBPyConnection, active: int, listed: int, playbook: Playbook
+    con: duckdb.DuckDBPyConnection, active: int, listed: int, playbook: Playbook, language: str
 ) -> dict[str, Any]:
     """The top `listed` at-risk clients by score with owner, score, the top two factors
     by name (the evidence is in the manager's DM: a line here is read at a glance) and the
     playbook's action for the first (marts.client_risk_actions); the rest as a count."""
+    t = STRINGS[language]
     rows = con.execute(
         "SELECT client_name, account_manager_name, score, top_factor, second_factor "
         "FROM marts.client_risk_actions ORDER BY risk_rank"
     ).fetchall()
     if not rows:
-        return _section("*At-risk clients*\nNone this week.")
-    lines = [f"*At-risk clients* · {len(rows)} of {active} active, highest risk first"]
+        return _section(t["digest_at_risk_none"])
+    lines = [t["digest_at_risk_heading"].format(count=len(rows), active=active)]
     for name, manager, score, first, second in rows[:listed]:
         reasons = "; ".join(
-            escape_mrkdwn(playbook.factor(LANGUAGE, f)) for f in (first, second) if f
+            escape_mrkdwn(playbook.factor(language, f)) for f in (first, second) if f
         )
         # the playbook's action says what is wrong, then what to do ("Spend is falling:
         # review…"); the factors are named just before, so the line keeps the advice
-        action = playbook.action(LANGUAGE, first).split(": ", 1)[-1]
+        action = playbook.action(language, first).split(": ", 1)[-1]
         lines.append(
-            f"• *{escape_mrkdwn(name)}* ({escape_mrkdwn(manager)}) · risk {score:.0f}: {reasons}"
-            f" → _{escape_mrkdwn(action)}_"
+            t["digest_at_risk_line"].format(
+                name=escape_mrkdwn(name),
+                manager=escape_mrkdwn(manager),
+                score=i18n.decimal(round(score), language),
+                reasons=reasons,
+                action=escape_mrkdwn(action),
+            )
         )
     if len(rows) > listed:
-        lines.append(f"…and {len(rows) - listed} more at risk")
+        lines.append(t["digest_at_risk_more"].format(count=len(rows) - listed))
     return _section("\n".join(lines))
 
 
-def _lost_block(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+def _lost_block(con: duckdb.DuckDBPyConnection, language: str) -> dict[str, Any] | None:
     """Clients lost lately, newest first, as a count with the first few names."""
+    t = STRINGS[language]
     rows = con.execute(
         """SELECT c.client_name, r.lost_on
             FROM marts.client_risk_weekly AS r JOIN staging.cfg_clients AS c USING (client_id)
@@ -323,70 +369,84 @@ def _lost_block(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     ).fetchall()
     if not rows:
         return None
-    names = [f"{escape_mrkdwn(name)} ({lost_on:%b %-d})" for name, lost_on in rows[:LOST_NAMED]]
-    text = f"*Lost lately* · {len(rows)}: " + ", ".join(names)
+    names = ", ".join(
+        f"{escape_mrkdwn(name)} ({i18n.short_day(lost_on, language)})"
+        for name, lost_on in rows[:LOST_NAMED]
+    )
+    text = t["digest_lost_lately"].format(
+        count=len(rows), clients=i18n.counted(language, "digest_clients", len(rows)), names=names
+    )
     if len(rows) > LOST_NAMED:
-        text += f" …and {len(rows) - LOST_NAMED} more"
+        text += t["digest_more"].format(count=len(rows) - LOST_NAMED)
     return _section(text)
 
 
 def _managers_block(
-    con: duckdb.DuckDBPyConnection, reported_week: str, listed: int
+    con: duckdb.DuckDBPyConnection, reported_week: str, listed: int, language: str
 ) -> dict[str, Any]:
     """One line per account manager: clients at risk of their active clients and their
     clients' SLA last week (marts.manager_portfolio, docs/domain.md §7)."""
+    t = STRINGS[language]
     rows = con.execute(
         "SELECT account_manager_name, at_risk_clients, active_clients, first_reply_compliance, "
         "next_reply_compliance FROM marts.manager_portfolio WHERE active_clients > 0 "
         "ORDER BY at_risk_clients DESC, account_manager_name"
     ).fetchall()
-    lines = [f"*By account manager* (at risk of active · replies on time, {reported_week})"]
+    lines = [t["digest_managers"].format(week=i18n.week(reported_week, language))]
     for name, at_risk, active, first, next_ in rows[:listed]:
         lines.append(
-            f"• {escape_mrkdwn(name)}: {at_risk} of {active} · first {percent(first)}"
-            f" · next {percent(next_)}"
+            t["digest_manager"].format(
+                name=escape_mrkdwn(name),
+                at_risk=at_risk,
+                active=active,
+                first=_percent(first, language),
+                next=_percent(next_, language),
+            )
         )
     if len(rows) > listed:
         rest = rows[listed:]
         lines.append(
-            f"…and {len(rest)} more managers with {sum(r[1] for r in rest)} clients at risk"
+            t["digest_managers_more"].format(count=len(rest), at_risk=sum(r[1] for r in rest))
         )
     return _section("\n".join(lines))
 
 
-def _segments_block(con: duckdb.DuckDBPyConnection, listed: int) -> dict[str, Any]:
+def _strategy(key: str | None, language: str, missing: str = "no_data") -> str:
+    return STRINGS[language][f"strategy:{key or missing}"]
+
+
+def _segments_block(con: duckdb.DuckDBPyConnection, listed: int, language: str) -> dict[str, Any]:
     """Clients per strategy (marts.portfolio_segments) and the clients that changed
     strategy since last week (marts.client_strategy_changes), docs/domain.md §6."""
-    counts = {
-        key: (strategy, clients)
-        for key, strategy, clients in con.execute(
-            "SELECT strategy_key, strategy, clients FROM marts.portfolio_segments"
-        ).fetchall()
-    }
-    parts = []
-    for key in (*accepted_values("marts.client_segment", "strategy_key"), None):
-        if key in counts:
-            label = key.replace("_", " ") if key else "not enough data"
-            parts.append(f"{label.capitalize()} {counts[key][1]}")
+    t = STRINGS[language]
+    counts = dict(
+        con.execute("SELECT strategy_key, clients FROM marts.portfolio_segments").fetchall()
+    )
+    parts = [
+        t["digest_strategy_count"].format(
+            strategy=_strategy(key, language, "none").capitalize(), count=counts[key]
+        )
+        for key in (*accepted_values("marts.client_segment", "strategy_key"), None)
+        if key in counts
+    ]
     changes = con.execute(
         "SELECT client_name, previous_strategy_key, strategy_key "
         "FROM marts.client_strategy_changes ORDER BY client_name"
     ).fetchall()
-    lines = ["*Strategies* (clients; docs/domain.md §6): " + " · ".join(parts)]
+    lines = [t["digest_strategies"].format(counts=" · ".join(parts))]
     if changes:
-        moved = [
-            f"{escape_mrkdwn(name)} ({(before or 'no data').replace('_', ' ')} → "
-            f"{(after or 'no data').replace('_', ' ')})"
+        moved = ", ".join(
+            f"{escape_mrkdwn(name)} ({_strategy(before, language)} → {_strategy(after, language)})"
             for name, before, after in changes[:listed]
-        ]
-        more = f" …and {len(changes) - listed} more" if len(changes) > listed else ""
-        lines.append(f"Changed strategy since last week: {', '.join(moved)}{more}")
+        )
+        more = t["digest_more"].format(count=len(changes) - listed) if len(changes) > listed else ""
+        lines.append(t["digest_strategy_changed"].format(moved=moved, more=more))
     else:
-        lines.append("No client changed strategy since last week.")
+        lines.append(t["digest_strategy_unchanged"])
     return _section("\n".join(lines))
 
 
-def _chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
+def _chart(weeks: list[dict[str, Any]], period: str, language: str) -> dict[str, Any]:
     """The chart's data (marts.portfolio_weekly), its PNG, alt text and text fallback."""
     data = ChartData(
         weeks=[w["iso_week"] for w in weeks],
@@ -395,12 +455,13 @@ def _chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
         next_reply=[w["next_reply_compliance"] for w in weeks],
         on_time=[w["on_time_rate"] for w in weeks],
     )
+    title = STRINGS[language]["chart_title"]
     return {
-        "title": "Clients at risk and SLA compliance, by week",
-        "alt_text": alt_text(data),
-        "text_fallback": text_fallback(data),
+        "title": f"{title} ({i18n.week(period, language)})",
+        "alt_text": alt_text(data, language),
+        "text_fallback": text_fallback(data, language),
         "data": data.as_dict(),
-        "png": render_png(data),
+        "png": render_png(data, language),
     }
 
 
@@ -413,10 +474,12 @@ def compose_digest(
     playbook: Playbook | None = None,
 ) -> dict[str, Any]:
     """The digest message (`text` fallback plus `blocks`) and, when configured, its
-    `chart` (PNG bytes with alt text and a text fallback), from the portfolio marts;
-    factor names, evidence and actions in the playbook's words (the default one)."""
+    `chart` (PNG bytes with alt text and a text fallback), from the portfolio marts, in
+    the settings' language; factor names and actions in the playbook's words."""
     settings = settings or LeadershipDigest()
     playbook = playbook or Playbook.load(Alerts().playbook)
+    language = settings.language
+    t = STRINGS[language]
     portfolio = _portfolio(con)
     week: ReportWeek = report_week(as_of, timezone)
     sla = portfolio_sla_week(con, week)
@@ -426,50 +489,52 @@ def compose_digest(
         "first_reply": this["first_reply_change_1w"] if this else None,
         "next_reply": this["next_reply_change_1w"] if this else None,
     }
-    local = as_of.astimezone(ZoneInfo(timezone))
+    written_period = i18n.week(period, language)
+    header = t["digest_header"].format(period=written_period)
     blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": f"ClientPulse weekly digest · {period}"},
-        },
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": "(±N) = change since last week"}],
-        },
-        _headline_block(this, portfolio),
-        _playbook_block(con),
+        {"type": "header", "text": {"type": "plain_text", "text": header}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": t["digest_legend"]}]},
+        _headline_block(this, portfolio, language),
+        _playbook_block(con, language),
     ]
     # the month's feedback once a month, on its first digest (it covers the month before)
-    feedback = _feedback_block(con) if is_first_week_of_month(as_of, timezone) else None
+    feedback = _feedback_block(con, language) if is_first_week_of_month(as_of, timezone) else None
     if feedback:
         blocks.append(feedback)
     blocks += [
-        _sla_block(sla, changes),
+        _sla_block(sla, changes, language),
         {"type": "divider"},
-        _movers_block(con, settings.movers_listed, playbook),
-        _at_risk_block(con, portfolio["active_clients"], settings.at_risk_listed, playbook),
+        _movers_block(con, settings.movers_listed, playbook, language),
+        _at_risk_block(
+            con, portfolio["active_clients"], settings.at_risk_listed, playbook, language
+        ),
     ]
-    lost = _lost_block(con)
+    lost = _lost_block(con, language)
     if lost:
         blocks.append(lost)
     blocks += [
         {"type": "divider"},
-        _managers_block(con, week.label, settings.managers_listed),
-        _segments_block(con, settings.strategy_changes_listed),
+        _managers_block(con, week.label, settings.managers_listed, language),
+        _segments_block(con, settings.strategy_changes_listed, language),
     ]
-    chart = _chart(weeks) if settings.chart and weeks else None
-    footer = f"As of {local:%Y-%m-%d %H:%M} {escape_mrkdwn(timezone)} · SLA clocks: business hours"
-    footer += _threshold_note(portfolio)
+    chart = _chart(weeks, period, language) if settings.chart and weeks else None
+    local = as_of.astimezone(ZoneInfo(timezone))
+    footer = t["digest_footer"].format(
+        when=i18n.moment(local, language), timezone=escape_mrkdwn(timezone)
+    )
+    footer += _threshold_note(portfolio, language)
     if chart:
-        footer += f" · chart of the last {len(weeks)} weeks posted below"
+        footer += t["digest_chart_below"].format(weeks=unit(language, "weeks", len(weeks)))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
     first_reply = sla.figures["first_reply"].compliance
-    compliance = percent(first_reply) if first_reply is not None else "no data"
-    at_risk = this["at_risk_clients"] if this else portfolio["at_risk"]
-    text = (
-        f"ClientPulse weekly digest {period}: {at_risk} of {portfolio['active_clients']} "
-        f"active clients at risk{_since(this['at_risk_change_1w'] if this else None)}, "
-        f"{this['lost_this_month'] if this else 0} lost this month; first replies on time "
-        f"in {week.label}: {compliance}{_points(changes['first_reply'])}."
+    text = t["digest_summary"].format(
+        period=written_period,
+        at_risk=this["at_risk_clients"] if this else portfolio["at_risk"],
+        active=portfolio["active_clients"],
+        since=_since(this["at_risk_change_1w"] if this else None, language),
+        lost=this["lost_this_month"] if this else 0,
+        week=i18n.week(week.label, language),
+        compliance=t["digest_no_data"] if first_reply is None else _percent(first_reply, language),
+        points=_points(changes["first_reply"], language),
     )
     return {"text": text, "blocks": fit_blocks(blocks), "chart": chart}

@@ -21,7 +21,27 @@ from babel.numbers import format_decimal, format_percent
 
 from clientpulse.config import AgencyConfig, Client
 from clientpulse.reports.client_status import MAX_ITEMS, render_email
-from clientpulse.reports.monthly_i18n import MONTHLY_STRINGS
+from clientpulse.reports.i18n import STRINGS
+
+# the weekly email's texts the monthly report says the same way (clientpulse/reports/i18n.py);
+# its own are the catalog's `monthly_` keys
+SHARED = (
+    "greeting",
+    "due",
+    "no_due",
+    "no_reason",
+    "task_in_project",
+    "and_more",
+    "next_reply",
+    "signature",
+)
+
+
+def monthly_texts(language: str) -> dict[str, str]:
+    """The report's words in `language`, by their keys without `monthly_`."""
+    strings = STRINGS[language]
+    own = {k.removeprefix("monthly_"): v for k, v in strings.items() if k.startswith("monthly_")}
+    return {**{k: strings[k] for k in SHARED}, **own}
 
 
 def _day(day: date | None, lang: str) -> str:
@@ -209,7 +229,7 @@ def compose_monthly_report(
 ) -> dict[str, Any]:
     """Subject, recipients, text and HTML of one client's monthly PDCA email."""
     lang = client.language
-    t = MONTHLY_STRINGS[lang]
+    t = monthly_texts(lang)
     months = report_months(con, client.id)
     if months is None:
         raise LookupError(f"no monthly figures for {client.id}: build the marts first")

@@ -58,12 +58,3 @@ def client_sla_week(con: duckdb.DuckDBPyConnection, client_id: str, week: Report
 def portfolio_sla_week(con: duckdb.DuckDBPyConnection, week: ReportWeek) -> SlaWeek:
     """All clients' figures for `week` (marts.portfolio_sla_weekly)."""
     return _select(con, week, "marts.portfolio_sla_weekly", "", [])
-
-
-def hours(minutes: float | None) -> str:
-    """Business minutes shown as hours with one decimal, or a dash."""
-    return "—" if minutes is None else f"{minutes / 60:.1f}"
-
-
-def percent(share: float | None) -> str:
-    return "—" if share is None else f"{share:.0%}"
