@@ -19,14 +19,23 @@ class AirflowApiError(RuntimeError):
 
 
 class AirflowApi:
-    def __init__(self, base_url: str, username: str, password: str, timeout: float = 30) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        timeout: float = 30,
+        login_timeout: float | None = None,
+    ) -> None:
+        """`timeout` is each later call's; `login_timeout` (default the same) only the token
+        request's, short where the caller retries the login until the server is up."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
         response = self.session.post(
             f"{self.base_url}/auth/token",
             json={"username": username, "password": password},
-            timeout=timeout,
+            timeout=login_timeout or timeout,
         )
         if response.status_code not in (200, 201):
             raise AirflowApiError(f"/auth/token answered {response.status_code}: {response.text}")
@@ -71,10 +80,17 @@ class AirflowApi:
         return self._call("PATCH", path, json={"chosen_options": [option]})
 
     def wait(self, runs: dict[str, str], timeout: float, poll: float = 2.0) -> dict[str, str]:
-        """Wait until every (dag_id → run_id) is finished; raise if any failed or time ran out."""
+        """Wait until every (dag_id → run_id) is finished; raise if any failed or time ran out.
+        A poll the api-server does not answer in time (a loaded machine, SQLite busy) is asked
+        again at the next poll: reading a run's state changes nothing."""
         deadline = time.monotonic() + timeout
+        states: dict[str, str] = {}
         while True:
-            states = {dag_id: self.run(dag_id, run_id)["state"] for dag_id, run_id in runs.items()}
+            for dag_id, run_id in runs.items():
+                try:
+                    states[dag_id] = self.run(dag_id, run_id)["state"]
+                except (requests.Timeout, requests.ConnectionError) as exc:
+                    states[dag_id] = f"not answered ({type(exc).__name__})"
             if all(state in TERMINAL_RUN_STATES for state in states.values()):
                 failed = {d: s for d, s in states.items() if s != "success"}
                 if failed:
@@ -106,7 +122,7 @@ def login_when_up(
     """Log in as soon as the api-server answers (no scheduler needed, unlike
     wait_until_up); `check()` runs between tries (e.g. the process is alive)."""
     return _until(
-        lambda: AirflowApi(base_url, username, password, timeout=10),
+        lambda: AirflowApi(base_url, username, password, login_timeout=10),
         lambda _api: True,
         timeout,
         check,
