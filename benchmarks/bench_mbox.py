@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(measure(args.measure, args.path, args.workers, args.baseline_messages)))
         return
 
-    print(f"mail scanner path measured: {native.PATH} (CLIENTPULSE_PURE_MAIL=1 for the other)")
+    print(f"mail scanner path measured: {native.PATH} ({native.WHY})")
     sizes = sorted(int(size) for size in args.sizes.split(","))
     paths = {size: corpus_path(args.cache_dir, size) for size in sizes}
     smallest = paths[sizes[0]]

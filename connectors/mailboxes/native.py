@@ -19,3 +19,10 @@ if os.environ.get("CLIENTPULSE_PURE_MAIL") != "1":
         scanner = None
 
 PATH = "compiled" if scanner is not None else "pure-python"
+# why this path: what `make setup` and the benchmarks print beside it
+if scanner is not None:
+    WHY = "CLIENTPULSE_PURE_MAIL=1 measures the pure-Python one"
+elif os.environ.get("CLIENTPULSE_PURE_MAIL") == "1":
+    WHY = "CLIENTPULSE_PURE_MAIL=1 is set"
+else:
+    WHY = "this install has no compiled scanner: no C compiler worked when it was built"
