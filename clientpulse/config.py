@@ -590,7 +590,8 @@ class Alerts(SettingsModel):
     cooldown_days: int = Field(7, ge=1)  # a still-at-risk reminder at most this often
     early_warning_share: float = Field(0.75, gt=0, lt=1)  # of the SLA target, business time
     max_per_message: int = Field(8, ge=1)  # alerts in one DM; the rest: "and N more"
-    # days ahead a greeting reminder comes (once per occasion), within the greeting horizon
+    # days ahead a greeting reminder comes (once per occasion); at most
+    # signals.relationship.greeting_horizon_days (a reminder beyond it would never come)
     greeting_reminder_days: int = Field(3, ge=0, le=60)
     fallback_channel: SlackChannel = "#account-managers"  # for a manager without slack_user_id
     playbook: Path = PROJECT_ROOT / "config" / "playbook.yaml"  # suggested actions, en/uk/ru
@@ -703,6 +704,7 @@ class AgencyConfig(SettingsModel):
                     "list the client's addresses there under contact_addresses"
                 )
         self._check_recipients()
+        self._check_greeting_reminder()
         vendor_clash = set(self.agency.vendor_domains) & (
             internal | {d for c in self.clients for d in c.email_domains}
         )
@@ -729,6 +731,18 @@ class AgencyConfig(SettingsModel):
                     "only one client"
                 )
             first[company] = index
+
+    def _check_greeting_reminder(self) -> None:
+        """A reminder comes from the dates the greeting horizon shows: one further ahead
+        than the horizon would never come."""
+        ahead = self.alerts.greeting_reminder_days
+        horizon = self.signals.relationship.greeting_horizon_days
+        if ahead > horizon:
+            raise ValueError(
+                f"alerts.greeting_reminder_days: {ahead} is beyond "
+                f"signals.relationship.greeting_horizon_days ({horizon}); a reminder that "
+                "far ahead would never come"
+            )
 
     def _check_recipients(self) -> None:
         owner = {d: c.id for c in self.clients for d in c.email_domains}

@@ -114,11 +114,16 @@ def hypothesis(
 
 def story(gid: str, task: str, at: str, subtype: str, old: str | None = None, new=None):
     """A `raw.asana_stories` row: `subtype` on `task` at `at` (ISO), for a due-date change
-    from `old` to `new`."""
+    from `old` to `new`, or (enum_custom_field_changed) the "Hypothesis status" field's
+    option changed from `old` to `new` (None: empty), in Asana's shape."""
     payload: dict = {"gid": gid, "created_at": at, "resource_subtype": subtype}
     if subtype == "due_date_changed":
         payload["old_dates"] = {"due_on": old}
         payload["new_dates"] = {"due_on": new}
+    if subtype == "enum_custom_field_changed":
+        payload["custom_field"] = {"gid": "cf-h", "name": "Hypothesis status"}
+        payload["old_enum_value"] = {"gid": f"o-{old}", "name": old} if old else None
+        payload["new_enum_value"] = {"gid": f"o-{new}", "name": new} if new else None
     return {
         "gid": gid,
         "task_gid": task,

@@ -409,10 +409,13 @@ def _conflict(config: AgencyConfig, thread: str, client: str = "acme", *, is_ope
     with open_writer(config.warehouse.path) as con:
         con.execute(
             "INSERT INTO intermediate.client_conflicts (client_id, conversation_id, subject, "
-            "started_at, signals, seniors_copied, client_messages, agency_messages, "
-            "last_message_at, is_open, open_days) VALUES (?, ?, 'Invoice <wrong> & late', "
-            "TIMESTAMPTZ '2026-11-13 23:30:00+00', ['complaint_words', 'ping_pong'], "
-            "['ceo@acme.test'], 5, 4, TIMESTAMPTZ '2026-11-14 10:00:00+00', ?, 2)",
+            "started_at, signals, seniors_copied, copied_people, client_messages, "
+            "agency_messages, last_message_at, is_open, open_days) VALUES (?, ?, "
+            "'Invoice <wrong> & late', TIMESTAMPTZ '2026-11-13 23:30:00+00', "
+            "['complaint_words', 'ping_pong'], ['ceo@acme.test', 'x_y@acme.test'], "
+            "[{'address': 'ceo@acme.test', 'name': 'Olga <Boss>', 'title': 'CEO & founder'}, "
+            "{'address': 'x_y@acme.test', 'name': NULL, 'title': NULL}], 5, 4, "
+            "TIMESTAMPTZ '2026-11-14 10:00:00+00', ?, 2)",
             [client, thread, is_open],
         )
 
@@ -428,7 +431,9 @@ def test_an_open_conflict_alerts_at_once_and_once_per_thread(built, slack):
     assert "*Acme &lt;!channel&gt;* — Open conflict in writing" in text
     # started 23:30 UTC on the 13th: the 14th in Kyiv
     assert "Thread “Invoice &lt;wrong&gt; &amp; late”, since 14 Nov 2026" in text
-    assert "5 messages from the client" in text and "Copied: ceo@acme.test" in text
+    assert "5 messages from the client" in text
+    # the CRM's name and title, escaped; an address nobody knows as it is
+    assert "Copied: Olga &lt;Boss&gt; (CEO &amp; founder), x_y@acme.test" in text
     assert "Written ping-pong with Acme &lt;!channel&gt;: move it to a call." in text
     assert "find the facts behind the emotion" in text
     assert text.count("Open conflict") == 1  # the ended thread is not alerted
@@ -496,6 +501,7 @@ def test_conflict_and_greeting_in_ukrainian_and_russian() -> None:
         "started_on": date(2026, 11, 14),
         "client_messages": 5,
         "seniors_copied": ["ceo@beta.test"],
+        "copied_people": [{"address": "ceo@beta.test", "name": "Ольга", "title": "CEO"}],
     }
     base = {"client_name": "Бета Груп", "years": None, "holiday_name_en": None}
     birthday = {**base, "occasion": "birthday", "who": "Ольга", "occurs_on": W1, "days_until": 0}
@@ -528,7 +534,7 @@ def test_conflict_and_greeting_in_ukrainian_and_russian() -> None:
         "uk": [
             "*Бета Груп* — Відкритий конфлікт у листуванні",
             "Ланцюжок «Рахунок &lt;знову&gt;», з 14 лист. 2026 р.; 5 листів від клієнта",
-            "У копії: ceo@beta.test",
+            "У копії: Ольга (CEO)",
             "Письмовий пінг-понг з Бета Груп: переведіть його в дзвінок.",
             "Привід привітати: Ольга святкує день народження, 16 лист. 2026 р. (сьогодні)",
             "День єднання (державне свято в країні клієнта), 18 лист. 2026 р. (через 2 дні)",

@@ -11,9 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+import yaml
 
+from clientpulse.config import load_config
 from clientpulse.pipeline.build_signals import build_models
-from tests.factories import AS_OF, crm, engagement, message, small_config
+from clientpulse.reports.evidence import render_evidence
+from tests.factories import AS_OF, FIXTURE, crm, engagement, message, small_config
 from warehouse.db import open_writer
 from warehouse.load import upsert
 
@@ -131,3 +134,52 @@ def test_a_call_after_the_start_ends_the_conflict_and_one_before_does_not(confli
     assert conflicts([before])["<c1.0@mail>"][-3:] == (None, True, 4)
     ended = conflicts([after])["<c1.0@mail>"]
     assert ended[-4:] == (AS_OF - 2 * D, "call_or_meeting", False, 2)
+
+
+def test_who_was_copied_is_named_as_the_crm_and_the_config_know_them(tmp_path):
+    """c4: the CEO, the CFO, Boris (an account manager and director) and the agency's owner
+    copied in on "Unacceptable…" at its third message: two signals, open since then."""
+    raw = yaml.safe_load(FIXTURE.read_text())
+    raw["account_managers"].append(
+        {"id": "boris", "name": "Boris <Director>", "email": "Boris@agency.test"}
+    )
+    raw.setdefault("signals", {}).setdefault("conflict", {})["directors"] = [
+        "boris@agency.test",
+        "owner@agency.test",
+    ]
+    (tmp_path / "agency.yaml").write_text(yaml.safe_dump(raw))
+    config = load_config(tmp_path / "agency.yaml")
+    cfo, boris, owner = "cfo@acme.test", "boris@agency.test", "owner@agency.test"
+    mail = thread("c4", "Unacceptable delays", [
+        (PM, AS_OF - 3 * D, ()), (ANNA, AS_OF - 3 * D + H, ()),
+        (PM, AS_OF - 2 * D, (CEO, cfo, boris, owner)),
+    ])  # fmt: skip
+    contacts = [
+        crm("companies", "500", {"name": "Acme"}),
+        crm("contacts", "k1", {"email": CEO, "firstname": "Olga", "lastname": "Shevchenko",
+                               "jobtitle": "CEO"}, companies=["500"]),
+        crm("contacts", "k2", {"email": cfo, "jobtitle": "CFO"}, companies=["500"]),
+    ]  # fmt: skip
+    with open_writer(config.warehouse.path) as con:
+        upsert(con, "raw.email_messages", mail, ["message_key"])
+        upsert(con, "raw.crm_objects", contacts, ["object_type", "id"])
+        build_models(con, config, AS_OF)
+        [(copied,)] = con.execute(
+            "SELECT copied_people FROM intermediate.client_conflicts"
+        ).fetchall()
+        [(evidence,)] = con.execute(
+            "SELECT evidence FROM intermediate.client_risk_factors "
+            "WHERE client_id = 'acme' AND factor = 'open_conflict'"
+        ).fetchall()
+    # by address; the CRM's name and title, the account manager's name, else nothing
+    assert copied == [
+        {"address": boris, "name": "Boris <Director>", "title": None},
+        {"address": CEO, "name": "Olga Shevchenko", "title": "CEO"},
+        {"address": cfo, "name": None, "title": "CFO"},
+        {"address": owner, "name": None, "title": None},
+    ]
+    assert render_evidence(evidence, "en", "EUR") == (
+        "written quarrel «Re: Unacceptable delays» open since 14 Nov 2026 (2 days); "
+        "Boris <Director>, Olga Shevchenko (CEO), cfo@acme.test (CFO), owner@agency.test "
+        "copied in"
+    )

@@ -87,6 +87,11 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path, demo_raw):
             "potential: give metric or crm_property, not both",
         ),
         (
+            lambda r: r.setdefault("alerts", {}).update(greeting_reminder_days=15),
+            "alerts.greeting_reminder_days: 15 is beyond "
+            "signals.relationship.greeting_horizon_days (14)",
+        ),
+        (
             lambda r: r["sources"]["crm"].update(csv_dir="exports"),
             "sources.crm: csv_dir: only used when kind is 'csv'",
         ),
@@ -161,3 +166,10 @@ def test_freemail_and_vendor_domains_are_checked(tmp_path):
     raw["agency"]["vendor_domains"] = ["printshop.test"]
     config = load_config(write(tmp_path, raw))
     assert {"post.example", "gmail.com", "ukr.net"} <= set(config.freemail_domains())
+
+
+def test_a_greeting_reminder_as_far_ahead_as_the_horizon_loads(tmp_path, demo_raw):
+    # the horizon includes its last day (client_upcoming_dates: days ahead <= horizon)
+    demo_raw["alerts"]["greeting_reminder_days"] = 14
+    config = load_config(write(tmp_path, demo_raw))
+    assert config.alerts.greeting_reminder_days == config.signals.relationship.greeting_horizon_days

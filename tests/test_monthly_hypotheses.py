@@ -124,3 +124,80 @@ def test_a_hypothesis_is_neither_planned_work_nor_a_slip_nor_a_change(tmp_path):
     assert changes == [("date_moved", "o1", "2026-10-20"), ("new_task", "o2", "2026-10-02")]
     # the weekly status (week of 2026-11-09): both open twins carry over, no hypothesis
     assert weekly == [("carry_over", "o1"), ("carry_over", "o2")]
+
+
+# As they stood at October's end (Kyiv, UTC+2 after 25 October): what happened since, here
+# in November, is not October's. Each was set on 2026-09-01; `modified` is the task's last
+# change (Asana's modified_at).
+def at(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+def changed(row: dict, modified: str) -> dict:
+    return row | {"modified_at": at(modified)}
+
+
+NOVEMBER_5 = "2026-11-05T09:00:00+00:00"
+AFTER_THE_FACT = [
+    # a: "Testing" at the end of October; confirmed and completed on 5 November (stories)
+    changed(
+        hypothesis("a", "Confirmed", created=SEPTEMBER_1, completed_at=at(NOVEMBER_5)), NOVEMBER_5
+    ),
+    # b: the same, with no stories stored: completed_at alone says it was open in October
+    changed(
+        hypothesis("b", "Confirmed", created=SEPTEMBER_1, completed_at=at(NOVEMBER_5)), NOVEMBER_5
+    ),
+    # c: completed on 20 October with "Testing"; refuted on 3 November
+    changed(
+        hypothesis(
+            "c", "Refuted", created=SEPTEMBER_1, completed_at=at("2026-10-20T09:00:00+00:00")
+        ),
+        "2026-11-03T09:00:00+00:00",
+    ),
+    # d: open; confirmed on 25 October, turned to refuted on 2 November
+    changed(hypothesis("d", "Refuted", created=SEPTEMBER_1), "2026-11-02T09:00:00+00:00"),
+    # e: completed on 15 October with no verdict, reopened on 4 November
+    changed(hypothesis("e", "Testing", created=SEPTEMBER_1), "2026-11-04T09:00:00+00:00"),
+    # f: open, "Confirmed" now, no stories and modified in November: not known in October
+    changed(hypothesis("f", "Confirmed", created=SEPTEMBER_1), "2026-11-06T09:00:00+00:00"),
+    # g: open, confirmed at 00:30 on 1 November in Kyiv (22:30 UTC on 31 October)
+    changed(hypothesis("g", "Confirmed", created=SEPTEMBER_1), "2026-10-31T22:30:00+00:00"),
+]
+AFTER_THE_FACT_STORIES = [
+    story("a1", "a", NOVEMBER_5, "enum_custom_field_changed", "Testing", "Confirmed"),
+    story("a2", "a", NOVEMBER_5, "marked_complete"),
+    story("c1", "c", "2026-10-20T09:00:00+00:00", "marked_complete"),
+    story(
+        "c2", "c", "2026-11-03T09:00:00+00:00", "enum_custom_field_changed", "Testing", "Refuted"
+    ),
+    story(
+        "d1", "d", "2026-10-25T09:00:00+00:00", "enum_custom_field_changed", "Testing", "Confirmed"
+    ),
+    story(
+        "d2", "d", "2026-11-02T09:00:00+00:00", "enum_custom_field_changed", "Confirmed", "Refuted"
+    ),
+    story("e1", "e", "2026-10-15T09:00:00+00:00", "marked_complete"),
+    story("e2", "e", "2026-11-04T09:00:00+00:00", "marked_incomplete"),
+    story(
+        "g1", "g", "2026-10-31T22:30:00+00:00", "enum_custom_field_changed", "Testing", "Confirmed"
+    ),
+]
+
+
+def test_a_past_month_shows_each_hypothesis_as_it_stood_at_the_months_end(tmp_path):
+    [got] = built(
+        tmp_path,
+        "SELECT task_gid, state, decided_on::VARCHAR FROM marts.client_monthly_hypotheses "
+        "ORDER BY task_gid",
+        tasks=AFTER_THE_FACT,
+        stories=AFTER_THE_FACT_STORIES,
+    )
+    assert got == [
+        ("a", "testing", None),  # the November verdict and completion are not October's
+        ("b", "testing", None),  # completed_at in November: open at October's end
+        ("c", "tested", "2026-10-20"),  # done in October, its verdict came in November
+        ("d", "confirmed", "2026-10-25"),  # October's verdict, not November's
+        ("e", "tested", "2026-10-15"),  # done in October, reopened since
+        ("f", "testing", None),  # a verdict recorded some time after October: not October's
+        ("g", "testing", None),  # 00:30 on 1 November in Kyiv is November
+    ]

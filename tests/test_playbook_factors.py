@@ -53,4 +53,4 @@ def test_the_playbook_factors_are_scored_and_an_open_conflict_puts_the_client_at
         "detractor": "оцінка готовності рекомендувати 3 з 10 від pm@acme.test, "
         "20 жовт. 2026\u202fр.",
     }
-    assert json.loads(factors["open_conflict"][2])["copied"] == ""
+    assert json.loads(factors["open_conflict"][2])["copied"] == []

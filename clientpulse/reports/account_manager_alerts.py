@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from clientpulse.reports import i18n
-from clientpulse.reports.evidence import render_evidence
+from clientpulse.reports.evidence import person, render_evidence
 from clientpulse.slack_listener.blocks import alert_actions
 from connectors.slack import escape_mrkdwn
 
@@ -197,8 +197,8 @@ def _conflict_text(alert: Alert, language: str, playbook: Playbook) -> str:
         f"*{client}* — {playbook.label(language, 'conflict')}",
         f"{thread}, {playbook.label(language, 'conflict_since', since=since)}; {messages}",
     ]
-    if row["seniors_copied"]:
-        copied = ", ".join(escape_mrkdwn(a) for a in row["seniors_copied"])
+    if row["copied_people"]:
+        copied = ", ".join(escape_mrkdwn(person(who)) for who in row["copied_people"])
         lines.append(playbook.label(language, "conflict_copied", who=copied))
     move = playbook.label(language, "conflict_move", client=client)
     steps = escape_mrkdwn(playbook.action(language, "conflict_thread"))

@@ -20,7 +20,8 @@ from clientpulse.reports import i18n
 Forms = Mapping[str, str]
 
 # Each evidence key's figures: how each is written (a unit below, or one of
-# count/money/day/month/signed/stage/text); a key not listed has no figures.
+# count/money/day/month/signed/stage/text, or people: a list of {address, name, title});
+# a key not listed has no figures.
 FIELDS: dict[str, dict[str, str]] = {
     "replies_on_time": {"achieved": "count", "decided": "replies", "days": "in_last_days"},
     "unanswered_past_target": {"count": "unanswered"},
@@ -57,7 +58,7 @@ FIELDS: dict[str, dict[str, str]] = {
     "manager_away": {"away_weeks": "weeks"},
     "overdue_receivables": {"amount": "money", "days": "days_overdue", "months": "billing_months"},
     "open_conflict": {"subject": "text", "since": "day", "days": "days"},
-    "conflict_copied": {"copied": "text"},
+    "conflict_copied": {"copied": "people"},
     "detractor_answer": {"score": "nps_score", "on": "day", "contact": "text"},
     # the monthly feedback of the leadership digest (marts.portfolio_feedback_monthly)
     "feedback_heading": {"month": "month"},
@@ -441,6 +442,8 @@ def _figure(value: Any, kind: str, language: str, currency: str) -> str:
     """One figure as the language writes it, with its unit."""
     if kind == "text":
         return str(value)
+    if kind == "people":
+        return ", ".join(person(who) for who in value)
     if kind == "day":
         return i18n.day(date.fromisoformat(value), language)
     if kind == "month":
@@ -455,6 +458,15 @@ def _figure(value: Any, kind: str, language: str, currency: str) -> str:
     if kind == "count":
         return i18n.decimal(number, language)
     return unit(language, kind, number)
+
+
+def person(who: Mapping[str, str | None]) -> str:
+    """Someone the models found by address ({address, name, title}: intermediate.
+    client_conflicts.copied_people) as a reader knows them: "Name (title)", the name alone
+    without a title, else the address; not escaped (the caller escapes for its medium)."""
+    shown = who.get("name") or who["address"]
+    title = who.get("title")
+    return f"{shown} ({title})" if title else shown
 
 
 def _sentence(language: str, key: str) -> str:

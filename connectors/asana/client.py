@@ -61,6 +61,11 @@ STORY_FIELDS: tuple[str, ...] = (
     "old_dates.start_on",
     "old_dates.due_on",
     "old_dates.due_at",
+    "custom_field.name",
+    "old_enum_value.name",
+    "new_enum_value.name",
+    "old_text_value",
+    "new_text_value",
 )
 PROJECT_FIELDS: tuple[str, ...] = ("name", "archived", "created_at", "modified_at", "workspace")
 NAME_FIELDS: tuple[str, ...] = ("name",)

@@ -12,6 +12,8 @@
 --   `conflict_ping_pong_minutes`);
 -- * senior copied: after the first message, a client executive (staging.crm_contacts) or
 --   an agency director (`conflict_directors`) appears in From/To/Cc for the first time;
+--   who they are (`copied_people`): the CRM contact's name and job title for the address,
+--   else the account manager's name whose address it is (reports write them out);
 -- * complaint words in the subject (`conflict_complaint_subject`).
 -- It ends at the first call or meeting held with the client after it started, or
 -- `conflict_calm_days` after the client's last message in the thread once an agency reply
@@ -147,9 +149,40 @@ episode AS (
     GROUP BY ALL
 ),
 
+known AS (
+    SELECT
+        lower(email) AS address,
+        arg_min(
+            {'name': nullif(trim(contact_name), ''), 'title': nullif(trim(job_title), '')},
+            contact_id
+        ) AS contact
+    FROM staging.crm_contacts
+    WHERE email IS NOT NULL
+    GROUP BY ALL
+),
+
+copied AS (
+    SELECT
+        e.client_id,
+        e.conversation_id,
+        list(
+            {
+                'address': u.address,
+                'name': coalesce(k.contact.name, m.account_manager_name),
+                'title': k.contact.title
+            }
+            ORDER BY u.address
+        ) AS copied_people
+    FROM episode AS e, unnest(e.seniors_copied) AS u (address)
+    LEFT JOIN known AS k ON k.address = u.address
+    LEFT JOIN staging.cfg_account_managers AS m ON lower(m.account_manager_email) = u.address
+    GROUP BY ALL
+),
+
 ends AS (
     SELECT
         e.*,
+        c.copied_people,
         (
             SELECT min(g.occurred_at)
             FROM staging.crm_engagements AS g
@@ -166,6 +199,7 @@ ends AS (
                 THEN e.last_client_message_at + to_days(getvariable('conflict_calm_days'))
         END AS calm_at
     FROM episode AS e
+    LEFT JOIN copied AS c USING (client_id, conversation_id)
 )
 
 SELECT
@@ -175,6 +209,7 @@ SELECT
     started_at,
     signals,
     seniors_copied,
+    coalesce(copied_people, []) AS copied_people,
     client_messages,
     agency_messages,
     last_message_at,

@@ -342,7 +342,7 @@ relationship AS (
                 'subject', arg_max(k.subject, k.open_days),
                 'since', CAST(arg_max(k.started_at, k.open_days) AS DATE),
                 'days', max(k.open_days),
-                'copied', array_to_string(arg_max(k.seniors_copied, k.open_days), ', ')) END,
+                'copied', arg_max(k.copied_people, k.open_days)) END,
         CASE
             WHEN max(k.open_days) >= getvariable('conflict_critical_after_days') THEN 100
             WHEN count(k.conversation_id) > 0 THEN 50
