@@ -515,6 +515,49 @@ def test_every_manager_got_a_portfolio_view_of_all_their_active_clients(demo):
                 assert f"*{escape_mrkdwn(name)}*" in text, (manager, name)
 
 
+def test_portfolio_views_show_each_clients_overdue_invoices_and_nps(demo):
+    """Under each client of a portfolio DM: one line a currency of its overdue invoices
+    (core.client_receivables) and one with its NPS (intermediate.client_nps), as the
+    Monday build has them. (Before the tests below rebuild the warehouse.)"""
+    config = demo["config"]
+    playbook = Playbook.load(config.alerts.playbook)
+    names = {c.id: c.name for c in config.clients}
+    overdue: dict[str, int] = {}
+    for client_id, currencies in _query(
+        config.warehouse.path,
+        "SELECT client_id, count(*) FROM core.client_receivables WHERE overdue_amount > 0 "
+        "GROUP BY client_id",
+    ):
+        overdue[names[client_id]] = currencies
+    with_nps = {
+        names[c]
+        for (c,) in _query(
+            config.warehouse.path,
+            "SELECT client_id FROM intermediate.client_nps WHERE nps IS NOT NULL",
+        )
+    }
+    shown: dict[str, list[str]] = {}
+    for manager, posted in _demo_dms(demo).items():
+        header = playbook.label(config.manager(manager).language, "portfolio_header")
+        [view] = [d for d in posted if d["blocks"][0]["text"]["text"] == header]
+        client = None
+        for block in view["blocks"]:
+            if block["type"] != "section":
+                continue
+            for line in block["text"]["text"].splitlines():
+                if line.startswith(("↑ ", "→ ", "↓ ")):
+                    client = next(n for n in names.values() if f"*{escape_mrkdwn(n)}*" in line)
+                    shown[client] = []
+                elif line.startswith("    ◦ ") and client:
+                    shown[client].append(line)
+    assert shown and sum(overdue.get(c, 0) for c in shown) > 0  # the demo has both
+    assert with_nps & shown.keys()
+    for client, lines in shown.items():
+        nps_lines = [line for line in lines if "NPS" in line]
+        assert len(lines) - len(nps_lines) == overdue.get(client, 0), (client, lines)
+        assert len(nps_lines) == (client in with_nps), (client, lines)
+
+
 def test_a_backfilled_past_week_and_a_rerun_queue_no_alert(demo):
     config = demo["config"]
     outbox = "SELECT count(*) FROM ops.outbox"
