@@ -813,7 +813,8 @@ def test_open_conflicts_and_near_greetings_reached_their_managers_in_their_langu
 
 def _external_text(config) -> set[str]:
     """What the demo's texts quote as it was written: client, people, task, project and
-    section names, the team's reasons, mail subjects, email subjects, time zones. Subjects
+    section names, the team's reasons, mail subjects, email subjects, the CRM's contact
+    names and job titles, time zones. Subjects
     come from the mail itself: a conflict or early warning quoted in a DM may be closed
     in the models by the time this runs (later tests rebuild the warehouse)."""
     names = {c.name for c in config.clients} | {m.name for m in config.account_managers}
@@ -824,6 +825,7 @@ def _external_text(config) -> set[str]:
         """SELECT DISTINCT unnest([task_name, project_name, section_name, status_reason,
                                   justification]) FROM staging.asana_tasks
            UNION SELECT subject FROM staging.email_messages
+           UNION SELECT unnest([contact_name, job_title]) FROM staging.crm_contacts
            UNION SELECT json_extract_string(payload, '$.subject') FROM ops.outbox""",
     )
     return names | {text for (text,) in quoted if text}
