@@ -438,7 +438,7 @@ def unit(language: str, kind: str, number: float) -> str:
     return i18n.plural(language, UNITS[language][kind], number).format(n=written)
 
 
-def _figure(value: Any, kind: str, language: str, currency: str) -> str:
+def _figure(value: Any, kind: str, language: str, currency: str | None) -> str:
     """One figure as the language writes it, with its unit."""
     if kind == "text":
         return str(value)
@@ -449,6 +449,8 @@ def _figure(value: Any, kind: str, language: str, currency: str) -> str:
     if kind == "month":
         return i18n.month(date.fromisoformat(value), language)
     if kind == "money":
+        if currency is None:
+            raise ValueError("an amount without its currency")
         return i18n.money(value, currency, language)
     if kind == "signed":
         return i18n.signed(value, language)
@@ -473,7 +475,7 @@ def _sentence(language: str, key: str) -> str:
     return SENTENCES[language if language in SENTENCES else "en"][key]
 
 
-def _render(key: str, values: Mapping[str, Any], language: str, currency: str) -> str:
+def _render(key: str, values: Mapping[str, Any], language: str, currency: str | None) -> str:
     fields = FIELDS.get(key, {})
     currency = values.get("currency") or currency  # an invoice's own currency
     if any(values.get(name) is None for name in fields if name != "name"):
@@ -496,8 +498,9 @@ def _render(key: str, values: Mapping[str, Any], language: str, currency: str) -
 
 def sentence(key: str, language: str, **values: Any) -> str:
     """A catalog sentence in `language` with its figures written out (dates and months as
-    ISO strings); names are passed through as they are: the caller escapes them."""
-    return _render(key, values, language, "EUR")
+    ISO strings, an amount with its `currency` among the values); names are passed through
+    as they are: the caller escapes them."""
+    return _render(key, values, language, None)
 
 
 def render_evidence(evidence: str | None, language: str, currency: str) -> str:
